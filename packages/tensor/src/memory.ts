@@ -1,0 +1,161 @@
+import type { Storage } from './backend.js';
+import type { Tensor } from './tensor.js';
+
+// GPU memory is invisible to the garbage collector, so tensors are disposed explicitly; scopes
+// (tidy) do it in bulk. A FinalizationRegistry releases storages of tensors that were dropped
+// without dispose, as a safety net only.
+
+interface BackendUsage {
+  numTensors: number;
+  numBytes: number;
+  numStorages: number;
+}
+
+const usage = new Map<string, BackendUsage>();
+const scopes: Set<Tensor>[] = [];
+
+function usageOf(backend: string): BackendUsage {
+  let u = usage.get(backend);
+  if (!u) usage.set(backend, (u = { numTensors: 0, numBytes: 0, numStorages: 0 }));
+  return u;
+}
+
+function releaseStorage(storage: Storage): void {
+  storage.refs--;
+  if (storage.refs === 0) {
+    const u = usageOf(storage.backend.name);
+    u.numBytes -= storage.byteLength;
+    u.numStorages--;
+    storage.backend.free(storage);
+  }
+}
+
+const finalizer =
+  typeof FinalizationRegistry === 'function'
+    ? new FinalizationRegistry<Storage>((storage) => {
+        usageOf(storage.backend.name).numTensors--;
+        releaseStorage(storage);
+      })
+    : null;
+
+/** Called by the Tensor constructor: counts the tensor, takes a reference on its storage, tracks it in the open scope. */
+export function trackTensor(t: Tensor, storage: Storage): void {
+  if (storage.refs === 0) {
+    const u = usageOf(storage.backend.name);
+    u.numBytes += storage.byteLength;
+    u.numStorages++;
+  }
+  storage.refs++;
+  usageOf(storage.backend.name).numTensors++;
+  finalizer?.register(t, storage, t);
+  const scope = scopes[scopes.length - 1];
+  if (scope) scope.add(t);
+}
+
+/** Called by `Tensor.dispose`: drops the tensor's reference on its storage. */
+export function untrackTensor(t: Tensor, storage: Storage): void {
+  finalizer?.unregister(t);
+  usageOf(storage.backend.name).numTensors--;
+  releaseStorage(storage);
+  for (const scope of scopes) scope.delete(t);
+}
+
+/** What is alive now: tensors and bytes, in total and per backend. */
+export interface MemoryInfo {
+  numTensors: number;
+  numBytes: number;
+  backends: Record<string, BackendUsage>;
+}
+
+/** Live tensors and bytes, in total and per backend. */
+export function memory(): MemoryInfo {
+  const backends: Record<string, BackendUsage> = {};
+  let numTensors = 0;
+  let numBytes = 0;
+  for (const [name, u] of usage) {
+    backends[name] = { ...u };
+    numTensors += u.numTensors;
+    numBytes += u.numBytes;
+  }
+  return { numTensors, numBytes, backends };
+}
+
+/** Collects every tensor reachable in a returned value (arrays, plain objects, maps). */
+function collectTensors(value: unknown, out: Set<Tensor>, isTensor: (v: unknown) => v is Tensor): void {
+  if (isTensor(value)) out.add(value);
+  else if (Array.isArray(value)) for (const v of value) collectTensors(v, out, isTensor);
+  else if (value instanceof Map) for (const v of value.values()) collectTensors(v, out, isTensor);
+  else if (value && typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype) {
+    for (const v of Object.values(value)) collectTensors(v, out, isTensor);
+  }
+}
+
+let isTensorFn: ((v: unknown) => v is Tensor) | null = null;
+/** @internal Lets the Tensor module tell memory scopes how to recognise tensors without an import cycle. */
+export function setTensorCheck(fn: (v: unknown) => v is Tensor): void {
+  isTensorFn = fn;
+}
+
+/**
+ * Runs `fn` and disposes every tensor it created, except those it returns (also inside arrays and
+ * plain objects) and those passed to `keep`. Returned tensors move to the enclosing scope.
+ */
+export function tidy<T>(fn: () => T): T {
+  const scope = new Set<Tensor>();
+  scopes.push(scope);
+  let result: T;
+  try {
+    result = fn();
+  } catch (err) {
+    scopes.pop();
+    for (const t of scope) t.dispose();
+    throw err;
+  }
+  scopes.pop();
+  if (result instanceof Promise) {
+    throw new Error('tidy: the function returned a Promise; tidy only supports synchronous functions (await outside of it)');
+  }
+  const survivors = new Set<Tensor>();
+  collectTensors(result, survivors, isTensorFn!);
+  const parent = scopes[scopes.length - 1];
+  for (const t of scope) {
+    if (survivors.has(t)) parent?.add(t);
+    else t.dispose();
+  }
+  return result;
+}
+
+/** Exempts a tensor from disposal by every enclosing `tidy` scope; returns it. */
+export function keep<T extends Tensor>(t: T): T {
+  for (const scope of scopes) scope.delete(t);
+  return t;
+}
+
+/** Disposes tensors found in a value (a tensor, arrays or objects of them). */
+export function dispose(value: unknown): void {
+  const found = new Set<Tensor>();
+  collectTensors(value, found, isTensorFn!);
+  for (const t of found) t.dispose();
+}
+
+/**
+ * A scope for `using`: `using scope = memoryScope()` disposes every tensor created while it is
+ * open when the block ends, except those passed to `scope.keep`.
+ */
+export function memoryScope(): { keep<T extends Tensor>(t: T): T; [Symbol.dispose](): void } {
+  const scope = new Set<Tensor>();
+  scopes.push(scope);
+  return {
+    keep<T extends Tensor>(t: T): T {
+      scope.delete(t);
+      const idx = scopes.indexOf(scope);
+      if (idx > 0) scopes[idx - 1]!.add(t);
+      return t;
+    },
+    [Symbol.dispose]() {
+      const idx = scopes.lastIndexOf(scope);
+      if (idx >= 0) scopes.splice(idx, 1);
+      for (const t of scope) t.dispose();
+    },
+  };
+}

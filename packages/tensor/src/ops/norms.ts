@@ -1,0 +1,61 @@
+import { apply, defineOp } from '../op.js';
+import { fmtShape } from '../shape.js';
+import type { Tensor } from '../tensor.js';
+import { add, mul, sub } from './binary.js';
+import { cast } from './cast.js';
+import { mean } from './reduce.js';
+import { rsqrt } from './unary.js';
+
+function checkWeight(where: string, x: Tensor, w: Tensor | undefined, what: string): void {
+  const d = x.shape[x.rank - 1];
+  if (w && (w.rank !== 1 || w.shape[0] !== d)) {
+    throw new RangeError(`${where}: ${what} ${fmtShape(w.shape)} must be 1-D of the last dim's size ${d} (input ${fmtShape(x.shape)})`);
+  }
+}
+
+/** Layer normalisation over the last dim: (x - mean) / sqrt(var + eps) * weight + bias (population variance). */
+export const layerNormOp = defineOp<{ eps: number; hasWeight: boolean; hasBias: boolean }>({
+  name: 'layerNorm',
+  kind: 'composite',
+  differentiable: true,
+  decompose: (inputs, { eps, hasWeight, hasBias }) => {
+    const x = inputs[0]!;
+    const centred = sub(x, mean(x, -1, true));
+    let y = mul(centred, rsqrt(add(mean(mul(centred, centred), -1, true), eps)));
+    let i = 1;
+    if (hasWeight) y = mul(y, inputs[i++]!);
+    if (hasBias) y = add(y, inputs[i]!);
+    return y;
+  },
+});
+
+/** LayerNorm over the last dim with optional weight and bias (PyTorch's F.layer_norm, eps 1e-5). */
+export function layerNorm(x: Tensor, weight?: Tensor, bias?: Tensor, eps = 1e-5): Tensor {
+  checkWeight('layerNorm', x, weight, 'weight');
+  checkWeight('layerNorm', x, bias, 'bias');
+  const inputs = [x, ...(weight ? [weight] : []), ...(bias ? [bias] : [])];
+  return apply(layerNormOp, inputs, { eps, hasWeight: !!weight, hasBias: !!bias });
+}
+
+/**
+ * RMS normalisation over the last dim as Llama does it: x / sqrt(mean(x^2) + eps) computed in f32,
+ * cast back to the input dtype, then scaled by weight.
+ */
+export const rmsNormOp = defineOp<{ eps: number; hasWeight: boolean }>({
+  name: 'rmsNorm',
+  kind: 'composite',
+  differentiable: true,
+  decompose: (inputs, { eps, hasWeight }) => {
+    const x = inputs[0]!;
+    const xf = x.dtype === 'f64' ? x : cast(x, 'f32');
+    const normed = cast(mul(xf, rsqrt(add(mean(mul(xf, xf), -1, true), eps))), x.dtype);
+    return hasWeight ? mul(normed, inputs[1]!) : normed;
+  },
+});
+
+/** RMSNorm over the last dim with an optional weight (Llama's LlamaRMSNorm, eps 1e-6). */
+export function rmsNorm(x: Tensor, weight?: Tensor, eps = 1e-6): Tensor {
+  checkWeight('rmsNorm', x, weight, 'weight');
+  return apply(rmsNormOp, weight ? [x, weight] : [x], { eps, hasWeight: !!weight });
+}
+
