@@ -80,13 +80,19 @@ export function runBackward(root: Tensor, seed: Tensor, opts: RunOptions = {}): 
           const node = t.gradNode;
           if (node && !wanted.has(t)) {
             const needsGrad = node.inputs.map((x) => x.requiresGrad);
-            const dys = node.op.vjp!(g, { inputs: node.inputs, output: t, attrs: node.attrs, needsGrad });
+            // A scope per node frees the rule's temporaries at once, so backward's peak stays near the forward's.
+            const inputGrads = tidy(() => {
+              const dys = node.op.vjp!(g, { inputs: node.inputs, output: t, attrs: node.attrs, needsGrad });
+              return node.inputs.map((x, i) => {
+                const dy = dys[i];
+                if (!needsGrad[i] || !dy) return null;
+                const gi = sumToShape(dy, x.shape);
+                return gi.dtype !== x.dtype ? cast(gi, x.dtype) : gi;
+              });
+            });
             node.inputs.forEach((x, i) => {
-              const dy = dys[i];
-              if (!needsGrad[i] || !dy) return;
-              let gi = sumToShape(dy, x.shape);
-              if (gi.dtype !== x.dtype) gi = cast(gi, x.dtype);
-              put(x, gi);
+              const gi = inputGrads[i];
+              if (gi) put(x, gi);
             });
             release(t, g);
           } else if (!node && !wanted.has(t) && leafMode === 'accumulate') {

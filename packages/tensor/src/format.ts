@@ -10,14 +10,33 @@ interface Printable {
 const EDGE = 3; // elements shown at each end of an elided dimension, as PyTorch does
 const THRESHOLD = 1000; // PyTorch's default: elide once a tensor has more elements than this
 
-function formatNumber(v: number, dtype: DType): string {
+type FloatMode = 'int' | 'fixed' | 'sci';
+
+/** PyTorch picks one style for the whole tensor: `1.` when all are integers, else 4 decimals, else scientific. */
+function floatMode(values: ArrayLike<number>): FloatMode {
+  let allInt = true;
+  let maxAbs = 0;
+  let minAbs = Infinity;
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i]!;
+    if (!Number.isFinite(v)) continue;
+    if (!Number.isInteger(v)) allInt = false;
+    const a = Math.abs(v);
+    if (a > maxAbs) maxAbs = a;
+    if (a !== 0 && a < minAbs) minAbs = a;
+  }
+  if (allInt && maxAbs < 1e8) return 'int';
+  if (maxAbs >= 1e8 || (minAbs < 1e-4 && minAbs !== Infinity) || maxAbs / minAbs > 1000) return 'sci';
+  return 'fixed';
+}
+
+function formatNumber(v: number, dtype: DType, mode: FloatMode): string {
   if (dtype === 'bool') return v ? 'True' : 'False';
   if (dtype === 'i32' || dtype === 'u32' || dtype === 'u8') return String(v);
   if (Number.isNaN(v)) return 'nan';
   if (!Number.isFinite(v)) return v > 0 ? 'inf' : '-inf';
-  if (Number.isInteger(v) && Math.abs(v) < 1e8) return `${v}.`;
-  const abs = Math.abs(v);
-  if (abs !== 0 && (abs < 1e-4 || abs >= 1e8)) return v.toExponential(4);
+  if (mode === 'int') return `${v}.`;
+  if (mode === 'sci') return v.toExponential(4).replace(/e([+-])(\d)$/, 'e$10$2');
   return v.toFixed(4);
 }
 
@@ -30,7 +49,8 @@ export function formatTensor(t: Printable, values: ArrayLike<number> | null): st
   if (t.requiresGrad) extras.push('requiresGrad=true');
   if (values === null) return `tensor(<on ${t.device}; await tensor.data() to read>, ${extras.join(', ')})`;
   const elide = values.length > THRESHOLD;
-  const strs = Array.from(values, (v) => formatNumber(v, t.dtype));
+  const mode = floatMode(values);
+  const strs = Array.from(values, (v) => formatNumber(v, t.dtype, mode));
   const width = Math.max(1, ...strs.map((s) => s.length));
   const rank = t.shape.length;
   const strides: number[] = new Array(rank);

@@ -6,7 +6,7 @@ export * from './backend.js';
 export * from './dtype.js';
 export { formatTensor } from './format.js';
 export { isGradEnabled, withGradMode, type GradNode } from './grad-mode.js';
-export { dispose, keep, memory, memoryScope, tidy, type MemoryInfo } from './memory.js';
+export { dispose, keep, memory, memoryScope, resetPeakMemory, tidy, type MemoryInfo } from './memory.js';
 export { apply, defineOp, describe, type CompositeDef, type OpDef, type PrimitiveDef, type ViewDef, type VjpContext, type VjpRule } from './op.js';
 export * from './ops/index.js';
 export * from './random.js';

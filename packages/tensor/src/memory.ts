@@ -12,6 +12,8 @@ interface BackendUsage {
 }
 
 const usage = new Map<string, BackendUsage>();
+let liveBytes = 0;
+let peakBytes = 0;
 const scopes: Set<Tensor>[] = [];
 
 function usageOf(backend: string): BackendUsage {
@@ -26,6 +28,7 @@ function releaseStorage(storage: Storage): void {
     const u = usageOf(storage.backend.name);
     u.numBytes -= storage.byteLength;
     u.numStorages--;
+    liveBytes -= storage.byteLength;
     storage.backend.free(storage);
   }
 }
@@ -44,6 +47,8 @@ export function trackTensor(t: Tensor, storage: Storage): void {
     const u = usageOf(storage.backend.name);
     u.numBytes += storage.byteLength;
     u.numStorages++;
+    liveBytes += storage.byteLength;
+    if (liveBytes > peakBytes) peakBytes = liveBytes;
   }
   storage.refs++;
   usageOf(storage.backend.name).numTensors++;
@@ -64,6 +69,8 @@ export function untrackTensor(t: Tensor, storage: Storage): void {
 export interface MemoryInfo {
   numTensors: number;
   numBytes: number;
+  /** Most bytes alive at once since the last `resetPeakMemory()` (all backends). */
+  peakBytes: number;
   backends: Record<string, BackendUsage>;
 }
 
@@ -77,7 +84,12 @@ export function memory(): MemoryInfo {
     numTensors += u.numTensors;
     numBytes += u.numBytes;
   }
-  return { numTensors, numBytes, backends };
+  return { numTensors, numBytes, peakBytes, backends };
+}
+
+/** Starts a new peak measurement from the bytes alive now. */
+export function resetPeakMemory(): void {
+  peakBytes = liveBytes;
 }
 
 /** Collects every tensor reachable in a returned value (arrays, plain objects, maps). */

@@ -1,0 +1,449 @@
+// Every differentiable op's gradient rule, checked against central finite differences in f64 on
+// random shapes and values. The coverage test at the bottom fails when an op is added to the
+// registry without a line here.
+import fc from 'fast-check';
+import { beforeAll, describe, expect, it } from 'vitest';
+import {
+  Generator,
+  OPS,
+  apply,
+  applyRotary,
+  cast,
+  clamp,
+  concat,
+  crossEntropy,
+  dropout,
+  expand,
+  gather,
+  gelu,
+  indexSelect,
+  layerNorm,
+  listOps,
+  logSoftmax,
+  logsumexp,
+  matmul,
+  max,
+  maximum,
+  mean,
+  min,
+  minimum,
+  permute,
+  registerBackend,
+  reshape,
+  rmsNorm,
+  scaledDotProductAttention,
+  scatterAdd,
+  silu,
+  slice,
+  softmax,
+  square,
+  squeeze,
+  sum,
+  tensor,
+  tidy,
+  transpose,
+  tril,
+  triu,
+  unsqueeze,
+  variance,
+  view,
+  where,
+  type OpDef,
+  type Tensor,
+} from '@tessera/tensor';
+import * as t from '@tessera/tensor';
+import { createCpuBackend } from '@tessera/kernels-cpu';
+import { checkpoint, checkpointOp } from '../src/index.js';
+import { axesArb, broadcastPairArb, gradcheck, numRuns, shapeArb, tensorDataArb, toTensor, valuesArb, type TensorData, type ValueOptions } from '../src/testing.js';
+
+beforeAll(() => {
+  registerBackend(createCpuBackend());
+});
+
+/** One line of the spec table: inputs to draw and the function whose gradient is checked. */
+interface GradSpec<T> {
+  op: OpDef;
+  arb: fc.Arbitrary<T>;
+  /** Builds the differentiated inputs and the function of them. */
+  build: (sample: T) => { inputs: Tensor[]; fn: (...xs: Tensor[]) => Tensor };
+  tol?: { atol?: number; rtol?: number };
+}
+
+function spec<T>(s: GradSpec<T>): GradSpec<unknown> {
+  return s as GradSpec<unknown>;
+}
+
+const small = shapeArb({ maxRank: 3, maxDim: 4 });
+const nonScalar = shapeArb({ minRank: 1, maxRank: 3, maxDim: 4 });
+const matrixish = shapeArb({ minRank: 2, maxRank: 3, maxDim: 4 });
+const data = (opts: ValueOptions = {}, shapes = small): fc.Arbitrary<TensorData> => tensorDataArb(shapes, opts);
+/** Values made distinct (spacing > finite-difference step) so max/min have no ties. */
+const distinct = (d: TensorData): TensorData => ({ ...d, values: d.values.map((v, i) => v + i * 0.0137) });
+
+function unary(op: OpDef, f: (x: Tensor) => Tensor, opts: ValueOptions = {}): GradSpec<unknown> {
+  return spec({ op, arb: data(opts), build: (d) => ({ inputs: [toTensor(d)], fn: f }) });
+}
+
+function binary(op: OpDef, f: (a: Tensor, b: Tensor) => Tensor, optsA: ValueOptions = {}, optsB: ValueOptions = {}): GradSpec<unknown> {
+  return spec({
+    op,
+    arb: broadcastPairArb({ maxRank: 3, maxDim: 3 }).chain(([sa, sb]) =>
+      fc.tuple(valuesArb(sa, optsA), valuesArb(sb, optsB)).map(([va, vb]) => [{ shape: sa, values: va }, { shape: sb, values: vb }] as const),
+    ),
+    build: ([a, b]) => ({ inputs: [toTensor(a), toTensor(b)], fn: f }),
+  });
+}
+
+/** Values on a grid offset by `shift` so the two operands of maximum/minimum never tie. */
+const grid = (shift: number): ValueOptions & { shift: number } => ({ min: -3, max: 3, shift });
+function tieFree(op: OpDef, f: (a: Tensor, b: Tensor) => Tensor): GradSpec<unknown> {
+  return spec({
+    op,
+    arb: broadcastPairArb({ maxRank: 3, maxDim: 3 }).chain(([sa, sb]) =>
+      fc.tuple(valuesArb(sa, grid(0)), valuesArb(sb, grid(0))).map(([va, vb]) => [
+        { shape: sa, values: va.map((v) => Math.round(v) + 0.25) },
+        { shape: sb, values: vb.map((v) => Math.round(v) - 0.25) },
+      ] as const),
+    ),
+    build: ([a, b]) => ({ inputs: [toTensor(a), toTensor(b)], fn: f }),
+  });
+}
+
+function reduction(op: OpDef, f: (x: Tensor, axes: number[], keep: boolean) => Tensor, opts: ValueOptions = {}, makeDistinct = false): GradSpec<unknown> {
+  return spec({
+    op,
+    arb: data(opts, nonScalar).chain((d) => fc.tuple(fc.constant(d), axesArb(d.shape.length), fc.boolean())),
+    build: ([d, axes, keep]) => ({ inputs: [toTensor(makeDistinct ? distinct(d) : d)], fn: (x) => f(x, axes, keep) }),
+  });
+}
+
+const permutationArb = (rank: number): fc.Arbitrary<number[]> =>
+  fc.shuffledSubarray(Array.from({ length: rank }, (_, i) => i), { minLength: rank, maxLength: rank });
+
+const SPECS: GradSpec<unknown>[] = [
+  unary(OPS.neg, t.neg),
+  unary(OPS.abs, t.abs, { avoid: [0], margin: 0.05 }),
+  unary(OPS.exp, t.exp),
+  unary(OPS.log, t.log, { min: 0.2, max: 4 }),
+  unary(OPS.log1p, t.log1p, { min: -0.7, max: 4 }),
+  unary(OPS.sqrt, t.sqrt, { min: 0.2, max: 4 }),
+  unary(OPS.rsqrt, t.rsqrt, { min: 0.2, max: 4 }),
+  unary(OPS.sin, t.sin),
+  unary(OPS.cos, t.cos),
+  unary(OPS.tanh, t.tanh),
+  unary(OPS.sigmoid, t.sigmoid),
+  unary(OPS.relu, t.relu, { avoid: [0], margin: 0.05 }),
+  unary(OPS.erf, t.erf),
+  unary(OPS.softplus, t.softplus, { min: -30, max: 30 }),
+  unary(OPS.clamp, (x) => clamp(x, -1, 1.5), { avoid: [-1, 1.5], margin: 0.05 }),
+  unary(OPS.square, square),
+  unary(OPS.gelu, (x) => gelu(x)),
+  spec({ op: OPS.gelu, arb: data(), build: (d) => ({ inputs: [toTensor(d)], fn: (x) => gelu(x, { approximate: 'tanh' }) }) }),
+  unary(OPS.silu, silu),
+  binary(OPS.add, t.add),
+  binary(OPS.sub, t.sub),
+  binary(OPS.mul, t.mul),
+  binary(OPS.div, t.div, {}, { avoid: [0], margin: 0.5 }),
+  binary(OPS.pow, t.pow, { min: 0.3, max: 2.5 }, { min: -2, max: 2 }),
+  tieFree(OPS.maximum, maximum),
+  tieFree(OPS.minimum, minimum),
+  spec({
+    op: OPS.where,
+    arb: broadcastPairArb({ maxRank: 3, maxDim: 3 }).chain(([sa, sb]) =>
+      fc.tuple(valuesArb(sa), valuesArb(sb), fc.array(fc.boolean(), { minLength: 1, maxLength: 1 })).map(([va, vb, [flip]]) => ({
+        a: { shape: sa, values: va },
+        b: { shape: sb, values: vb },
+        flip: !!flip,
+      })),
+    ),
+    build: ({ a, b, flip }) => {
+      const ta = toTensor(a);
+      const tb = toTensor(b);
+      const cond = t.gt(t.add(ta, tb), flip ? 0.3 : -0.3); // a broadcast bool condition, held fixed
+      return { inputs: [ta, tb], fn: (x, y) => where(cond, x, y) };
+    },
+  }),
+  reduction(OPS.sum, (x, axes, keep) => sum(x, axes, keep)),
+  reduction(OPS.max, (x, axes, keep) => max(x, axes, keep), {}, true),
+  reduction(OPS.min, (x, axes, keep) => min(x, axes, keep), {}, true),
+  reduction(OPS.mean, (x, axes, keep) => mean(x, axes, keep)),
+  reduction(OPS.logsumexp, (x, axes, keep) => logsumexp(x, axes, keep), { min: -20, max: 20 }),
+  spec({
+    op: OPS.variance,
+    arb: data({}, shapeArb({ minRank: 1, maxRank: 3, minDim: 2, maxDim: 4 })).chain((d) =>
+      fc.tuple(fc.constant(d), axesArb(d.shape.length), fc.boolean(), fc.constantFrom(0, 1)),
+    ),
+    build: ([d, axes, keep, correction]) => ({ inputs: [toTensor(d)], fn: (x) => variance(x, axes, keep, correction) }),
+  }),
+  spec({
+    op: OPS.matmul,
+    arb: fc
+      .record({
+        batchA: fc.array(fc.integer({ min: 1, max: 3 }), { maxLength: 2 }),
+        m: fc.integer({ min: 1, max: 4 }),
+        k: fc.integer({ min: 1, max: 4 }),
+        n: fc.integer({ min: 1, max: 4 }),
+        oneBatchB: fc.boolean(),
+        transA: fc.boolean(),
+        transB: fc.boolean(),
+      })
+      .chain((r) => {
+        const batchB = r.oneBatchB ? r.batchA.map(() => 1) : r.batchA.slice(1);
+        const sa = r.transA ? [...r.batchA, r.k, r.m] : [...r.batchA, r.m, r.k];
+        const sb = r.transB ? [...batchB, r.n, r.k] : [...batchB, r.k, r.n];
+        return fc.tuple(valuesArb(sa), valuesArb(sb)).map(([va, vb]) => ({ r, a: { shape: sa, values: va }, b: { shape: sb, values: vb } }));
+      }),
+    build: ({ r, a, b }) => ({
+      inputs: [toTensor(a), toTensor(b)],
+      fn: (x, y) => matmul(r.transA ? transpose(x) : x, r.transB ? transpose(y) : y),
+    }),
+  }),
+  spec({
+    op: OPS.matmul,
+    arb: fc.tuple(data({}, shapeArb({ minRank: 1, maxRank: 1 })), fc.integer({ min: 1, max: 3 })).chain(([v, n]) =>
+      valuesArb([v.shape[0]!, n]).map((vals) => ({ v, m: { shape: [v.shape[0]!, n], values: vals } })),
+    ),
+    build: ({ v, m }) => ({ inputs: [toTensor(v), toTensor(m)], fn: matmul }), // vector @ matrix
+  }),
+  spec({
+    op: OPS.view,
+    arb: data({}, nonScalar),
+    build: (d) => ({ inputs: [toTensor(d)], fn: (x) => t.mul(view(x, [-1]), t.arange(0, x.size, 1, { dtype: 'f64' })) }),
+  }),
+  spec({
+    op: OPS.view,
+    arb: data({}, matrixish),
+    build: (d) => ({ inputs: [toTensor(d)], fn: (x) => t.exp(reshape(transpose(x), [-1])) }), // reshape of a non-contiguous view copies
+  }),
+  spec({
+    op: OPS.permute,
+    arb: data({}, nonScalar).chain((d) => fc.tuple(fc.constant(d), permutationArb(d.shape.length))),
+    build: ([d, perm]) => ({ inputs: [toTensor(d)], fn: (x) => t.sin(permute(x, perm)) }),
+  }),
+  spec({
+    op: OPS.slice,
+    arb: data({}, nonScalar).chain((d) =>
+      fc.tuple(fc.constant(d), fc.nat({ max: d.shape.length - 1 }), fc.integer({ min: -5, max: 5 }), fc.integer({ min: -5, max: 6 }), fc.integer({ min: 1, max: 3 })),
+    ),
+    build: ([d, axis, start, end, step]) => ({ inputs: [toTensor(d)], fn: (x) => t.square(slice(x, axis, start, end, step)) }),
+  }),
+  spec({
+    op: OPS.expand,
+    arb: broadcastPairArb({ maxRank: 3, maxDim: 3 }).chain(([sa, sb]) =>
+      valuesArb(sa).map((va) => ({ d: { shape: sa, values: va }, target: t.broadcastShapes(sa, sb) })),
+    ),
+    build: ({ d, target }) => ({ inputs: [toTensor(d)], fn: (x) => t.mul(expand(x, target), t.arange(0, target.reduce((p, q) => p * q, 1), 1, { dtype: 'f64' }).reshape(target)) }),
+  }),
+  spec({
+    op: OPS.squeeze,
+    arb: data({}, shapeArb({ maxRank: 4, maxDim: 2 })),
+    build: (d) => ({ inputs: [toTensor(d)], fn: (x) => t.exp(squeeze(x)) }),
+  }),
+  spec({
+    op: OPS.unsqueeze,
+    arb: data().chain((d) => fc.tuple(fc.constant(d), fc.integer({ min: -(d.shape.length + 1), max: d.shape.length }))),
+    build: ([d, axis]) => ({ inputs: [toTensor(d)], fn: (x) => t.exp(unsqueeze(x, axis)) }),
+  }),
+  spec({
+    op: OPS.copy,
+    arb: data({}, matrixish),
+    build: (d) => ({ inputs: [toTensor(d)], fn: (x) => t.square(transpose(x).clone()) }),
+  }),
+  spec({
+    op: OPS.cast,
+    arb: data(),
+    build: (d) => ({ inputs: [toTensor(d)], fn: (x) => cast(t.exp(cast(x, 'f32')), 'f64') }),
+    tol: { atol: 1e-2, rtol: 1e-2 }, // through f32: finite differences see f32 rounding
+  }),
+  spec({
+    op: OPS.gather,
+    arb: data({}, nonScalar).chain((d) =>
+      fc.nat({ max: d.shape.length - 1 }).chain((axis) => {
+        const idxShape = d.shape.map((s, i) => (i === axis ? s + 1 : s));
+        const n = idxShape.reduce((a, b) => a * b, 1);
+        return fc.array(fc.nat({ max: d.shape[axis]! - 1 }), { minLength: n, maxLength: n }).map((idx) => ({ d, axis, idx, idxShape }));
+      }),
+    ),
+    build: ({ d, axis, idx, idxShape }) => {
+      const index = tensor(idx, { shape: idxShape, dtype: 'i32' });
+      return { inputs: [toTensor(d)], fn: (x) => t.square(gather(x, axis, index)) };
+    },
+  }),
+  spec({
+    op: OPS.scatterAdd,
+    arb: data({}, nonScalar).chain((d) =>
+      fc.nat({ max: d.shape.length - 1 }).chain((axis) => {
+        const n = d.shape.reduce((a, b) => a * b, 1);
+        return fc
+          .tuple(fc.array(fc.nat({ max: d.shape[axis]! - 1 }), { minLength: n, maxLength: n }), valuesArb(d.shape))
+          .map(([idx, src]) => ({ d, axis, idx, src: { shape: d.shape, values: src } }));
+      }),
+    ),
+    build: ({ d, axis, idx, src }) => {
+      const index = tensor(idx, { shape: d.shape, dtype: 'i32' });
+      return { inputs: [toTensor(d), toTensor(src)], fn: (x, s) => t.square(scatterAdd(x, axis, index, s)) };
+    },
+  }),
+  spec({
+    op: OPS.indexSelect,
+    arb: data({}, nonScalar).chain((d) =>
+      fc.nat({ max: d.shape.length - 1 }).chain((axis) =>
+        fc.array(fc.nat({ max: d.shape[axis]! - 1 }), { minLength: 1, maxLength: 5 }).map((ids) => ({ d, axis, ids })),
+      ),
+    ),
+    build: ({ d, axis, ids }) => {
+      const index = tensor(ids, { dtype: 'i32' });
+      return { inputs: [toTensor(d)], fn: (x) => t.square(indexSelect(x, axis, index)) };
+    },
+  }),
+  spec({
+    op: OPS.concat,
+    arb: data({}, nonScalar).chain((d) =>
+      fc.tuple(fc.nat({ max: d.shape.length - 1 }), fc.integer({ min: 1, max: 3 })).chain(([axis, extra]) => {
+        const s2 = d.shape.map((s, i) => (i === axis ? extra : s));
+        return valuesArb(s2).map((v2) => ({ d, axis, d2: { shape: s2, values: v2 } }));
+      }),
+    ),
+    build: ({ d, axis, d2 }) => ({ inputs: [toTensor(d), toTensor(d2)], fn: (x, y) => t.square(concat([x, y, x], axis)) }),
+  }),
+  spec({
+    op: OPS.pad,
+    arb: data({}, nonScalar).chain((d) =>
+      fc
+        .array(fc.tuple(fc.nat({ max: 2 }), fc.nat({ max: 2 }), fc.nat({ max: 2 })), { minLength: d.shape.length, maxLength: d.shape.length })
+        .map((pads) => ({ d, pads })),
+    ),
+    build: ({ d, pads }) => ({
+      inputs: [toTensor(d)],
+      fn: (x) => t.square(t.add(apply(OPS.pad, [x], { pads, value: 0.5 }), 0.1)),
+    }),
+  }),
+  spec({ op: OPS.tril, arb: data({}, matrixish).chain((d) => fc.tuple(fc.constant(d), fc.integer({ min: -2, max: 2 }))), build: ([d, k]) => ({ inputs: [toTensor(d)], fn: (x) => t.exp(tril(x, k)) }) }),
+  spec({ op: OPS.triu, arb: data({}, matrixish).chain((d) => fc.tuple(fc.constant(d), fc.integer({ min: -2, max: 2 }))), build: ([d, k]) => ({ inputs: [toTensor(d)], fn: (x) => t.exp(triu(x, k)) }) }),
+  spec({
+    op: OPS.softmax,
+    arb: data({ min: -5, max: 5 }, nonScalar).chain((d) => fc.tuple(fc.constant(d), fc.nat({ max: d.shape.length - 1 }))),
+    build: ([d, axis]) => ({ inputs: [toTensor(d)], fn: (x) => softmax(x, axis) }),
+  }),
+  spec({
+    op: OPS.logSoftmax,
+    arb: data({ min: -5, max: 5 }, nonScalar).chain((d) => fc.tuple(fc.constant(d), fc.nat({ max: d.shape.length - 1 }))),
+    build: ([d, axis]) => ({ inputs: [toTensor(d)], fn: (x) => logSoftmax(x, axis) }),
+  }),
+  spec({
+    op: OPS.layerNorm,
+    arb: data({}, shapeArb({ minRank: 1, maxRank: 3, minDim: 2, maxDim: 4 })).chain((d) => {
+      const c = d.shape[d.shape.length - 1]!;
+      return fc.tuple(valuesArb([c]), valuesArb([c])).map(([w, b]) => ({ d: distinct(d), w: { shape: [c], values: w }, b: { shape: [c], values: b } }));
+    }),
+    build: ({ d, w, b }) => ({ inputs: [toTensor(d), toTensor(w), toTensor(b)], fn: (x, wt, bs) => layerNorm(x, wt, bs) }),
+    tol: { atol: 1e-5, rtol: 1e-4 },
+  }),
+  spec({
+    op: OPS.rmsNorm,
+    arb: data({}, shapeArb({ minRank: 1, maxRank: 3, maxDim: 4 })).chain((d) =>
+      valuesArb([d.shape[d.shape.length - 1]!]).map((w) => ({ d: distinct(d), w: { shape: [d.shape[d.shape.length - 1]!], values: w } })),
+    ),
+    build: ({ d, w }) => ({ inputs: [toTensor(d), toTensor(w)], fn: (x, wt) => rmsNorm(x, wt, 1e-3) }),
+    tol: { atol: 1e-5, rtol: 1e-4 },
+  }),
+  spec({
+    op: OPS.rotary,
+    arb: fc.tuple(fc.integer({ min: 1, max: 2 }), fc.integer({ min: 1, max: 4 }), fc.integer({ min: 1, max: 3 })).chain(([h, tl, half]) =>
+      fc.tuple(valuesArb([h, tl, 2 * half]), valuesArb([tl, 2 * half]), valuesArb([tl, 2 * half])).map(([x, c, s]) => ({
+        x: { shape: [h, tl, 2 * half], values: x },
+        c: { shape: [tl, 2 * half], values: c },
+        s: { shape: [tl, 2 * half], values: s },
+      })),
+    ),
+    build: ({ x, c, s }) => ({ inputs: [toTensor(x), toTensor(c), toTensor(s)], fn: applyRotary }),
+  }),
+  spec({
+    op: OPS.attention,
+    arb: fc
+      .record({
+        b: fc.integer({ min: 1, max: 2 }),
+        hkv: fc.integer({ min: 1, max: 2 }),
+        group: fc.integer({ min: 1, max: 2 }),
+        t: fc.integer({ min: 1, max: 3 }),
+        extra: fc.integer({ min: 0, max: 2 }),
+        d: fc.integer({ min: 1, max: 3 }),
+        causal: fc.boolean(),
+        masked: fc.boolean(),
+      })
+      .chain((r) => {
+        const s = r.t + r.extra;
+        const h = r.hkv * r.group;
+        return fc
+          .tuple(valuesArb([r.b, h, r.t, r.d]), valuesArb([r.b, r.hkv, s, r.d]), valuesArb([r.b, r.hkv, s, r.d]), fc.array(fc.boolean(), { minLength: r.b * s, maxLength: r.b * s }))
+          .map(([q, k, v, keep]) => ({ r, s, q: { shape: [r.b, h, r.t, r.d], values: q }, k: { shape: [r.b, r.hkv, s, r.d], values: k }, v: { shape: [r.b, r.hkv, s, r.d], values: v }, keep }));
+      }),
+    build: ({ r, s, q, k, v, keep }) => {
+      // A padding mask over keys (always keeping the last key so no row is fully masked).
+      const mask = r.masked ? tensor(keep.map((x, i) => x || i % s === s - 1), { shape: [r.b, 1, 1, s], dtype: 'bool' }) : undefined;
+      return { inputs: [toTensor(q), toTensor(k), toTensor(v)], fn: (x, y, z) => scaledDotProductAttention(x, y, z, mask, { causal: r.causal }) };
+    },
+    tol: { atol: 1e-5, rtol: 1e-4 },
+  }),
+  spec({
+    op: OPS.crossEntropy,
+    arb: fc.tuple(fc.integer({ min: 1, max: 5 }), fc.integer({ min: 2, max: 5 }), fc.constantFrom(0, 0.1)).chain(([n, c, smoothing]) =>
+      fc
+        .tuple(valuesArb([n, c]), fc.array(fc.integer({ min: -1, max: c - 1 }), { minLength: n, maxLength: n }))
+        .map(([logits, targets]) => ({ smoothing, logits: { shape: [n, c], values: logits }, targets: targets.map((x, i) => (x < 0 && i > 0 ? -100 : Math.max(0, x))) })),
+    ),
+    build: ({ smoothing, logits, targets }) => {
+      const y = tensor(targets, { dtype: 'i32' });
+      return { inputs: [toTensor(logits)], fn: (x) => crossEntropy(x, y, { labelSmoothing: smoothing }) };
+    },
+  }),
+  spec({
+    op: OPS.dropout,
+    arb: data({}, nonScalar),
+    // A fresh generator per call: the analytic and both finite-difference evaluations draw the same mask.
+    build: (d) => ({ inputs: [toTensor(d)], fn: (x) => dropout(x, 0.3, { generator: new Generator(7) }) }),
+  }),
+  spec({
+    op: checkpointOp,
+    arb: fc.tuple(data({}, shapeArb({ minRank: 2, maxRank: 2, maxDim: 3 })), valuesArb([3, 3])),
+    build: ([d, w]) => {
+      const wt = tensor(w, { shape: [3, 3], dtype: 'f64' });
+      const cols = d.shape[1]!;
+      const block = (x: Tensor, m: Tensor): Tensor => t.tanh(matmul(x, slice(m, 0, 0, cols)));
+      return { inputs: [toTensor(d), wt], fn: (x, m) => checkpoint(block, x, m) };
+    },
+  }),
+];
+
+describe('gradient rules agree with finite differences (f64)', () => {
+  SPECS.forEach((s, i) => {
+    it(`${s.op.name}${SPECS.findIndex((x) => x.op === s.op) === i ? '' : ` (variant ${i})`}`, () => {
+      fc.assert(
+        fc.property(s.arb, (sample) => {
+          tidy(() => {
+            const { inputs, fn } = s.build(sample);
+            gradcheck(fn, inputs, { atol: s.tol?.atol ?? 1e-6, rtol: s.tol?.rtol ?? 1e-5 });
+          });
+        }),
+        { numRuns: numRuns() },
+      );
+    });
+  });
+});
+
+describe('gradient check coverage', () => {
+  it('every differentiable op in the registry has a gradient check', () => {
+    const covered = new Set(SPECS.map((s) => s.op));
+    const missing = listOps()
+      .filter((op) => op.differentiable && !covered.has(op))
+      .map((op) => op.name);
+    expect(missing).toEqual([]);
+  });
+
+  it('lists the differentiable ops it covers', () => {
+    const names = listOps()
+      .filter((op) => op.differentiable)
+      .map((op) => op.name);
+    expect(names.length).toBeGreaterThan(50);
+  });
+});
