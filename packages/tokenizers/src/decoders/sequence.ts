@@ -1,0 +1,14 @@
+import type { Decoder } from './decoder.js';
+
+/** Runs decoders in order over the token list. */
+export class SequenceDecoder implements Decoder {
+  constructor(readonly decoders: Decoder[]) {}
+  decodeChain(tokens: string[]): string[] {
+    let t = tokens;
+    for (const d of this.decoders) t = d.decodeChain(t);
+    return t;
+  }
+  toJSON(): Record<string, unknown> {
+    return { type: 'Sequence', decoders: this.decoders.map((d) => d.toJSON()) };
+  }
+}

@@ -1,0 +1,263 @@
+import type { Model, WordTokens } from './model.js';
+
+/** Options of a BPE model, as in tokenizer.json. */
+export interface BpeOptions {
+  unkToken: string | null;
+  continuingSubwordPrefix: string | null;
+  endOfWordSuffix: string | null;
+  fuseUnk: boolean;
+  byteFallback: boolean;
+  ignoreMerges: boolean;
+}
+
+// Pair keys pack two ids into one number; 2^21 covers vocabularies of up to two million entries.
+const PAIR = 2 ** 21;
+// Queue keys pack rank and position; positions stay below 2^24 chars per word.
+const POS = 2 ** 24;
+const CACHE_CAPACITY = 10_000;
+const CACHE_MAX_WORD = 256;
+
+/** Byte-pair encoding with ranked merges, byte fallback and a word cache (Rust `BPE`). */
+export class Bpe implements Model {
+  readonly vocab: Map<string, number>;
+  private readonly vocabR: string[];
+  /** (left id, right id) → rank * PAIR + merged id. */
+  private readonly merges: Map<number, number>;
+  private readonly mergeList: Array<[string, string]>;
+  private readonly cache = new Map<string, WordTokens>();
+  private readonly unkId: number | undefined;
+  private readonly byteIds: Int32Array | null;
+
+  constructor(vocab: Map<string, number>, merges: Array<[string, string]>, readonly options: BpeOptions) {
+    this.vocab = vocab;
+    this.vocabR = [];
+    for (const [t, id] of vocab) this.vocabR[id] = t;
+    this.mergeList = merges;
+    this.merges = new Map();
+    const prefixLen = options.continuingSubwordPrefix?.length ?? 0;
+    for (let rank = 0; rank < merges.length; rank++) {
+      const [a, b] = merges[rank]!;
+      const ia = vocab.get(a);
+      const ib = vocab.get(b);
+      if (ia === undefined) throw new Error(`model.merges[${rank}]: token ${JSON.stringify(a)} is not in model.vocab; every merge part must be a vocabulary token`);
+      if (ib === undefined) throw new Error(`model.merges[${rank}]: token ${JSON.stringify(b)} is not in model.vocab; every merge part must be a vocabulary token`);
+      const merged = a + (prefixLen > 0 && b.startsWith(options.continuingSubwordPrefix!) ? b.slice(prefixLen) : b);
+      const im = vocab.get(merged);
+      if (im === undefined) throw new Error(`model.merges[${rank}]: merged token ${JSON.stringify(merged)} is not in model.vocab; every merge result must be a vocabulary token`);
+      this.merges.set(ia * PAIR + ib, rank * PAIR + im);
+    }
+    this.unkId = options.unkToken !== null ? vocab.get(options.unkToken) : undefined;
+    if (options.byteFallback) {
+      this.byteIds = new Int32Array(256).fill(-1);
+      for (let b = 0; b < 256; b++) {
+        const id = vocab.get(`<0x${b.toString(16).toUpperCase().padStart(2, '0')}>`);
+        if (id !== undefined) this.byteIds[b] = id;
+      }
+    } else this.byteIds = null;
+  }
+
+  /** Number of vocabulary entries. */
+  get vocabSize(): number {
+    return this.vocab.size;
+  }
+
+  /** Id of a vocabulary token. */
+  tokenToId(token: string): number | undefined {
+    return this.vocab.get(token);
+  }
+
+  /** Vocabulary token of an id. */
+  idToToken(id: number): string | undefined {
+    return this.vocabR[id];
+  }
+
+  /** A copy of the vocabulary. */
+  getVocab(): Map<string, number> {
+    return new Map(this.vocab);
+  }
+
+  /** Splits one word into BPE tokens. */
+  tokenize(word: string): WordTokens {
+    if (word.length === 0) return { ids: [], offsets: [] };
+    const cached = this.cache.get(word);
+    if (cached) return cached;
+    let result: WordTokens;
+    const whole = this.options.ignoreMerges ? this.vocab.get(word) : undefined;
+    if (whole !== undefined) result = { ids: [whole], offsets: [0, word.length] };
+    else result = this.mergeWord(word);
+    if (word.length <= CACHE_MAX_WORD) {
+      if (this.cache.size >= CACHE_CAPACITY) this.cache.clear();
+      this.cache.set(word, result);
+    }
+    return result;
+  }
+
+  private mergeWord(word: string): WordTokens {
+    const { continuingSubwordPrefix: prefix, endOfWordSuffix: suffix, fuseUnk } = this.options;
+    const n = word.length;
+    const ids: number[] = [];
+    const starts: number[] = [];
+    const ends: number[] = [];
+    let unkStart = -1;
+    let unkEnd = -1;
+    const flushUnk = (): void => {
+      if (unkStart >= 0) { ids.push(this.unkId!); starts.push(unkStart); ends.push(unkEnd); unkStart = -1; }
+    };
+    for (let i = 0; i < n; ) {
+      const c = word.charCodeAt(i);
+      const w = c >= 0xd800 && c <= 0xdbff && i + 1 < n ? 2 : 1;
+      let s = word.slice(i, i + w);
+      if (i > 0 && prefix) s = prefix + s;
+      if (i + w >= n && suffix) s = s + suffix;
+      const id = this.vocab.get(s);
+      if (id !== undefined) {
+        flushUnk();
+        ids.push(id); starts.push(i); ends.push(i + w);
+      } else {
+        let handled = false;
+        if (this.byteIds) {
+          const bytes = new TextEncoder().encode(s);
+          let ok = true;
+          for (const b of bytes) if (this.byteIds[b]! < 0) { ok = false; break; }
+          if (ok) {
+            // Rust gives each byte token one byte of the char; mapped back to the original
+            // text, each covers the whole char.
+            for (const b of bytes) { ids.push(this.byteIds[b]!); starts.push(i); ends.push(i + w); }
+            handled = true;
+          }
+        }
+        if (!handled && this.unkId !== undefined) {
+          if (unkStart >= 0 && fuseUnk) unkEnd = i + w;
+          else { flushUnk(); unkStart = i; unkEnd = i + w; }
+        } else if (!handled && this.options.unkToken !== null) {
+          throw new Error(`bpe: unk_token ${JSON.stringify(this.options.unkToken)} is not in model.vocab; add it to the vocabulary`);
+        }
+      }
+      i += w;
+    }
+    flushUnk();
+    return this.applyMerges(ids, starts, ends);
+  }
+
+  private applyMerges(ids: number[], starts: number[], ends: number[]): WordTokens {
+    const m = ids.length;
+    const prev = new Int32Array(m);
+    const next = new Int32Array(m);
+    const alive = new Uint8Array(m).fill(1);
+    for (let i = 0; i < m; i++) { prev[i] = i - 1; next[i] = i + 1 < m ? i + 1 : -1; }
+    const heap = new MinHeap();
+    const merges = this.merges;
+    for (let i = 0; i + 1 < m; i++) {
+      const v = merges.get(ids[i]! * PAIR + ids[i + 1]!);
+      if (v !== undefined) heap.push(Math.floor(v / PAIR) * POS + i, v % PAIR);
+    }
+    while (heap.size > 0) {
+      const key = heap.topKey();
+      const newId = heap.topValue();
+      heap.pop();
+      const pos = key % POS;
+      if (!alive[pos]) continue;
+      const nx = next[pos]!;
+      if (nx < 0) continue;
+      const cur = merges.get(ids[pos]! * PAIR + ids[nx]!);
+      if (cur === undefined || cur % PAIR !== newId) continue;
+      ids[pos] = newId;
+      ends[pos] = ends[nx]!;
+      alive[nx] = 0;
+      const nn = next[nx]!;
+      next[pos] = nn;
+      if (nn >= 0) prev[nn] = pos;
+      const pv = prev[pos]!;
+      if (pv >= 0) {
+        const v = merges.get(ids[pv]! * PAIR + newId);
+        if (v !== undefined) heap.push(Math.floor(v / PAIR) * POS + pv, v % PAIR);
+      }
+      if (nn >= 0) {
+        const v = merges.get(newId * PAIR + ids[nn]!);
+        if (v !== undefined) heap.push(Math.floor(v / PAIR) * POS + pos, v % PAIR);
+      }
+    }
+    const outIds: number[] = [];
+    const offsets: number[] = [];
+    for (let i = m > 0 ? 0 : -1; i >= 0; i = next[i]!) {
+      outIds.push(ids[i]!);
+      offsets.push(starts[i]!, ends[i]!);
+    }
+    return { ids: outIds, offsets };
+  }
+
+  /** The merges as [left, right] pairs, in rank order. */
+  get mergePairs(): ReadonlyArray<[string, string]> {
+    return this.mergeList;
+  }
+
+  /** The tokenizer.json `model` object. */
+  toJSON(): Record<string, unknown> {
+    const o = this.options;
+    const vocab: Record<string, number> = {};
+    for (const [t, id] of [...this.vocab].sort((a, b) => a[1] - b[1])) vocab[t] = id;
+    return {
+      type: 'BPE',
+      dropout: null,
+      unk_token: o.unkToken,
+      continuing_subword_prefix: o.continuingSubwordPrefix,
+      end_of_word_suffix: o.endOfWordSuffix,
+      fuse_unk: o.fuseUnk,
+      byte_fallback: o.byteFallback,
+      ignore_merges: o.ignoreMerges,
+      vocab,
+      merges: this.mergeList.map(([a, b]) => [a, b]),
+    };
+  }
+}
+
+/** A binary min-heap of numeric keys with a numeric payload each. */
+class MinHeap {
+  private keys: number[] = [];
+  private values: number[] = [];
+  get size(): number {
+    return this.keys.length;
+  }
+  topKey(): number {
+    return this.keys[0]!;
+  }
+  topValue(): number {
+    return this.values[0]!;
+  }
+  push(key: number, value: number): void {
+    const k = this.keys;
+    const v = this.values;
+    let i = k.length;
+    k.push(key);
+    v.push(value);
+    while (i > 0) {
+      const p = (i - 1) >> 1;
+      if (k[p]! <= key) break;
+      k[i] = k[p]!;
+      v[i] = v[p]!;
+      i = p;
+    }
+    k[i] = key;
+    v[i] = value;
+  }
+  pop(): void {
+    const k = this.keys;
+    const v = this.values;
+    const lastK = k.pop()!;
+    const lastV = v.pop()!;
+    const n = k.length;
+    if (n === 0) return;
+    let i = 0;
+    for (;;) {
+      let c = 2 * i + 1;
+      if (c >= n) break;
+      if (c + 1 < n && k[c + 1]! < k[c]!) c++;
+      if (k[c]! >= lastK) break;
+      k[i] = k[c]!;
+      v[i] = v[c]!;
+      i = c;
+    }
+    k[i] = lastK;
+    v[i] = lastV;
+  }
+}

@@ -1,0 +1,69 @@
+import { Bpe } from './bpe.js';
+import type { Model } from './model.js';
+import { Unigram } from './unigram.js';
+import { WordLevel } from './word-level.js';
+import { WordPiece } from './word-piece.js';
+
+const SUPPORTED = ['BPE', 'WordPiece', 'Unigram', 'WordLevel'];
+
+function vocabFromJSON(v: unknown, where: string): Map<string, number> {
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) throw new Error(`${where}.vocab: expected an object mapping token to id, got ${Array.isArray(v) ? 'an array' : JSON.stringify(v)}`);
+  const m = new Map<string, number>();
+  for (const [t, id] of Object.entries(v as Record<string, unknown>)) {
+    if (typeof id !== 'number' || !Number.isInteger(id) || id < 0) throw new Error(`${where}.vocab[${JSON.stringify(t)}]: expected a non-negative integer id, got ${JSON.stringify(id)}`);
+    m.set(t, id);
+  }
+  return m;
+}
+
+function mergesFromJSON(v: unknown, where: string): Array<[string, string]> {
+  if (v === undefined || v === null) return [];
+  if (!Array.isArray(v)) throw new Error(`${where}.merges: expected an array of "a b" strings or [a, b] pairs, got ${JSON.stringify(v)?.slice(0, 100)}`);
+  return v.map((m, i) => {
+    if (typeof m === 'string') {
+      const sp = m.indexOf(' ');
+      if (sp < 0) throw new Error(`${where}.merges[${i}]: expected "left right" separated by one space, got ${JSON.stringify(m)}`);
+      return [m.slice(0, sp), m.slice(sp + 1)];
+    }
+    if (Array.isArray(m) && m.length === 2 && typeof m[0] === 'string' && typeof m[1] === 'string') return [m[0], m[1]];
+    throw new Error(`${where}.merges[${i}]: expected "left right" or [left, right], got ${JSON.stringify(m)}`);
+  });
+}
+
+/** Builds a model from the tokenizer.json `model` object. */
+export function modelFromJSON(json: unknown, where = 'model'): Model {
+  const j = json as Record<string, unknown>;
+  if (j === null || typeof j !== 'object') throw new Error(`${where}: expected an object, got ${JSON.stringify(json)}`);
+  // Old files omit the type; infer it from the fields as the Rust library does.
+  const type = typeof j.type === 'string' ? j.type : Array.isArray(j.vocab) ? 'Unigram' : j.merges !== undefined ? 'BPE' : j.continuing_subword_prefix !== undefined ? 'WordPiece' : 'WordLevel';
+  switch (type) {
+    case 'BPE':
+      if (j.dropout !== null && j.dropout !== undefined && j.dropout !== 0) throw new Error(`${where}.dropout: BPE dropout ${JSON.stringify(j.dropout)} is not supported (encoding would not be deterministic); set it to null`);
+      return new Bpe(vocabFromJSON(j.vocab, where), mergesFromJSON(j.merges, where), {
+        unkToken: (j.unk_token as string | null | undefined) ?? null,
+        continuingSubwordPrefix: (j.continuing_subword_prefix as string | null | undefined) || null,
+        endOfWordSuffix: (j.end_of_word_suffix as string | null | undefined) || null,
+        fuseUnk: j.fuse_unk === true,
+        byteFallback: j.byte_fallback === true,
+        ignoreMerges: j.ignore_merges === true,
+      });
+    case 'WordPiece':
+      return new WordPiece(vocabFromJSON(j.vocab, where), {
+        unkToken: typeof j.unk_token === 'string' ? j.unk_token : '[UNK]',
+        continuingSubwordPrefix: typeof j.continuing_subword_prefix === 'string' ? j.continuing_subword_prefix : '##',
+        maxInputCharsPerWord: typeof j.max_input_chars_per_word === 'number' ? j.max_input_chars_per_word : 100,
+      });
+    case 'Unigram': {
+      if (!Array.isArray(j.vocab)) throw new Error(`${where}.vocab: expected an array of [piece, score] pairs, got ${JSON.stringify(j.vocab)?.slice(0, 100)}`);
+      const pieces = j.vocab.map((p, i): [string, number] => {
+        if (!Array.isArray(p) || typeof p[0] !== 'string' || typeof p[1] !== 'number') throw new Error(`${where}.vocab[${i}]: expected [piece, score], got ${JSON.stringify(p)}`);
+        return [p[0], p[1]];
+      });
+      return new Unigram(pieces, typeof j.unk_id === 'number' ? j.unk_id : null, j.byte_fallback === true);
+    }
+    case 'WordLevel':
+      return new WordLevel(vocabFromJSON(j.vocab, where), typeof j.unk_token === 'string' ? j.unk_token : '<unk>');
+    default:
+      throw new Error(`${where}.type: unknown model ${JSON.stringify(type)}; supported: ${SUPPORTED.join(', ')}`);
+  }
+}

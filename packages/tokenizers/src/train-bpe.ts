@@ -1,0 +1,1 @@
+export function trainBpe(){throw new Error('todo')} export type TrainBpeOptions = {};
