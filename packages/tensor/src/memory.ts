@@ -57,6 +57,21 @@ export function trackTensor(t: Tensor, storage: Storage): void {
   if (scope) scope.add(t);
 }
 
+/** Called by `Tensor.assign`: moves the tensor's reference from one storage to another. */
+export function swapStorage(t: Tensor, from: Storage, to: Storage): void {
+  if (to.refs === 0) {
+    const u = usageOf(to.backend.name);
+    u.numBytes += to.byteLength;
+    u.numStorages++;
+    liveBytes += to.byteLength;
+    if (liveBytes > peakBytes) peakBytes = liveBytes;
+  }
+  to.refs++;
+  finalizer?.unregister(t);
+  finalizer?.register(t, to, t);
+  releaseStorage(from);
+}
+
 /** Called by `Tensor.dispose`: drops the tensor's reference on its storage. */
 export function untrackTensor(t: Tensor, storage: Storage): void {
   finalizer?.unregister(t);

@@ -2,7 +2,7 @@ import { getBackend, type Storage, type TensorView } from './backend.js';
 import { allocTyped, isFloat, toNumbers, type DType, type TypedArray } from './dtype.js';
 import { formatTensor } from './format.js';
 import type { GradNode } from './grad-mode.js';
-import { setTensorCheck, trackTensor, untrackTensor } from './memory.js';
+import { setTensorCheck, swapStorage, trackTensor, untrackTensor } from './memory.js';
 import * as ops from './ops/index.js';
 import { contiguousStrides, isContiguous, numel, type Shape } from './shape.js';
 
@@ -82,6 +82,33 @@ export class Tensor implements TensorView {
   }
   [Symbol.dispose](): void {
     this.dispose();
+  }
+
+  /**
+   * Replaces this tensor's values with `src`'s (same shape and dtype) by taking over its memory: no
+   * copy when `src` is dense. The object stays the same, so modules and optimizers that hold it see
+   * the new values; it stays a leaf. How optimizers update parameters.
+   */
+  assign(src: Tensor): this {
+    this.assertAlive('assign');
+    if (src.dtype !== this.dtype || src.rank !== this.rank || src.shape.some((d, i) => d !== this.shape[i])) {
+      throw new TypeError(
+        `assign: source [${src.shape.join(',')}] ${src.dtype} must match the target [${this.shape.join(',')}] ${this.dtype}; reshape or cast it first`,
+      );
+    }
+    if (!this.isContiguous || this.offset !== 0 || this.#storage.size !== this.size) {
+      throw new Error(`assign: the target (shape [${this.shape.join(',')}]) is a view into a larger storage; assign only to whole tensors`);
+    }
+    const dense = src.isContiguous && src.offset === 0 && src.storage.size === src.size ? src : ops.clone(src);
+    if (dense.storage !== this.#storage) {
+      const old = this.#storage;
+      this.#storage = dense.storage;
+      swapStorage(this, old, dense.storage);
+      (this as { strides: readonly number[] }).strides = Object.freeze(contiguousStrides(this.shape));
+    }
+    if (dense !== src) dense.dispose();
+    this.gradNode = null;
+    return this;
   }
 
   /** Marks this tensor as requiring gradients (PyTorch's `requires_grad_`); returns it. */

@@ -1,0 +1,30 @@
+import { add, matmul, transpose, type Tensor } from '@tessera/tensor';
+import { uniform, type InitOptions } from './init.js';
+import { Module } from './module.js';
+
+/** y = x Wᵀ + b with W of shape (out, in), PyTorch's layout and initialisation (U(±1/√in) for both). */
+export class Linear extends Module {
+  readonly inFeatures: number;
+  readonly outFeatures: number;
+  weight: Tensor;
+  bias: Tensor | null;
+
+  constructor(inFeatures: number, outFeatures: number, opts: InitOptions & { bias?: boolean } = {}) {
+    super();
+    this.inFeatures = inFeatures;
+    this.outFeatures = outFeatures;
+    const bound = 1 / Math.sqrt(inFeatures);
+    this.weight = this.param('weight', uniform([outFeatures, inFeatures], -bound, bound, opts));
+    this.bias = opts.bias === false ? null : this.param('bias', uniform([outFeatures], -bound, bound, opts));
+  }
+
+  /** (..., in) -> (..., out) */
+  forward(x: Tensor): Tensor {
+    const last = x.shape[x.rank - 1];
+    if (last !== this.inFeatures) {
+      throw new RangeError(`Linear: input [${x.shape.join(',')}] ends in ${last} but the layer takes ${this.inFeatures} features`);
+    }
+    const y = matmul(x, transpose(this.weight));
+    return this.bias ? add(y, this.bias) : y;
+  }
+}
