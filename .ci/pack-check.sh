@@ -24,8 +24,9 @@ for t in "$work"/tarballs/*.tgz; do
     echo "pack-check: $(basename "$t") still has a workspace: dependency in its package.json" >&2
     exit 1
   fi
+  listing="$(tar -tzf "$t")" # captured first: `tar | grep -q` can die of SIGPIPE under pipefail
   for f in package/dist/index.js package/dist/index.cjs package/dist/index.d.ts package/dist/index.d.cts; do
-    tar -tzf "$t" | grep -qx "$f" || { echo "pack-check: $(basename "$t") lacks $f" >&2; exit 1; }
+    grep -qx "$f" <<<"$listing" || { echo "pack-check: $(basename "$t") lacks $f" >&2; exit 1; }
   done
   tarballs+=("$t")
 done
