@@ -38,6 +38,8 @@ const NUMBERS = ["0", "7", "42", "123", "1234", "12345", "3.14159", "-0.001", "1
 const WORDS = ["the", "of", "and", "token", "izer", "running", "unbelievable", "Tessera", "LoRA", "PyTorch", "don't", "I'm", "they're", "HELLO", "x", "a", "ab"];
 const ODD = ["\ud800", "\udc00", "a\ud83dz", "\udfff\ud800", "\u0301", "e\u0301", "\u0000", "\u001b[31m", "\uffff", "\ufffd", "ﬁ", "Ⅻ", "ｆｕｌｌｗｉｄｔｈ", "𝔾𝕠𝕠𝕕"];
 
+const COMBINING = ['a', 'e', 'o', 'A', ' ', '\u0301', '\u0302', '\u0323', '\u0327', '\u0308', '\u1100', '\u1161', '\u11a8', '\u0915', '\u093c', '\u212b', 'ﬁ', '①', '\u3099', 'か'];
+
 function pick<T>(r: () => number, xs: readonly T[]): T {
   return xs[Math.floor(r() * xs.length)]!;
 }
@@ -78,6 +80,8 @@ export function buildCorpus(n: number, specials: string[], seed = 20261128): str
     () => pick(r, ['a', 'x', 'ab', 'ZZ', '9', '漢', 'é', '🙂']).repeat(50 + Math.floor(r() * 400)),
     () => Array.from({ length: 40 + Math.floor(r() * 200) }, () => pick(r, [...'abcdefghijklmnopqrstuvwxyz'])).join(''),
     () => randomUnicode(r, 1 + Math.floor(r() * 40)),
+    // Decomposed and composable sequences, for the Unicode normalizers' alignments.
+    () => Array.from({ length: 1 + Math.floor(r() * 12) }, () => pick(r, COMBINING)).join(''),
     () => pick(r, SPACES).repeat(1 + Math.floor(r() * 6)) + pick(r, PROSE) + pick(r, SPACES).repeat(1 + Math.floor(r() * 6)),
     () => Array.from({ length: 3 + Math.floor(r() * 6) }, () => pick(r, [pick(r, PROSE), pick(r, CJK), pick(r, EMOJI), pick(r, SPACES), pick(r, NUMBERS), pick(r, ARABIC), pick(r, ODD)])).join(''),
   ];
