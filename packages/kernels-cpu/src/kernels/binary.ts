@@ -1,0 +1,72 @@
+// Every broadcasting binary primitive is one scalar function in a table, run by one strided kernel.
+import { OPS, allocTyped, numel, type DType, type OpDef } from '@tessera/tensor';
+import { dataOf, storeFor, type CpuKernel } from '../cpu-kernel.js';
+import { broadcastStrides, denseStrides, forEachRow, isDenseRowMajor } from '../strided.js';
+
+/** A scalar function of two elements. */
+export type BinaryFn = (a: number, b: number) => number;
+
+/** a ** b with C's pow edge cases (1 ** NaN = 1, (-1) ** ±Inf = 1), which JS's Math.pow lacks. */
+export function pow(a: number, b: number): number {
+  if (a === 1 || (a === -1 && (b === Infinity || b === -Infinity))) return 1;
+  return Math.pow(a, b);
+}
+
+/** The scalar function of each binary primitive. */
+export const BINARY_FUNCTIONS: ReadonlyMap<OpDef, BinaryFn> = new Map<OpDef, BinaryFn>([
+  [OPS.add, (a, b) => a + b],
+  [OPS.sub, (a, b) => a - b],
+  [OPS.mul, (a, b) => a * b],
+  [OPS.div, (a, b) => a / b],
+  [OPS.pow, pow],
+  // Math.max/min propagate NaN, as torch.maximum/minimum do.
+  [OPS.maximum, (a, b) => Math.max(a, b)],
+  [OPS.minimum, (a, b) => Math.min(a, b)],
+  [OPS.eq, (a, b) => (a === b ? 1 : 0)],
+  [OPS.ne, (a, b) => (a !== b ? 1 : 0)],
+  [OPS.lt, (a, b) => (a < b ? 1 : 0)],
+  [OPS.le, (a, b) => (a <= b ? 1 : 0)],
+  [OPS.gt, (a, b) => (a > b ? 1 : 0)],
+  [OPS.ge, (a, b) => (a >= b ? 1 : 0)],
+]);
+
+// A double product of two 32-bit integers can exceed 2^53 and lose the low bits that wrapping keeps.
+const imul: BinaryFn = (a, b) => Math.imul(a, b);
+
+/** The function to run for `op` on inputs of `dtype` (exact wrapping multiplication for 32-bit integers). */
+function functionFor(op: OpDef, fn: BinaryFn, dtype: DType): BinaryFn {
+  return op === OPS.mul && (dtype === 'i32' || dtype === 'u32') ? imul : fn;
+}
+
+/** The strided, broadcasting kernel for one binary op. */
+export function binaryKernel(op: OpDef, fn: BinaryFn): CpuKernel {
+  return ([a, b], _attrs, out) => {
+    const f = functionFor(op, fn, a!.dtype);
+    const store = storeFor(out.dtype);
+    const x = dataOf(a!);
+    const y = dataOf(b!);
+    const dst = allocTyped(out.dtype, numel(out.shape));
+    const sameShape = a!.shape.length === out.shape.length && b!.shape.length === out.shape.length &&
+      out.shape.every((d, i) => a!.shape[i] === d && b!.shape[i] === d);
+    if (sameShape && isDenseRowMajor(a!) && isDenseRowMajor(b!)) {
+      // Fast path: both operands dense and unbroadcast.
+      const ao = a!.offset;
+      const bo = b!.offset;
+      for (let i = 0; i < dst.length; i++) dst[i] = store(f(x[ao + i]!, y[bo + i]!));
+      return dst;
+    }
+    const strides = [denseStrides(out.shape), broadcastStrides(a!, out.shape), broadcastStrides(b!, out.shape)];
+    forEachRow(out.shape, strides, [0, a!.offset, b!.offset], (offs, n, inner) => {
+      const sa = inner[1]!;
+      const sb = inner[2]!;
+      let o = offs[0]!;
+      let i = offs[1]!;
+      let j = offs[2]!;
+      for (let t = 0; t < n; t++, o++, i += sa, j += sb) dst[o] = store(f(x[i]!, y[j]!));
+    });
+    return dst;
+  };
+}
+
+/** A kernel for every binary primitive, keyed by op. */
+export const BINARY_KERNELS: ReadonlyMap<OpDef, CpuKernel> = new Map([...BINARY_FUNCTIONS].map(([op, fn]) => [op, binaryKernel(op, fn)]));

@@ -1,0 +1,26 @@
+// torch.gather: out[p] = x[p with p[axis] replaced by index[p]]. The walk runs over the index's
+// shape; x is addressed with stride 0 on `axis` and the looked-up index adds the axis offset.
+import { allocTyped, numel } from '@tessera/tensor';
+import { dataOf, type CpuKernel } from '../cpu-kernel.js';
+import { indexOutOfRange } from '../index-check.js';
+import { denseStrides, forEachRow } from '../strided.js';
+
+/** Picks elements of x along `axis` at the positions in `index` (same rank as x). */
+export const gatherKernel: CpuKernel<{ axis: number }> = ([x, index], { axis }, out) => {
+  const src = dataOf(x!);
+  const idx = dataOf(index!);
+  const dst = allocTyped(out.dtype, numel(out.shape));
+  const size = x!.shape[axis]!;
+  const axisStride = x!.strides[axis]!;
+  const xStrides = x!.strides.map((s, i) => (i === axis ? 0 : s));
+  forEachRow(out.shape, [denseStrides(out.shape), index!.strides, xStrides], [0, index!.offset, x!.offset], (offs, n, inner) => {
+    const [, sIdx, sx] = inner as [number, number, number];
+    let [o, p, q] = offs as [number, number, number];
+    for (let t = 0; t < n; t++, o++, p += sIdx, q += sx) {
+      const k = idx[p]!;
+      if (!(k >= 0 && k < size)) indexOutOfRange('gather', k, o, out.shape, axis, size);
+      dst[o] = src[q + k * axisStride]!;
+    }
+  });
+  return dst;
+};

@@ -1,0 +1,76 @@
+// The CPU kernel registry: one explicit list, one entry per primitive of @tessera/tensor.
+import { OPS, type OpDef } from '@tessera/tensor';
+import type { CpuKernel } from './cpu-kernel.js';
+import { arangeKernel } from './kernels/arange.js';
+import { argmaxKernel, argminKernel } from './kernels/arg-reduce.js';
+import { BINARY_KERNELS } from './kernels/binary.js';
+import { castKernel } from './kernels/cast.js';
+import { concatKernel } from './kernels/concat.js';
+import { copyKernel } from './kernels/copy.js';
+import { fullKernel } from './kernels/full.js';
+import { gatherKernel } from './kernels/gather.js';
+import { matmulKernel } from './kernels/matmul.js';
+import { padKernel } from './kernels/pad.js';
+import { randomKernel } from './kernels/random.js';
+import { maxKernel, minKernel, sumKernel } from './kernels/reduce.js';
+import { scatterAddKernel } from './kernels/scatter-add.js';
+import { UNARY_KERNELS } from './kernels/unary.js';
+import { whereKernel } from './kernels/where.js';
+
+const unary = (op: OpDef): [OpDef, CpuKernel] => [op, UNARY_KERNELS.get(op)!];
+const binary = (op: OpDef): [OpDef, CpuKernel] => [op, BINARY_KERNELS.get(op)!];
+
+/** Every CPU kernel, keyed by the op object of @tessera/tensor. */
+export const CPU_KERNELS: ReadonlyMap<OpDef, CpuKernel> = new Map<OpDef, CpuKernel>([
+  // creation
+  [OPS.full, fullKernel],
+  [OPS.arange, arangeKernel],
+  [OPS.random, randomKernel],
+  // unary (one scalar function each, see kernels/unary.ts)
+  unary(OPS.neg),
+  unary(OPS.abs),
+  unary(OPS.sign),
+  unary(OPS.exp),
+  unary(OPS.log),
+  unary(OPS.log1p),
+  unary(OPS.sqrt),
+  unary(OPS.rsqrt),
+  unary(OPS.sin),
+  unary(OPS.cos),
+  unary(OPS.tanh),
+  unary(OPS.sigmoid),
+  unary(OPS.relu),
+  unary(OPS.erf),
+  unary(OPS.softplus),
+  unary(OPS.clamp),
+  // binary (one scalar function each, see kernels/binary.ts)
+  binary(OPS.add),
+  binary(OPS.sub),
+  binary(OPS.mul),
+  binary(OPS.div),
+  binary(OPS.pow),
+  binary(OPS.maximum),
+  binary(OPS.minimum),
+  binary(OPS.eq),
+  binary(OPS.ne),
+  binary(OPS.lt),
+  binary(OPS.le),
+  binary(OPS.gt),
+  binary(OPS.ge),
+  [OPS.where, whereKernel],
+  // reductions
+  [OPS.sum, sumKernel],
+  [OPS.max, maxKernel],
+  [OPS.min, minKernel],
+  [OPS.argmax, argmaxKernel],
+  [OPS.argmin, argminKernel],
+  // linear algebra
+  [OPS.matmul, matmulKernel],
+  // copies and indexing
+  [OPS.copy, copyKernel],
+  [OPS.cast, castKernel],
+  [OPS.pad, padKernel],
+  [OPS.gather, gatherKernel],
+  [OPS.scatterAdd, scatterAddKernel],
+  [OPS.concat, concatKernel],
+]);
