@@ -11,6 +11,8 @@ const strip = rust.stripAccentsNormalizer();
 const bertStrip = rust.bertNormalizer({ cleanText: false, handleChineseChars: false, stripAccents: true, lowercase: false });
 const clean = rust.bertNormalizer({ cleanText: true, handleChineseChars: false, stripAccents: false, lowercase: false });
 const bertPre = rust.bertPreTokenizer();
+const whitespacePre = rust.whitespacePreTokenizer();
+const WORD = /^[\p{Alphabetic}\p{M}\p{Nd}\p{Pc}\p{Join_Control}]$/u;
 
 const MN = /^\p{Mn}$/u;
 const M = /^\p{M}$/u;
@@ -19,7 +21,7 @@ const PUNCT = /^\p{P}$/u;
 const ASCII_PUNCT = /^[!-\/:-@\[-`{-~]$/;
 const WS = /^\s$/u;
 
-const diffs = { markOnlyJs: [] as number[], markOnlyRust: [] as number[], mnOnlyJs: [] as number[], mnOnlyRust: [] as number[], controlOnlyJs: [] as number[], controlOnlyRust: [] as number[], punctOnlyJs: [] as number[], punctOnlyRust: [] as number[] };
+const diffs = { markOnlyJs: [] as number[], markOnlyRust: [] as number[], mnOnlyJs: [] as number[], mnOnlyRust: [] as number[], controlOnlyJs: [] as number[], controlOnlyRust: [] as number[], punctOnlyJs: [] as number[], punctOnlyRust: [] as number[], wordOnlyJs: [] as number[], wordOnlyRust: [] as number[] };
 for (let cp = 0; cp <= 0x10ffff; cp++) {
   if (cp >= 0xd800 && cp <= 0xdfff) continue;
   const c = String.fromCodePoint(cp);
@@ -37,6 +39,10 @@ for (let cp = 0; cp <= 0x10ffff; cp++) {
     const jsCtl = CONTROL.test(c) && c !== '\t' && c !== '\n' && c !== '\r';
     if (rustCtl !== jsCtl) (jsCtl ? diffs.controlOnlyJs : diffs.controlOnlyRust).push(cp);
   }
+  // Rust regex's \w: 'a' + c + 'a' stays one piece exactly when c is a word char.
+  const rustW = whitespacePre.preTokenizeString('a' + c + 'a').length === 1;
+  const jsW = WORD.test(c);
+  if (rustW !== jsW) (jsW ? diffs.wordOnlyJs : diffs.wordOnlyRust).push(cp);
   const rustP = bertPre.preTokenizeString('a' + c + 'b').length === 3;
   const jsP = ASCII_PUNCT.test(c) || PUNCT.test(c);
   if (!WS.test(c) && rustP !== jsP) (jsP ? diffs.punctOnlyJs : diffs.punctOnlyRust).push(cp);
@@ -77,6 +83,11 @@ export const CONTROL_ONLY_RUST: Ranges = ${fmt(ranges(diffs.controlOnlyRust))};
 export const PUNCT_ONLY_JS: Ranges = ${fmt(ranges(diffs.punctOnlyJs))};
 /** Chars the Rust BERT pre-tokenizer splits on as punctuation that JavaScript does not. */
 export const PUNCT_ONLY_RUST: Ranges = ${fmt(ranges(diffs.punctOnlyRust))};
+
+/** Word chars (regex \\w) in JavaScript that the Rust regex crate does not count as word chars. */
+export const WORD_ONLY_JS: Ranges = ${fmt(ranges(diffs.wordOnlyJs))};
+/** Chars the Rust regex crate counts as word chars that JavaScript does not. */
+export const WORD_ONLY_RUST: Ranges = ${fmt(ranges(diffs.wordOnlyRust))};
 
 /** Whether a code point lies in one of the ranges. */
 export function inRanges(cp: number, r: Ranges): boolean {

@@ -1,5 +1,6 @@
 import { NormalizedString } from './normalized-string.js';
 import type { Normalizer } from './normalizers/normalizer.js';
+import { isWordChar } from './pre-tokenizers/whitespace.js';
 
 /** A token added on top of the model vocabulary (special tokens and user tokens). */
 export interface AddedToken {
@@ -23,10 +24,7 @@ interface TrieNode {
   token: AddedToken | null;
 }
 
-// Rust regex's Unicode `\w` and `\s`, used by single_word and lstrip/rstrip.
-const WORD_CHAR = /[\p{Alphabetic}\p{M}\p{Nd}\p{Pc}\p{Join_Control}]/u;
-const ENDS_WITH_WORD = new RegExp(`${WORD_CHAR.source}$`, 'u');
-const STARTS_WITH_WORD = new RegExp(`^${WORD_CHAR.source}`, 'u');
+// Rust regex's Unicode `\s`, used by lstrip/rstrip.
 const SPACE = /[\t-\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]/;
 
 /** Matches added tokens in text, leftmost-longest, like the Rust `AddedVocabulary`. */
@@ -114,8 +112,10 @@ export class AddedVocabulary {
       let stop = bestEnd;
       i = bestEnd;
       if (best.singleWord) {
-        const startSpace = start === 0 || !ENDS_WITH_WORD.test(s.slice(Math.max(0, start - 2), start));
-        const stopSpace = stop === s.length || !STARTS_WITH_WORD.test(s.slice(stop, stop + 2));
+        const before = [...s.slice(Math.max(0, start - 2), start)].pop();
+        const after = String.fromCodePoint(s.codePointAt(stop) ?? 32);
+        const startSpace = start === 0 || !isWordChar(before!);
+        const stopSpace = stop === s.length || !isWordChar(after);
         if (!startSpace || !stopSpace) continue;
       }
       if (best.lstrip) {

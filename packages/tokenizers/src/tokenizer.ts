@@ -275,11 +275,11 @@ export class Tokenizer {
       const words = this.preTokenizer ? this.preTokenizer.split(piece.text) : [piece.text];
       for (const w of words) {
         if (w.normalized.length === 0) continue;
-        const { ids, offsets } = this.model.tokenize(w.normalized);
+        const { ids, offsets, values } = this.model.tokenize(w.normalized);
         for (let k = 0; k < ids.length; k++) {
           const id = ids[k]!;
           const [s, e] = w.originalRange(offsets[2 * k]!, offsets[2 * k + 1]!);
-          push(id, this.model.idToToken(id) ?? this.idToToken(id) ?? '', s, e, word);
+          push(id, values?.[k] ?? this.model.idToToken(id) ?? this.idToToken(id) ?? '', s, e, word);
         }
         word++;
       }

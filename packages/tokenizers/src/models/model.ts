@@ -3,6 +3,8 @@ export interface WordTokens {
   ids: ArrayLike<number>;
   /** Flat pairs: start0, end0, start1, end1, ... */
   offsets: ArrayLike<number>;
+  /** Token strings when they differ from the vocabulary entry of the id (Unigram's unknown pieces). */
+  values?: Array<string | undefined>;
 }
 
 /** A tokenization model: turns one pre-tokenized word into vocabulary ids. */

@@ -89,22 +89,27 @@ export class Unigram implements Model {
     spans.reverse();
     const ids: number[] = [];
     const offsets: number[] = [];
+    // Rust keeps the text of an unknown piece as its token string.
+    const values: Array<string | undefined> = [];
+    let anyValue = false;
     for (const [s, e] of spans) {
       const piece = word.slice(s, e);
       const id = this.ids.get(piece);
-      if (id !== undefined) { ids.push(id); offsets.push(s, e); continue; }
+      if (id !== undefined) { ids.push(id); offsets.push(s, e); values.push(undefined); continue; }
       if (this.byteFallback) {
         const bytes = new TextEncoder().encode(piece);
         const byteIds = [...bytes].map((b) => this.ids.get(`<0x${b.toString(16).toUpperCase().padStart(2, '0')}>`));
         if (byteIds.every((x) => x !== undefined)) {
-          for (const b of byteIds) { ids.push(b!); offsets.push(s, e); }
+          for (const b of byteIds) { ids.push(b!); offsets.push(s, e); values.push(undefined); }
           continue;
         }
       }
       ids.push(this.unkId!);
       offsets.push(s, e);
+      values.push(piece);
+      anyValue = true;
     }
-    return { ids, offsets };
+    return anyValue ? { ids, offsets, values } : { ids, offsets };
   }
 
   /** The tokenizer.json `model` object. */
