@@ -1,0 +1,46 @@
+import { describe, expect, test } from 'vitest';
+import { OPS, listPrimitives, tensor, getBackend, type TypedArray } from '@tessera/tensor';
+import { CPU_KERNELS, createCpuBackend } from '../src/index.js';
+import './views.js';
+
+describe('cpu backend', () => {
+  test('has a kernel for every primitive of @tessera/tensor', () => {
+    const backend = createCpuBackend();
+    const missing = listPrimitives().filter((op) => !backend.kernels.has(op)).map((op) => op.name);
+    expect(missing).toEqual([]);
+    expect(CPU_KERNELS.size).toBe(listPrimitives().length);
+  });
+
+  test('names and compute dtypes follow the contract', () => {
+    const backend = createCpuBackend();
+    expect(backend.name).toBe('cpu');
+    expect([...backend.computeDtypes].sort()).toEqual(['bool', 'f32', 'f64', 'i32', 'u32', 'u8']);
+    expect(createCpuBackend({ name: 'cpu2' }).name).toBe('cpu2');
+  });
+
+  test('upload copies, read and readSync return the elements, free drops them', async () => {
+    const backend = createCpuBackend();
+    const src = new Float32Array([1, 2, 3]);
+    const storage = backend.upload('f32', src);
+    src[0] = 99;
+    expect(storage).toMatchObject({ backend, dtype: 'f32', size: 3, byteLength: 12, refs: 0 });
+    expect([...(await backend.read(storage))]).toEqual([1, 2, 3]);
+    expect([...backend.readSync!(storage)]).toEqual([1, 2, 3]);
+    const half = backend.upload('f16', new Uint16Array([0x3c00]));
+    expect(half.byteLength).toBe(2);
+    expect(half.data).toBeInstanceOf(Uint16Array);
+    backend.free(storage);
+    expect(() => backend.readSync!(storage)).toThrow(/freed/);
+  });
+
+  test('a kernel override replaces the built-in one', () => {
+    const backend = createCpuBackend({ name: 'cpu-override', kernels: new Map([[OPS.neg, (): TypedArray => new Float32Array([42])]]) });
+    const storage = backend.kernels.get(OPS.neg)!([], undefined, { shape: [1], dtype: 'f32' });
+    expect([...(storage.data as Float32Array)]).toEqual([42]);
+  });
+
+  test('ops run through the registered backend', () => {
+    expect(getBackend().name).toBe('cpu');
+    expect([...tensor([1, 2, 3]).dataSync()]).toEqual([1, 2, 3]);
+  });
+});
