@@ -51,8 +51,11 @@ export function runBackward(root: Tensor, seed: Tensor, opts: RunOptions = {}): 
   const prevMode = leafMode;
   leafMode = opts.leafMode ?? leafMode;
   try {
+    // With createGraph the gradients' own graph must stay alive, so nothing is disposed here: the
+    // caller's scope owns those tensors, as PyTorch's graph would.
+    const scope = opts.createGraph ? <T>(fn: () => T): T => fn() : tidy;
     return withGradMode(!!opts.createGraph, () =>
-      tidy(() => {
+      scope(() => {
         const grads = new Map<Tensor, Tensor>();
         const uses = new Map<Tensor, number>(); // how many map entries hold each gradient object
         const protect = new Set<Tensor>([seed]);
@@ -70,7 +73,7 @@ export function runBackward(root: Tensor, seed: Tensor, opts: RunOptions = {}): 
           grads.delete(t);
           const n = (uses.get(g) ?? 1) - 1;
           uses.set(g, n);
-          if (n === 0 && !protect.has(g)) g.dispose();
+          if (n === 0 && !protect.has(g) && !opts.createGraph) g.dispose();
         };
         put(root, seed);
         const wanted = new Set(targets);
@@ -81,7 +84,7 @@ export function runBackward(root: Tensor, seed: Tensor, opts: RunOptions = {}): 
           if (node && !wanted.has(t)) {
             const needsGrad = node.inputs.map((x) => x.requiresGrad);
             // A scope per node frees the rule's temporaries at once, so backward's peak stays near the forward's.
-            const inputGrads = tidy(() => {
+            const inputGrads = scope(() => {
               const dys = node.op.vjp!(g, { inputs: node.inputs, output: t, attrs: node.attrs, needsGrad });
               return node.inputs.map((x, i) => {
                 const dy = dys[i];

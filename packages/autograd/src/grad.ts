@@ -5,7 +5,7 @@ import { runBackward, seedFor } from './engine.js';
 export function gradients(output: Tensor, inputs: readonly Tensor[], opts: { gradient?: Tensor; createGraph?: boolean } = {}): Tensor[] {
   const seed = seedFor(output, opts.gradient, 'gradients');
   const grads = runBackward(output, seed, { targets: inputs, createGraph: opts.createGraph ?? false, leafMode: 'ignore' });
-  if (seed !== opts.gradient) seed.dispose();
+  if (seed !== opts.gradient && !grads.includes(seed)) seed.dispose();
   return grads.map((g, i) => g ?? zerosLike(inputs[i]!));
 }
 

@@ -8,7 +8,6 @@ import {
   crossEntropy,
   embedding,
   full,
-  keep,
   matmul,
   memory,
   mul,
@@ -48,13 +47,11 @@ class AdamW {
     this.step++;
     this.params.forEach((p, i) => {
       const next = adamwStep(p, p.grad!, this.m[i]!, this.v[i]!, { lr: this.lr, step: this.step, weightDecay: this.weightDecay });
-      // Write results into the existing parameter objects' places: swap storages by replacing tensors.
-      p.dispose();
-      this.m[i]!.dispose();
-      this.v[i]!.dispose();
-      this.params[i] = keep(next.param).requiresGrad_();
-      this.m[i] = keep(next.m);
-      this.v[i] = keep(next.v);
+      // assign keeps the parameter objects (the model holds them) and takes over the new memory.
+      p.assign(next.param);
+      this.m[i]!.assign(next.m);
+      this.v[i]!.assign(next.v);
+      for (const t of [next.param, next.m, next.v]) t.dispose();
     });
   }
 }

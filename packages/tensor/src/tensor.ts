@@ -77,8 +77,9 @@ export class Tensor implements TensorView {
   dispose(): void {
     if (this.#disposed) return;
     this.#disposed = true;
+    // The grad node stays: cutting the graph here would turn a use-after-dispose into silently
+    // missing gradients; backward instead reports the disposed input by name.
     untrackTensor(this, this.#storage);
-    this.gradNode = null;
   }
   [Symbol.dispose](): void {
     this.dispose();

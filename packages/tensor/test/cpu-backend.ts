@@ -4,6 +4,8 @@
 import { registerBackend } from '../src/index.js';
 import { createCpuBackend } from '../../kernels-cpu/src/index.js';
 
+export { createCpuBackend };
+
 /** Registers the CPU backend (idempotent). */
 export function useCpu(): void {
   registerBackend(createCpuBackend());

@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { OPS, add, apply, getBackend, matmul, ones, setBackend, sum, tensor, type Backend } from '../src/index.js';
+import { OPS, add, apply, matmul, ones, setBackend, sum, tensor } from '../src/index.js';
 import { registerBackend, unregisterBackend } from '../src/index.js';
-import { useCpu } from './cpu-backend.js';
+import { createCpuBackend, useCpu } from './cpu-backend.js';
 
 beforeAll(useCpu);
 
@@ -21,8 +21,8 @@ describe('clear errors', () => {
   });
 
   it('a backend without a kernel names the op, the backend and the shapes', () => {
-    const cpu = getBackend('cpu');
-    const partial: Backend = { ...cpu, name: 'partial', kernels: new Map([[OPS.full, cpu.kernels.get(OPS.full)!]]) };
+    const partial = createCpuBackend({ name: 'partial' });
+    (partial.kernels as Map<unknown, unknown>).delete(OPS.exp);
     registerBackend(partial);
     try {
       const x = ones([2, 2], { device: 'partial' });

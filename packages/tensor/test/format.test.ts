@@ -16,6 +16,6 @@ describe('toString prints like PyTorch', () => {
 
   it('elides the middle of large tensors', () => {
     const s = String(arange(0, 2000, 1, { dtype: 'i32' }));
-    expect(s).toBe('tensor([0, 1, 2, ..., 1997, 1998, 1999], dtype=i32)');
+    expect(s).toBe('tensor([   0,    1,    2, ..., 1997, 1998, 1999], dtype=i32)');
   });
 });
