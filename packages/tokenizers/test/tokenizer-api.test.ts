@@ -1,0 +1,119 @@
+import { describe, expect, it } from 'vitest';
+import { Tokenizer } from '../src/index.js';
+import { fixtures } from './fixtures.js';
+
+const byName = Object.fromEntries(fixtures().map((f) => [f.name, Tokenizer.fromJSON(f.json as never, f.config)]));
+
+describe('Tokenizer API', () => {
+  it('loads a 128k-vocabulary tokenizer.json in well under a second', () => {
+    const f = fixtures().find((x) => x.name === 'llama3')!;
+    const text = JSON.stringify(f.json);
+    const t0 = performance.now();
+    const tok = Tokenizer.fromJSON(text, f.config);
+    const ms = performance.now() - t0;
+    expect(tok.vocabSize).toBe(128256);
+    expect(ms).toBeLessThan(1000);
+  });
+
+  it('exposes vocabulary lookups', () => {
+    const tok = byName.llama3!;
+    expect(tok.tokenToId('<|begin_of_text|>')).toBe(128000);
+    expect(tok.idToToken(128000)).toBe('<|begin_of_text|>');
+    expect(tok.idToToken(9906)).toBe('Hello');
+    expect(byName.qwen3!.vocabSize).toBe(151669);
+  });
+
+  it('returns the attention mask and special-token mask', () => {
+    const e = byName.llama2!.encode('Hello world');
+    expect(e.ids).toEqual([1, 22557, 1526]);
+    expect(e.tokens).toEqual(['<s>', '▁Hello', '▁world']);
+    expect(e.attentionMask).toEqual([1, 1, 1]);
+    expect(e.specialTokensMask).toEqual([1, 0, 0]);
+    expect(e.offsets).toEqual([[0, 0], [0, 5], [5, 11]]);
+  });
+
+  it('reports offsets in code points by default and in UTF-16 units on request', () => {
+    const tok = byName.llama3!;
+    // The emoji's four bytes become two tokens, each spanning the whole char.
+    expect(tok.encode('😀 a', { addSpecialTokens: false }).offsets).toEqual([[0, 1], [0, 1], [1, 3]]);
+    expect(tok.encode('😀 a', { addSpecialTokens: false, offsetUnit: 'utf16' }).offsets).toEqual([[0, 2], [0, 2], [2, 4]]);
+  });
+
+  it('pads on the right or left and truncates', () => {
+    const tok = byName.bert!;
+    const [a, b] = tok.encodeBatch(['hello world', 'hi'], { padding: true });
+    expect(a!.ids.length).toBe(b!.ids.length);
+    expect(b!.tokens).toEqual(['[CLS]', 'hi', '[SEP]', '[PAD]']);
+    expect(b!.attentionMask).toEqual([1, 1, 1, 0]);
+    expect(b!.specialTokensMask).toEqual([1, 0, 1, 1]);
+    const [, left] = tok.encodeBatch(['hello world', 'hi'], { padding: true, paddingSide: 'left' });
+    expect(left!.tokens).toEqual(['[PAD]', '[CLS]', 'hi', '[SEP]']);
+    const [t] = tok.encodeBatch(['one two three four five six'], { truncation: true, maxLength: 4 });
+    expect(t!.tokens).toEqual(['[CLS]', 'one', 'two', '[SEP]']);
+    const [m] = tok.encodeBatch(['hi'], { padding: 'max_length', maxLength: 6 });
+    expect(m!.ids.length).toBe(6);
+  });
+
+  it('uses the padding side of tokenizer_config.json (Gemma 3 pads left)', () => {
+    const [, b] = byName.gemma3!.encodeBatch(['a longer text here', 'hi'], { padding: true });
+    expect(b!.attentionMask[0]).toBe(0);
+  });
+
+  it('decodes with skipSpecialTokens and the config clean-up default', () => {
+    const tok = byName.llama3!;
+    const ids = tok.encode('<|begin_of_text|>Hello , world !').ids;
+    expect(tok.decode(ids, { cleanUpTokenizationSpaces: false })).toBe('<|begin_of_text|>Hello , world !');
+    // Llama 3's tokenizer_config.json sets clean_up_tokenization_spaces: true, as transformers applies it.
+    expect(tok.decode(ids, { skipSpecialTokens: true })).toBe('Hello, world!');
+  });
+
+  it('round-trips through toJSON', () => {
+    for (const tok of Object.values(byName)) {
+      const again = Tokenizer.fromJSON(JSON.parse(JSON.stringify(tok.toJSON())), tok.config);
+      const text = 'Round trip: 123 漢字 😀 <|im_start|> [MASK] <s>';
+      expect(again.encode(text)).toEqual(tok.encode(text));
+    }
+  });
+
+  it('fromFile reads tokenizer.json and the config beside it', async () => {
+    const { mkdtempSync, writeFileSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const { tmpdir } = await import('node:os');
+    const f = fixtures().find((x) => x.name === 'qwen3')!;
+    const dir = mkdtempSync(join(tmpdir(), 'tessera-fromfile-'));
+    writeFileSync(join(dir, 'tokenizer.json'), JSON.stringify(f.json));
+    writeFileSync(join(dir, 'tokenizer_config.json'), JSON.stringify(f.config));
+    const tok = await Tokenizer.fromFile(join(dir, 'tokenizer.json'));
+    expect(tok.specialToken('eos')).toBe('<|im_end|>');
+    expect(tok.encode('hello').ids).toEqual(byName.qwen3!.encode('hello').ids);
+  });
+
+  it('fromBlob reads Blobs (browser path)', async () => {
+    const f = fixtures().find((x) => x.name === 'llama2')!;
+    const tok = await Tokenizer.fromBlob(new Blob([JSON.stringify(f.json)]), new Blob([JSON.stringify(f.config)]));
+    expect(tok.encode('hi').ids).toEqual(byName.llama2!.encode('hi').ids);
+  });
+});
+
+describe('errors name the field, the value and the fix', () => {
+  const base = fixtures().find((x) => x.name === 'bert')!.json as Record<string, any>;
+  it('rejects text that is not JSON', () => {
+    expect(() => Tokenizer.fromJSON('{nope')).toThrow(/tokenizer.json: not valid JSON/);
+  });
+  it('requires a model', () => {
+    expect(() => Tokenizer.fromJSON({} as never)).toThrow(/missing field "model"/);
+  });
+  it('lists the supported types for an unknown component', () => {
+    expect(() => Tokenizer.fromJSON({ ...base, normalizer: { type: 'Fancy' } } as never)).toThrow(/normalizer.type: unknown normalizer "Fancy"; supported: NFC, NFD/);
+    expect(() => Tokenizer.fromJSON({ ...base, pre_tokenizer: { type: 'Sequence', pretokenizers: [{ type: 'Nope' }] } } as never)).toThrow(/pre_tokenizer.pretokenizers\[0\].type: unknown pre-tokenizer "Nope"; supported: ByteLevel/);
+    expect(() => Tokenizer.fromJSON({ ...base, decoder: { type: 'CTC' } } as never)).toThrow(/decoder.type: unknown decoder "CTC"; supported:/);
+    expect(() => Tokenizer.fromJSON({ ...base, post_processor: { type: 'X' } } as never)).toThrow(/post_processor.type: unknown post-processor "X"; supported:/);
+    expect(() => Tokenizer.fromJSON({ ...base, model: { type: 'Magic' } } as never)).toThrow(/model.type: unknown model "Magic"; supported: BPE, WordPiece, Unigram, WordLevel/);
+  });
+  it('names bad field shapes', () => {
+    expect(() => Tokenizer.fromJSON({ ...base, model: { ...base.model, vocab: [] } } as never)).toThrow(/model.vocab: expected an object mapping token to id, got an array/);
+    expect(() => Tokenizer.fromJSON({ ...base, added_tokens: [{ id: 1 }] } as never)).toThrow(/added_tokens\[0\].content: expected a string/);
+    expect(() => Tokenizer.fromJSON({ model: { type: 'BPE', vocab: { a: 0 }, merges: ['a b'] } } as never)).toThrow(/model.merges\[0\]: token "b" is not in model.vocab/);
+    expect(() => Tokenizer.fromJSON({ ...base, normalizer: { type: 'Replace', pattern: { Nope: 1 }, content: 'x' } } as never)).toThrow(/normalizer.pattern: expected \{ "String": string \} or \{ "Regex": string \}/);
+  });
+});
