@@ -252,7 +252,8 @@ function maxRelDiff(c: Float32Array, ref: Float32Array): number {
 /** Times one (peer, size). `lastSec` is this peer's single-matmul time at the previous size. */
 async function timePeer(peer: Peer, n: number, a: Float32Array, b: Float32Array, opts: Options, lastSec: Map<string, [number, number]>): Promise<{ result: Result; product?: Float32Array }> {
   const prev = lastSec.get(peer.name);
-  if (prev) {
+  // tfjs-cpu is the reference every ratio divides by, so it is never skipped.
+  if (prev && peer.name !== 'tfjs-cpu') {
     const projected = prev[1] * (n / prev[0]) ** 3;
     if (projected > opts.maxMatmulSec) {
       return { result: { peer: peer.name, n, skipped: `projected ${projected.toFixed(0)} s per matmul > --max-matmul-sec=${opts.maxMatmulSec}` } };
