@@ -22,6 +22,18 @@ function usageOf(backend: string): BackendUsage {
   return u;
 }
 
+/** Takes a reference on a storage, counting its bytes when it becomes live. */
+function retainStorage(storage: Storage): void {
+  if (storage.refs === 0) {
+    const u = usageOf(storage.backend.name);
+    u.numBytes += storage.byteLength;
+    u.numStorages++;
+    liveBytes += storage.byteLength;
+    if (liveBytes > peakBytes) peakBytes = liveBytes;
+  }
+  storage.refs++;
+}
+
 function releaseStorage(storage: Storage): void {
   storage.refs--;
   if (storage.refs === 0) {
@@ -43,14 +55,7 @@ const finalizer =
 
 /** Called by the Tensor constructor: counts the tensor, takes a reference on its storage, tracks it in the open scope. */
 export function trackTensor(t: Tensor, storage: Storage): void {
-  if (storage.refs === 0) {
-    const u = usageOf(storage.backend.name);
-    u.numBytes += storage.byteLength;
-    u.numStorages++;
-    liveBytes += storage.byteLength;
-    if (liveBytes > peakBytes) peakBytes = liveBytes;
-  }
-  storage.refs++;
+  retainStorage(storage);
   usageOf(storage.backend.name).numTensors++;
   finalizer?.register(t, storage, t);
   const scope = scopes[scopes.length - 1];
@@ -59,14 +64,7 @@ export function trackTensor(t: Tensor, storage: Storage): void {
 
 /** Called by `Tensor.assign`: moves the tensor's reference from one storage to another. */
 export function swapStorage(t: Tensor, from: Storage, to: Storage): void {
-  if (to.refs === 0) {
-    const u = usageOf(to.backend.name);
-    u.numBytes += to.byteLength;
-    u.numStorages++;
-    liveBytes += to.byteLength;
-    if (liveBytes > peakBytes) peakBytes = liveBytes;
-  }
-  to.refs++;
+  retainStorage(to);
   finalizer?.unregister(t);
   finalizer?.register(t, to, t);
   releaseStorage(from);
