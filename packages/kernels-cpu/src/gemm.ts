@@ -26,8 +26,10 @@ export interface MatrixOperand {
 }
 
 // Scratch reused across calls: allocating megabytes per matmul would dominate small products.
-let packedA = new Float64Array(MC * KC);
-let packedB = new Float64Array(NC * KC);
+// Kernels run synchronously, so one set of buffers per process is enough. MC and NC are multiples
+// of MR and NR, so a block's zero-padded slivers always fit.
+const packedA = new Float64Array(MC * KC);
+const packedB = new Float64Array(NC * KC);
 const edgeTile = new Float64Array(MR * NR);
 
 /** Packs rows i0..i0+mc, depths k0..k0+kc of A into MR-row slivers, zero-padding the last sliver. */
@@ -117,9 +119,6 @@ function microKernel(kc: number, pa: Float64Array, ai: number, pb: Float64Array,
 /** C (m×n, dense rows `ldc` apart from `cOffset`) += A (m×k) · B (k×n), for any strides of A and B. */
 export function gemm(m: number, n: number, k: number, a: MatrixOperand, b: MatrixOperand, c: Float64Array, cOffset: number, ldc: number): void {
   if (m === 0 || n === 0 || k === 0) return;
-  const kcMax = Math.min(KC, k);
-  if (packedA.length < MC * kcMax) packedA = new Float64Array(MC * KC);
-  if (packedB.length < NC * kcMax) packedB = new Float64Array(NC * KC);
   for (let j0 = 0; j0 < n; j0 += NC) {
     const nc = Math.min(NC, n - j0);
     for (let k0 = 0; k0 < k; k0 += KC) {
