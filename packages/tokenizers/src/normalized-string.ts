@@ -158,23 +158,40 @@ export class NormalizedString {
 
   /** Replaces every match of `pattern` by `content` (Rust `replace`). */
   replace(pattern: Pattern, content: string): void {
-    const matches = pattern.findMatches(this.normalized);
-    const contentChars = [...content];
-    // Fast path: one char for one char of the same width keeps every alignment (the inserted
-    // char takes the alignment of the last removed unit, which is the replaced char itself).
-    let shift = 0;
+    const src = this.normalized;
+    const matches = pattern.findMatches(src);
+    let any = false;
+    for (const m of matches) if (m[2]) { any = true; break; }
+    if (!any) return;
+    // One pass instead of one transform per match (which is quadratic on long texts). Rust
+    // inserts the content after removing the match, so every content unit takes the alignment
+    // of the match's last unit ((0, 0) for an empty match at the very start).
+    const oldS = this.alignStart;
+    const oldE = this.alignEnd;
+    let total = 0;
+    for (const [s0, e0, isMatch] of matches) total += isMatch ? content.length : e0 - s0;
+    const ns = new Int32Array(total);
+    const ne = new Int32Array(total);
+    const parts: string[] = [];
+    let w = 0;
     for (const [s0, e0, isMatch] of matches) {
-      if (!isMatch) continue;
-      const s = s0 + shift;
-      const e = e0 + shift;
-      const removed = countChars(this.normalized, s, e);
-      if (removed === 1 && contentChars.length === 1 && content.length === e - s) {
-        this.normalized = this.normalized.slice(0, s) + content + this.normalized.slice(e);
+      if (!isMatch) {
+        parts.push(src.slice(s0, e0));
+        ns.set(oldS.subarray(s0, e0), w);
+        ne.set(oldE.subarray(s0, e0), w);
+        w += e0 - s0;
         continue;
       }
-      this.transformRange(s, e, contentChars.map((c): CharChange => [c, 1]), removed);
-      shift += content.length - (e0 - s0);
+      parts.push(content);
+      const a = e0 > 0 ? oldS[e0 - 1]! : 0;
+      const b = e0 > 0 ? oldE[e0 - 1]! : 0;
+      ns.fill(a, w, w + content.length);
+      ne.fill(b, w, w + content.length);
+      w += content.length;
     }
+    this.normalized = parts.join('');
+    this.alignStart = ns;
+    this.alignEnd = ne;
   }
 
   /** Removes leading and/or trailing whitespace (Rust `lrstrip`). */

@@ -1,4 +1,5 @@
 import { AddedVocabulary, type AddedToken } from './added-tokens.js';
+import { ByteLevelWords } from './byte-level-words.js';
 import { applyChatTemplate, type ChatMessage, type ChatTemplateOptions, type ChatTemplateResult } from './chat-template.js';
 import type { Decoder } from './decoders/decoder.js';
 import { decoderFromJSON } from './decoders/decoder-from-json.js';
@@ -107,6 +108,7 @@ export class Tokenizer {
   readonly addedVocabulary: AddedVocabulary;
   readonly config: TokenizerConfig;
   private readonly extra: { truncation?: unknown; padding?: unknown; version?: string };
+  private readonly byteLevelWords: ByteLevelWords | null;
 
   constructor(parts: TokenizerParts) {
     this.normalizer = parts.normalizer;
@@ -117,6 +119,7 @@ export class Tokenizer {
     this.addedVocabulary = new AddedVocabulary(parts.addedTokens, parts.normalizer);
     this.config = parts.config ?? {};
     this.extra = parts.extra ?? {};
+    this.byteLevelWords = ByteLevelWords.detect(parts.normalizer, parts.preTokenizer, parts.model);
   }
 
   /** Builds a tokenizer from tokenizer.json (object or text) and optionally tokenizer_config.json. */
@@ -270,6 +273,10 @@ export class Tokenizer {
       if (piece.token) {
         const [s, e] = piece.text.originalRange(0, piece.text.normalized.length);
         push(piece.token.id, piece.text.normalized, s, e, word++);
+        continue;
+      }
+      if (this.byteLevelWords?.accepts(piece.text)) {
+        word = this.byteLevelWords.encode(piece.text, word, (id, s, e, w) => push(id, this.model.idToToken(id)!, s, e, w));
         continue;
       }
       const words = this.preTokenizer ? this.preTokenizer.split(piece.text) : [piece.text];

@@ -1,3 +1,4 @@
+import { MergeTable } from './merge-table.js';
 import type { Model, WordTokens } from './model.js';
 
 /** Options of a BPE model, as in tokenizer.json. */
@@ -10,8 +11,6 @@ export interface BpeOptions {
   ignoreMerges: boolean;
 }
 
-// Pair keys pack two ids into one number; 2^21 covers vocabularies of up to two million entries.
-const PAIR = 2 ** 21;
 // Queue keys pack rank and position; positions stay below 2^24 chars per word.
 const POS = 2 ** 24;
 const CACHE_CAPACITY = 10_000;
@@ -21,8 +20,7 @@ const CACHE_MAX_WORD = 256;
 export class Bpe implements Model {
   readonly vocab: Map<string, number>;
   private readonly vocabR: string[];
-  /** (left id, right id) → rank * PAIR + merged id. */
-  private readonly merges: Map<number, number>;
+  private readonly merges: MergeTable;
   private readonly mergeList: Array<[string, string]>;
   private readonly cache = new Map<string, WordTokens>();
   private readonly unkId: number | undefined;
@@ -30,10 +28,10 @@ export class Bpe implements Model {
 
   constructor(vocab: Map<string, number>, merges: Array<[string, string]>, readonly options: BpeOptions) {
     this.vocab = vocab;
-    this.vocabR = [];
+    this.vocabR = new Array<string>(vocab.size);
     for (const [t, id] of vocab) this.vocabR[id] = t;
     this.mergeList = merges;
-    this.merges = new Map();
+    this.merges = new MergeTable(merges.length);
     const prefixLen = options.continuingSubwordPrefix?.length ?? 0;
     for (let rank = 0; rank < merges.length; rank++) {
       const [a, b] = merges[rank]!;
@@ -44,7 +42,7 @@ export class Bpe implements Model {
       const merged = a + (prefixLen > 0 && b.startsWith(options.continuingSubwordPrefix!) ? b.slice(prefixLen) : b);
       const im = vocab.get(merged);
       if (im === undefined) throw new Error(`model.merges[${rank}]: merged token ${JSON.stringify(merged)} is not in model.vocab; every merge result must be a vocabulary token`);
-      this.merges.set(ia * PAIR + ib, rank * PAIR + im);
+      this.merges.set(ia, ib, rank, im);
     }
     this.unkId = options.unkToken !== null ? vocab.get(options.unkToken) : undefined;
     if (options.byteFallback) {
@@ -148,8 +146,8 @@ export class Bpe implements Model {
     const heap = new MinHeap();
     const merges = this.merges;
     for (let i = 0; i + 1 < m; i++) {
-      const v = merges.get(ids[i]! * PAIR + ids[i + 1]!);
-      if (v !== undefined) heap.push(Math.floor(v / PAIR) * POS + i, v % PAIR);
+      const v = merges.find(ids[i]!, ids[i + 1]!);
+      if (v >= 0) heap.push(merges.rank(v) * POS + i, merges.mergedId(v));
     }
     while (heap.size > 0) {
       const key = heap.topKey();
@@ -159,8 +157,8 @@ export class Bpe implements Model {
       if (!alive[pos]) continue;
       const nx = next[pos]!;
       if (nx < 0) continue;
-      const cur = merges.get(ids[pos]! * PAIR + ids[nx]!);
-      if (cur === undefined || cur % PAIR !== newId) continue;
+      const cur = merges.find(ids[pos]!, ids[nx]!);
+      if (cur < 0 || merges.mergedId(cur) !== newId) continue;
       ids[pos] = newId;
       ends[pos] = ends[nx]!;
       alive[nx] = 0;
@@ -169,12 +167,12 @@ export class Bpe implements Model {
       if (nn >= 0) prev[nn] = pos;
       const pv = prev[pos]!;
       if (pv >= 0) {
-        const v = merges.get(ids[pv]! * PAIR + newId);
-        if (v !== undefined) heap.push(Math.floor(v / PAIR) * POS + pv, v % PAIR);
+        const v = merges.find(ids[pv]!, newId);
+        if (v >= 0) heap.push(merges.rank(v) * POS + pv, merges.mergedId(v));
       }
       if (nn >= 0) {
-        const v = merges.get(newId * PAIR + ids[nn]!);
-        if (v !== undefined) heap.push(Math.floor(v / PAIR) * POS + pos, v % PAIR);
+        const v = merges.find(newId, ids[nn]!);
+        if (v >= 0) heap.push(merges.rank(v) * POS + pos, merges.mergedId(v));
       }
     }
     const outIds: number[] = [];

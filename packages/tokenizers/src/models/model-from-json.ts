@@ -9,8 +9,11 @@ const SUPPORTED = ['BPE', 'WordPiece', 'Unigram', 'WordLevel'];
 function vocabFromJSON(v: unknown, where: string): Map<string, number> {
   if (v === null || typeof v !== 'object' || Array.isArray(v)) throw new Error(`${where}.vocab: expected an object mapping token to id, got ${Array.isArray(v) ? 'an array' : JSON.stringify(v)}`);
   const m = new Map<string, number>();
-  for (const [t, id] of Object.entries(v as Record<string, unknown>)) {
-    if (typeof id !== 'number' || !Number.isInteger(id) || id < 0) throw new Error(`${where}.vocab[${JSON.stringify(t)}]: expected a non-negative integer id, got ${JSON.stringify(id)}`);
+  const o = v as Record<string, unknown>;
+  // for...in avoids materializing 100k+ [key, value] pairs on large vocabularies.
+  for (const t in o) {
+    const id = o[t];
+    if (typeof id !== 'number' || id < 0 || id % 1 !== 0) throw new Error(`${where}.vocab[${JSON.stringify(t)}]: expected a non-negative integer id, got ${JSON.stringify(id)}`);
     m.set(t, id);
   }
   return m;
