@@ -1,6 +1,6 @@
 // Every broadcasting binary primitive is one scalar function in a table, run by one strided kernel.
 import { OPS, allocTyped, numel, type DType, type OpDef } from '@tessera/tensor';
-import { dataOf, storeFor, type CpuKernel } from '../cpu-kernel.js';
+import { dataOf, type CpuKernel } from '../cpu-kernel.js';
 import { broadcastStrides, denseStrides, forEachRow, isDenseRowMajor } from '../strided.js';
 
 /** A scalar function of two elements. */
@@ -30,19 +30,26 @@ export const BINARY_FUNCTIONS: ReadonlyMap<OpDef, BinaryFn> = new Map<OpDef, Bin
   [OPS.ge, (a, b) => (a >= b ? 1 : 0)],
 ]);
 
+/** Ops whose scalar function already returns 0 or 1. */
+const BOOL_VALUED = new Set<OpDef>([OPS.eq, OPS.ne, OPS.lt, OPS.le, OPS.gt, OPS.ge]);
+
 // A double product of two 32-bit integers can exceed 2^53 and lose the low bits that wrapping keeps.
 const imul: BinaryFn = (a, b) => Math.imul(a, b);
 
-/** The function to run for `op` on inputs of `dtype` (exact wrapping multiplication for 32-bit integers). */
-function functionFor(op: OpDef, fn: BinaryFn, dtype: DType): BinaryFn {
-  return op === OPS.mul && (dtype === 'i32' || dtype === 'u32') ? imul : fn;
+/**
+ * The function to run for `op` from inputs of `dtype` to an output of `outDtype`: exact wrapping
+ * multiplication for 32-bit integers, and 0/1 results for bool outputs (true + true is true).
+ */
+function functionFor(op: OpDef, fn: BinaryFn, dtype: DType, outDtype: DType): BinaryFn {
+  const f = op === OPS.mul && (dtype === 'i32' || dtype === 'u32') ? imul : fn;
+  return outDtype === 'bool' && !BOOL_VALUED.has(op) ? (a, b) => (f(a, b) !== 0 ? 1 : 0) : f;
 }
+
 
 /** The strided, broadcasting kernel for one binary op. */
 export function binaryKernel(op: OpDef, fn: BinaryFn): CpuKernel {
   return ([a, b], _attrs, out) => {
-    const f = functionFor(op, fn, a!.dtype);
-    const store = storeFor(out.dtype);
+    const f = functionFor(op, fn, a!.dtype, out.dtype);
     const x = dataOf(a!);
     const y = dataOf(b!);
     const dst = allocTyped(out.dtype, numel(out.shape));
@@ -52,7 +59,7 @@ export function binaryKernel(op: OpDef, fn: BinaryFn): CpuKernel {
       // Fast path: both operands dense and unbroadcast.
       const ao = a!.offset;
       const bo = b!.offset;
-      for (let i = 0; i < dst.length; i++) dst[i] = store(f(x[ao + i]!, y[bo + i]!));
+      for (let i = 0; i < dst.length; i++) dst[i] = f(x[ao + i]!, y[bo + i]!);
       return dst;
     }
     const strides = [denseStrides(out.shape), broadcastStrides(a!, out.shape), broadcastStrides(b!, out.shape)];
@@ -62,7 +69,7 @@ export function binaryKernel(op: OpDef, fn: BinaryFn): CpuKernel {
       let o = offs[0]!;
       let i = offs[1]!;
       let j = offs[2]!;
-      for (let t = 0; t < n; t++, o++, i += sa, j += sb) dst[o] = store(f(x[i]!, y[j]!));
+      for (let t = 0; t < n; t++, o++, i += sa, j += sb) dst[o] = f(x[i]!, y[j]!);
     });
     return dst;
   };

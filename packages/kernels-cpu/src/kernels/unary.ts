@@ -1,10 +1,9 @@
 // Every elementwise unary primitive is one scalar function in a table, run by one strided kernel.
 // Values are computed in double precision and rounded once when stored into the output array.
-import { OPS, type OpDef } from '@tessera/tensor';
-import { dataOf, storeFor, type CpuKernel } from '../cpu-kernel.js';
+import { OPS, allocTyped, type OpDef } from '@tessera/tensor';
+import { dataOf, type CpuKernel } from '../cpu-kernel.js';
 import { erf } from '../erf.js';
 import { denseStrides, forEachRow, isDenseRowMajor } from '../strided.js';
-import { allocTyped } from '@tessera/tensor';
 
 /** A scalar function of one element (and the op's attributes, for clamp). */
 export type UnaryFn = (x: number, attrs: any) => number;
@@ -49,18 +48,19 @@ export function unaryKernel(fn: UnaryFn): CpuKernel {
   return ([x], attrs, out) => {
     const src = dataOf(x!);
     const dst = allocTyped(out.dtype, x!.shape.reduce((a, b) => a * b, 1));
-    const store = storeFor(out.dtype);
+    // Integer arrays truncate and wrap on assignment by themselves; only bool needs 0/1.
+    const f: UnaryFn = out.dtype === 'bool' ? (v, a) => (fn(v, a) !== 0 ? 1 : 0) : fn;
     if (isDenseRowMajor(x!)) {
       // Fast path: one pass over consecutive elements.
       const off = x!.offset;
-      for (let i = 0; i < dst.length; i++) dst[i] = store(fn(src[off + i]!, attrs));
+      for (let i = 0; i < dst.length; i++) dst[i] = f(src[off + i]!, attrs);
       return dst;
     }
     forEachRow(out.shape, [denseStrides(out.shape), x!.strides], [0, x!.offset], (offs, n, inner) => {
       const si = inner[1]!;
       let o = offs[0]!;
       let i = offs[1]!;
-      for (let t = 0; t < n; t++, o++, i += si) dst[o] = store(fn(src[i]!, attrs));
+      for (let t = 0; t < n; t++, o++, i += si) dst[o] = f(src[i]!, attrs);
     });
     return dst;
   };
