@@ -9,11 +9,24 @@ export class Linear extends Module {
   weight: Tensor;
   bias: Tensor | null;
 
-  constructor(inFeatures: number, outFeatures: number, opts: InitOptions & { bias?: boolean } = {}) {
+  /**
+   * A new layer (random init), or one adopting existing tensors (`weight`, `bias`): how wrappers
+   * such as LoRA layers keep the base weights, their names and their requiresGrad flags.
+   */
+  constructor(inFeatures: number, outFeatures: number, opts: InitOptions & { bias?: boolean; weight?: Tensor; biasTensor?: Tensor | null } = {}) {
     super();
     this.inFeatures = inFeatures;
     this.outFeatures = outFeatures;
     const bound = 1 / Math.sqrt(inFeatures);
+    if (opts.weight) {
+      if (opts.weight.rank !== 2 || opts.weight.shape[0] !== outFeatures || opts.weight.shape[1] !== inFeatures) {
+        throw new RangeError(`Linear: weight [${opts.weight.shape.join(',')}] must be (out, in) = [${outFeatures},${inFeatures}]`);
+      }
+      this.weight = this.param('weight', opts.weight, { frozen: !opts.weight.requiresGrad });
+      const b = opts.biasTensor ?? null;
+      this.bias = b ? this.param('bias', b, { frozen: !b.requiresGrad }) : null;
+      return;
+    }
     this.weight = this.param('weight', uniform([outFeatures, inFeatures], -bound, bound, opts));
     this.bias = opts.bias === false ? null : this.param('bias', uniform([outFeatures], -bound, bound, opts));
   }

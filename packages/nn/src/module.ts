@@ -31,11 +31,32 @@ export class Module {
     return m;
   }
 
-  /** Replaces a child module (how adapters wrap a Linear in place); returns the new one. */
+  /**
+   * Replaces a child module (how adapters wrap a Linear in place); returns the new one. A field of
+   * this module that held the old child is pointed at the new one, so `forward` code that calls
+   * `this.q_proj.forward(x)` runs the replacement.
+   */
   replaceChild<M extends Module>(name: string, m: M): M {
-    if (!this.#children.has(name)) throw new Error(`replaceChild: ${this.constructor.name} has no child "${name}" (children: ${[...this.#children.keys()].join(', ')})`);
+    const old = this.#children.get(name);
+    if (!old) throw new Error(`replaceChild: ${this.constructor.name} has no child "${name}" (children: ${[...this.#children.keys()].join(', ')})`);
     this.#children.set(name, m);
+    const self = this as unknown as Record<string, unknown>;
+    if (self[name] === old) self[name] = m;
     return m;
+  }
+
+  /** Removes a child module (and returns it), e.g. when an adapter is deleted. */
+  protected removeChild(name: string): Module | undefined {
+    const m = this.#children.get(name);
+    this.#children.delete(name);
+    return m;
+  }
+
+  /** Removes a parameter registration (e.g. when an adapter is deleted); the tensor is returned, not disposed. */
+  protected removeParam(name: string): Tensor | undefined {
+    const t = this.#params.get(name);
+    this.#params.delete(name);
+    return t;
   }
 
   /** Direct children by name. */

@@ -1,0 +1,10 @@
+/**
+ * @tessera/peft — adapters compatible with Hugging Face PEFT: LoRA, rsLoRA, DoRA and embedding
+ * LoRA on layers chosen by name, several named adapters per model, merge/unmerge.
+ */
+export { AdapterModules, AdapterParams } from './adapter-dict.js';
+export { fromPeftJson, loraConfig, loraScaling, rankAndAlpha, toPeftJson, type BiasMode, type LoraConfig } from './lora-config.js';
+export { LoraEmbedding, type LoraEmbeddingSettings } from './lora-embedding.js';
+export { DoraMagnitude, LinearBase, LoraLinear, type BaseLinear, type LoraLayerSettings } from './lora-linear.js';
+export { PeftModel, type TrainableCount } from './peft-model.js';
+export { findTargets, isTargeted, type LayerKind } from './target-modules.js';

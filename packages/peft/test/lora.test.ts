@@ -1,0 +1,251 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { Generator, add, matmul, memory, mul, randint, randn, registerBackend, sqrt, sum, tensor, tidy, transpose, crossEntropy, reshape, type Tensor } from '@tessera/tensor';
+import { createCpuBackend } from '@tessera/kernels-cpu';
+import { backward } from '@tessera/autograd';
+import { Embedding, Linear, Module } from '@tessera/nn';
+import { AdamW } from '@tessera/optim';
+import { LoraEmbedding, LoraLinear, PeftModel, fromPeftJson, loraConfig, toPeftJson } from '../src/index.js';
+
+beforeAll(() => {
+  registerBackend(createCpuBackend());
+});
+
+/** A toy model with the layer names of a Llama block. */
+class Toy extends Module {
+  readonly embed_tokens: Embedding;
+  readonly q_proj: Linear;
+  readonly v_proj: Linear;
+  readonly lm_head: Linear;
+  constructor(gen: Generator, dtype: 'f32' | 'f64' = 'f32') {
+    super();
+    this.embed_tokens = this.child('embed_tokens', new Embedding(11, 6, { generator: gen, dtype }));
+    this.q_proj = this.child('q_proj', new Linear(6, 6, { generator: gen, dtype }));
+    this.v_proj = this.child('v_proj', new Linear(6, 6, { generator: gen, dtype, bias: false }));
+    this.lm_head = this.child('lm_head', new Linear(6, 11, { generator: gen, dtype }));
+  }
+  forward(ids: Tensor): Tensor {
+    const h = this.embed_tokens.forward(ids);
+    return this.lm_head.forward(add(h, this.v_proj.forward(this.q_proj.forward(h))));
+  }
+}
+
+const ids = (): Tensor => tensor([[1, 2, 3, 4], [5, 6, 7, 8]], { dtype: 'i32' });
+
+function randomizeB(peft: PeftModel, name: string, gen: Generator): void {
+  for (const [, layer] of peft.loraLayers()) {
+    if (layer instanceof LoraLinear) {
+      const b = layer.lora_B.get(name);
+      if (b) tidy(() => void b.weight.assign(mul(randn(b.weight.shape, { generator: gen, dtype: b.weight.dtype }), 0.1)));
+    }
+  }
+}
+
+describe('LoRA', () => {
+  it('starts as the identity (B = 0), A within the kaiming bound, and trains only adapters', () => {
+    const gen = new Generator(1);
+    const model = new Toy(gen);
+    const before = model.forward(ids()).dataSync().slice();
+    const peft = new PeftModel(model, { r: 4, loraAlpha: 8, targetModules: ['q_proj', 'v_proj'] }, 'default', { generator: gen });
+    expect(Array.from(model.forward(ids()).dataSync())).toEqual(Array.from(before));
+    const q = model.q_proj as unknown as LoraLinear;
+    expect(q).toBeInstanceOf(LoraLinear);
+    expect(Math.max(...Array.from(q.lora_A.get('default')!.weight.dataSync()).map(Math.abs))).toBeLessThanOrEqual(1 / Math.sqrt(6));
+    expect(model.trainableParameters().map(([n]) => n)).toEqual([
+      'q_proj.lora_A.default.weight',
+      'q_proj.lora_B.default.weight',
+      'v_proj.lora_A.default.weight',
+      'v_proj.lora_B.default.weight',
+    ]);
+    // base names are unchanged, so the model still loads its checkpoint
+    expect(model.stateDict().has('q_proj.weight')).toBe(true);
+    const lines: string[] = [];
+    peft.printTrainableParameters((l) => lines.push(l));
+    expect(lines[0]).toBe('trainable params: 96 || all params: 317 || trainable%: 30.2839');
+  });
+
+  it('computes base(x) + B A x · alpha/r, and alpha/√r with rsLoRA', () => {
+    for (const useRslora of [false, true]) {
+      const gen = new Generator(2);
+      const model = new Toy(gen);
+      const x = randn([3, 6], { generator: gen });
+      const qBase = model.q_proj;
+      const base = qBase.forward(x).dataSync().slice();
+      const peft = new PeftModel(model, { r: 4, loraAlpha: 16, useRslora, targetModules: ['q_proj'] }, 'default', { generator: gen });
+      randomizeB(peft, 'default', gen);
+      const q = model.q_proj as unknown as LoraLinear;
+      const a = q.lora_A.get('default')!.weight;
+      const b = q.lora_B.get('default')!.weight;
+      const scaling = useRslora ? 16 / 2 : 16 / 4;
+      const expected = add(tensor(Array.from(base), { shape: [3, 6] }), mul(matmul(matmul(x, transpose(a)), transpose(b)), scaling)).dataSync();
+      const got = q.forward(x).dataSync();
+      got.forEach((v, i) => expect(v).toBeCloseTo(expected[i]!, 5));
+      expect(q.settings.get('default')!.scaling).toBe(scaling);
+    }
+  });
+
+  it('targets by regex and all-linear (never the output head)', () => {
+    const m1 = new Toy(new Generator(3));
+    new PeftModel(m1, { targetModules: /.*_proj/ });
+    expect(m1.q_proj).toBeInstanceOf(LoraLinear);
+    expect(m1.lm_head).toBeInstanceOf(Linear);
+    const m2 = new Toy(new Generator(3));
+    new PeftModel(m2, { targetModules: 'all-linear' });
+    expect([m2.q_proj, m2.v_proj].every((l) => l instanceof LoraLinear)).toBe(true);
+    expect(m2.lm_head).not.toBeInstanceOf(LoraLinear);
+    expect(() => new PeftModel(new Toy(new Generator(3)), { targetModules: ['k_proj'] })).toThrow(/matched no Linear or Embedding in the model; its layers are named: embed_tokens, q_proj, v_proj, lm_head/);
+  });
+
+  it('rank and alpha patterns override per module', () => {
+    const model = new Toy(new Generator(4));
+    new PeftModel(model, { r: 4, loraAlpha: 8, targetModules: ['q_proj', 'v_proj'], rankPattern: { v_proj: 2 }, alphaPattern: { v_proj: 6 } });
+    const v = model.v_proj as unknown as LoraLinear;
+    expect(v.lora_A.get('default')!.weight.shape).toEqual([2, 6]);
+    expect(v.settings.get('default')!.scaling).toBe(3);
+  });
+
+  it('DoRA: starts as the base, and equals the rescaled merged weight', () => {
+    const gen = new Generator(5);
+    const model = new Toy(gen);
+    const x = randn([3, 6], { generator: gen });
+    const base = model.v_proj.forward(x).dataSync().slice();
+    const peft = new PeftModel(model, { r: 2, loraAlpha: 4, useDora: true, targetModules: ['v_proj'] }, 'default', { generator: gen });
+    const v = model.v_proj as unknown as LoraLinear;
+    v.forward(x).dataSync().forEach((y, i) => expect(y).toBeCloseTo(base[i]!, 5));
+    randomizeB(peft, 'default', gen);
+    const m = v.lora_magnitude_vector.get('default')!.weight;
+    tidy(() => void m.assign(add(m, 0.3)));
+    const w = add(v.weight, mul(matmul(v.lora_B.get('default')!.weight, v.lora_A.get('default')!.weight), 2));
+    const norm = sqrt(sum(mul(w, w), 1, true));
+    const wPrime = mul(w, reshape(m, [-1, 1])).div(norm);
+    const expected = matmul(x, transpose(wPrime)).dataSync();
+    v.forward(x).dataSync().forEach((y, i) => expect(y).toBeCloseTo(expected[i]!, 5));
+  });
+
+  it('merge and unmerge are exact within f32 rounding; mergeAndUnload gives plain layers with the same outputs', () => {
+    for (const useDora of [false, true]) {
+      const gen = new Generator(6);
+      const model = new Toy(gen);
+      const w0 = model.q_proj.weight.dataSync().slice();
+      const peft = new PeftModel(model, { r: 3, loraAlpha: 6, useDora, targetModules: ['q_proj', 'v_proj', 'embed_tokens'] }, 'default', { generator: gen });
+      randomizeB(peft, 'default', gen);
+      const adapted = model.forward(ids()).dataSync().slice();
+      peft.merge();
+      model.forward(ids()).dataSync().forEach((y, i) => expect(y).toBeCloseTo(adapted[i]!, 4));
+      peft.unmerge();
+      (model.q_proj as unknown as LoraLinear).weight.dataSync().forEach((v, i) => expect(v).toBeCloseTo(w0[i]!, 6));
+      const plain = peft.mergeAndUnload();
+      expect(plain.q_proj).toBeInstanceOf(Linear);
+      expect(plain.q_proj).not.toBeInstanceOf(LoraLinear);
+      expect(plain.embed_tokens).not.toBeInstanceOf(LoraEmbedding);
+      plain.forward(ids()).dataSync().forEach((y, i) => expect(y).toBeCloseTo(adapted[i]!, 4));
+      expect(plain.stateDict().has('q_proj.lora_A.default.weight')).toBe(false);
+    }
+  });
+
+  it('named adapters: add, switch, disable, delete', () => {
+    const gen = new Generator(7);
+    const model = new Toy(gen);
+    const base = model.forward(ids()).dataSync().slice();
+    const peft = new PeftModel(model, { r: 2, targetModules: ['q_proj'] }, 'first', { generator: gen });
+    randomizeB(peft, 'first', gen);
+    peft.addAdapter('second', { r: 4, targetModules: ['q_proj', 'v_proj'] }, { generator: gen });
+    randomizeB(peft, 'second', gen);
+    const first = model.forward(ids()).dataSync().slice();
+    peft.setAdapter('second');
+    const second = model.forward(ids()).dataSync().slice();
+    expect(Array.from(second)).not.toEqual(Array.from(first));
+    expect(model.trainableParameters().every(([n]) => n.includes('.second.'))).toBe(true);
+    peft.withAdaptersDisabled(() => model.forward(ids()).dataSync()).forEach((y, i) => expect(y).toBeCloseTo(base[i]!, 6));
+    peft.deleteAdapter('second');
+    expect(peft.activeAdapter).toBe('first');
+    model.forward(ids()).dataSync().forEach((y, i) => expect(y).toBeCloseTo(first[i]!, 6));
+    expect(model.namedParameters().some(([n]) => n.includes('second'))).toBe(false);
+  });
+
+  it('embedding LoRA uses PEFT names and init (A zero, B normal)', () => {
+    const model = new Toy(new Generator(8));
+    new PeftModel(model, { r: 2, targetModules: ['embed_tokens'] });
+    const names = model.trainableParameters().map(([n]) => n);
+    expect(names).toEqual(['embed_tokens.lora_embedding_A.default', 'embed_tokens.lora_embedding_B.default']);
+    const e = model.embed_tokens as unknown as LoraEmbedding;
+    expect(Array.from(e.lora_embedding_A.get('default')!.dataSync()).every((v) => v === 0)).toBe(true);
+  });
+
+  it('bias modes and modules to save choose what trains', () => {
+    const model = new Toy(new Generator(9));
+    new PeftModel(model, { targetModules: ['q_proj', 'v_proj'], bias: 'lora_only', modulesToSave: ['lm_head'] });
+    expect(model.trainableParameters().map(([n]) => n)).toEqual([
+      'q_proj.bias',
+      'q_proj.lora_A.default.weight',
+      'q_proj.lora_B.default.weight',
+      'v_proj.lora_A.default.weight',
+      'v_proj.lora_B.default.weight',
+      'lm_head.weight',
+      'lm_head.bias',
+    ]);
+  });
+
+  it('LoRA gradients agree with finite differences (f64)', () => {
+    const gen = new Generator(10);
+    const model = new Toy(gen, 'f64');
+    const peft = new PeftModel(model, { r: 2, loraAlpha: 4, targetModules: ['q_proj'] }, 'default', { generator: gen });
+    randomizeB(peft, 'default', gen);
+    const q = model.q_proj as unknown as LoraLinear;
+    const x = randn([3, 6], { generator: gen, dtype: 'f64' });
+    const a = q.lora_A.get('default')!.weight;
+    const b = q.lora_B.get('default')!.weight;
+    // Directional check of the layer's own backward: ⟨grad, v⟩ against (f(p + εv) − f(p − εv)) / 2ε.
+    const u = randn([3, 6], { generator: gen, dtype: 'f64' });
+    const f = (): number => tidy(() => sum(mul(u, q.forward(x))).dataSync()[0]!);
+    tidy(() => backward(sum(mul(u, q.forward(x)))));
+    for (const p of [a, b]) {
+      const v = randn(p.shape, { generator: gen, dtype: 'f64' });
+      const p0 = p.clone();
+      const eps = 1e-6;
+      tidy(() => void p.assign(add(p0, mul(v, eps))));
+      const plus = f();
+      tidy(() => void p.assign(add(p0, mul(v, -eps))));
+      const minus = f();
+      p.assign(p0);
+      const analytic = sum(mul(p.grad!, v)).dataSync()[0]!;
+      expect(analytic).toBeCloseTo((plus - minus) / (2 * eps), 6);
+    }
+  });
+
+  it('fine-tuning with LoRA lowers the loss and a step leaks nothing', () => {
+    const gen = new Generator(11);
+    const model = new Toy(gen);
+    const peft = new PeftModel(model, { r: 4, loraAlpha: 8, targetModules: ['q_proj', 'v_proj'] }, 'default', { generator: gen });
+    const opt = new AdamW(model.trainableParameters(), { lr: 0.05 });
+    const input = randint(0, 11, [4, 6], { generator: gen });
+    const target = randint(0, 11, [4, 6], { generator: gen });
+    const step = (): number =>
+      tidy(() => {
+        opt.zeroGrad();
+        const loss = crossEntropy(model.forward(input), target);
+        backward(loss);
+        opt.step();
+        return loss.dataSync()[0]!;
+      });
+    const first = step();
+    const count = memory().numTensors;
+    let last = first;
+    for (let i = 0; i < 60; i++) last = step();
+    opt.zeroGrad();
+    expect(memory().numTensors).toBeLessThanOrEqual(count);
+    expect(last).toBeLessThan(first * 0.8);
+    void peft;
+  });
+});
+
+describe('adapter_config.json', () => {
+  it('writes PEFT field names and reads them back', () => {
+    const cfg = loraConfig({ r: 16, loraAlpha: 32, loraDropout: 0.05, targetModules: ['v_proj', 'q_proj'], useRslora: true });
+    const json = toPeftJson(cfg);
+    expect(json).toMatchObject({ peft_type: 'LORA', r: 16, lora_alpha: 32, lora_dropout: 0.05, target_modules: ['q_proj', 'v_proj'], use_rslora: true, use_dora: false, bias: 'none', task_type: 'CAUSAL_LM' });
+    const back = fromPeftJson(json);
+    expect(back.r).toBe(16);
+    expect(back.targetModules).toEqual(['q_proj', 'v_proj']);
+    expect(() => fromPeftJson({ peft_type: 'PREFIX_TUNING' })).toThrow(/only "LORA" adapters/);
+  });
+});
