@@ -1,0 +1,10 @@
+/**
+ * @tessera/models — Llama family (Llama 2/3, Mistral, Qwen2/3), GPT-2 and BERT with Hugging Face
+ * parameter names; loading a Hugging Face model folder; generation; memory estimates.
+ */
+// Each model family adds its exports below, one block per family.
+// Llama family (Llama 2/3, Mistral, Qwen2, Qwen3), shared config reading.
+export { ConfigFields, parseConfigJSON, type ConfigJSON } from './config-fields.js';
+export { LLAMA_MODEL_TYPES, llamaConfig, llamaConfigToJSON, parseLlamaConfig, type LlamaConfig, type LlamaModelType } from './llama-config.js';
+export { LlamaDecoderLayer, LlamaForCausalLM, LlamaModel, paddingMask, type CausalLmOutput, type LlamaForwardOptions, type LlamaInitOptions } from './llama.js';
+export { PositionRotary, f32InverseFrequencies } from './position-rotary.js';
