@@ -15,6 +15,7 @@ export interface BpeOptions {
 const POS = 2 ** 24;
 const CACHE_CAPACITY = 10_000;
 const CACHE_MAX_WORD = 256;
+const MARKER = '▁';
 
 /** Byte-pair encoding with ranked merges, byte fallback and a word cache (Rust `BPE`). */
 export class Bpe implements Model {
@@ -25,6 +26,12 @@ export class Bpe implements Model {
   private readonly cache = new Map<string, WordTokens>();
   private readonly unkId: number | undefined;
   private readonly byteIds: Int32Array | null;
+  /**
+   * For SentencePiece-style vocabularies (▁ marks a word start): the chars after which a ▁ may
+   * still be merged with what precedes it. Before any other ▁, no merge can cross, so long words
+   * are cut there and each piece goes through the cache; null when cutting is not safe.
+   */
+  private readonly markerJoiners: Set<string> | null;
 
   constructor(vocab: Map<string, number>, merges: Array<[string, string]>, readonly options: BpeOptions) {
     this.vocab = vocab;
@@ -52,6 +59,13 @@ export class Bpe implements Model {
         if (id !== undefined) this.byteIds[b] = id;
       }
     } else this.byteIds = null;
+    this.markerJoiners = null;
+    if (!options.ignoreMerges && !options.continuingSubwordPrefix && !options.endOfWordSuffix && vocab.has(MARKER)) {
+      const joiners = new Set<string>([MARKER]);
+      // A merge (a, b) with b starting with ▁ and a not made of ▁ alone joins across a word start.
+      for (const [a, b] of merges) if (b.startsWith(MARKER) && /[^▁]/.test(a)) joiners.add(a.slice(-1));
+      if (joiners.size < 64) this.markerJoiners = joiners;
+    }
   }
 
   /** Number of vocabulary entries. */
@@ -82,12 +96,42 @@ export class Bpe implements Model {
     let result: WordTokens;
     const whole = this.options.ignoreMerges ? this.vocab.get(word) : undefined;
     if (whole !== undefined) result = { ids: [whole], offsets: [0, word.length] };
+    else if (word.length > CACHE_MAX_WORD && this.markerJoiners) return this.tokenizePieces(word);
     else result = this.mergeWord(word);
     if (word.length <= CACHE_MAX_WORD) {
       if (this.cache.size >= CACHE_CAPACITY) this.cache.clear();
       this.cache.set(word, result);
     }
     return result;
+  }
+
+  // Cuts a long word before each ▁ that no merge can join to its left, and tokenizes the pieces.
+  private tokenizePieces(word: string): WordTokens {
+    const joiners = this.markerJoiners!;
+    const cuts: number[] = [];
+    for (let i = word.indexOf(MARKER, 1); i > 0; i = word.indexOf(MARKER, i + 1)) if (!joiners.has(word[i - 1]!)) cuts.push(i);
+    if (cuts.length === 0) return this.mergeWord(word);
+    cuts.push(word.length);
+    const ids: number[] = [];
+    const offsets: number[] = [];
+    let start = 0;
+    for (const end of cuts) {
+      const piece = word.slice(start, end);
+      let t = this.cache.get(piece);
+      if (!t) {
+        t = this.mergeWord(piece);
+        if (piece.length <= CACHE_MAX_WORD) {
+          if (this.cache.size >= CACHE_CAPACITY) this.cache.clear();
+          this.cache.set(piece, t);
+        }
+      }
+      for (let k = 0; k < t.ids.length; k++) {
+        ids.push(t.ids[k]!);
+        offsets.push(t.offsets[2 * k]! + start, t.offsets[2 * k + 1]! + start);
+      }
+      start = end;
+    }
+    return { ids, offsets };
   }
 
   private mergeWord(word: string): WordTokens {
