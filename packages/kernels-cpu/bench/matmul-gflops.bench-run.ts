@@ -33,5 +33,16 @@ test('matmul GFLOP/s (f32, square)', () => {
     const gflops = (ms: number) => ((2 * n ** 3) / (ms * 1e6)).toFixed(2);
     lines.push(`${n}x${n}x${n} f32: best ${gflops(best)} GFLOP/s (${best.toFixed(1)} ms), median ${gflops(median)} GFLOP/s`);
   }
+  // The decode-step shape of a Linear layer: one row times a transposed (out, in) weight.
+  {
+    const x = randomMatrix(64, 3).reshape([1, 4096]);
+    const w = randomMatrix(2048, 4).reshape([1024, 4096]).T; // (4096, 1024): an (out, in) weight viewed transposed
+    const out = { shape: [1, 1024], dtype: 'f32' as const };
+    matmulKernel([x, w], undefined, out);
+    const t0 = performance.now();
+    for (let r = 0; r < 10; r++) matmulKernel([x, w], undefined, out);
+    const ms = (performance.now() - t0) / 10;
+    lines.push(`1x4096 @ (1024x4096).T f32: ${((2 * 4096 * 1024) / (ms * 1e6)).toFixed(2)} GFLOP/s (${ms.toFixed(2)} ms)`);
+  }
   console.log(lines.join('\n'));
 });

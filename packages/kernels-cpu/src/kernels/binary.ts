@@ -45,7 +45,6 @@ function functionFor(op: OpDef, fn: BinaryFn, dtype: DType, outDtype: DType): Bi
   return outDtype === 'bool' && !BOOL_VALUED.has(op) ? (a, b) => (f(a, b) !== 0 ? 1 : 0) : f;
 }
 
-
 /** The strided, broadcasting kernel for one binary op. */
 export function binaryKernel(op: OpDef, fn: BinaryFn): CpuKernel {
   return ([a, b], _attrs, out) => {

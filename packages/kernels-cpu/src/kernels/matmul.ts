@@ -26,17 +26,46 @@ function forEachBatch(a: TensorView, b: TensorView, out: OutputSpec, body: (aOff
   });
 }
 
-/** c[cOffset + i*n + j] = sum_p A[i,p] B[p,j], a direct strided loop (i-p-j order: B rows stream). */
+/**
+ * c[i*n + j] = sum_p A[i,p] B[p,j] by a direct strided loop, in the order that streams B: i-p-j
+ * when B's rows are contiguous, dot products (i-j-p) when its columns are (B = W.T, as in x @ W.T).
+ */
 function directProduct(m: number, n: number, k: number, a: MatrixOperand, b: MatrixOperand, c: Float64Array): void {
   c.fill(0, 0, m * n);
+  const { data: x, offset: ao, rowStride: ar, colStride: ac } = a;
+  const { data: y, offset: bo, rowStride: br, colStride: bc } = b;
+  if (Math.abs(br) < Math.abs(bc)) {
+    for (let i = 0; i < m; i++) {
+      for (let j = 0; j < n; j++) {
+        // Four partial sums break the add-latency chain of a single accumulator.
+        let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+        let ai = ao + i * ar;
+        let bi = bo + j * bc;
+        let p = 0;
+        for (; p + 3 < k; p += 4, ai += 4 * ac, bi += 4 * br) {
+          s0 += x[ai]! * y[bi]!;
+          s1 += x[ai + ac]! * y[bi + br]!;
+          s2 += x[ai + 2 * ac]! * y[bi + 2 * br]!;
+          s3 += x[ai + 3 * ac]! * y[bi + 3 * br]!;
+        }
+        for (; p < k; p++, ai += ac, bi += br) s0 += x[ai]! * y[bi]!;
+        c[i * n + j] = s0 + s1 + (s2 + s3);
+      }
+    }
+    return;
+  }
   for (let i = 0; i < m; i++) {
     for (let p = 0; p < k; p++) {
-      const av = a.data[a.offset + i * a.rowStride + p * a.colStride]!;
-      let bj = b.offset + p * b.rowStride;
+      const av = x[ao + i * ar + p * ac]!;
       const ci = i * n;
-      for (let j = 0; j < n; j++, bj += b.colStride) c[ci + j] += av * b.data[bj]!;
+      for (let j = 0, bj = bo + p * br; j < n; j++, bj += bc) c[ci + j] += av * y[bj]!;
     }
   }
+}
+
+/** True when packing pays: enough work, and both sides of C wide enough to fill micro-tiles. */
+function useGemm(m: number, n: number, k: number): boolean {
+  return m >= 8 && n >= 8 && m * n * k > DIRECT_LIMIT;
 }
 
 /** The matmul kernel: blocked gemm per batch entry, accumulated in double precision. */
@@ -56,7 +85,7 @@ export const matmulKernel: CpuKernel = ([a, b], _attrs, out) => {
     const A = operand(a!, aOffset);
     const B = operand(b!, bOffset);
     const cOffset = direct ? index * m * n : 0;
-    if (!isFloat || m * n * k <= DIRECT_LIMIT) {
+    if (!isFloat || !useGemm(m, n, k)) {
       directProduct(m, n, k, A, B, direct ? scratch.subarray(cOffset, cOffset + m * n) : scratch);
     } else {
       if (!direct) scratch.fill(0);
