@@ -53,7 +53,9 @@ describe('gather / scatterAdd', () => {
         const x = makeView(xShape, lx, dt, seed);
         const index = makeIndex(iShape, xShape[axis]!, li, idt, seed + 1);
         const src = makeView(iShape, ls, dt, seed + 2);
+        const before = logical(x);
         const y = T.scatterAdd(x, axis, index, src);
+        expect(logical(x)).toEqual(before); // the input is copied, never written
         const expected = logical(x);
         const iv = logical(index);
         const sv = logical(src);

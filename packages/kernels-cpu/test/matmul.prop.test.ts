@@ -3,7 +3,7 @@ import { describe, expect, test } from 'vitest';
 import * as T from '@tessera/tensor';
 import type { DType, Tensor } from '@tessera/tensor';
 import { gemm, matmulKernel, matmulReference } from '../src/index.js';
-import { broadcastableArb, expectClose, flatIndex, indices, logical, makeView, numRuns, rng, seedArb, type Layout } from './views.js';
+import { LAYOUTS, broadcastableArb, expectClose, flatIndex, indices, logical, makeView, numRuns, rng, seedArb } from './views.js';
 
 /** (..., M, K) @ (..., K, N) by the definition, reading logical values: the test's own reference. */
 function naiveMatmul(a: Tensor, b: Tensor): { shape: number[]; values: number[] } {
@@ -33,7 +33,7 @@ function naiveMatmul(a: Tensor, b: Tensor): { shape: number[]; values: number[] 
 
 /** Sizes: mostly small (direct loop), sometimes past the 32^3 threshold into the blocked gemm. */
 const dimArb = fc.oneof({ weight: 1, arbitrary: fc.integer({ min: 0, max: 9 }) }, { weight: 2, arbitrary: fc.integer({ min: 30, max: 70 }) });
-const matmulLayoutArb = fc.constantFrom<Layout>('dense', 'transposed', 'sliced', 'expanded');
+const matmulLayoutArb = fc.constantFrom(...LAYOUTS);
 
 describe('matmul', () => {
   test('blocked kernel equals the definition on random shapes, layouts and broadcast batches', () => {

@@ -1,5 +1,5 @@
 // Test support: tensors of a requested logical shape laid out in every way a kernel must handle
-// (dense, transposed, strided slice with an offset, broadcast with stride 0), and an independent
+// (dense, dense at an offset, transposed, strided slice with an offset, broadcast with stride 0), and an independent
 // reader of a view's logical values straight from storage.
 import fc from 'fast-check';
 import { numel, registerBackend, tensor, type DType, type Tensor, type TensorView } from '@tessera/tensor';
@@ -14,8 +14,8 @@ export function numRuns(fallback = 100): number {
 }
 
 /** The layouts a view can take. */
-export type Layout = 'dense' | 'transposed' | 'sliced' | 'expanded';
-export const LAYOUTS: readonly Layout[] = ['dense', 'transposed', 'sliced', 'expanded'];
+export type Layout = 'dense' | 'offset' | 'transposed' | 'sliced' | 'expanded';
+export const LAYOUTS: readonly Layout[] = ['dense', 'offset', 'transposed', 'sliced', 'expanded'];
 
 /** A small deterministic generator (mulberry32) for element values. */
 export function rng(seed: number): () => number {
@@ -50,6 +50,11 @@ export function makeView(shape: readonly number[], layout: Layout, dtype: DType,
   switch (layout) {
     case 'dense':
       return fill(shape);
+    case 'offset': {
+      // Dense and row-major, but starting 2 rows into a larger storage: the fast paths must honour the offset.
+      if (rank === 0) return fill([3]).slice(0, 2, 3).reshape([]);
+      return fill([shape[0]! + 3, ...shape.slice(1)]).slice(0, 2, 2 + shape[0]!);
+    }
     case 'transposed': {
       // Reversed dims in storage, permuted back: every stride is out of row-major order.
       const perm = shape.map((_, i) => rank - 1 - i);
