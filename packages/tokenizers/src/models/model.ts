@@ -9,11 +9,16 @@ export interface WordTokens {
 
 /** A tokenization model: turns one pre-tokenized word into vocabulary ids. */
 export interface Model {
+  /** Splits one word into vocabulary tokens with offsets in the word. */
   tokenize(word: string): WordTokens;
+  /** Id of a vocabulary token. */
   tokenToId(token: string): number | undefined;
+  /** Vocabulary token of an id. */
   idToToken(id: number): string | undefined;
   /** Number of entries in the model's vocabulary (without added tokens). */
   readonly vocabSize: number;
+  /** A copy of the vocabulary. */
   getVocab(): Map<string, number>;
+  /** The tokenizer.json `model` object. */
   toJSON(): Record<string, unknown>;
 }
