@@ -404,6 +404,31 @@ const SPECS: GradSpec<unknown>[] = [
     build: (d) => ({ inputs: [toTensor(d)], fn: (x) => dropout(x, 0.3, { generator: new Generator(7) }) }),
   }),
   spec({
+    op: OPS.nf4Matmul,
+    // Any bytes are a valid packed NF4 weight; the gradient flows to the input only.
+    arb: fc
+      .record({
+        out: fc.integer({ min: 1, max: 5 }),
+        inF: fc.integer({ min: 1, max: 6 }),
+        rows: fc.integer({ min: 1, max: 3 }),
+        transposeW: fc.boolean(),
+        seed: fc.nat(),
+      })
+      .chain((r) => valuesArb([r.rows, r.transposeW ? r.inF : r.out]).map((x) => ({ ...r, x }))),
+    build: ({ out, inF, rows, transposeW, seed, x }) => {
+      const n = out * inF;
+      const blocks = Math.ceil(n / 64);
+      const bytes = (count: number, salt: number): number[] => Array.from({ length: count }, (_, i) => (seed * 31 + i * 17 + salt) % 256);
+      const packed = tensor(bytes(Math.ceil(n / 2), 1), { dtype: 'u8' });
+      const scalesQ = tensor(bytes(blocks, 2), { dtype: 'u8' });
+      const scales2 = tensor([0.5], { dtype: 'f32' });
+      const scaleCode = Array.from({ length: 256 }, (_, i) => (i - 128) / 128);
+      const attrs = { shape: [out, inF], offset: 0.25, scaleCode, transposeW };
+      const input = tensor(x, { shape: [rows, transposeW ? inF : out], dtype: 'f64' });
+      return { inputs: [input], fn: (xx) => apply(OPS.nf4Matmul, [xx, packed, scalesQ, scales2], attrs) };
+    },
+  }),
+  spec({
     op: checkpointOp,
     arb: fc.tuple(data({}, shapeArb({ minRank: 2, maxRank: 2, maxDim: 3 })), valuesArb([3, 3])),
     build: ([d, w]) => {

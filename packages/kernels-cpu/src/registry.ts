@@ -10,6 +10,8 @@ import { copyKernel } from './kernels/copy.js';
 import { fullKernel } from './kernels/full.js';
 import { gatherKernel } from './kernels/gather.js';
 import { matmulKernel } from './kernels/matmul.js';
+import { nf4DequantizeKernel } from './kernels/nf4-dequantize.js';
+import { nf4MatmulKernel } from './kernels/nf4-matmul.js';
 import { padKernel } from './kernels/pad.js';
 import { randomKernel } from './kernels/random.js';
 import { maxKernel, minKernel, sumKernel } from './kernels/reduce.js';
@@ -73,4 +75,7 @@ export const CPU_KERNELS: ReadonlyMap<OpDef, CpuKernel> = new Map<OpDef, CpuKern
   [OPS.gather, gatherKernel],
   [OPS.scatterAdd, scatterAddKernel],
   [OPS.concat, concatKernel],
+  // quantised weights: dequantisation, and the fused NF4 product (a composite's kernel)
+  [OPS.nf4Dequantize, nf4DequantizeKernel],
+  [OPS.nf4Matmul, nf4MatmulKernel],
 ]);

@@ -8,3 +8,5 @@ export { LoraEmbedding, type LoraEmbeddingSettings } from './lora-embedding.js';
 export { DoraMagnitude, LinearBase, LoraLinear, type BaseLinear, type LoraLayerSettings } from './lora-linear.js';
 export { PeftModel, type TrainableCount } from './peft-model.js';
 export { findTargets, isTargeted, type LayerKind } from './target-modules.js';
+export { Nf4Linear } from './nf4-linear.js';
+export { dequantizeNf4, dynamicMap, quantizeNf4, type Nf4Weight } from './nf4-quantize.js';

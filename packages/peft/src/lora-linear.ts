@@ -44,8 +44,10 @@ export interface BaseLinear extends Module {
   readonly inFeatures: number;
   readonly outFeatures: number;
   forward(x: Tensor): Tensor;
-  /** The dense weight (out, in), dequantised if need be (for merging and DoRA norms). */
+  /** The dense weight (out, in): the weight itself for a Linear, a new dequantised tensor for a quantised base. */
   denseWeight(): Tensor;
+  /** The dtype adapters compute with next to this base. */
+  readonly computeDtype: 'f32' | 'f64';
   /** Adds a delta to the weight in place (merge/unmerge); quantised bases refuse. */
   addToWeight(delta: Tensor): void;
   readonly bias: Tensor | null;
@@ -58,6 +60,9 @@ export class LinearBase extends Linear implements BaseLinear {
   }
   denseWeight(): Tensor {
     return this.weight;
+  }
+  get computeDtype(): 'f32' | 'f64' {
+    return this.weight.dtype === 'f64' ? 'f64' : 'f32';
   }
   addToWeight(delta: Tensor): void {
     withGradMode(false, () => tidy(() => void this.weight.assign(add(this.weight, delta).cast(this.weight.dtype))));
@@ -108,7 +113,7 @@ export class LoraLinear extends Module {
   addAdapter(name: string, s: LoraLayerSettings): void {
     if (this.settings.has(name)) throw new Error(`LoraLinear: adapter "${name}" already exists on this layer; delete it first`);
     // Adapters train in f32 (f64 when the base is f64), even over an f16/bf16 base, as PEFT's autocast does.
-    const opts = { generator: s.generator, dtype: this.base.denseWeight().dtype === 'f64' ? ('f64' as const) : ('f32' as const) };
+    const opts = { generator: s.generator, dtype: this.base.computeDtype };
     const a = new Linear(this.inFeatures, s.r, { bias: false, weight: initA(s, this.inFeatures, opts) });
     const b = new Linear(s.r, this.outFeatures, {
       bias: false,

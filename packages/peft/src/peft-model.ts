@@ -161,6 +161,7 @@ export class PeftModel<M extends Module = Module> {
 function kindOf(m: Module): LayerKind {
   if (m instanceof LoraLinear) return 'linear';
   if (m instanceof LoraEmbedding) return 'embedding';
+  if (isBase(m)) return 'linear'; // a quantised (NF4) base counts as a linear layer
   return plainKind(m);
 }
 

@@ -83,6 +83,9 @@ export const OPS = {
   attention: o.attentionOp,
   crossEntropy: o.crossEntropyOp,
   dropout: o.dropoutOp,
+  // quantised weights
+  nf4Dequantize: o.nf4DequantizeOp,
+  nf4Matmul: o.nf4MatmulOp,
 } as const satisfies Record<string, OpDef>;
 
 /** Every op definition. */

@@ -24,3 +24,4 @@ export * from './softmax.js';
 export * from './squeeze.js';
 export * from './unary.js';
 export * from './view.js';
+export * from './nf4.js';

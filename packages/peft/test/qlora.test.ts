@@ -1,0 +1,124 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { Generator, NF4_CODE, OPS, crossEntropy, relu, matmul, mul, nf4Dequantize, randint, randn, registerBackend, tensor, tidy, transpose, type Tensor } from '@tessera/tensor';
+import { createCpuBackend } from '@tessera/kernels-cpu';
+import { backward } from '@tessera/autograd';
+import { Linear, Module } from '@tessera/nn';
+import { AdamW } from '@tessera/optim';
+import { LoraLinear, Nf4Linear, PeftModel, dequantizeNf4, dynamicMap, quantizeNf4 } from '../src/index.js';
+
+let dequantizeCalls = 0;
+
+beforeAll(() => {
+  // The CPU backend with a counting nf4Dequantize kernel, to prove training never dequantises whole weights.
+  const cpu = createCpuBackend();
+  const dequantize = cpu.kernels.get(OPS.nf4Dequantize)!;
+  (cpu.kernels as Map<unknown, unknown>).set(OPS.nf4Dequantize, ((inputs, attrs, out) => {
+    dequantizeCalls++;
+    return dequantize(inputs, attrs, out);
+  }) as typeof dequantize);
+  registerBackend(cpu);
+});
+
+describe('NF4 quantisation', () => {
+  it("reproduces bitsandbytes' dynamic 8-bit map", () => {
+    const code = dynamicMap();
+    expect(code.length).toBe(256);
+    expect([...code].sort((a, b) => a - b)).toEqual(code);
+    expect(code[255]).toBe(1);
+    expect(code.includes(0)).toBe(true);
+    expect(Math.min(...code)).toBeCloseTo(-0.99297, 4);
+  });
+
+  it('round-trips onto the NF4 code book: every value is the nearest code point times its block absmax', () => {
+    const gen = new Generator(1);
+    const values = randn([4, 64], { generator: gen }).dataSync();
+    const q = quantizeNf4(values, [4, 64]);
+    const back = dequantizeNf4(q);
+    for (let b = 0; b < 4; b++) {
+      const block = Array.from(values.slice(b * 64, (b + 1) * 64));
+      const absmax = Math.max(...block.map(Math.abs));
+      const scale = q.scaleCode[q.scalesQ[b]!]! * q.scales2[0]! + q.offset;
+      expect(Math.abs(scale - absmax) / absmax).toBeLessThan(0.02); // the double-quantised absmax stays close
+      block.forEach((v, i) => {
+        const got = back[b * 64 + i]!;
+        const nearest = NF4_CODE.reduce((best, c) => (Math.abs(c * scale - v) < Math.abs(best * scale - v) ? c : best));
+        expect(got).toBeCloseTo(nearest * scale, 6);
+      });
+    }
+    // The published NF4 code book: 16 values from -1 to 1 with an exact zero.
+    expect(NF4_CODE.length).toBe(16);
+    expect(NF4_CODE[7]).toBe(0);
+    expect(NF4_CODE[0]).toBe(-1);
+    expect(NF4_CODE[15]).toBe(1);
+  });
+
+  it('the nf4Dequantize kernel matches the host reference', () => {
+    const q = quantizeNf4(randn([3, 70], { generator: new Generator(2) }).dataSync(), [3, 70]);
+    const w = nf4Dequantize(tensor(q.packed, { dtype: 'u8' }), tensor(q.scalesQ, { dtype: 'u8' }), tensor(q.scales2), q);
+    expect(Array.from(w.dataSync())).toEqual(Array.from(dequantizeNf4(q)));
+  });
+});
+
+describe('QLoRA', () => {
+  function nf4Of(rows: number, cols: number, seed: number): { layer: Nf4Linear; dense: Tensor } {
+    const l = new Linear(cols, rows, { generator: new Generator(seed) });
+    const layer = Nf4Linear.fromLinear(l);
+    return { layer, dense: layer.denseWeight() };
+  }
+
+  it('the fused NF4 product equals its decomposition, forward and input gradient', () => {
+    const { layer, dense } = nf4Of(300, 70, 3); // rows span two dequantisation tiles
+    const x = randn([2, 5, 70], { generator: new Generator(4) }).requiresGrad_();
+    const fused = layer.forward(x);
+    const ref = matmul(x, transpose(dense)).add(layer.bias!);
+    fused.dataSync().forEach((v, i) => expect(v).toBeCloseTo(ref.dataSync()[i]!, 4));
+    const u = randn(fused.shape, { generator: new Generator(5) });
+    tidy(() => backward(mul(fused, u).sum()));
+    const g1 = x.grad!.dataSync().slice();
+    x.grad = null;
+    tidy(() => backward(mul(ref, u).sum()));
+    x.grad!.dataSync().forEach((v, i) => expect(v).toBeCloseTo(g1[i]!, 4));
+  });
+
+  it('trains LoRA adapters over a 4-bit base without a full-precision copy of the weight', () => {
+    class TwoLayer extends Module {
+      readonly up_proj: Linear;
+      readonly down_proj: Linear;
+      constructor() {
+        super();
+        this.up_proj = this.child('up_proj', new Linear(64, 256, { generator: new Generator(6), bias: false }));
+        this.down_proj = this.child('down_proj', new Linear(256, 8, { generator: new Generator(7), bias: false }));
+      }
+      forward(x: Tensor): Tensor {
+        return this.down_proj.forward(relu(this.up_proj.forward(x)));
+      }
+    }
+    const model = new TwoLayer();
+    // Quantise the big layer: the Linear is replaced by its NF4 form and the dense weight dropped.
+    const dense = model.up_proj;
+    model.replaceChild('up_proj', Nf4Linear.fromLinear(dense));
+    dense.weight.dispose();
+    const peft = new PeftModel(model, { r: 4, loraAlpha: 8, targetModules: ['up_proj', 'down_proj'] }, 'default', { generator: new Generator(8) });
+    expect((model.up_proj as unknown as LoraLinear).base).toBeInstanceOf(Nf4Linear);
+    expect(model.trainableParameters().every(([n]) => n.includes('lora_'))).toBe(true);
+    const opt = new AdamW(model.trainableParameters(), { lr: 0.02 });
+    const x = randn([16, 64], { generator: new Generator(9) });
+    const y = randint(0, 8, [16], { generator: new Generator(10) });
+    const step = (): number =>
+      tidy(() => {
+        opt.zeroGrad();
+        const loss = crossEntropy(model.forward(x), y);
+        backward(loss);
+        opt.step();
+        return loss.dataSync()[0]!;
+      });
+    dequantizeCalls = 0;
+    const first = step();
+    let last = first;
+    for (let i = 0; i < 40; i++) last = step();
+    // Training ran the fused product only: the f32 weight was never dequantised whole.
+    expect(dequantizeCalls).toBe(0);
+    expect(last).toBeLessThan(first * 0.7);
+    void peft;
+  });
+});
