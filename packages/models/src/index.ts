@@ -8,3 +8,15 @@ export { ConfigFields, parseConfigJSON, type ConfigJSON } from './config-fields.
 export { LLAMA_MODEL_TYPES, llamaConfig, llamaConfigToJSON, parseLlamaConfig, type LlamaConfig, type LlamaModelType } from './llama-config.js';
 export { LlamaDecoderLayer, LlamaForCausalLM, LlamaModel, paddingMask, type CausalLmOutput, type LlamaForwardOptions, type LlamaInitOptions } from './llama.js';
 export { PositionRotary, f32InverseFrequencies } from './position-rotary.js';
+export { generate, generateStream, type CausalLM, type FinishReason, type GenerateOptions, type GenerateResult, type TokenEvent } from './generate.js';
+export {
+  applyRepetitionPenalty,
+  applyTemperature,
+  applyTopK,
+  applyTopP,
+  argmaxOf,
+  sampleFrom,
+  selectToken,
+  softmaxOf,
+  type SamplingOptions,
+} from './logits-processors.js';
