@@ -1,0 +1,115 @@
+import type { DType, Tensor } from '@tessera/tensor';
+import type { Tokenizer } from '@tessera/tokenizers';
+import { LLAMA_MODEL_TYPES, llamaConfigToJSON, parseLlamaConfig, type LlamaConfig } from './llama-config.js';
+import { LlamaForCausalLM } from './llama.js';
+import { loadWeights, rawFromTensor, type RawTensor } from './load-weights.js';
+import { modelFilesFrom, readModelFolder, writeFileAtomic, type ModelFiles, type ModelFilesInput } from './model-folder.js';
+import { serializeSafetensors } from './safetensors-bytes.js';
+
+/** Where a loaded model's parameters go. */
+export interface LoadModelOptions {
+  /** Parameter dtype (default f32); 'bf16' keeps bf16 checkpoints in bf16 storage (half the memory). */
+  dtype?: DType;
+  /** Backend name (default the current default backend). */
+  device?: string;
+}
+
+/** A loaded model with its config and tokenizer (null when the folder has no tokenizer.json). */
+export interface LoadedModel {
+  model: LlamaForCausalLM;
+  config: LlamaConfig;
+  tokenizer: Tokenizer | null;
+}
+
+// Keys some checkpoints carry that the model does not own: rotary buffers saved by old
+// transformers versions.
+const IGNORED = /(^|\.)rotary_emb\.inv_freq$/;
+
+function list(items: string[], n = 5): string {
+  return `${items.slice(0, n).join(', ')}${items.length > n ? ` (+${items.length - n} more)` : ''}`;
+}
+
+/** Builds the model a config.json describes and fills it from the weights, checking names and shapes first. */
+export function modelFromFiles(files: ModelFiles, opts: LoadModelOptions = {}): LoadedModel {
+  const type = files.config.model_type;
+  if (!(LLAMA_MODEL_TYPES as readonly unknown[]).includes(type)) {
+    throw new Error(`loadModel: config.json model_type ${JSON.stringify(type)} is not supported; supported: ${LLAMA_MODEL_TYPES.join(', ')}`);
+  }
+  const config = parseLlamaConfig(files.config);
+  const dtype = opts.dtype ?? 'f32';
+  const model = new LlamaForCausalLM(config, { dtype, device: opts.device, init: false });
+  const expected = model.stateDict();
+  const given = new Map<string, RawTensor | Tensor>();
+  const unexpected: string[] = [];
+  for (const [name, value] of files.weights) {
+    if (expected.has(name)) given.set(name, value);
+    // A tied checkpoint may still store lm_head.weight (a copy of the embeddings): not an error.
+    else if (!IGNORED.test(name) && !(name === 'lm_head.weight' && config.tieWordEmbeddings)) unexpected.push(name);
+  }
+  const missing = [...expected.keys()].filter((k) => !given.has(k));
+  const badShapes: string[] = [];
+  for (const [name, value] of given) {
+    const want = expected.get(name)!.shape;
+    if (value.shape.length !== want.length || value.shape.some((d, i) => d !== want[i])) badShapes.push(`${name} [${value.shape.join(',')}] (expected [${want.join(',')}])`);
+  }
+  if (missing.length || unexpected.length || badShapes.length) {
+    model.dispose();
+    const parts = [
+      missing.length ? `missing ${missing.length}: ${list(missing)}` : '',
+      unexpected.length ? `unexpected ${unexpected.length}: ${list(unexpected)}` : '',
+      badShapes.length ? `wrong shape ${badShapes.length}: ${list(badShapes, 3)}` : '',
+    ].filter(Boolean);
+    throw new Error(
+      `loadModel: the weights do not fit ${config.modelType} as config.json describes it; ${parts.join('; ')}. ` +
+        'Check that config.json and the safetensors files come from the same checkpoint',
+    );
+  }
+  const tensors = loadWeights(given, { dtype, device: opts.device });
+  model.loadStateDict(tensors);
+  // The parameters now hold the storages; drop the loader's own references (not the caller's tensors).
+  for (const [name, t] of tensors) if (t !== given.get(name)) t.dispose();
+  return { model, config, tokenizer: files.tokenizer };
+}
+
+/** Loads a Hugging Face model folder from disk (Node): config.json, safetensors weights (sharded or not), tokenizer. */
+export async function loadModel(dir: string, opts: LoadModelOptions = {}): Promise<LoadedModel> {
+  return modelFromFiles(await readModelFolder(dir), opts);
+}
+
+/** Loads a model from bytes and tensors already in memory (browsers: files from fetch or an <input type=file>). */
+export function loadModelFromFiles(input: ModelFilesInput, opts: LoadModelOptions = {}): LoadedModel {
+  return modelFromFiles(modelFilesFrom(input), opts);
+}
+
+/** Options of `saveModel`. */
+export interface SaveModelOptions {
+  /** Dtype of the saved weights (default the model's): 'bf16' halves an f32 model's file. */
+  dtype?: 'f32' | 'bf16' | 'f16';
+  /** Also writes tokenizer.json and tokenizer_config.json. */
+  tokenizer?: Tokenizer | null;
+}
+
+const TORCH_DTYPE: Record<string, string> = { f32: 'float32', bf16: 'bfloat16', f16: 'float16', f64: 'float64' };
+
+/** The bytes of model.safetensors for a model (tied lm_head left out, as transformers writes it). */
+export async function modelSafetensors(model: LlamaForCausalLM, dtype?: 'f32' | 'bf16' | 'f16'): Promise<Uint8Array> {
+  const raw = new Map<string, RawTensor>();
+  for (const [name, t] of model.stateDict()) raw.set(name, await rawFromTensor(t, dtype ?? t.dtype));
+  return serializeSafetensors(raw, { format: 'pt' });
+}
+
+/** Writes config.json and model.safetensors (and the tokenizer files when given) into `dir`, each atomically; loadModel reads it back identically. */
+export async function saveModel(model: LlamaForCausalLM, dir: string, opts: SaveModelOptions = {}): Promise<void> {
+  const fs = await import('node:fs/promises');
+  const path = await import('node:path');
+  await fs.mkdir(dir, { recursive: true });
+  const dtype = opts.dtype ?? (model.dtype as 'f32' | 'bf16' | 'f16');
+  const config = llamaConfigToJSON(model.config, { torch_dtype: TORCH_DTYPE[dtype] ?? 'float32' });
+  // Weights first: a config.json beside stale weights would be worse than the old pair.
+  await writeFileAtomic(path.join(dir, 'model.safetensors'), await modelSafetensors(model, dtype));
+  await writeFileAtomic(path.join(dir, 'config.json'), `${JSON.stringify(config, null, 2)}\n`);
+  if (opts.tokenizer) {
+    await writeFileAtomic(path.join(dir, 'tokenizer.json'), JSON.stringify(opts.tokenizer.toJSON()));
+    await writeFileAtomic(path.join(dir, 'tokenizer_config.json'), `${JSON.stringify(opts.tokenizer.config, null, 2)}\n`);
+  }
+}
