@@ -22,5 +22,5 @@ export {
 } from './logits-processors.js';
 export { loadWeights, rawFromTensor, tensorFromRaw, type LoadTensorOptions, type RawTensor } from './load-weights.js';
 export { loadModel, loadModelFromFiles, modelFromFiles, modelSafetensors, saveModel, type LoadModelOptions, type LoadedModel, type SaveModelOptions } from './load-model.js';
-export { modelFilesFrom, readModelFolder, writeFileAtomic, type ModelFiles, type ModelFilesInput } from './model-folder.js';
+export { modelFilesFrom, readModelFolder, writeFileAtomic, type ModelFiles, type ModelFilesInput, type WeightEntry } from './model-folder.js';
 export { parseSafetensors, serializeSafetensors, type SafetensorsContents } from './safetensors-bytes.js';

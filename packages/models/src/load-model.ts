@@ -1,10 +1,10 @@
-import type { DType, Tensor } from '@tessera/tensor';
+import { cast, isTensor, type DType, type Tensor } from '@tessera/tensor';
 import type { Tokenizer } from '@tessera/tokenizers';
 import { LLAMA_MODEL_TYPES, llamaConfigToJSON, parseLlamaConfig, type LlamaConfig } from './llama-config.js';
 import { LlamaForCausalLM } from './llama.js';
-import { loadWeights, rawFromTensor, type RawTensor } from './load-weights.js';
-import { modelFilesFrom, readModelFolder, writeFileAtomic, type ModelFiles, type ModelFilesInput } from './model-folder.js';
+import { rawFromTensor, tensorFromRaw, type RawTensor } from './load-weights.js';
 import { serializeSafetensors } from './safetensors-bytes.js';
+import { modelFilesFrom, readModelFolder, writeFileAtomic, type ModelFiles, type ModelFilesInput, type WeightEntry } from './model-folder.js';
 
 /** Where a loaded model's parameters go. */
 export interface LoadModelOptions {
@@ -29,8 +29,11 @@ function list(items: string[], n = 5): string {
   return `${items.slice(0, n).join(', ')}${items.length > n ? ` (+${items.length - n} more)` : ''}`;
 }
 
-/** Builds the model a config.json describes and fills it from the weights, checking names and shapes first. */
-export function modelFromFiles(files: ModelFiles, opts: LoadModelOptions = {}): LoadedModel {
+/**
+ * Builds the model a config.json describes and fills it from the weights: names and shapes are
+ * checked from the headers first, then tensors are read, converted and assigned one at a time.
+ */
+export async function modelFromFiles(files: ModelFiles, opts: LoadModelOptions = {}): Promise<LoadedModel> {
   const type = files.config.model_type;
   if (!(LLAMA_MODEL_TYPES as readonly unknown[]).includes(type)) {
     throw new Error(`loadModel: config.json model_type ${JSON.stringify(type)} is not supported; supported: ${LLAMA_MODEL_TYPES.join(', ')}`);
@@ -38,36 +41,48 @@ export function modelFromFiles(files: ModelFiles, opts: LoadModelOptions = {}): 
   const config = parseLlamaConfig(files.config);
   const dtype = opts.dtype ?? 'f32';
   const model = new LlamaForCausalLM(config, { dtype, device: opts.device, init: false });
-  const expected = model.stateDict();
-  const given = new Map<string, RawTensor | Tensor>();
-  const unexpected: string[] = [];
-  for (const [name, value] of files.weights) {
-    if (expected.has(name)) given.set(name, value);
-    // A tied checkpoint may still store lm_head.weight (a copy of the embeddings): not an error.
-    else if (!IGNORED.test(name) && !(name === 'lm_head.weight' && config.tieWordEmbeddings)) unexpected.push(name);
-  }
-  const missing = [...expected.keys()].filter((k) => !given.has(k));
-  const badShapes: string[] = [];
-  for (const [name, value] of given) {
-    const want = expected.get(name)!.shape;
-    if (value.shape.length !== want.length || value.shape.some((d, i) => d !== want[i])) badShapes.push(`${name} [${value.shape.join(',')}] (expected [${want.join(',')}])`);
-  }
-  if (missing.length || unexpected.length || badShapes.length) {
+  try {
+    const expected = model.stateDict();
+    const given = new Map<string, WeightEntry>();
+    const unexpected: string[] = [];
+    for (const [name, entry] of files.weights) {
+      if (expected.has(name)) given.set(name, entry);
+      // A tied checkpoint may still store lm_head.weight (a copy of the embeddings): not an error.
+      else if (!IGNORED.test(name) && !(name === 'lm_head.weight' && config.tieWordEmbeddings)) unexpected.push(name);
+    }
+    const missing = [...expected.keys()].filter((k) => !given.has(k));
+    const badShapes: string[] = [];
+    for (const [name, entry] of given) {
+      const want = expected.get(name)!.shape;
+      if (entry.shape.length !== want.length || entry.shape.some((d, i) => d !== want[i])) badShapes.push(`${name} [${entry.shape.join(',')}] (expected [${want.join(',')}])`);
+    }
+    if (missing.length || unexpected.length || badShapes.length) {
+      const parts = [
+        missing.length ? `missing ${missing.length}: ${list(missing)}` : '',
+        unexpected.length ? `unexpected ${unexpected.length}: ${list(unexpected)}` : '',
+        badShapes.length ? `wrong shape ${badShapes.length}: ${list(badShapes, 3)}` : '',
+      ].filter(Boolean);
+      throw new Error(
+        `loadModel: the weights do not fit ${config.modelType} as config.json describes it; ${parts.join('; ')}. ` +
+          'Check that config.json and the safetensors files come from the same checkpoint',
+      );
+    }
+    for (const [name, entry] of given) {
+      const target = expected.get(name)!;
+      const value = await entry.read();
+      const loaded = isTensor(value) ? value : tensorFromRaw(name, value, { dtype: target.dtype, device: target.device });
+      const same = loaded.dtype === target.dtype ? loaded : cast(loaded, target.dtype);
+      // assign takes over the storage; the caller's own tensors stay theirs (their reference is kept).
+      target.assign(same);
+      if (same !== value) same.dispose();
+      if (loaded !== value && loaded !== same) loaded.dispose();
+    }
+  } catch (err) {
     model.dispose();
-    const parts = [
-      missing.length ? `missing ${missing.length}: ${list(missing)}` : '',
-      unexpected.length ? `unexpected ${unexpected.length}: ${list(unexpected)}` : '',
-      badShapes.length ? `wrong shape ${badShapes.length}: ${list(badShapes, 3)}` : '',
-    ].filter(Boolean);
-    throw new Error(
-      `loadModel: the weights do not fit ${config.modelType} as config.json describes it; ${parts.join('; ')}. ` +
-        'Check that config.json and the safetensors files come from the same checkpoint',
-    );
+    throw err;
+  } finally {
+    await files.close();
   }
-  const tensors = loadWeights(given, { dtype, device: opts.device });
-  model.loadStateDict(tensors);
-  // The parameters now hold the storages; drop the loader's own references (not the caller's tensors).
-  for (const [name, t] of tensors) if (t !== given.get(name)) t.dispose();
   return { model, config, tokenizer: files.tokenizer };
 }
 
@@ -77,7 +92,7 @@ export async function loadModel(dir: string, opts: LoadModelOptions = {}): Promi
 }
 
 /** Loads a model from bytes and tensors already in memory (browsers: files from fetch or an <input type=file>). */
-export function loadModelFromFiles(input: ModelFilesInput, opts: LoadModelOptions = {}): LoadedModel {
+export async function loadModelFromFiles(input: ModelFilesInput, opts: LoadModelOptions = {}): Promise<LoadedModel> {
   return modelFromFiles(modelFilesFrom(input), opts);
 }
 

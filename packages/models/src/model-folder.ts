@@ -1,17 +1,28 @@
 // A Hugging Face model folder (config.json, model.safetensors or shards + index, tokenizer files)
-// read into memory, from disk (Node) or from bytes the caller already has (browsers). Generic over
-// model families: it knows files, not architectures.
+// as names, shapes and lazy reads, from disk (Node) or from bytes the caller already has
+// (browsers). Generic over model families: it knows files, not architectures. Weights are entries
+// read on demand, so a lazy file reader can slot in without changing the loaders.
 import { isTensor, type Tensor } from '@tessera/tensor';
 import { Tokenizer, type TokenizerConfig, type TokenizerJSON } from '@tessera/tokenizers';
 import { parseConfigJSON, type ConfigJSON } from './config-fields.js';
 import type { RawTensor } from './load-weights.js';
 import { parseSafetensors } from './safetensors-bytes.js';
 
-/** A model folder's contents in memory: the config, every weight by name, and the tokenizer if there is one. */
+/** One weight of a checkpoint: its stored dtype and shape (from the header), and its bytes on demand. */
+export interface WeightEntry {
+  dtype: string;
+  shape: number[];
+  /** The safetensors bytes, or the tensor when the caller passed tensors. */
+  read(): Promise<RawTensor | Tensor>;
+}
+
+/** A model folder's contents: the config, every weight by name, and the tokenizer if there is one. */
 export interface ModelFiles {
   config: ConfigJSON;
-  weights: Map<string, RawTensor | Tensor>;
+  weights: Map<string, WeightEntry>;
   tokenizer: Tokenizer | null;
+  /** Releases open files (Node); call when done reading weights. */
+  close(): Promise<void>;
 }
 
 /** What a browser (or any caller holding the bytes) passes instead of a folder path. */
@@ -31,32 +42,34 @@ function list(names: string[], n = 5): string {
   return `${names.slice(0, n).join(', ')}${names.length > n ? ` (+${names.length - n} more)` : ''}`;
 }
 
-/** Collects the tensors of safetensors buffers and named tensors into one state dict, refusing duplicate names. */
+function addEntry(weights: Map<string, WeightEntry>, name: string, entry: WeightEntry, source: string): void {
+  if (weights.has(name)) throw new Error(`model files: tensor "${name}" appears twice (again in ${source}); pass each tensor once`);
+  weights.set(name, entry);
+}
+
+/** Model files from safetensors buffers and/or named tensors in memory (refusing duplicate names). */
 export function modelFilesFrom(input: ModelFilesInput): ModelFiles {
   const config = parseConfigJSON(input.config);
-  const weights = new Map<string, RawTensor | Tensor>();
-  const add = (name: string, value: RawTensor | Tensor, source: string): void => {
-    if (weights.has(name)) throw new Error(`model files: tensor "${name}" appears twice (again in ${source}); pass each tensor once`);
-    weights.set(name, value);
-  };
+  const weights = new Map<string, WeightEntry>();
   const entries = input.weights instanceof Map ? [...input.weights] : Object.entries(input.weights);
   for (const [key, value] of entries) {
-    if (isTensor(value)) add(key, value, 'the tensors');
-    else {
-      const bytes = value instanceof Uint8Array ? value : new Uint8Array(value);
-      for (const [name, raw] of parseSafetensors(bytes, key).tensors) add(name, raw, key);
+    if (isTensor(value)) {
+      addEntry(weights, key, { dtype: value.dtype, shape: [...value.shape], read: async () => value }, 'the tensors');
+      continue;
     }
+    const file = parseSafetensors(value instanceof Uint8Array ? value : new Uint8Array(value), key);
+    for (const [name, raw] of file.tensors) addEntry(weights, name, { dtype: raw.dtype, shape: raw.shape, read: async () => raw }, key);
   }
   let tokenizer: Tokenizer | null = null;
   if (input.tokenizer instanceof Tokenizer) tokenizer = input.tokenizer;
   else if (input.tokenizer) tokenizer = Tokenizer.fromJSON(input.tokenizer.json, input.tokenizer.config ?? null);
-  return { config, weights, tokenizer };
+  return { config, weights, tokenizer, close: async () => {} };
 }
 
 /**
- * Reads a model folder from disk (Node): config.json, then model.safetensors or the shards named
- * by model.safetensors.index.json (model.safetensors wins when both exist, as in transformers),
- * and tokenizer.json with tokenizer_config.json when present.
+ * Opens a model folder on disk (Node): config.json, then model.safetensors or the shards named by
+ * model.safetensors.index.json (model.safetensors wins when both exist, as in transformers), and
+ * tokenizer.json with tokenizer_config.json when present.
  */
 export async function readModelFolder(dir: string): Promise<ModelFiles> {
   const fs = await import('node:fs/promises');
@@ -71,29 +84,17 @@ export async function readModelFolder(dir: string): Promise<ModelFiles> {
   if (!has('config.json')) throw new Error(`readModelFolder: ${dir} has no config.json (found: ${list(names) || 'nothing'}); a Hugging Face model folder needs config.json and model.safetensors`);
   const config = parseConfigJSON(await fs.readFile(path.join(dir, 'config.json'), 'utf8'), path.join(dir, 'config.json'));
 
-  const weights = new Map<string, RawTensor>();
-  const readShard = async (file: string): Promise<Map<string, RawTensor>> => {
-    const bytes = await fs.readFile(path.join(dir, file));
-    return parseSafetensors(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), path.join(dir, file)).tensors;
-  };
-  if (has('model.safetensors')) {
-    for (const [k, v] of await readShard('model.safetensors')) weights.set(k, v);
-  } else if (has('model.safetensors.index.json')) {
-    const indexPath = path.join(dir, 'model.safetensors.index.json');
+  let shards: string[];
+  let weightMap: Record<string, string> | null = null;
+  const indexPath = path.join(dir, 'model.safetensors.index.json');
+  if (has('model.safetensors')) shards = ['model.safetensors'];
+  else if (has('model.safetensors.index.json')) {
     const index = parseConfigJSON(await fs.readFile(indexPath, 'utf8'), indexPath);
-    const map = index.weight_map as Record<string, string> | undefined;
-    if (!map || typeof map !== 'object') throw new Error(`${indexPath}: missing "weight_map" (tensor name -> shard file); the index is damaged`);
-    const shards = [...new Set(Object.values(map))];
+    weightMap = index.weight_map as Record<string, string>;
+    if (!weightMap || typeof weightMap !== 'object') throw new Error(`${indexPath}: missing "weight_map" (tensor name -> shard file); the index is damaged`);
+    shards = [...new Set(Object.values(weightMap))];
     const absent = shards.filter((s) => !has(s));
     if (absent.length) throw new Error(`readModelFolder: ${indexPath} names shards that are not in the folder: ${list(absent)}; download every shard`);
-    for (const shard of shards) {
-      for (const [k, v] of await readShard(shard)) {
-        if (map[k] !== shard) throw new Error(`readModelFolder: ${shard} holds "${k}", which ${indexPath} places in ${map[k] ?? 'no shard'}; the index and shards disagree`);
-        weights.set(k, v);
-      }
-    }
-    const missing = Object.keys(map).filter((k) => !weights.has(k));
-    if (missing.length) throw new Error(`readModelFolder: tensors listed in ${indexPath} are in no shard: ${list(missing)}; the shards are incomplete`);
   } else {
     const other = names.filter((n) => /\.(bin|pt|pth|ckpt|gguf)$/.test(n));
     throw new Error(
@@ -101,16 +102,39 @@ export async function readModelFolder(dir: string): Promise<ModelFiles> {
         (other.length ? ` (found ${list(other)}: only safetensors checkpoints are supported; convert with transformers' save_pretrained(safe_serialization=True))` : ` (found: ${list(names)})`),
     );
   }
+
+  // Read before any file is opened, so a bad tokenizer.json cannot leave handles behind.
   const tokenizer = has('tokenizer.json') ? await Tokenizer.fromFile(path.join(dir, 'tokenizer.json')) : null;
-  return { config, weights, tokenizer };
+  const weights = new Map<string, WeightEntry>();
+  for (const shard of shards) {
+    // Whole shards are read (shards are a few GB at most); tensors are views into them.
+    const file = path.join(dir, shard);
+    const bytes = await fs.readFile(file);
+    for (const [name, raw] of parseSafetensors(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), file).tensors) {
+      if (weightMap && weightMap[name] !== shard) {
+        throw new Error(`readModelFolder: ${shard} holds "${name}", which ${indexPath} places in ${weightMap[name] ?? 'no shard'}; the index and shards disagree`);
+      }
+      addEntry(weights, name, { dtype: raw.dtype, shape: raw.shape, read: async () => raw }, shard);
+    }
+  }
+  const missing = weightMap ? Object.keys(weightMap).filter((k) => !weights.has(k)) : [];
+  if (missing.length) throw new Error(`readModelFolder: tensors listed in ${indexPath} are in no shard: ${list(missing)}; the shards are incomplete`);
+  return { config, weights, tokenizer, close: async () => {} };
 }
 
-/** Writes a file through a temporary name and a rename, so a crash never leaves a half-written file under the real name. */
+/** Writes a file through a temporary name, flushed, then renamed: a crash never leaves a half-written file under the real name. */
 export async function writeFileAtomic(file: string, data: Uint8Array | string): Promise<void> {
   const fs = await import('node:fs/promises');
-  const tmp = `${file}.tmp-${process.pid}-${Date.now().toString(36)}`;
+  const path = await import('node:path');
+  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${Date.now().toString(36)}.tmp`);
   try {
-    await fs.writeFile(tmp, data);
+    const handle = await fs.open(tmp, 'w');
+    try {
+      await handle.writeFile(data);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
     await fs.rename(tmp, file);
   } catch (err) {
     await fs.rm(tmp, { force: true });

@@ -1,7 +1,8 @@
 // The safetensors container, read and written in memory: an 8-byte little-endian header length, a
-// JSON header { name: { dtype, shape, data_offsets }, __metadata__ }, then the data. Kept minimal
-// here because model folders need only whole-buffer reads; @tessera/safetensors is the full reader
-// (lazy reads, validation, sharding) for everything else.
+// JSON header { name: { dtype, shape, data_offsets }, __metadata__ }, then the data. A minimal
+// whole-buffer reader/writer: @tessera/safetensors (lazy reads, strict validation) was being
+// rewritten while this package was written; model-folder.ts's WeightEntry is where its lazy
+// reader plugs in once its API settles.
 import type { RawTensor } from './load-weights.js';
 
 /** A parsed safetensors buffer: its tensors (views into the buffer) and string metadata. */
