@@ -22,6 +22,8 @@ export interface InputPiece {
 interface TrieNode {
   next: Map<number, TrieNode>;
   token: AddedToken | null;
+  /** At the root only: 1 for every UTF-16 unit some token starts with (a fast reject). */
+  first?: Uint8Array;
 }
 
 // Rust regex's Unicode `\s`, used by lstrip/rstrip.
@@ -92,9 +94,12 @@ export class AddedVocabulary {
     const out: InputPiece[] = [];
     let startOffset = 0;
     let i = 0;
+    const first = trie.first!;
     while (i < s.length) {
       // Leftmost-longest: the longest token starting at the first position where any starts.
-      let node = trie.next.get(s.charCodeAt(i));
+      const c0 = s.charCodeAt(i);
+      if (first[c0] === 0) { i++; continue; }
+      let node = trie.next.get(c0);
       if (!node) { i++; continue; }
       let best: AddedToken | null = null;
       let bestEnd = -1;
@@ -137,10 +142,11 @@ export class AddedVocabulary {
 }
 
 function buildTrie(entries: Array<[string, AddedToken]>): TrieNode {
-  const root: TrieNode = { next: new Map(), token: null };
+  const root: TrieNode = { next: new Map(), token: null, first: new Uint8Array(0x10000) };
   for (const [content, token] of entries) {
     if (content.length === 0) continue;
     let node = root;
+    root.first![content.charCodeAt(0)] = 1;
     for (let i = 0; i < content.length; i++) {
       const c = content.charCodeAt(i);
       let nx = node.next.get(c);

@@ -159,6 +159,12 @@ export class NormalizedString {
   /** Replaces every match of `pattern` by `content` (Rust `replace`). */
   replace(pattern: Pattern, content: string): void {
     const src = this.normalized;
+    // One unit for one unit (Llama 2's ' ' → '▁'): every alignment stays as it is.
+    const literal = (pattern as { literal?: unknown }).literal;
+    if (typeof literal === 'string' && literal.length === 1 && content.length === 1 && !/[\ud800-\udfff]/.test(literal + content)) {
+      this.normalized = src.replaceAll(literal, content);
+      return;
+    }
     const matches = pattern.findMatches(src);
     let any = false;
     for (const m of matches) if (m[2]) { any = true; break; }

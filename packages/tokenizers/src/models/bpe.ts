@@ -16,6 +16,7 @@ const POS = 2 ** 24;
 const CACHE_CAPACITY = 10_000;
 const CACHE_MAX_WORD = 256;
 const MARKER = '▁';
+const utf8 = new TextEncoder();
 
 /** Byte-pair encoding with ranked merges, byte fallback and a word cache (Rust `BPE`). */
 export class Bpe implements Model {
@@ -134,37 +135,79 @@ export class Bpe implements Model {
     return { ids, offsets };
   }
 
+  // Id of each BMP char as a whole symbol (-2: not looked up yet, -1: not in the vocabulary);
+  // saves a string and a hash lookup per char. Only valid without prefix/suffix decoration.
+  private readonly charIds = new Int32Array(0x10000).fill(-2);
+  // Scratch buffers reused by every word (grown on demand) to keep the garbage collector idle.
+  private symIds = new Int32Array(256);
+  private symStarts = new Int32Array(256);
+  private symEnds = new Int32Array(256);
+  private symPrev = new Int32Array(256);
+  private symNext = new Int32Array(256);
+  private readonly heap = new MinHeap();
+
+  private symbolId(word: string, i: number, w: number, n: number): number {
+    const { continuingSubwordPrefix: prefix, endOfWordSuffix: suffix } = this.options;
+    if (w === 1 && !prefix && !suffix) {
+      const c = word.charCodeAt(i);
+      let id = this.charIds[c]!;
+      if (id === -2) {
+        id = this.vocab.get(word[i]!) ?? -1;
+        this.charIds[c] = id;
+      }
+      return id;
+    }
+    let s = word.slice(i, i + w);
+    if (i > 0 && prefix) s = prefix + s;
+    if (i + w >= n && suffix) s = s + suffix;
+    return this.vocab.get(s) ?? -1;
+  }
+
+  private grow(m: number): void {
+    if (this.symIds.length >= m) return;
+    let cap = this.symIds.length;
+    while (cap < m) cap *= 2;
+    this.symIds = new Int32Array(cap);
+    this.symStarts = new Int32Array(cap);
+    this.symEnds = new Int32Array(cap);
+    this.symPrev = new Int32Array(cap);
+    this.symNext = new Int32Array(cap);
+  }
+
   private mergeWord(word: string): WordTokens {
     const { continuingSubwordPrefix: prefix, endOfWordSuffix: suffix, fuseUnk } = this.options;
     const n = word.length;
-    const ids: number[] = [];
-    const starts: number[] = [];
-    const ends: number[] = [];
+    // Byte fallback can give up to 4 symbols per char.
+    this.grow(this.byteIds ? 4 * n + 1 : n + 1);
+    const ids = this.symIds;
+    const starts = this.symStarts;
+    const ends = this.symEnds;
+    let m = 0;
     let unkStart = -1;
     let unkEnd = -1;
     const flushUnk = (): void => {
-      if (unkStart >= 0) { ids.push(this.unkId!); starts.push(unkStart); ends.push(unkEnd); unkStart = -1; }
+      if (unkStart >= 0) { ids[m] = this.unkId!; starts[m] = unkStart; ends[m] = unkEnd; m++; unkStart = -1; }
     };
     for (let i = 0; i < n; ) {
       const c = word.charCodeAt(i);
       const w = c >= 0xd800 && c <= 0xdbff && i + 1 < n ? 2 : 1;
-      let s = word.slice(i, i + w);
-      if (i > 0 && prefix) s = prefix + s;
-      if (i + w >= n && suffix) s = s + suffix;
-      const id = this.vocab.get(s);
-      if (id !== undefined) {
-        flushUnk();
-        ids.push(id); starts.push(i); ends.push(i + w);
+      const id = this.symbolId(word, i, w, n);
+      if (id >= 0) {
+        if (unkStart >= 0) flushUnk();
+        ids[m] = id; starts[m] = i; ends[m] = i + w; m++;
       } else {
         let handled = false;
         if (this.byteIds) {
-          const bytes = new TextEncoder().encode(s);
+          let s = word.slice(i, i + w);
+          if (i > 0 && prefix) s = prefix + s;
+          if (i + w >= n && suffix) s = s + suffix;
+          const bytes = utf8.encode(s);
           let ok = true;
           for (const b of bytes) if (this.byteIds[b]! < 0) { ok = false; break; }
           if (ok) {
             // Rust gives each byte token one byte of the char; mapped back to the original
             // text, each covers the whole char.
-            for (const b of bytes) { ids.push(this.byteIds[b]!); starts.push(i); ends.push(i + w); }
+            for (const b of bytes) { ids[m] = this.byteIds[b]!; starts[m] = i; ends[m] = i + w; m++; }
             handled = true;
           }
         }
@@ -178,16 +221,19 @@ export class Bpe implements Model {
       i += w;
     }
     flushUnk();
-    return this.applyMerges(ids, starts, ends);
+    return this.applyMerges(m);
   }
 
-  private applyMerges(ids: number[], starts: number[], ends: number[]): WordTokens {
-    const m = ids.length;
-    const prev = new Int32Array(m);
-    const next = new Int32Array(m);
-    const alive = new Uint8Array(m).fill(1);
+  // Merges the m symbols in the scratch buffers by rank, leftmost first (Rust `Word::merge_all`).
+  private applyMerges(m: number): WordTokens {
+    const ids = this.symIds;
+    const ends = this.symEnds;
+    const starts = this.symStarts;
+    const prev = this.symPrev;
+    const next = this.symNext;
     for (let i = 0; i < m; i++) { prev[i] = i - 1; next[i] = i + 1 < m ? i + 1 : -1; }
-    const heap = new MinHeap();
+    const heap = this.heap;
+    heap.clear();
     const merges = this.merges;
     for (let i = 0; i + 1 < m; i++) {
       const v = merges.find(ids[i]!, ids[i + 1]!);
@@ -198,14 +244,15 @@ export class Bpe implements Model {
       const newId = heap.topValue();
       heap.pop();
       const pos = key % POS;
-      if (!alive[pos]) continue;
+      // A merged-away symbol has its start set to -1.
+      if (starts[pos]! < 0) continue;
       const nx = next[pos]!;
       if (nx < 0) continue;
       const cur = merges.find(ids[pos]!, ids[nx]!);
       if (cur < 0 || merges.mergedId(cur) !== newId) continue;
       ids[pos] = newId;
       ends[pos] = ends[nx]!;
-      alive[nx] = 0;
+      starts[nx] = -1;
       const nn = next[nx]!;
       next[pos] = nn;
       if (nn >= 0) prev[nn] = pos;
@@ -253,12 +300,13 @@ export class Bpe implements Model {
   }
 }
 
-/** A binary min-heap of numeric keys with a numeric payload each. */
+/** A binary min-heap of numeric keys with an integer payload each, in reusable typed arrays. */
 class MinHeap {
-  private keys: number[] = [];
-  private values: number[] = [];
-  get size(): number {
-    return this.keys.length;
+  private keys = new Float64Array(256);
+  private values = new Int32Array(256);
+  size = 0;
+  clear(): void {
+    this.size = 0;
   }
   topKey(): number {
     return this.keys[0]!;
@@ -267,11 +315,17 @@ class MinHeap {
     return this.values[0]!;
   }
   push(key: number, value: number): void {
+    if (this.size === this.keys.length) {
+      const k = new Float64Array(this.size * 2);
+      k.set(this.keys);
+      this.keys = k;
+      const v = new Int32Array(this.size * 2);
+      v.set(this.values);
+      this.values = v;
+    }
     const k = this.keys;
     const v = this.values;
-    let i = k.length;
-    k.push(key);
-    v.push(value);
+    let i = this.size++;
     while (i > 0) {
       const p = (i - 1) >> 1;
       if (k[p]! <= key) break;
@@ -285,10 +339,10 @@ class MinHeap {
   pop(): void {
     const k = this.keys;
     const v = this.values;
-    const lastK = k.pop()!;
-    const lastV = v.pop()!;
-    const n = k.length;
+    const n = --this.size;
     if (n === 0) return;
+    const lastK = k[n]!;
+    const lastV = v[n]!;
     let i = 0;
     for (;;) {
       let c = 2 * i + 1;

@@ -38,9 +38,10 @@ export class ByteLevelPostProcessor implements PostProcessor {
       trimByteLevelOffsets(a, this.addPrefixSpace);
       if (b) trimByteLevelOffsets(b, this.addPrefixSpace);
     }
+    if (!b) return a;
     const out = emptyEncoding();
     appendEncoding(out, a);
-    if (b) appendEncoding(out, { ...b, typeIds: b.ids.map(() => 1) });
+    appendEncoding(out, { ...b, typeIds: b.ids.map(() => 1) });
     return out;
   }
   toJSON(): Record<string, unknown> {

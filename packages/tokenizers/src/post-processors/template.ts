@@ -46,6 +46,7 @@ export class TemplateProcessing implements PostProcessor {
 
   /** Lays the encodings out along the template. */
   process(a: Encoding, b: Encoding | null, addSpecialTokens: boolean): Encoding {
+    if (!addSpecialTokens && !b) return a;
     const out = emptyEncoding();
     if (!addSpecialTokens) {
       appendEncoding(out, a);
