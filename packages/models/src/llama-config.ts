@@ -89,10 +89,10 @@ export function parseLlamaConfig(source: string | ConfigJSON): LlamaConfig {
   }
   // Qwen3's default head_dim is 128, independent of hidden_size; the others derive it.
   const derived = modelType === 'qwen3' ? 128 : hiddenSize / numAttentionHeads;
-  const headDim = f.positiveInt('head_dim', Number.isInteger(derived) ? derived : undefined);
   if (!f.has('head_dim') && !Number.isInteger(derived)) {
     throw new RangeError(`${f.where}: hidden_size (${hiddenSize}) is not divisible by num_attention_heads (${numAttentionHeads}); set "head_dim" explicitly`);
   }
+  const headDim = f.positiveInt('head_dim', derived);
   if (headDim % 2 !== 0) throw new RangeError(`${f.where}: head_dim must be even for rotary embeddings, got ${headDim}`);
 
   const attentionBias = f.boolean('attention_bias', false);

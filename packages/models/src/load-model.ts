@@ -52,8 +52,10 @@ export async function modelFromFiles(files: ModelFiles, opts: LoadModelOptions =
     }
     const missing = [...expected.keys()].filter((k) => !given.has(k));
     const badShapes: string[] = [];
-    for (const [name, entry] of given) {
-      const want = expected.get(name)!.shape;
+    for (const [name, target] of expected) {
+      const entry = given.get(name);
+      if (!entry) continue;
+      const want = target.shape;
       if (entry.shape.length !== want.length || entry.shape.some((d, i) => d !== want[i])) badShapes.push(`${name} [${entry.shape.join(',')}] (expected [${want.join(',')}])`);
     }
     if (missing.length || unexpected.length || badShapes.length) {
