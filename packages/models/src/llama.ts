@@ -30,7 +30,7 @@ export interface LlamaInitOptions {
   device?: string;
   /** Seeded source of the random initialisation (default a Generator seeded 0). */
   generator?: Generator;
-  /** Hugging Face's initialisation (normal(0, initializer_range), zero biases, unit norms). Default true; loaders turn it off. */
+  /** Hugging Face's initialisation (normal(0, initializer_range), zero biases, unit norms). Default true; false leaves zeros (and norms at 1) for loaders to fill, drawing no random numbers. */
   init?: boolean;
 }
 
@@ -79,7 +79,7 @@ export class LlamaDecoderLayer extends Module {
     opts: LlamaInitOptions,
   ) {
     super();
-    const o = { dtype: opts.dtype, device: opts.device, generator: opts.generator };
+    const o = { dtype: opts.dtype, device: opts.device, generator: opts.generator, skipInit: opts.init === false };
     this.self_attn = this.child(
       'self_attn',
       new Attention(
@@ -134,7 +134,7 @@ export class LlamaModel extends Module {
     opts: LlamaInitOptions,
   ) {
     super();
-    const o = { dtype: opts.dtype, device: opts.device, generator: opts.generator };
+    const o = { dtype: opts.dtype, device: opts.device, generator: opts.generator, skipInit: opts.init === false };
     this.embed_tokens = this.child('embed_tokens', new Embedding(config.vocabSize, config.hiddenSize, o));
     this.layers = this.child('layers', new LayerList(Array.from({ length: config.numHiddenLayers }, (_, i) => new LlamaDecoderLayer(config, i, opts))));
     this.norm = this.child('norm', new RMSNorm(config.hiddenSize, config.rmsNormEps, o));
@@ -167,7 +167,7 @@ export class LlamaForCausalLM extends Module {
     this.model = this.child('model', new LlamaModel(config, o));
     this.lm_head = config.tieWordEmbeddings
       ? null
-      : this.child('lm_head', new Linear(config.hiddenSize, config.vocabSize, { dtype: opts.dtype, device: opts.device, generator, bias: false }));
+      : this.child('lm_head', new Linear(config.hiddenSize, config.vocabSize, { dtype: opts.dtype, device: opts.device, generator, bias: false, skipInit: opts.init === false }));
     if (opts.init ?? true) this.initWeights(generator);
   }
 

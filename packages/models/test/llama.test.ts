@@ -66,6 +66,14 @@ describe('LlamaForCausalLM', () => {
     expect(Array.from(again.model.embed_tokens.weight.dataSync())).toEqual(Array.from(emb));
   });
 
+  it('init: false (what loaders use) allocates without drawing random numbers', () => {
+    const gen = new Generator(3);
+    const m = new LlamaForCausalLM(llamaConfig(small), { generator: gen, init: false });
+    expect(gen.getState().counter).toBe(0);
+    expect(Array.from(m.model.embed_tokens.weight.dataSync()).every((x) => x === 0)).toBe(true);
+    expect(Array.from(m.model.norm.weight.dataSync()).every((x) => x === 1)).toBe(true);
+  });
+
   it('a left-padded row with its own positions gives the logits of the unpadded row', () => {
     const m = make();
     const ids = [7, 8, 9, 10];

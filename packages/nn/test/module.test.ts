@@ -2,7 +2,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { Generator, add, concat, matmul, memory, ones, randn, registerBackend, tidy, transpose, type Tensor } from '@tessera/tensor';
 import { createCpuBackend } from '@tessera/kernels-cpu';
 import { backward } from '@tessera/autograd';
-import { Attention, GatedMlp, KVCache, Linear, Module, RMSNorm, RotaryEmbedding, ropeInverseFrequencies } from '../src/index.js';
+import { Attention, Embedding, GatedMlp, KVCache, Linear, Module, RMSNorm, RotaryEmbedding, ropeInverseFrequencies } from '../src/index.js';
 
 beforeAll(() => {
   registerBackend(createCpuBackend());
@@ -63,6 +63,16 @@ describe('Module', () => {
 });
 
 describe('layers', () => {
+  it('skipInit builds zero-filled parameters without drawing from the generator', () => {
+    const gen = new Generator(9);
+    const l = new Linear(3, 2, { generator: gen, skipInit: true });
+    const e = new Embedding(4, 3, { generator: gen, skipInit: true });
+    expect(Array.from(l.weight.dataSync())).toEqual(new Array(6).fill(0));
+    expect(Array.from(e.weight.dataSync())).toEqual(new Array(12).fill(0));
+    expect(gen.getState().counter).toBe(0);
+    expect(l.weight.requiresGrad).toBe(true);
+  });
+
   it('Linear computes x Wᵀ + b and names bad inputs', async () => {
     const l = new Linear(3, 2, { generator: new Generator(4) });
     const x = randn([5, 3]);
