@@ -79,7 +79,7 @@ export class LlamaDecoderLayer extends Module {
     opts: LlamaInitOptions,
   ) {
     super();
-    const o = { dtype: opts.dtype, device: opts.device, generator: opts.generator, skipInit: opts.init === false };
+    const o = { dtype: opts.dtype, device: opts.device, generator: opts.generator, skipInit: true };
     this.self_attn = this.child(
       'self_attn',
       new Attention(
@@ -134,7 +134,7 @@ export class LlamaModel extends Module {
     opts: LlamaInitOptions,
   ) {
     super();
-    const o = { dtype: opts.dtype, device: opts.device, generator: opts.generator, skipInit: opts.init === false };
+    const o = { dtype: opts.dtype, device: opts.device, generator: opts.generator, skipInit: true };
     this.embed_tokens = this.child('embed_tokens', new Embedding(config.vocabSize, config.hiddenSize, o));
     this.layers = this.child('layers', new LayerList(Array.from({ length: config.numHiddenLayers }, (_, i) => new LlamaDecoderLayer(config, i, opts))));
     this.norm = this.child('norm', new RMSNorm(config.hiddenSize, config.rmsNormEps, o));
@@ -163,11 +163,12 @@ export class LlamaForCausalLM extends Module {
   ) {
     super();
     const generator = opts.generator ?? new Generator(0);
+    // Layers are built zero-filled; initWeights draws HF's init once (nn's own init would draw twice).
     const o = { ...opts, generator };
     this.model = this.child('model', new LlamaModel(config, o));
     this.lm_head = config.tieWordEmbeddings
       ? null
-      : this.child('lm_head', new Linear(config.hiddenSize, config.vocabSize, { dtype: opts.dtype, device: opts.device, generator, bias: false, skipInit: opts.init === false }));
+      : this.child('lm_head', new Linear(config.hiddenSize, config.vocabSize, { dtype: opts.dtype, device: opts.device, generator, bias: false, skipInit: true }));
     if (opts.init ?? true) this.initWeights(generator);
   }
 
