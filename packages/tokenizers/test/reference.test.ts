@@ -2,13 +2,13 @@ import { Tokenizer as RustTokenizer } from '@anush008/tokenizers';
 import { describe, expect, it } from 'vitest';
 import { Tokenizer } from '../src/index.js';
 import { buildCorpus } from './corpus.js';
-import { fixtures, writeFixture } from './fixtures.js';
+import { extraFixtures, fixtures, writeFixture } from './fixtures.js';
 
 // The bar: on a varied corpus of at least 5,000 strings, ids, tokens, offsets, masks and decoded
 // text equal those of the Rust Hugging Face tokenizers for every string.
 const CORPUS_SIZE = Number(process.env.TOKENIZERS_CORPUS_SIZE ?? 5000);
 
-describe.each(fixtures().map((f) => [f.name, f] as const))('%s matches the Rust tokenizers', (name, fixture) => {
+describe.each([...fixtures(), ...extraFixtures()].map((f) => [f.name, f] as const))('%s matches the Rust tokenizers', (name, fixture) => {
   it(`on ${CORPUS_SIZE} corpus strings`, async () => {
     const ours = Tokenizer.fromJSON(fixture.json as never, fixture.config);
     const rust = RustTokenizer.fromFile(writeFixture(fixture));
