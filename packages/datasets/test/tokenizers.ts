@@ -23,3 +23,11 @@ export function qwen3(): Tokenizer {
 
 /** fast-check run count from FC_NUM_RUNS (default 100). */
 export const numRuns = Number(process.env.FC_NUM_RUNS ?? 100);
+
+let llamaBase: Tokenizer | undefined;
+
+/** Llama 3's tokenizer with the chat template removed: stands in for a base model. */
+export function llama3Base(): Tokenizer {
+  const { chat_template: _drop, ...config } = clean(llama3Config);
+  return (llamaBase ??= Tokenizer.fromJSON(clean(llama3Json) as never, config));
+}
