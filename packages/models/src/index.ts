@@ -23,4 +23,3 @@ export {
 export { loadWeights, rawFromTensor, tensorFromRaw, type LoadTensorOptions, type RawTensor } from './load-weights.js';
 export { loadModel, loadModelFromFiles, modelFromFiles, modelSafetensors, saveModel, type LoadModelOptions, type LoadedModel, type SaveModelOptions } from './load-model.js';
 export { modelFilesFrom, readModelFolder, writeFileAtomic, type ModelFiles, type ModelFilesInput, type WeightEntry } from './model-folder.js';
-export { parseSafetensors, serializeSafetensors, type SafetensorsContents } from './safetensors-bytes.js';

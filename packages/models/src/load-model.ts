@@ -1,9 +1,9 @@
+import { serializeSafetensors, type Dtype } from '@tessera/safetensors';
 import { cast, isTensor, type DType, type Tensor } from '@tessera/tensor';
 import type { Tokenizer } from '@tessera/tokenizers';
 import { LLAMA_MODEL_TYPES, llamaConfigToJSON, parseLlamaConfig, type LlamaConfig } from './llama-config.js';
 import { LlamaForCausalLM } from './llama.js';
 import { rawFromTensor, tensorFromRaw, type RawTensor } from './load-weights.js';
-import { serializeSafetensors } from './safetensors-bytes.js';
 import { modelFilesFrom, readModelFolder, writeFileAtomic, type ModelFiles, type ModelFilesInput, type WeightEntry } from './model-folder.js';
 
 /** Where a loaded model's parameters go. */
@@ -110,8 +110,8 @@ const TORCH_DTYPE: Record<string, string> = { f32: 'float32', bf16: 'bfloat16', 
 
 /** The bytes of model.safetensors for a model (tied lm_head left out, as transformers writes it). */
 export async function modelSafetensors(model: LlamaForCausalLM, dtype?: 'f32' | 'bf16' | 'f16'): Promise<Uint8Array> {
-  const raw = new Map<string, RawTensor>();
-  for (const [name, t] of model.stateDict()) raw.set(name, await rawFromTensor(t, dtype ?? t.dtype));
+  const raw = new Map<string, RawTensor & { dtype: Dtype }>();
+  for (const [name, t] of model.stateDict()) raw.set(name, (await rawFromTensor(t, dtype ?? t.dtype)) as RawTensor & { dtype: Dtype });
   return serializeSafetensors(raw, { format: 'pt' });
 }
 

@@ -4,9 +4,9 @@ import { Tensor, cast, contiguousStrides, f32ToBf16, f32ToF16, getBackend, isFlo
 
 /** One tensor as a safetensors file stores it: dtype name (F32, BF16, ...), shape and little-endian bytes. */
 export interface RawTensor {
-  dtype: string;
-  shape: number[];
-  data: Uint8Array;
+  readonly dtype: string;
+  readonly shape: readonly number[];
+  readonly data: Uint8Array;
 }
 
 /** Where loaded tensors go: the dtype floats become (default: kept as stored) and the backend. */

@@ -1,17 +1,18 @@
 // A Hugging Face model folder (config.json, model.safetensors or shards + index, tokenizer files)
 // as names, shapes and lazy reads, from disk (Node) or from bytes the caller already has
-// (browsers). Generic over model families: it knows files, not architectures. Weights are entries
-// read on demand, so a lazy file reader can slot in without changing the loaders.
+// (browsers). Generic over model families: it knows files, not architectures. On disk only the
+// headers are read up front; tensors are read one at a time as the loader assigns them, so loading
+// never holds a whole checkpoint next to the model.
+import { readSafetensors } from '@tessera/safetensors';
 import { isTensor, type Tensor } from '@tessera/tensor';
 import { Tokenizer, type TokenizerConfig, type TokenizerJSON } from '@tessera/tokenizers';
 import { parseConfigJSON, type ConfigJSON } from './config-fields.js';
 import type { RawTensor } from './load-weights.js';
-import { parseSafetensors } from './safetensors-bytes.js';
 
 /** One weight of a checkpoint: its stored dtype and shape (from the header), and its bytes on demand. */
 export interface WeightEntry {
   dtype: string;
-  shape: number[];
+  shape: readonly number[];
   /** The safetensors bytes, or the tensor when the caller passed tensors. */
   read(): Promise<RawTensor | Tensor>;
 }
@@ -57,7 +58,12 @@ export function modelFilesFrom(input: ModelFilesInput): ModelFiles {
       addEntry(weights, key, { dtype: value.dtype, shape: [...value.shape], read: async () => value }, 'the tensors');
       continue;
     }
-    const file = parseSafetensors(value instanceof Uint8Array ? value : new Uint8Array(value), key);
+    let file;
+    try {
+      file = readSafetensors(value);
+    } catch (err) {
+      throw new Error(`${key}: ${(err as Error).message}`);
+    }
     for (const [name, raw] of file.tensors) addEntry(weights, name, { dtype: raw.dtype, shape: raw.shape, read: async () => raw }, key);
   }
   let tokenizer: Tokenizer | null = null;
@@ -69,11 +75,12 @@ export function modelFilesFrom(input: ModelFilesInput): ModelFiles {
 /**
  * Opens a model folder on disk (Node): config.json, then model.safetensors or the shards named by
  * model.safetensors.index.json (model.safetensors wins when both exist, as in transformers), and
- * tokenizer.json with tokenizer_config.json when present.
+ * tokenizer.json with tokenizer_config.json when present. Only headers are read here.
  */
 export async function readModelFolder(dir: string): Promise<ModelFiles> {
   const fs = await import('node:fs/promises');
   const path = await import('node:path');
+  const { openSafetensorsFile } = await import('@tessera/safetensors/node');
   let names: string[];
   try {
     names = await fs.readdir(dir);
@@ -105,39 +112,41 @@ export async function readModelFolder(dir: string): Promise<ModelFiles> {
 
   // Read before any file is opened, so a bad tokenizer.json cannot leave handles behind.
   const tokenizer = has('tokenizer.json') ? await Tokenizer.fromFile(path.join(dir, 'tokenizer.json')) : null;
+  const readers: { close(): Promise<void> }[] = [];
+  const close = async (): Promise<void> => {
+    await Promise.all(readers.map((r) => r.close()));
+  };
   const weights = new Map<string, WeightEntry>();
-  for (const shard of shards) {
-    // Whole shards are read (shards are a few GB at most); tensors are views into them.
-    const file = path.join(dir, shard);
-    const bytes = await fs.readFile(file);
-    for (const [name, raw] of parseSafetensors(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), file).tensors) {
-      if (weightMap && weightMap[name] !== shard) {
-        throw new Error(`readModelFolder: ${shard} holds "${name}", which ${indexPath} places in ${weightMap[name] ?? 'no shard'}; the index and shards disagree`);
+  try {
+    for (const shard of shards) {
+      const file = path.join(dir, shard);
+      let reader;
+      try {
+        reader = await openSafetensorsFile(file);
+      } catch (err) {
+        throw new Error(`${file}: ${(err as Error).message}`);
       }
-      addEntry(weights, name, { dtype: raw.dtype, shape: raw.shape, read: async () => raw }, shard);
+      readers.push(reader);
+      for (const name of reader.names()) {
+        if (weightMap && weightMap[name] !== shard) {
+          throw new Error(`readModelFolder: ${shard} holds "${name}", which ${indexPath} places in ${weightMap[name] ?? 'no shard'}; the index and shards disagree`);
+        }
+        const info = reader.info(name);
+        const r = reader;
+        addEntry(weights, name, { dtype: info.dtype, shape: info.shape, read: () => r.tensor(name) }, shard);
+      }
     }
+    const missing = weightMap ? Object.keys(weightMap).filter((k) => !weights.has(k)) : [];
+    if (missing.length) throw new Error(`readModelFolder: tensors listed in ${indexPath} are in no shard: ${list(missing)}; the shards are incomplete`);
+  } catch (err) {
+    await close();
+    throw err;
   }
-  const missing = weightMap ? Object.keys(weightMap).filter((k) => !weights.has(k)) : [];
-  if (missing.length) throw new Error(`readModelFolder: tensors listed in ${indexPath} are in no shard: ${list(missing)}; the shards are incomplete`);
-  return { config, weights, tokenizer, close: async () => {} };
+  return { config, weights, tokenizer, close };
 }
 
 /** Writes a file through a temporary name, flushed, then renamed: a crash never leaves a half-written file under the real name. */
 export async function writeFileAtomic(file: string, data: Uint8Array | string): Promise<void> {
-  const fs = await import('node:fs/promises');
-  const path = await import('node:path');
-  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${Date.now().toString(36)}.tmp`);
-  try {
-    const handle = await fs.open(tmp, 'w');
-    try {
-      await handle.writeFile(data);
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    await fs.rename(tmp, file);
-  } catch (err) {
-    await fs.rm(tmp, { force: true });
-    throw err;
-  }
+  const { writeFileAtomic: atomic } = await import('@tessera/safetensors/node');
+  await atomic(file, (handle) => handle.writeFile(data));
 }

@@ -8,7 +8,8 @@ import { memory, registerBackend, tensor, tidy, type Tensor } from '@tessera/ten
 import { createCpuBackend } from '@tessera/kernels-cpu';
 import { backward } from '@tessera/autograd';
 import { AdamW } from '@tessera/optim';
-import { generate, loadModel, parseSafetensors, type RawTensor } from '../src/index.js';
+import { readSafetensors } from '@tessera/safetensors';
+import { generate, loadModel, type RawTensor } from '../src/index.js';
 
 registerBackend(createCpuBackend());
 
@@ -28,7 +29,7 @@ interface Reference {
 
 function readReference(name: string): Reference {
   const bytes = readFileSync(join(FIXTURES, name, 'reference.safetensors'));
-  const { tensors, metadata } = parseSafetensors(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), name);
+  const { tensors, metadata } = readSafetensors(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength));
   expect(metadata.format_version).toBe(FORMAT_VERSION);
   const get = (n: string): RawTensor => {
     const t = tensors.get(n);
