@@ -3,6 +3,7 @@
  * LoRA on layers chosen by name, several named adapters per model, merge/unmerge.
  */
 export { AdapterModules, AdapterParams } from './adapter-dict.js';
+export { adapterFiles, loadAdapterFiles, peftKey } from './adapter-files.js';
 export { fromPeftJson, loraConfig, loraScaling, rankAndAlpha, toPeftJson, type BiasMode, type LoraConfig } from './lora-config.js';
 export { LoraEmbedding, type LoraEmbeddingSettings } from './lora-embedding.js';
 export { DoraMagnitude, LinearBase, LoraLinear, type BaseLinear, type LoraLayerSettings } from './lora-linear.js';
