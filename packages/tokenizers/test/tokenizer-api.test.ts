@@ -5,14 +5,11 @@ import { fixtures } from './fixtures.js';
 const byName = Object.fromEntries(fixtures().map((f) => [f.name, Tokenizer.fromJSON(f.json as never, f.config)]));
 
 describe('Tokenizer API', () => {
-  it('loads a 128k-vocabulary tokenizer.json in well under a second', () => {
+  // Load time is a benchmark figure (benchmarks/tokenizers), not a timed test: a loaded CI machine would make it flaky.
+  it('loads a 128k-vocabulary tokenizer.json from its JSON text', () => {
     const f = fixtures().find((x) => x.name === 'llama3')!;
-    const text = JSON.stringify(f.json);
-    const t0 = performance.now();
-    const tok = Tokenizer.fromJSON(text, f.config);
-    const ms = performance.now() - t0;
+    const tok = Tokenizer.fromJSON(JSON.stringify(f.json), f.config);
     expect(tok.vocabSize).toBe(128256);
-    expect(ms).toBeLessThan(1000);
   });
 
   it('exposes vocabulary lookups', () => {
