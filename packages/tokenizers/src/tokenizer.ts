@@ -146,11 +146,18 @@ export class Tokenizer {
     });
   }
 
-  /** Loads tokenizer.json from disk (Node), with tokenizer_config.json and special_tokens_map.json beside it when present. */
-  static async fromFile(path: string, configPath?: string): Promise<Tokenizer> {
+  /** Loads tokenizer.json (or a model folder holding one) from disk (Node), with tokenizer_config.json and special_tokens_map.json beside it when present. */
+  static async fromFile(pathOrFolder: string, configPath?: string): Promise<Tokenizer> {
     const fs = await import('node:fs/promises');
     const nodePath = await import('node:path');
-    const text = await fs.readFile(path, 'utf8');
+    const isFolder = await fs.stat(pathOrFolder).then((st) => st.isDirectory(), () => false);
+    const path = isFolder ? nodePath.join(pathOrFolder, 'tokenizer.json') : pathOrFolder;
+    let text: string;
+    try {
+      text = await fs.readFile(path, 'utf8');
+    } catch (err) {
+      throw new Error(`fromFile: cannot read ${path} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); pass a tokenizer.json file or a model folder that holds one`);
+    }
     const dir = nodePath.dirname(path);
     const readJson = async (p: string): Promise<TokenizerConfig | null> => {
       try {

@@ -83,6 +83,9 @@ describe('Tokenizer API', () => {
     const tok = await Tokenizer.fromFile(join(dir, 'tokenizer.json'));
     expect(tok.specialToken('eos')).toBe('<|im_end|>');
     expect(tok.encode('hello').ids).toEqual(byName.qwen3!.encode('hello').ids);
+    const fromFolder = await Tokenizer.fromFile(dir);
+    expect(fromFolder.specialToken('eos')).toBe('<|im_end|>');
+    await expect(Tokenizer.fromFile(join(dir, 'missing.json'))).rejects.toThrow(/fromFile: cannot read .*missing.json \(ENOENT\); pass a tokenizer.json file or a model folder/);
   });
 
   it('fromBlob reads Blobs (browser path)', async () => {
