@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { llama3, qwen3 } from '../test/tokenizers.js';
-import { alignTokenLabels, IGNORE_INDEX } from './index.js';
+import { alignTokenClassificationExample, alignTokenLabels, IGNORE_INDEX, readConll } from './index.js';
 
 const labelToId = { O: 0, 'B-PER': 1, 'I-PER': 2, 'B-LOC': 3, 'I-LOC': 4 };
 // "Tchaikovsky" and "Wrocławiu" split into several sub-tokens in both vocabularies.
@@ -48,5 +48,16 @@ describe('alignTokenLabels errors and options', () => {
     const a = alignTokenLabels(qwen3(), words, [1, 0, 3, 0], { maxLength: 2 });
     expect(a.inputIds.length).toBe(2);
     expect(a.labels[0]).toBe(1);
+  });
+});
+
+describe('alignTokenClassificationExample', () => {
+  it('aligns CoNLL sentences read from text (the NER path end to end)', async () => {
+    const ids = { O: 0, 'B-ORG': 1, 'I-ORG': 2, 'B-MISC': 3, 'I-MISC': 4 };
+    for await (const s of readConll({ text: 'EU NNP B-NP B-ORG\nrejects VBZ B-VP O\nGerman JJ B-NP B-MISC\n' })) {
+      const a = alignTokenClassificationExample(llama3(), s, { labelToId: ids });
+      expect(a.labels.filter((l) => l !== IGNORE_INDEX)).toEqual([1, 0, 3]);
+    }
+    expect(alignTokenClassificationExample(qwen3(), { tokens: ['a'], ner_tags: [2] }).labels).toEqual([2]);
   });
 });

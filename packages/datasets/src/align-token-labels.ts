@@ -73,3 +73,10 @@ export function alignTokenLabels(tokenizer: Tokenizer, words: readonly string[],
   }
   return { inputIds: ids, labels: lab, attentionMask: ids.map(() => 1), wordIds: wids };
 }
+
+/** Aligns a token-classification record (`{ tokens, tags }` or Hugging Face's `{ tokens, ner_tags }`). */
+export function alignTokenClassificationExample(tokenizer: Tokenizer, record: { tokens: string[]; tags?: Array<string | number>; ner_tags?: Array<string | number> }, options: AlignTokenLabelsOptions = {}): AlignedTokenLabels {
+  const tags = record.tags ?? record.ner_tags;
+  if (!Array.isArray(record.tokens) || !Array.isArray(tags)) throw new Error(`alignTokenClassificationExample: expected { tokens: string[], tags | ner_tags: [...] }, got fields ${Object.keys(record).join(', ')}`);
+  return alignTokenLabels(tokenizer, record.tokens, tags, options);
+}

@@ -26,7 +26,7 @@ export { ChatExampleTokenizer, IGNORE_INDEX, tokenizeChat } from './tokenize-cha
 export type { TokenizeChatOptions, TokenizedExample } from './tokenize-chat.js';
 export { formatTruncationReport } from './truncation-report.js';
 export type { TruncationReport } from './truncation-report.js';
-export { alignTokenLabels } from './align-token-labels.js';
+export { alignTokenClassificationExample, alignTokenLabels } from './align-token-labels.js';
 export type { AlignedTokenLabels, AlignTokenLabelsOptions } from './align-token-labels.js';
 export { packSequences, packedAttentionMask, unpackSequence } from './pack-sequences.js';
 export type { PackedSequence, PackOptions, SequenceExample } from './pack-sequences.js';

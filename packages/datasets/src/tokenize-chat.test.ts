@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import type { Tokenizer } from '@tessera/tokenizers';
 import { describe, expect, it } from 'vitest';
 import { llama3, llama3Base, numRuns, qwen3 } from '../test/tokenizers.js';
-import { ChatExampleTokenizer, formatTruncationReport, IGNORE_INDEX, tokenizeChat, type TokenizedExample } from './index.js';
+import { ChatExampleTokenizer, Dataset, formatTruncationReport, IGNORE_INDEX, tokenizeChat, type TokenizedExample } from './index.js';
 
 const conversation = {
   messages: [
@@ -120,5 +120,15 @@ describe('named instruction templates (base models)', () => {
     const c = tokenizeChat(tok, { prompt: 'Hi', completion: 'Yo' }, { template: 'chatml' })!;
     // Llama 3's vocabulary has '>\n' as one token, so the newline after the marker trains with it.
     expect(trainedRuns(tok, c)).toEqual(['Yo<|im_end|>\n']);
+  });
+});
+
+describe('ChatExampleTokenizer.apply', () => {
+  it('streams a dataset of mixed formats, leaving out and counting dropped examples', async () => {
+    const records = [conversation, { instruction: 'Hi', output: 'Yo' }, { conversations: [{ from: 'human', value: 'a' }, { from: 'gpt', value: 'b' }] }, { prompt: 'p', completion: 'c' }];
+    const t = new ChatExampleTokenizer(qwen3(), { maxLength: 30, truncation: 'drop' });
+    const out = await t.apply(Dataset.from(records)).toArray();
+    expect(out.length).toBe(3);
+    expect(t.report).toMatchObject({ examples: 4, dropped: 1, droppedIndexes: [0] });
   });
 });

@@ -1,4 +1,5 @@
 import type { ChatMessage, Tokenizer } from '@tessera/tokenizers';
+import type { Dataset } from './dataset.js';
 import { detectFormat } from './formats/detect-format.js';
 import type { ExampleFormat } from './formats/example-formats.js';
 import { toMessages } from './formats/to-messages.js';
@@ -109,6 +110,11 @@ export class ChatExampleTokenizer {
       offsets = offsets.slice(a, b);
     }
     return { inputIds: ids, labels, attentionMask: ids.map(() => 1), ...(o.keepText ? { text: r.text, offsets } : {}) };
+  }
+
+  /** Tokenises a dataset lazily, leaving out dropped examples (each counted in `report`). */
+  apply(dataset: Dataset<unknown>): Dataset<TokenizedExample> {
+    return dataset.map((r) => this.tokenize(r)).filter((x): x is TokenizedExample => x !== null) as Dataset<TokenizedExample>;
   }
 
   // Named templates serve base models, which were pretrained with BOS first; some tokenizer.json files
