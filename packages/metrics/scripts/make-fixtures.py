@@ -10,7 +10,7 @@ import sys
 
 import nltk
 import sklearn
-from nltk.translate.bleu_score import corpus_bleu
+from nltk.translate.bleu_score import SmoothingFunction, corpus_bleu
 from sklearn.metrics import classification_report
 
 FORMAT_VERSION = 1
@@ -66,12 +66,32 @@ def nltk_bleu_cases():
     return cases
 
 
+def nltk_smoothed_bleu_cases():
+    # Short hypotheses where some n-gram order has no match: NLTK's method3 (NIST geometric
+    # smoothing, 1 / (2^k * total)) is the rule sacreBLEU calls 'exp'.
+    rng = random.Random(7)
+    vocab = 'the a cat dog sat on mat ran'.split()
+    cases = []
+    while len(cases) < 20:
+        hyps, refs = [], []
+        for _ in range(rng.randint(1, 3)):
+            ref = [rng.choice(vocab) for _ in range(rng.randint(4, 8))]
+            hyp = [w if rng.random() < 0.5 else rng.choice(vocab) for w in ref][: rng.randint(4, len(ref))]
+            hyps.append(hyp)
+            refs.append([ref])
+        score = corpus_bleu(refs, hyps, smoothing_function=SmoothingFunction().method3)
+        cases.append({'hypotheses': [' '.join(h) for h in hyps], 'references': [[' '.join(r) for r in rs] for rs in refs], 'bleu': score * 100})
+    return cases
+
+
 def main():
     meta = {'formatVersion': FORMAT_VERSION, 'python': sys.version.split()[0], 'sklearn': sklearn.__version__, 'nltk': nltk.__version__}
     with open(f'{OUT}/sklearn-classification-report.json', 'w') as f:
         json.dump({**meta, 'cases': sklearn_cases()}, f, indent=1)
     with open(f'{OUT}/nltk-corpus-bleu.json', 'w') as f:
         json.dump({**meta, 'cases': nltk_bleu_cases()}, f, indent=1)
+    with open(f'{OUT}/nltk-corpus-bleu-exp-smoothing.json', 'w') as f:
+        json.dump({**meta, 'cases': nltk_smoothed_bleu_cases()}, f, indent=1)
 
 
 main()

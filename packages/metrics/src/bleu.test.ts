@@ -26,6 +26,11 @@ describe('corpusBleu', () => {
     expect(corpusBleu(c.hypotheses, c.references, { tokenize: 'none', smoothMethod: 'none' }).score).toBeCloseTo(c.bleu, 9);
   });
 
+  const smoothed = loadFixture<{ cases: Array<{ hypotheses: string[]; references: string[][]; bleu: number }> }>('nltk-corpus-bleu-exp-smoothing.json');
+  it.each(smoothed.cases.map((c, i) => [i, c] as const))("'exp' smoothing equals NLTK 3.8 corpus_bleu with method3 (NIST geometric), case %i", (_, c) => {
+    expect(corpusBleu(c.hypotheses, c.references, { tokenize: 'none' }).score).toBeCloseTo(c.bleu, 9);
+  });
+
   it('gives 100 for an exact match and 0 for no overlap', () => {
     expect(sentenceBleu('a b c d e', ['a b c d e']).score).toBeCloseTo(100, 10);
     expect(corpusBleu(['x y z w'], [['a b c d']], { smoothMethod: 'none' }).score).toBe(0);
