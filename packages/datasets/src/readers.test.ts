@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { mkdtempSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -142,6 +143,23 @@ describe('sources', () => {
     expect(await collect(readJsonl(pathToFileURL(p)))).toEqual([{ u: 1 }]);
     const f = new File(['x\n\ny\n'], 'notes.txt');
     expect(await readDataset(f).toArray()).toEqual([{ text: 'x' }, { text: 'y' }]);
+  });
+
+  it('fetches http(s) URLs as a stream, and names a failed request', async () => {
+    const server = createServer((req, res) => {
+      if (req.url === '/d.jsonl') {
+        res.write('{"a":1}\n{"a"');
+        setTimeout(() => res.end(':2}\n'), 5);
+      } else res.writeHead(404).end();
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const { port } = server.address() as { port: number };
+    try {
+      expect(await readDataset(new URL(`http://127.0.0.1:${port}/d.jsonl`)).toArray()).toEqual([{ a: 1 }, { a: 2 }]);
+      await expect(collect(readJsonl(new URL(`http://127.0.0.1:${port}/missing.jsonl`)))).rejects.toThrow(/missing\.jsonl: GET answered 404; check the address/);
+    } finally {
+      server.close();
+    }
   });
 
   it('plain text by line, paragraph or document', async () => {
