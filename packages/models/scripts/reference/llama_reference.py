@@ -2,7 +2,7 @@
 
 Regenerate from the repository root (Debian's PyTorch 1.13, `apt-get install python3-torch`):
 
-    /usr/bin/python3 packages/models/scripts/reference/llama_reference.py
+    /usr/bin/python3 packages/models/scripts/reference/llama_reference.py [--out DIR] [NAME ...]
 
 It writes, for each model below, a Hugging Face model folder under
 packages/models/test/fixtures/<name>/ (config.json and model.safetensors, or shards with
@@ -468,10 +468,14 @@ def build(name, spec):
 
 
 def main():
+    global OUT
     torch.set_num_threads(1)
     torch.manual_seed(0)
-    names = sys.argv[1:] or list(MODELS)
-    for name in names:
+    args = sys.argv[1:]
+    if args[:1] == ["--out"]:
+        OUT = args[1]  # test/llama-reference-script.test.ts regenerates into a scratch folder
+        args = args[2:]
+    for name in args or list(MODELS):
         build(name, MODELS[name])
 
 

@@ -1,0 +1,28 @@
+// The committed fixtures are exactly what scripts/reference/llama_reference.py writes: regenerate
+// them into a scratch folder and compare bytes. Skipped where Debian's PyTorch is not installed.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+const PYTHON = '/usr/bin/python3';
+const hasTorch = spawnSync(PYTHON, ['-c', 'import torch'], { stdio: 'ignore' }).status === 0;
+const FIXTURES = join(import.meta.dirname, 'fixtures');
+const SCRIPT = join(import.meta.dirname, '..', 'scripts', 'reference', 'llama_reference.py');
+
+describe('llama_reference.py', () => {
+  it.skipIf(!hasTorch)('reproduces the committed fixtures byte for byte', () => {
+    const out = mkdtempSync(join(tmpdir(), 'tessera-llama-ref-'));
+    try {
+      execFileSync(PYTHON, [SCRIPT, '--out', out], { stdio: 'pipe' });
+      for (const name of ['tiny-llama', 'tiny-qwen2', 'tiny-qwen3']) {
+        const files = readdirSync(join(FIXTURES, name)).sort();
+        expect(readdirSync(join(out, name)).sort()).toEqual(files);
+        for (const f of files) expect(readFileSync(join(out, name, f)).equals(readFileSync(join(FIXTURES, name, f))), `${name}/${f}`).toBe(true);
+      }
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
+  });
+});
