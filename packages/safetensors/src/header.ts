@@ -37,10 +37,11 @@ export interface SafetensorsHeader {
  * `fileSize` bytes. Checks happen before anything of that length is allocated.
  */
 export function readHeaderSize(prefix: Uint8Array, fileSize: number): number {
-  if (fileSize < 8 || prefix.byteLength < 8) {
-    throw new SafetensorsError(
-      `file is ${Math.min(fileSize, prefix.byteLength)} bytes; a safetensors file starts with an 8-byte header length`,
-    );
+  if (fileSize < 8) {
+    throw new SafetensorsError(`file is ${fileSize} bytes; a safetensors file starts with an 8-byte header length`);
+  }
+  if (prefix.byteLength < 8) {
+    throw new SafetensorsError(`readHeaderSize needs the first 8 bytes of the file but got ${prefix.byteLength}`);
   }
   const view = new DataView(prefix.buffer, prefix.byteOffset, 8);
   const claimed = view.getBigUint64(0, true);

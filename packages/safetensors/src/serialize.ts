@@ -164,7 +164,10 @@ function viewByteLength(t: TensorInput, where: string): number | undefined {
 }
 
 /** Serializes tensors (and optional string metadata) into the bytes of one safetensors file. */
-export function serializeSafetensors(tensors: NamedTensors<TensorInput>, metadata?: SafetensorsMetadata): Uint8Array {
+export function serializeSafetensors(
+  tensors: NamedTensors<TensorInput>,
+  metadata?: SafetensorsMetadata,
+): Uint8Array<ArrayBuffer> {
   const layout = planLayout(tensors, metadata, viewByteLength);
   const out = new Uint8Array(layout.fileSize);
   out.set(layout.prefix, 0);

@@ -229,10 +229,13 @@ export class ShardedSafetensorsReader {
   shard(fileName: string): Promise<SafetensorsReader> {
     let reader = this.readers.get(fileName);
     if (!reader) {
-      reader = this.openShard(fileName).then((source) => SafetensorsReader.open(source));
+      const opening = this.openShard(fileName).then((source) => SafetensorsReader.open(source));
       // A failed open is not cached, so a later call can retry (e.g. after a network error).
-      reader.catch(() => this.readers.delete(fileName));
-      this.readers.set(fileName, reader);
+      opening.catch(() => {
+        if (this.readers.get(fileName) === opening) this.readers.delete(fileName);
+      });
+      this.readers.set(fileName, opening);
+      reader = opening;
     }
     return reader;
   }
