@@ -89,7 +89,7 @@ export function loadAdapterFiles(peft: PeftModel, files: { config: string | Reco
 }
 
 function typedOf(dtype: SafetensorsDType, bytes: Uint8Array): Float32Array | Float64Array {
-  const copy = bytes.slice();
+  const copy = new Uint8Array(bytes); // a real copy: Buffer.slice would only view Node's shared pool
   if (dtype === 'F64') return new Float64Array(copy.buffer);
   if (dtype === 'F32') return new Float32Array(copy.buffer);
   // 16-bit floats widen to f32 here; the target's dtype decides the final storage.
