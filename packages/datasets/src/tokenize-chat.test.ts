@@ -100,6 +100,10 @@ describe('truncation', () => {
 });
 
 describe('named instruction templates (base models)', () => {
+  it('refuses a conversation without an answer rather than training nothing', () => {
+    expect(() => tokenizeChat(qwen3(), [{ role: 'user', content: 'hi' }])).toThrow(/no assistant message, so nothing would be trained/);
+  });
+
   it('refuses the model template when the tokenizer has none, naming the templates', () => {
     expect(() => tokenizeChat(llama3Base(), conversation)).toThrow(/no chat template \(a base model\?\); pass \{ template: 'alpaca' \| 'chatml' \| 'completion' \}/);
   });

@@ -72,7 +72,7 @@ export class ChatExampleTokenizer {
   tokenize(record: unknown): TokenizedExample | null {
     const o = this.options;
     const index = this.report.examples++;
-    const messages = Array.isArray(record) ? (record as ChatMessage[]) : toMessages(record, o.recordFormat ?? detectFormat(record));
+    const messages = Array.isArray(record) ? toMessages({ messages: record }, 'messages') : toMessages(record, o.recordFormat ?? detectFormat(record));
     const named = typeof o.template === 'string' && o.template !== 'model';
     const r = render(this.tokenizer, messages, o);
     const enc = this.tokenizer.encode(r.text, { addSpecialTokens: o.addSpecialTokens ?? named, offsetUnit: 'utf16' });

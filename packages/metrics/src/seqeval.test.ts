@@ -87,6 +87,42 @@ describe('seqeval (strict mode)', () => {
     );
   });
 
+  // An independent oracle: write known spans in each scheme, then read them back in both modes.
+  const spansArb = fc.array(fc.tuple(fc.integer({ min: 0, max: 2 }), fc.integer({ min: 1, max: 3 }), fc.constantFrom('A', 'B')), { maxLength: 5 });
+  function layout(spans: Array<[gap: number, len: number, type: string]>): { length: number; spans: Array<{ type: string; start: number; end: number }> } {
+    let at = 0;
+    const out = spans.map(([gap, len, type]) => {
+      at += gap;
+      const s = { type, start: at, end: at + len };
+      at += len;
+      return s;
+    });
+    return { length: at + 1, spans: out };
+  }
+  const write: Record<string, (len: number, k: number, type: string, prevAdjacentSameType: boolean) => string> = {
+    IOB2: (_, k, t) => (k === 0 ? 'B-' : 'I-') + t,
+    IOBES: (len, k, t) => (len === 1 ? 'S-' : k === 0 ? 'B-' : k === len - 1 ? 'E-' : 'I-') + t,
+    IOE2: (len, k, t) => (k === len - 1 ? 'E-' : 'I-') + t,
+    IOB1: (_, k, t, adj) => (k === 0 && adj ? 'B-' : 'I-') + t,
+  };
+  it.each(Object.keys(write))('reads back well-formed %s spans exactly, lenient and strict (property)', (scheme) => {
+    fc.assert(
+      fc.property(spansArb, (raw) => {
+        const { length, spans } = layout(raw);
+        const tags = Array.from({ length }, () => 'O');
+        spans.forEach((sp, i) => {
+          const prev = spans[i - 1];
+          const adj = !!prev && prev.end === sp.start && prev.type === sp.type;
+          for (let k = sp.start; k < sp.end; k++) tags[k] = write[scheme]!(sp.end - sp.start, k - sp.start, sp.type, adj);
+        });
+        const want = spans.map((e) => `${e.type}:${e.start}-${e.end}`);
+        expect(span(strictEntities(tags, scheme as 'IOB2'))).toEqual(want);
+        expect(span(lenientEntities(tags))).toEqual(want);
+      }),
+      { numRuns },
+    );
+  });
+
   it('streams: sentence batches equal one call', () => {
     const sentence = fc.array(fc.tuple(fc.constantFrom('O', 'B-A', 'I-A', 'B-B'), fc.constantFrom('O', 'B-A', 'I-A', 'B-B')), { maxLength: 8 });
     fc.assert(
