@@ -95,3 +95,25 @@ describe('PEFT adapter files', () => {
     expect(() => loadAdapterFiles(peftOther, files, 'default')).toThrow(/has shape \[2,6\] but model\.layers\.0\.self_attn\.q_proj\.lora_A\.default\.weight is \[4,6\]/);
   });
 });
+
+describe('adapter folders (Node)', () => {
+  it('saveAdapter and loadAdapter round-trip through a folder', async () => {
+    const { mkdtemp, readdir } = await import('node:fs/promises');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { saveAdapter, loadAdapter } = await import('../src/node.js');
+    const dir = await mkdtemp(join(tmpdir(), 'tessera-adapter-'));
+    const a = new Tiny(5);
+    const peft = new PeftModel(a, { r: 2, targetModules: ['q_proj', 'v_proj'] });
+    perturb(a, 6);
+    const out = a.forward(ids()).dataSync().slice();
+    await saveAdapter(peft, dir);
+    expect((await readdir(dir)).sort()).toEqual(['adapter_config.json', 'adapter_model.safetensors']);
+    const b = new Tiny(5);
+    const peftB = new PeftModel(b, { r: 2, targetModules: ['q_proj', 'v_proj'] }, 'other');
+    await loadAdapter(peftB, dir, 'mine');
+    peftB.setAdapter('mine');
+    b.forward(ids()).dataSync().forEach((v, i) => expect(v).toBeCloseTo(out[i]!, 5));
+    await expect(loadAdapter(peftB, join(dir, 'missing'))).rejects.toThrow(/cannot read .*adapter_config.json \(ENOENT\)/);
+  });
+});
