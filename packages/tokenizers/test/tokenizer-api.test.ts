@@ -73,7 +73,7 @@ describe('Tokenizer API', () => {
   });
 
   it('fromFile reads tokenizer.json and the config beside it', async () => {
-    const { mkdtempSync, writeFileSync } = await import('node:fs');
+    const { mkdtempSync, rmSync, writeFileSync } = await import('node:fs');
     const { join } = await import('node:path');
     const { tmpdir } = await import('node:os');
     const f = fixtures().find((x) => x.name === 'qwen3')!;
@@ -86,6 +86,7 @@ describe('Tokenizer API', () => {
     const fromFolder = await Tokenizer.fromFile(dir);
     expect(fromFolder.specialToken('eos')).toBe('<|im_end|>');
     await expect(Tokenizer.fromFile(join(dir, 'missing.json'))).rejects.toThrow(/fromFile: cannot read .*missing.json \(ENOENT\); pass a tokenizer.json file or a model folder/);
+    rmSync(dir, { recursive: true, force: true });
   });
 
   it('fromBlob reads Blobs (browser path)', async () => {

@@ -1,16 +1,22 @@
 import { Tokenizer as RustTokenizer } from '@anush008/tokenizers';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { trainBpe } from '../src/index.js';
 import { buildCorpus } from './corpus.js';
 
 const training = buildCorpus(1500, [], 7);
 const heldOut = buildCorpus(1500, ['<|endoftext|>', '<pad>'], 8);
 
+const tempDirs: string[] = [];
+afterAll(() => {
+  for (const d of tempDirs) rmSync(d, { recursive: true, force: true });
+});
+
 function save(json: unknown): string {
   const dir = mkdtempSync(join(tmpdir(), 'tessera-train-bpe-'));
+  tempDirs.push(dir);
   const path = join(dir, 'tokenizer.json');
   writeFileSync(path, JSON.stringify(json));
   return path;
