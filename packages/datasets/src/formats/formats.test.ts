@@ -38,6 +38,11 @@ describe('toMessages', () => {
     expect(() => toMessages({ messages: [{ role: 'user', content: 1 }] })).toThrow(/messages\[0\]\.content: expected a string/);
   });
 
+  it("messages: OpenAI text parts are joined", () => {
+    const r = { messages: [{ role: 'user', content: [{ type: 'text', text: 'a' }, { type: 'text', text: 'b' }] }, { role: 'assistant', content: 'c' }] };
+    expect(toMessages(r)[0]).toEqual({ role: 'user', content: 'ab' });
+  });
+
   it('prompt/completion becomes a user/assistant pair', () => {
     expect(toMessages({ prompt: 'p', completion: 'c' })).toEqual([{ role: 'user', content: 'p' }, { role: 'assistant', content: 'c' }]);
   });

@@ -18,6 +18,14 @@ const SHAREGPT_ROLES: Record<string, string> = {
   observation: 'tool',
 };
 
+// OpenAI's multi-part content ([{ type: 'text', text }, ...]) becomes its text parts joined; other
+// parts (images, audio) have no place in a text-only example and are refused by checkMessages.
+function flattenContent(content: unknown): unknown {
+  if (!Array.isArray(content)) return content;
+  const parts = content as Array<{ type?: string; text?: unknown }>;
+  return parts.every((p) => p && p.type === 'text' && typeof p.text === 'string') ? parts.map((p) => p.text).join('') : content;
+}
+
 function checkMessages(messages: ChatMessage[], where: string): ChatMessage[] {
   messages.forEach((m, i) => {
     if (typeof m.role !== 'string') throw new Error(`${where}[${i}].role: expected a string, got ${JSON.stringify(m.role)}`);
@@ -47,7 +55,7 @@ export function toMessages(record: unknown, format: ExampleFormat = detectFormat
     }
     case 'messages': {
       const r = record as MessagesExample & { conversations?: ChatMessage[] };
-      return checkMessages((r.messages ?? r.conversations)!.map((m) => ({ ...m })), 'messages');
+      return checkMessages((r.messages ?? r.conversations)!.map((m) => ({ ...m, content: flattenContent(m.content) as string })), 'messages');
     }
     case 'prompt-completion': {
       const r = record as PromptCompletionExample;
