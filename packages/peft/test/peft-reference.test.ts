@@ -1,6 +1,7 @@
 // Compatibility with Hugging Face PEFT's files, both ways, against scripts/reference/peft_reference.py:
 // Tessera reproduces the logits of adapters written in PEFT's layout, and the adapter Tessera writes
 // (committed under fixtures/tessera-llama-lora) is the one the script verified with PyTorch.
+import { spawnSync } from 'node:child_process';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -81,5 +82,19 @@ describe('adapters written by Tessera', () => {
     const now = readSafetensors(made.expected).tensors.get('logits')!;
     const nowLogits = toTypedArray(now) as Float32Array;
     nowLogits.forEach((v, i) => expect(Math.abs(v - committed.logits[i]!)).toBeLessThan(1e-5));
+  });
+});
+
+// CI installs Debian's PyTorch, so there this runs (and fails if torch is missing); elsewhere it runs when torch is present.
+const PYTHON = '/usr/bin/python3';
+const hasTorch = spawnSync(PYTHON, ['-c', 'import torch'], { stdio: 'ignore' }).status === 0;
+const script = new URL('../scripts/reference/peft_reference.py', import.meta.url).pathname;
+
+describe('peft_reference.py (PyTorch)', () => {
+  it.skipIf(!hasTorch && !process.env.CI)('verifies the adapter Tessera wrote', () => {
+    const run = spawnSync(PYTHON, [script, '--verify', join(fixtures, 'tessera-llama-lora')], { encoding: 'utf8' });
+    expect(run.stderr).toBe('');
+    expect(run.status).toBe(0);
+    expect(run.stdout).toMatch(/max \|logits - Tessera's\| = /);
   });
 });
