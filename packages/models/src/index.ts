@@ -20,6 +20,6 @@ export {
   softmaxOf,
   type SamplingOptions,
 } from './logits-processors.js';
-export { loadWeights, rawFromTensor, tensorFromRaw, type LoadTensorOptions, type RawTensor } from './load-weights.js';
+export { loadWeights, rawFromTensor, safetensorsDtypeOf, tensorFromRaw, type LoadTensorOptions, type RawTensor } from './load-weights.js';
 export { loadModel, loadModelFromFiles, modelFromFiles, modelSafetensors, saveModel, type LoadModelOptions, type LoadedModel, type SaveModelOptions } from './load-model.js';
 export { modelFilesFrom, readModelFolder, writeFileAtomic, type ModelFiles, type ModelFilesInput, type WeightEntry } from './model-folder.js';

@@ -3,7 +3,7 @@ import { cast, isTensor, type DType, type Tensor } from '@tessera/tensor';
 import type { Tokenizer } from '@tessera/tokenizers';
 import { LLAMA_MODEL_TYPES, llamaConfigToJSON, parseLlamaConfig, type LlamaConfig } from './llama-config.js';
 import { LlamaForCausalLM } from './llama.js';
-import { rawFromTensor, tensorFromRaw, type RawTensor } from './load-weights.js';
+import { rawFromTensor, safetensorsDtypeOf, tensorFromRaw, type RawTensor } from './load-weights.js';
 import { modelFilesFrom, readModelFolder, writeFileAtomic, type ModelFiles, type ModelFilesInput, type WeightEntry } from './model-folder.js';
 
 /** Where a loaded model's parameters go. */
@@ -104,6 +104,8 @@ export interface SaveModelOptions {
   dtype?: 'f32' | 'bf16' | 'f16';
   /** Also writes tokenizer.json and tokenizer_config.json. */
   tokenizer?: Tokenizer | null;
+  /** Largest weights file before sharding into model-0000i-of-0000n.safetensors + index (bytes or "5GB"; default 5GB, as transformers). */
+  maxShardSize?: number | string;
 }
 
 const TORCH_DTYPE: Record<string, string> = { f32: 'float32', bf16: 'bfloat16', f16: 'float16', f64: 'float64' };
@@ -115,15 +117,29 @@ export async function modelSafetensors(model: LlamaForCausalLM, dtype?: 'f32' | 
   return serializeSafetensors(raw, { format: 'pt' });
 }
 
-/** Writes config.json and model.safetensors (and the tokenizer files when given) into `dir`, each atomically; loadModel reads it back identically. */
+// Weight files a save owns: any of them not written by the current save is stale and removed, as
+// transformers' save_pretrained does (a leftover model.safetensors would shadow new shards).
+const WEIGHT_FILE = /^(model\.safetensors|model\.safetensors\.index\.json|model-\d{5}-of-\d{5}\.safetensors)$/;
+
+/**
+ * Writes config.json and the weights (model.safetensors, or shards + index beyond maxShardSize;
+ * tied lm_head left out) into `dir`, each file atomically and tensor by tensor, plus the tokenizer
+ * files when given; loadModel reads it back identically.
+ */
 export async function saveModel(model: LlamaForCausalLM, dir: string, opts: SaveModelOptions = {}): Promise<void> {
   const fs = await import('node:fs/promises');
   const path = await import('node:path');
+  const { writeShardedSafetensors } = await import('@tessera/safetensors/node');
   await fs.mkdir(dir, { recursive: true });
   const dtype = opts.dtype ?? (model.dtype as 'f32' | 'bf16' | 'f16');
-  const config = llamaConfigToJSON(model.config, { torch_dtype: TORCH_DTYPE[dtype] ?? 'float32' });
+  const tensors = [...model.stateDict()].map(
+    ([name, t]) => [name, { dtype: safetensorsDtypeOf(dtype) as Dtype, shape: t.shape, data: async () => (await rawFromTensor(t, dtype)).data }] as const,
+  );
   // Weights first: a config.json beside stale weights would be worse than the old pair.
-  await writeFileAtomic(path.join(dir, 'model.safetensors'), await modelSafetensors(model, dtype));
+  const plan = await writeShardedSafetensors(dir, tensors, { maxShardSize: opts.maxShardSize ?? '5GB', metadata: { format: 'pt' } });
+  const written = new Set([...plan.shards.map((s) => s.fileName), ...(plan.index ? ['model.safetensors.index.json'] : [])]);
+  for (const f of await fs.readdir(dir)) if (WEIGHT_FILE.test(f) && !written.has(f)) await fs.rm(path.join(dir, f), { force: true });
+  const config = llamaConfigToJSON(model.config, { torch_dtype: TORCH_DTYPE[dtype] ?? 'float32' });
   await writeFileAtomic(path.join(dir, 'config.json'), `${JSON.stringify(config, null, 2)}\n`);
   if (opts.tokenizer) {
     await writeFileAtomic(path.join(dir, 'tokenizer.json'), JSON.stringify(opts.tokenizer.toJSON()));

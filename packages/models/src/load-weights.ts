@@ -121,10 +121,16 @@ function isRaw(v: RawTensor | Tensor): v is RawTensor {
 
 const SAFETENSORS_DTYPE: Partial<Record<DType, string>> = { f64: 'F64', f32: 'F32', f16: 'F16', bf16: 'BF16', i32: 'I32', u32: 'U32', u8: 'U8', bool: 'BOOL' };
 
+/** The safetensors name of a tensor dtype (f32 -> "F32", bf16 -> "BF16", ...). */
+export function safetensorsDtypeOf(dtype: DType): string {
+  const name = SAFETENSORS_DTYPE[dtype];
+  if (!name) throw new TypeError(`safetensors: dtype ${dtype} has no safetensors name`);
+  return name;
+}
+
 /** A tensor's values as safetensors bytes, in its own dtype or the float dtype asked for (rounded to nearest). */
 export async function rawFromTensor(t: Tensor, dtype: DType = t.dtype): Promise<RawTensor> {
-  const name = SAFETENSORS_DTYPE[dtype];
-  if (!name) throw new TypeError(`rawFromTensor: dtype ${dtype} has no safetensors name`);
+  const name = safetensorsDtypeOf(dtype);
   if (isFloat(dtype) !== isFloat(t.dtype)) throw new TypeError(`rawFromTensor: cannot store a ${t.dtype} tensor as ${dtype}; float and integer dtypes do not convert here`);
   const values = await t.data(); // f16/bf16 arrive widened to f32
   let typed: TypedArray;

@@ -50,6 +50,22 @@ describe('saveModel / loadModel', () => {
     back.model.dispose();
   });
 
+  it('shards beyond maxShardSize like transformers, and a later save removes the stale weight files', async () => {
+    const { model } = await loadModel(join(FIXTURES, 'tiny-llama'));
+    const dir = freshDir();
+    await saveModel(model, dir, { maxShardSize: 40_000 });
+    const files = readdirSync(dir).sort();
+    expect(files).toContain('model.safetensors.index.json');
+    expect(files.filter((f) => /^model-\d{5}-of-\d{5}\.safetensors$/.test(f)).length).toBeGreaterThan(1);
+    expect(files).not.toContain('model.safetensors');
+    const sharded = await loadModel(dir);
+    expect(paramsOf(sharded.model)).toEqual(paramsOf(model));
+    await saveModel(model, dir); // back to one file: the shards and index go
+    expect(readdirSync(dir).sort()).toEqual(['config.json', 'model.safetensors']);
+    model.dispose();
+    sharded.model.dispose();
+  });
+
   it('loads and saves bf16: bf16 storage when asked, f32 by default, values exactly the bf16 ones', async () => {
     const { model } = await loadModel(join(FIXTURES, 'tiny-llama'));
     const dir = freshDir();
