@@ -84,6 +84,23 @@ def nltk_smoothed_bleu_cases():
     return cases
 
 
+def porter_words():
+    # English-ish words from Python's standard library sources, plus the examples of Porter's paper;
+    # stems from NLTK's PorterStemmer in its default mode (the one rouge-score uses).
+    import glob
+    import re
+    from nltk.stem.porter import PorterStemmer
+    words = set()
+    for path in sorted(glob.glob('/usr/lib/python3.11/*.py')):
+        with open(path, encoding='utf-8', errors='ignore') as f:
+            words.update(w.lower() for w in re.findall(r'[A-Za-z]{3,}', f.read()))
+    paper = 'caresses ponies ties caress cats feed agreed plastered bled motoring sing conflated troubled sized hopping tanned falling hissing fizzed failing filing happy sky relational conditional rational valenci hesitanci digitizer conformabli radicalli differentli vileli analogousli vietnamization predication operator feudalism decisiveness hopefulness callousness formaliti sensitiviti sensibiliti triplicate formative formalize electriciti electrical hopeful goodness revival allowance inference airliner gyroscopic adjustable defensible irritant replacement adjustment dependent adoption homologou communism activate angulariti homologous effective bowdlerize probate rate cease controll roll dying lying skies news innings generously enjoy spied flies'.split()
+    rng = random.Random(5)
+    sample = sorted(rng.sample(sorted(words), 4000)) + paper
+    stemmer = PorterStemmer()
+    return [[w, stemmer.stem(w)] for w in sample]
+
+
 def main():
     meta = {'formatVersion': FORMAT_VERSION, 'python': sys.version.split()[0], 'sklearn': sklearn.__version__, 'nltk': nltk.__version__}
     with open(f'{OUT}/sklearn-classification-report.json', 'w') as f:
@@ -92,6 +109,8 @@ def main():
         json.dump({**meta, 'cases': nltk_bleu_cases()}, f, indent=1)
     with open(f'{OUT}/nltk-corpus-bleu-exp-smoothing.json', 'w') as f:
         json.dump({**meta, 'cases': nltk_smoothed_bleu_cases()}, f, indent=1)
+    with open(f'{OUT}/nltk-porter.json', 'w') as f:
+        json.dump({**meta, 'cases': porter_words()}, f)
 
 
 main()

@@ -23,4 +23,5 @@ export type { BleuOptions, BleuResult } from './bleu.js';
 export { corpusChrf, ChrfAccumulator, chrfFromStatistics } from './chrf.js';
 export type { ChrfOptions, ChrfResult } from './chrf.js';
 export { rouge, rougeScore, rougeTokenize, RougeAccumulator } from './rouge.js';
-export type { RougeResult, RougeScore, RougeType } from './rouge.js';
+export type { RougeOptions, RougeResult, RougeScore, RougeType } from './rouge.js';
+export { porterStem } from './porter-stemmer.js';

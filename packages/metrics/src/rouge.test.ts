@@ -1,16 +1,17 @@
 import { describe, expect, it } from 'vitest';
-import { rouge, RougeAccumulator, rougeScore } from './index.js';
+import { loadFixture } from '../test/fixtures.js';
+import { porterStem, rouge, RougeAccumulator, rougeScore, rougeTokenize } from './index.js';
 
 describe('rouge', () => {
   // The rouge-score README example: score(target, prediction) prints rouge1 (0.75, 0.6667, 0.7059) and rougeL (0.625, 0.5556, 0.5882).
-  it('matches the rouge-score README example', () => {
+  it.each([false, true])('matches the rouge-score README example (useStemmer %s; the README uses true)', (useStemmer) => {
     const target = 'The quick brown fox jumps over the lazy dog';
     const prediction = 'The quick brown dog jumps on the log.';
-    const r1 = rougeScore('rouge1', prediction, target);
+    const r1 = rougeScore('rouge1', prediction, target, { useStemmer });
     expect(r1.precision).toBeCloseTo(0.75, 12);
     expect(r1.recall).toBeCloseTo(6 / 9, 12);
     expect(r1.fmeasure).toBeCloseTo(12 / 17, 12);
-    const rl = rougeScore('rougeL', prediction, target);
+    const rl = rougeScore('rougeL', prediction, target, { useStemmer });
     expect(rl.precision).toBeCloseTo(0.625, 12);
     expect(rl.recall).toBeCloseTo(5 / 9, 12);
     expect(rl.fmeasure).toBeCloseTo(10 / 17, 12);
@@ -37,5 +38,20 @@ describe('rouge', () => {
     const r = acc.compute();
     expect(r.rouge1.fmeasure).toBeCloseTo((1 + 0.5) / 2, 12);
     expect(rouge(['x'], ['']).rouge1.fmeasure).toBe(0);
+  });
+});
+
+describe('porterStem', () => {
+  const fixture = loadFixture<{ cases: Array<[string, string]> }>('nltk-porter.json');
+  it(`equals NLTK 3.8 PorterStemmer on ${fixture.cases.length} words`, () => {
+    const wrong = fixture.cases.filter(([w, s]) => porterStem(w) !== s);
+    expect(wrong.slice(0, 10).map(([w, s]) => `${w}: want ${s}, got ${porterStem(w)}`)).toEqual([]);
+  });
+
+  it('stems only tokens longer than three letters in ROUGE', () => {
+    expect(rougeTokenize('The runners were running', { useStemmer: true })).toEqual(['the', 'runner', 'were', 'run']);
+    // cats→cat, running→run, runs→run; 'cat' has three letters and is left alone.
+    expect(rouge(['cats running'], ['cat runs'], { useStemmer: true }).rouge1.fmeasure).toBe(1);
+    expect(rouge(['cats running'], ['cat runs']).rouge1.fmeasure).toBe(0);
   });
 });

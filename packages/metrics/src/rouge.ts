@@ -1,5 +1,6 @@
 import type { StreamingMetric } from './metric.js';
 import { ngramCounts, overlap } from './ngrams.js';
+import { porterStem } from './porter-stemmer.js';
 
 /** Precision, recall and F-measure of one ROUGE type. */
 export interface RougeScore {
@@ -11,13 +12,16 @@ export interface RougeScore {
 /** ROUGE types supported: n-gram overlap (1, 2), longest common subsequence (L), summary-level LCS over lines (Lsum). */
 export type RougeType = 'rouge1' | 'rouge2' | 'rougeL' | 'rougeLsum';
 
-/** rouge-score's default tokenizer (no stemming): lower-case, non-alphanumerics become spaces. */
-export function rougeTokenize(text: string): string[] {
-  return text
-    .toLowerCase()
-    .replace(/[^a-z0-9]+/g, ' ')
-    .split(/\s+/)
-    .filter((t) => /^[a-z0-9]+$/.test(t));
+/** Options of ROUGE; the default is rouge-score's (no stemming). */
+export interface RougeOptions {
+  /** Porter-stem tokens longer than 3 letters (rouge-score's `use_stemmer=True`). */
+  useStemmer?: boolean;
+}
+
+/** rouge-score's default tokenizer: lower-case, non-alphanumerics become spaces, optional Porter stems. */
+export function rougeTokenize(text: string, options: RougeOptions = {}): string[] {
+  const tokens = text.toLowerCase().replace(/[^a-z0-9]+/g, ' ').split(/\s+/);
+  return (options.useStemmer ? tokens.map((t) => (t.length > 3 ? porterStem(t) : t)) : tokens).filter((t) => /^[a-z0-9]+$/.test(t));
 }
 
 function score(hits: number, predLen: number, targetLen: number): RougeScore {
@@ -73,14 +77,14 @@ function summaryLcs(refSents: string[][], canSents: string[][]): RougeScore {
 }
 
 /** One ROUGE type between a prediction and a target, as rouge-score's `RougeScorer.score(target, prediction)` with defaults. */
-export function rougeScore(type: RougeType, prediction: string, target: string): RougeScore {
+export function rougeScore(type: RougeType, prediction: string, target: string, options: RougeOptions = {}): RougeScore {
   if (type === 'rougeLsum') {
     // rouge-score splits summaries on newlines for Lsum.
-    const sents = (s: string): string[][] => s.split('\n').filter((x) => x.length > 0).map(rougeTokenize);
+    const sents = (s: string): string[][] => s.split('\n').filter((x) => x.length > 0).map((x) => rougeTokenize(x, options));
     return summaryLcs(sents(target), sents(prediction));
   }
-  const p = rougeTokenize(prediction);
-  const t = rougeTokenize(target);
+  const p = rougeTokenize(prediction, options);
+  const t = rougeTokenize(target, options);
   if (type === 'rougeL') {
     if (p.length === 0 || t.length === 0) return { precision: 0, recall: 0, fmeasure: 0 };
     return score(lcsTable(t, p)[t.length]![p.length]!, p.length, t.length);
@@ -102,6 +106,8 @@ export class RougeAccumulator implements StreamingMetric<[predictions: readonly 
   private sums = emptySums();
   private count = 0;
 
+  constructor(private readonly options: RougeOptions = {}) {}
+
   update(predictions: readonly string[], references: ReadonlyArray<string | readonly string[]>): void {
     if (predictions.length !== references.length) throw new Error(`rouge: ${predictions.length} predictions but ${references.length} references; pass one reference (or list) per prediction`);
     predictions.forEach((p, i) => {
@@ -109,7 +115,7 @@ export class RougeAccumulator implements StreamingMetric<[predictions: readonly 
       for (const type of TYPES) {
         let best: RougeScore | null = null;
         for (const r of typeof refs === 'string' ? [refs] : refs) {
-          const s = rougeScore(type, p, r);
+          const s = rougeScore(type, p, r, this.options);
           if (!best || s.fmeasure > best.fmeasure) best = s;
         }
         if (!best) throw new Error(`rouge: prediction ${i} has no reference; pass at least one`);
@@ -140,8 +146,8 @@ function emptySums(): RougeResult {
 }
 
 /** Mean ROUGE-1/2/L/Lsum over examples (Hugging Face evaluate's `rouge` without bootstrap aggregation). */
-export function rouge(predictions: readonly string[], references: ReadonlyArray<string | readonly string[]>): RougeResult {
-  const acc = new RougeAccumulator();
+export function rouge(predictions: readonly string[], references: ReadonlyArray<string | readonly string[]>, options: RougeOptions = {}): RougeResult {
+  const acc = new RougeAccumulator(options);
   acc.update(predictions, references);
   return acc.compute();
 }
