@@ -116,10 +116,14 @@ export class LlamaDecoderLayer extends Module {
 
 /** A numbered list of child modules (PyTorch's ModuleList): names them 0, 1, ... */
 class LayerList<M extends Module> extends Module {
-  readonly items: M[];
   constructor(items: M[]) {
     super();
-    this.items = items.map((m, i) => this.child(i, m));
+    items.forEach((m, i) => this.child(i, m));
+  }
+
+  /** The layers in order; read from the children so `replaceChild('3', ...)` takes effect. */
+  get items(): M[] {
+    return this.namedChildren().map(([, m]) => m as M);
   }
 }
 

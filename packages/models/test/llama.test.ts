@@ -1,10 +1,10 @@
 // LlamaForCausalLM on its own: Hugging Face names per family, HF-style init, padding, cache,
 // checkpointing, memory, errors.
 import { describe, expect, it } from 'vitest';
-import { Generator, memory, registerBackend, tensor, tidy } from '@tessera/tensor';
+import { Generator, full, memory, registerBackend, tensor, tidy } from '@tessera/tensor';
 import { createCpuBackend } from '@tessera/kernels-cpu';
 import { backward, noGrad } from '@tessera/autograd';
-import { KVCache } from '@tessera/nn';
+import { KVCache, Linear } from '@tessera/nn';
 import { AdamW } from '@tessera/optim';
 import { LlamaForCausalLM, llamaConfig, type LlamaConfig } from '../src/index.js';
 
@@ -72,6 +72,20 @@ describe('LlamaForCausalLM', () => {
     expect(gen.getState().counter).toBe(0);
     expect(Array.from(m.model.embed_tokens.weight.dataSync()).every((x) => x === 0)).toBe(true);
     expect(Array.from(m.model.norm.weight.dataSync()).every((x) => x === 1)).toBe(true);
+  });
+
+  it('layers and projections swapped with replaceChild (how adapters attach) are the ones forward uses', () => {
+    const m = make();
+    const ids = tensor([[1, 2, 3]], { dtype: 'i32' });
+    const before = noGrad(() => tidy(() => m.forward(ids).logits.dataSync()));
+    const attn = m.getModule('model.layers.0.self_attn');
+    attn.replaceChild('q_proj', new Linear(16, 16, { bias: false, weight: full([16, 16], 0) }));
+    const afterQ = noGrad(() => tidy(() => m.forward(ids).logits.dataSync()));
+    expect(Array.from(afterQ)).not.toEqual(Array.from(before));
+    expect(m.namedParameters().map(([n]) => n)).toContain('model.layers.0.self_attn.q_proj.weight');
+    const other = make({}, 99);
+    m.getModule('model.layers').replaceChild('1', other.model.layers.items[1]!);
+    expect(m.model.layers.items[1]).toBe(other.model.layers.items[1]);
   });
 
   it('a left-padded row with its own positions gives the logits of the unpadded row', () => {
