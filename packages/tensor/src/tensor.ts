@@ -266,6 +266,23 @@ export class Tensor implements TensorView {
   matmul(other: Tensor): Tensor {
     return ops.matmul(this, other);
   }
+  relu(): Tensor {
+    return ops.relu(this);
+  }
+  sigmoid(): Tensor {
+    return ops.sigmoid(this);
+  }
+  tanh(): Tensor {
+    return ops.tanh(this);
+  }
+  /** Softmax along `axis` (default the last). */
+  softmax(axis = -1): Tensor {
+    return ops.softmax(this, axis);
+  }
+  /** Log-softmax along `axis` (default the last). */
+  logSoftmax(axis = -1): Tensor {
+    return ops.logSoftmax(this, axis);
+  }
 
   // ---- reductions ----
   sum(axes?: number | readonly number[], keepDims = false): Tensor {
@@ -282,6 +299,10 @@ export class Tensor implements TensorView {
   }
   argmax(axis?: number, keepDims = false): Tensor {
     return ops.argmax(this, axis, keepDims);
+  }
+  /** Variance with Bessel's correction by default (torch.Tensor.var). */
+  var(axes?: number | readonly number[], keepDims = false, correction = 1): Tensor {
+    return ops.variance(this, axes, keepDims, correction);
   }
 }
 
