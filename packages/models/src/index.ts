@@ -23,3 +23,4 @@ export {
 export { loadWeights, rawFromTensor, safetensorsDtypeOf, tensorFromRaw, type LoadTensorOptions, type RawTensor } from './load-weights.js';
 export { loadModel, loadModelFromFiles, modelFromFiles, modelSafetensors, saveModel, type LoadModelOptions, type LoadedModel, type SaveModelOptions } from './load-model.js';
 export { modelFilesFrom, readModelFolder, writeFileAtomic, type ModelFiles, type ModelFilesInput, type WeightEntry } from './model-folder.js';
+export { parseGenerationConfig, type GenerationDefaults } from './generation-config.js';

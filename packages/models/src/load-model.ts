@@ -1,6 +1,8 @@
 import { serializeSafetensors, type Dtype } from '@tessera/safetensors';
 import { cast, isTensor, type DType, type Tensor } from '@tessera/tensor';
 import type { Tokenizer } from '@tessera/tokenizers';
+import type { ConfigJSON } from './config-fields.js';
+import { parseGenerationConfig, type GenerationDefaults } from './generation-config.js';
 import { LLAMA_MODEL_TYPES, llamaConfigToJSON, parseLlamaConfig, type LlamaConfig } from './llama-config.js';
 import { LlamaForCausalLM } from './llama.js';
 import { rawFromTensor, safetensorsDtypeOf, tensorFromRaw, type RawTensor } from './load-weights.js';
@@ -14,11 +16,15 @@ export interface LoadModelOptions {
   device?: string;
 }
 
-/** A loaded model with its config and tokenizer (null when the folder has no tokenizer.json). */
+/** A loaded model with its config, tokenizer (null without tokenizer.json) and generation defaults. */
 export interface LoadedModel {
   model: LlamaForCausalLM;
   config: LlamaConfig;
   tokenizer: Tokenizer | null;
+  /** generation_config.json as `generate` options ({} without the file): spread them under your own. */
+  generationDefaults: GenerationDefaults;
+  /** generation_config.json as read (saveModel writes it back when passed). */
+  generationConfig: ConfigJSON | null;
 }
 
 // Keys some checkpoints carry that the model does not own: rotary buffers saved by old
@@ -85,7 +91,8 @@ export async function modelFromFiles(files: ModelFiles, opts: LoadModelOptions =
   } finally {
     await files.close();
   }
-  return { model, config, tokenizer: files.tokenizer };
+  const generationDefaults = files.generationConfig ? parseGenerationConfig(files.generationConfig) : {};
+  return { model, config, tokenizer: files.tokenizer, generationDefaults, generationConfig: files.generationConfig };
 }
 
 /** Loads a Hugging Face model folder from disk (Node): config.json, safetensors weights (sharded or not), tokenizer. */
@@ -104,6 +111,8 @@ export interface SaveModelOptions {
   dtype?: 'f32' | 'bf16' | 'f16';
   /** Also writes tokenizer.json and tokenizer_config.json. */
   tokenizer?: Tokenizer | null;
+  /** Also writes generation_config.json (e.g. a LoadedModel's generationConfig). */
+  generationConfig?: ConfigJSON | null;
   /** Largest weights file before sharding into model-0000i-of-0000n.safetensors + index (bytes or "5GB"; default 5GB, as transformers). */
   maxShardSize?: number | string;
 }
@@ -141,6 +150,7 @@ export async function saveModel(model: LlamaForCausalLM, dir: string, opts: Save
   for (const f of await fs.readdir(dir)) if (WEIGHT_FILE.test(f) && !written.has(f)) await fs.rm(path.join(dir, f), { force: true });
   const config = llamaConfigToJSON(model.config, { torch_dtype: TORCH_DTYPE[dtype] ?? 'float32' });
   await writeFileAtomic(path.join(dir, 'config.json'), `${JSON.stringify(config, null, 2)}\n`);
+  if (opts.generationConfig) await writeFileAtomic(path.join(dir, 'generation_config.json'), `${JSON.stringify(opts.generationConfig, null, 2)}\n`);
   if (opts.tokenizer) {
     await writeFileAtomic(path.join(dir, 'tokenizer.json'), JSON.stringify(opts.tokenizer.toJSON()));
     await writeFileAtomic(path.join(dir, 'tokenizer_config.json'), `${JSON.stringify(opts.tokenizer.config, null, 2)}\n`);

@@ -22,6 +22,8 @@ export interface ModelFiles {
   config: ConfigJSON;
   weights: Map<string, WeightEntry>;
   tokenizer: Tokenizer | null;
+  /** generation_config.json, when present. */
+  generationConfig: ConfigJSON | null;
   /** Releases open files (Node); call when done reading weights. */
   close(): Promise<void>;
 }
@@ -37,6 +39,8 @@ export interface ModelFilesInput {
   weights: Map<string, Uint8Array | ArrayBuffer | Tensor> | Record<string, Uint8Array | ArrayBuffer | Tensor>;
   /** A Tokenizer, or tokenizer.json (text or object) with tokenizer_config.json. */
   tokenizer?: Tokenizer | { json: string | TokenizerJSON; config?: string | TokenizerConfig | null } | null;
+  /** generation_config.json as text or object. */
+  generationConfig?: string | ConfigJSON | null;
 }
 
 function list(names: string[], n = 5): string {
@@ -69,13 +73,15 @@ export function modelFilesFrom(input: ModelFilesInput): ModelFiles {
   let tokenizer: Tokenizer | null = null;
   if (input.tokenizer instanceof Tokenizer) tokenizer = input.tokenizer;
   else if (input.tokenizer) tokenizer = Tokenizer.fromJSON(input.tokenizer.json, input.tokenizer.config ?? null);
-  return { config, weights, tokenizer, close: async () => {} };
+  const generationConfig = input.generationConfig ? parseConfigJSON(input.generationConfig, 'generation_config.json') : null;
+  return { config, weights, tokenizer, generationConfig, close: async () => {} };
 }
 
 /**
  * Opens a model folder on disk (Node): config.json, then model.safetensors or the shards named by
  * model.safetensors.index.json (model.safetensors wins when both exist, as in transformers), and
- * tokenizer.json with tokenizer_config.json when present. Only headers are read here.
+ * tokenizer.json with tokenizer_config.json and generation_config.json when present. Only
+ * weight headers are read here.
  */
 export async function readModelFolder(dir: string): Promise<ModelFiles> {
   const fs = await import('node:fs/promises');
@@ -112,6 +118,8 @@ export async function readModelFolder(dir: string): Promise<ModelFiles> {
 
   // Read before any file is opened, so a bad tokenizer.json cannot leave handles behind.
   const tokenizer = has('tokenizer.json') ? await Tokenizer.fromFile(path.join(dir, 'tokenizer.json')) : null;
+  const generationPath = path.join(dir, 'generation_config.json');
+  const generationConfig = has('generation_config.json') ? parseConfigJSON(await fs.readFile(generationPath, 'utf8'), generationPath) : null;
   const readers: { close(): Promise<void> }[] = [];
   const close = async (): Promise<void> => {
     await Promise.all(readers.map((r) => r.close()));
@@ -142,7 +150,7 @@ export async function readModelFolder(dir: string): Promise<ModelFiles> {
     await close();
     throw err;
   }
-  return { config, weights, tokenizer, close };
+  return { config, weights, tokenizer, generationConfig, close };
 }
 
 /** Writes a file through a temporary name, flushed, then renamed: a crash never leaves a half-written file under the real name. */

@@ -9,7 +9,7 @@ import { createCpuBackend } from '@tessera/kernels-cpu';
 import { noGrad } from '@tessera/autograd';
 import { trainBpe } from '@tessera/tokenizers';
 import { readSafetensors, serializeSafetensors } from '@tessera/safetensors';
-import { loadModel, loadModelFromFiles, saveModel, type LlamaForCausalLM } from '../src/index.js';
+import { loadModel, loadModelFromFiles, parseGenerationConfig, saveModel, type LlamaForCausalLM } from '../src/index.js';
 
 registerBackend(createCpuBackend());
 
@@ -126,6 +126,21 @@ describe('saveModel / loadModel', () => {
     expect((await loadModel(join(FIXTURES, 'tiny-qwen2'))).tokenizer).toBeNull();
     model.dispose();
     back.model.dispose();
+  });
+
+  it('reads generation_config.json into generate options and writes it back', async () => {
+    const { model } = await loadModel(join(FIXTURES, 'tiny-llama'));
+    const dir = freshDir();
+    const generationConfig = { bos_token_id: 1, eos_token_id: [2, 5], do_sample: true, temperature: 0.6, top_p: 0.9, max_new_tokens: 7 };
+    await saveModel(model, dir, { generationConfig });
+    const back = await loadModel(dir);
+    expect(back.generationDefaults).toEqual({ eosTokenId: [2, 5], doSample: true, temperature: 0.6, topP: 0.9, maxNewTokens: 7 });
+    expect(back.generationConfig).toEqual(generationConfig);
+    const inMemory = await loadModelFromFiles({ config: readFileSync(join(dir, 'config.json'), 'utf8'), weights: { 'model.safetensors': readFileSync(join(dir, 'model.safetensors')) }, generationConfig: '{"eos_token_id": 9}' });
+    expect(inMemory.generationDefaults).toEqual({ eosTokenId: [9] });
+    expect((await loadModel(join(FIXTURES, 'tiny-llama'))).generationDefaults).toEqual({});
+    expect(() => parseGenerationConfig({ max_new_tokens: 0 })).toThrow(/generation_config.json: "max_new_tokens" must be a positive integer, got 0/);
+    for (const m of [model, back.model, inMemory.model]) m.dispose();
   });
 
   it('explains broken folders: missing files, unexpected or missing tensors, wrong shapes, missing shards', async () => {
