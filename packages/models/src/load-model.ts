@@ -78,7 +78,8 @@ export async function modelFromFiles(files: ModelFiles, opts: LoadModelOptions =
     for (const [name, entry] of given) {
       const target = expected.get(name)!;
       const value = await entry.read();
-      const loaded = isTensor(value) ? value : tensorFromRaw(name, value, { dtype: target.dtype, device: target.device });
+      let loaded = isTensor(value) ? value : tensorFromRaw(name, value, { dtype: target.dtype, device: target.device });
+      if (loaded.device !== target.device) loaded = await loaded.to(target.device); // tensors the caller made elsewhere
       const same = loaded.dtype === target.dtype ? loaded : cast(loaded, target.dtype);
       // assign takes over the storage; the caller's own tensors stay theirs (their reference is kept).
       target.assign(same);
