@@ -33,7 +33,7 @@ export interface AttentionContext {
   layerIndex?: number;
   /** A padding mask broadcastable to (B, H, T, S): bool (true = attend) or additive float. */
   mask?: Tensor;
-  /** Positions of the first query (default the cache length). */
+  /** Positions of the first query (default this layer's cache length). */
   positionOffset?: number;
 }
 
@@ -79,7 +79,7 @@ export class Attention extends Module {
     let k = heads(this.k_proj, this.numKvHeads, this.k_norm);
     let v = heads(this.v_proj, this.numKvHeads, null);
     if (ctx.rotary) {
-      const offset = ctx.positionOffset ?? ctx.cache?.length ?? 0;
+      const offset = ctx.positionOffset ?? ctx.cache?.lengthOf(ctx.layerIndex ?? 0) ?? 0;
       const { cos, sin } = ctx.rotary.tables(t, offset);
       q = applyRotary(q, cos, sin);
       k = applyRotary(k, cos, sin);

@@ -4,10 +4,14 @@ import { concat, keep, type Tensor } from '@tessera/tensor';
 export class KVCache {
   readonly #layers: ({ k: Tensor; v: Tensor } | undefined)[] = [];
 
-  /** Number of cached positions (0 when empty). */
+  /** Number of cached positions of layer 0 (0 when empty): the position of the next token. */
   get length(): number {
-    const first = this.#layers.find((l) => l !== undefined);
-    return first ? first.k.shape[2]! : 0;
+    return this.lengthOf(0);
+  }
+
+  /** Cached positions of one layer; layers fill in turn during a forward pass, so each keeps its own count. */
+  lengthOf(layer: number): number {
+    return this.#layers[layer]?.k.shape[2] ?? 0;
   }
 
   /** Appends new keys/values (B, Hkv, T, D) for a layer and returns the full ones; the cache keeps its own references. */

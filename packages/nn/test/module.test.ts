@@ -128,3 +128,18 @@ describe('layers', () => {
     expect(memory().numTensors).toBe(before);
   });
 });
+
+describe('KV cache across layers', () => {
+  it('each layer takes positions from its own cache length (two layers sharing one cache)', () => {
+    const gen = new Generator(12);
+    const layers = [0, 1].map(() => new Attention({ hiddenSize: 8, numHeads: 2 }, { generator: gen }));
+    const rotary = new RotaryEmbedding(4, 10000);
+    const x = randn([1, 4, 8], { generator: gen });
+    const stack = (input: Tensor, cache?: KVCache): Tensor => layers.reduce((h, l, i) => l.forward(h, { rotary, cache, layerIndex: i }), input);
+    const full = stack(x).dataSync();
+    const cache = new KVCache();
+    const parts = [stack(x.slice(1, 0, 2), cache), stack(x.slice(1, 2, 3), cache), stack(x.slice(1, 3, 4), cache)];
+    concat(parts, 1).dataSync().forEach((v, i) => expect(v).toBeCloseTo(full[i]!, 5));
+    cache.dispose();
+  });
+});
