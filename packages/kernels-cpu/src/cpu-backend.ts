@@ -1,8 +1,12 @@
 // The CPU backend: storages are plain typed arrays, and every kernel runs at once on the calling thread.
 import type { Backend, DType, Kernel, OpDef, Storage, TypedArray } from '@tessera/tensor';
-import { allocTyped, dtypeBytes } from '@tessera/tensor';
+import { OPS, allocTyped, dtypeBytes } from '@tessera/tensor';
 import type { CpuKernel } from './cpu-kernel.js';
+import { wasmMatmulKernel } from './kernels/matmul-wasm.js';
 import { CPU_KERNELS } from './registry.js';
+import { gemmModule } from './wasm/gemm-module.js';
+import { availableThreads } from './wasm/gemm-workers.js';
+import { WasmGemm } from './wasm/wasm-gemm.js';
 
 /** Options for `createCpuBackend`. */
 export interface CpuBackendOptions {
@@ -10,6 +14,13 @@ export interface CpuBackendOptions {
   readonly name?: string;
   /** Kernels to add or override, keyed by op. */
   readonly kernels?: ReadonlyMap<OpDef, CpuKernel>;
+  /**
+   * Run f32 matmuls on the WebAssembly SIMD kernels (default: true where WebAssembly SIMD and
+   * shared memory are available; false keeps every op on the plain TypeScript kernels).
+   */
+  readonly wasm?: boolean;
+  /** Threads for large f32 matmuls, the calling thread included (default: the available cores). */
+  readonly threads?: number;
 }
 
 const COMPUTE_DTYPES: ReadonlySet<DType> = new Set<DType>(['f32', 'f64', 'i32', 'u32', 'u8', 'bool']);
@@ -35,6 +46,14 @@ export function createCpuBackend(opts: CpuBackendOptions = {}): Backend {
     return { backend, dtype, size: data.length, byteLength: data.length * dtypeBytes(dtype), data, refs: 0 };
   }
   for (const [op, kernel] of CPU_KERNELS) kernels.set(op, wrap(kernel));
+  if (opts.wasm !== false && gemmModule() !== null) {
+    // Created on first use: a backend that never multiplies large f32 matrices allocates no memory or threads.
+    let engine: WasmGemm | null = null;
+    const threads = opts.threads ?? availableThreads();
+    kernels.set(OPS.matmul, wrap(wasmMatmulKernel(() => (engine ??= new WasmGemm(threads)))));
+  } else if (opts.wasm === true) {
+    throw new Error('createCpuBackend: wasm: true, but WebAssembly SIMD with shared memory is not available here; omit the option to fall back to the TypeScript kernels');
+  }
   for (const [op, kernel] of opts.kernels ?? []) kernels.set(op, wrap(kernel));
   return backend;
 }

@@ -10,13 +10,13 @@ import { broadcastStrides, forEachRow } from '../strided.js';
 const DIRECT_LIMIT = 32 * 32 * 32;
 
 /** One matrix of the batch: the operand at a batch offset. */
-function operand(view: TensorView, offset: number): MatrixOperand {
+export function operand(view: TensorView, offset: number): MatrixOperand {
   const r = view.shape.length;
   return { data: dataOf(view), offset, rowStride: view.strides[r - 2]!, colStride: view.strides[r - 1]! };
 }
 
 /** Calls `body` with a's and b's offsets and the output matrix index for every batch entry. */
-function forEachBatch(a: TensorView, b: TensorView, out: OutputSpec, body: (aOffset: number, bOffset: number, index: number) => void): void {
+export function forEachBatch(a: TensorView, b: TensorView, out: OutputSpec, body: (aOffset: number, bOffset: number, index: number) => void): void {
   const batch = out.shape.slice(0, -2);
   const aStrides = broadcastStrides({ shape: a.shape.slice(0, -2), strides: a.strides.slice(0, -2) }, batch);
   const bStrides = broadcastStrides({ shape: b.shape.slice(0, -2), strides: b.strides.slice(0, -2) }, batch);
@@ -64,7 +64,7 @@ function directProduct(m: number, n: number, k: number, a: MatrixOperand, b: Mat
 }
 
 /** True when packing pays: enough work, and both sides of C wide enough to fill micro-tiles. */
-function useGemm(m: number, n: number, k: number): boolean {
+export function useGemm(m: number, n: number, k: number): boolean {
   return m >= 8 && n >= 8 && m * n * k > DIRECT_LIMIT;
 }
 

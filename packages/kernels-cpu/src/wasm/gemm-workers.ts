@@ -1,0 +1,97 @@
+// Worker threads that run slices of one gemm on the shared WebAssembly memory. The CPU backend is
+// synchronous, so the calling thread posts a job through a shared control block, runs its own slice,
+// and blocks in Atomics.wait until the others are done: no event-loop turn, no promise.
+
+/** Control block layout (Int32 slots). */
+const GENERATION = 0;
+const PENDING = 1;
+const FAILED = 2;
+const ARGS = 4;
+const ARG_COUNT = 8;
+
+// The worker body: plain JS evaluated in the worker, so no file path has to resolve under tsx,
+// vitest or a bundler. A failing slice still counts down, so the caller never waits forever.
+const WORKER_SOURCE = `
+const { workerData } = require('node:worker_threads');
+const { module, memory, control, index } = workerData;
+const gemm = new WebAssembly.Instance(module, { env: { memory } }).exports.gemm;
+const ctl = new Int32Array(control);
+let seen = 0;
+for (;;) {
+  Atomics.wait(ctl, ${GENERATION}, seen);
+  seen = Atomics.load(ctl, ${GENERATION});
+  if (seen < 0) break;
+  const a = ctl.subarray(${ARGS}, ${ARGS + ARG_COUNT});
+  const slivers = a[6], threads = a[7];
+  try {
+    gemm(a[0], a[1], a[2], a[3], a[4], a[5], Math.floor((slivers * index) / threads), Math.floor((slivers * (index + 1)) / threads));
+  } catch (e) {
+    Atomics.store(ctl, ${FAILED}, 1);
+  }
+  if (Atomics.sub(ctl, ${PENDING}, 1) === 1) Atomics.notify(ctl, ${PENDING});
+}
+`;
+
+type NodeWorker = { unref(): void; terminate(): Promise<number> };
+type WorkerCtor = new (code: string, opts: { eval: true; workerData: unknown }) => NodeWorker;
+
+/** Node's Worker class, found without a static import so browser bundles never see `node:*`. */
+function nodeWorkerClass(): WorkerCtor | null {
+  const proc = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process;
+  const mod = proc?.getBuiltinModule?.('node:worker_threads') as { Worker?: WorkerCtor; isMainThread?: boolean } | undefined;
+  return mod?.Worker ?? null;
+}
+
+/** The number of hardware threads: os.availableParallelism() in Node, navigator.hardwareConcurrency in browsers. */
+export function availableThreads(): number {
+  const proc = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process;
+  const os = proc?.getBuiltinModule?.('node:os') as { availableParallelism?: () => number } | undefined;
+  const n = os?.availableParallelism?.() ?? (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator?.hardwareConcurrency ?? 1;
+  return Math.max(1, n);
+}
+
+/** A pool of `threads - 1` workers sharing one memory; the caller is the remaining thread. */
+export class GemmWorkers {
+  readonly threads: number;
+  private readonly ctl: Int32Array;
+  private readonly workers: NodeWorker[] = [];
+
+  /** Starts the workers, or returns a pool of one (the caller) where Node workers are unavailable. */
+  constructor(module: WebAssembly.Module, memory: WebAssembly.Memory, threads: number) {
+    const Worker = threads > 1 ? nodeWorkerClass() : null;
+    this.threads = Worker ? threads : 1;
+    this.ctl = new Int32Array(new SharedArrayBuffer((ARGS + ARG_COUNT) * 4));
+    for (let index = 1; index < this.threads; index++) {
+      const worker = new Worker!(WORKER_SOURCE, { eval: true, workerData: { module, memory, control: this.ctl.buffer, index } });
+      // Idle workers must not keep the process alive.
+      worker.unref();
+      this.workers.push(worker);
+    }
+  }
+
+  /**
+   * Runs gemm over `slivers` B slivers split across all threads; `own` runs the caller's slice
+   * (0 .. its share) and the call returns once every slice is done.
+   */
+  run(args: readonly [number, number, number, number, number, number], slivers: number, own: (start: number, end: number) => void): void {
+    const ctl = this.ctl;
+    const t = this.threads;
+    for (let i = 0; i < 6; i++) ctl[ARGS + i] = args[i]!;
+    ctl[ARGS + 6] = slivers;
+    ctl[ARGS + 7] = t;
+    Atomics.store(ctl, FAILED, 0);
+    Atomics.store(ctl, PENDING, t - 1);
+    Atomics.add(ctl, GENERATION, 1);
+    Atomics.notify(ctl, GENERATION);
+    own(0, Math.floor(slivers / t));
+    for (let v = Atomics.load(ctl, PENDING); v !== 0; v = Atomics.load(ctl, PENDING)) Atomics.wait(ctl, PENDING, v);
+    if (ctl[FAILED] !== 0) throw new Error('matmul: a gemm worker thread failed (WebAssembly trap); this is a bug in @tessera/kernels-cpu');
+  }
+
+  /** Stops the workers. */
+  close(): void {
+    Atomics.store(this.ctl, GENERATION, -1);
+    Atomics.notify(this.ctl, GENERATION);
+    for (const w of this.workers) void w.terminate();
+  }
+}

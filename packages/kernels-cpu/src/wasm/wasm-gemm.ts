@@ -1,0 +1,140 @@
+// The WebAssembly SIMD gemm for f32: operands are packed straight from their strided typed arrays
+// into one growing shared WebAssembly memory (packing is the one copy in; it also handles every
+// transposition and stride), the SIMD module multiplies the packed panels into a padded C there,
+// and the valid corner of C is copied out (the one copy out). The memory only grows, so steady-state
+// calls allocate nothing.
+import type { MatrixOperand } from '../gemm.js';
+import { GemmWorkers } from './gemm-workers.js';
+import { KC, MR, NR, gemmModule } from './gemm-module.js';
+
+const PAGE = 65536;
+/** Below this many padded multiply-adds, waking other threads costs more than it saves. */
+const THREAD_MIN_WORK = 1 << 21;
+
+type GemmFn = (pa: number, pb: number, pc: number, mPad: number, nPad: number, k: number, nStart: number, nEnd: number) => void;
+
+const roundUp = (x: number, to: number): number => Math.ceil(x / to) * to;
+
+/** An f32 gemm engine: one shared memory, one instance of the SIMD module, and its worker threads. */
+export class WasmGemm {
+  private readonly memory: WebAssembly.Memory;
+  private readonly gemmFn: GemmFn;
+  private readonly module: WebAssembly.Module;
+  private readonly requestedThreads: number;
+  private readonly threadMinWork: number;
+  private workers: GemmWorkers | null = null;
+  private f32: Float32Array;
+
+  /**
+   * Creates the engine, or throws where `gemmModule()` is null (callers check first). Products of
+   * fewer than `threadMinWork` multiply-adds stay on the calling thread (tests lower it to 0).
+   */
+  constructor(threads: number, threadMinWork = THREAD_MIN_WORK) {
+    this.threadMinWork = threadMinWork;
+    const module = gemmModule();
+    if (!module) throw new Error('WasmGemm: WebAssembly SIMD with shared memory is not available here');
+    this.module = module;
+    this.requestedThreads = Math.max(1, Math.floor(threads));
+    this.memory = new WebAssembly.Memory({ initial: 16, maximum: 65536, shared: true });
+    this.gemmFn = new WebAssembly.Instance(module, { env: { memory: this.memory } }).exports.gemm as GemmFn;
+    this.f32 = new Float32Array(this.memory.buffer);
+  }
+
+  /** Threads this engine uses for large products. */
+  get threads(): number {
+    return this.requestedThreads;
+  }
+
+  /** Grows the memory to at least `bytes` and refreshes the view (growing replaces the buffer). */
+  private reserve(bytes: number): Float32Array {
+    const have = this.memory.buffer.byteLength;
+    if (bytes > have) this.memory.grow(Math.ceil((bytes - have) / PAGE));
+    if (this.f32.buffer.byteLength !== this.memory.buffer.byteLength) this.f32 = new Float32Array(this.memory.buffer);
+    return this.f32;
+  }
+
+  /** out[outOffset + i*n + j] = (A·B)[i, j] for m×k A and k×n B of any strides, in f32. */
+  matmul(m: number, n: number, k: number, a: MatrixOperand, b: MatrixOperand, out: Float32Array, outOffset: number): void {
+    const mPad = roundUp(m, MR);
+    const nPad = roundUp(n, NR);
+    // Byte offsets, 64-byte aligned; address 0 stays unused.
+    const pa = 64;
+    const pb = roundUp(pa + mPad * k * 4, 64);
+    const pc = roundUp(pb + nPad * k * 4, 64);
+    const mem = this.reserve(pc + mPad * nPad * 4);
+    packA(a, m, k, mPad, mem, pa >> 2);
+    packB(b, n, k, nPad, mem, pb >> 2);
+    mem.fill(0, pc >> 2, (pc >> 2) + mPad * nPad);
+    const slivers = nPad / NR;
+    const pool = this.pool(mPad * nPad * k, slivers);
+    if (pool) pool.run([pa, pb, pc, mPad, nPad, k], slivers, (s, e) => this.gemmFn(pa, pb, pc, mPad, nPad, k, s, e));
+    else this.gemmFn(pa, pb, pc, mPad, nPad, k, 0, slivers);
+    const c = pc >> 2;
+    if (n === nPad) out.set(mem.subarray(c, c + m * n), outOffset);
+    else for (let i = 0; i < m; i++) out.set(mem.subarray(c + i * nPad, c + i * nPad + n), outOffset + i * n);
+  }
+
+  /** The worker pool when this product is worth splitting, started on first use. */
+  private pool(work: number, slivers: number): GemmWorkers | null {
+    if (this.requestedThreads < 2 || work < this.threadMinWork || slivers < 2) return null;
+    this.workers ??= new GemmWorkers(this.module, this.memory, this.requestedThreads);
+    return this.workers.threads > 1 ? this.workers : null;
+  }
+
+  /** Stops the worker threads (the engine still works, single-threaded, until they restart). */
+  close(): void {
+    this.workers?.close();
+    this.workers = null;
+  }
+}
+
+/** Packs A (m×k) into depth blocks of MR-row slivers, kc×MR each, zero rows past m. */
+function packA(a: MatrixOperand, m: number, k: number, mPad: number, dst: Float32Array, at: number): void {
+  const { data, offset, rowStride: rs, colStride: cs } = a;
+  for (let k0 = 0; k0 < k; k0 += KC) {
+    const kc = Math.min(KC, k - k0);
+    const block = at + k0 * mPad;
+    for (let i = 0; i < mPad; i += MR) {
+      const sliver = block + i * kc;
+      for (let r = 0; r < MR; r++) {
+        let d = sliver + r;
+        if (i + r >= m) {
+          for (let p = 0; p < kc; p++, d += MR) dst[d] = 0;
+          continue;
+        }
+        // Along one row of A: contiguous reads when A is row-major, and each write lands MR apart.
+        for (let p = 0, s = offset + (i + r) * rs + k0 * cs; p < kc; p++, d += MR, s += cs) dst[d] = data[s]!;
+      }
+    }
+  }
+}
+
+/** Packs B (k×n) into depth blocks of NR-column slivers, kc×NR each, zero columns past n. */
+function packB(b: MatrixOperand, n: number, k: number, nPad: number, dst: Float32Array, at: number): void {
+  const { data, offset, rowStride: rs, colStride: cs } = b;
+  for (let k0 = 0; k0 < k; k0 += KC) {
+    const kc = Math.min(KC, k - k0);
+    const block = at + k0 * nPad;
+    for (let j = 0; j < nPad; j += NR) {
+      const sliver = block + j * kc;
+      const cols = Math.min(NR, n - j);
+      if (cols === NR && cs === 1) {
+        // Row-major B: each depth row of the sliver is 8 contiguous floats.
+        for (let p = 0, s = offset + k0 * rs + j, d = sliver; p < kc; p++, s += rs, d += NR) {
+          dst[d] = data[s]!; dst[d + 1] = data[s + 1]!; dst[d + 2] = data[s + 2]!; dst[d + 3] = data[s + 3]!;
+          dst[d + 4] = data[s + 4]!; dst[d + 5] = data[s + 5]!; dst[d + 6] = data[s + 6]!; dst[d + 7] = data[s + 7]!;
+        }
+        continue;
+      }
+      // Any other layout (B = W.T is the common one): walk each column of B down the depth.
+      for (let c = 0; c < NR; c++) {
+        let d = sliver + c;
+        if (c >= cols) {
+          for (let p = 0; p < kc; p++, d += NR) dst[d] = 0;
+          continue;
+        }
+        for (let p = 0, s = offset + k0 * rs + (j + c) * cs; p < kc; p++, d += NR, s += rs) dst[d] = data[s]!;
+      }
+    }
+  }
+}

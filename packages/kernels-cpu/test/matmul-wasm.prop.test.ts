@@ -1,0 +1,82 @@
+import fc from 'fast-check';
+import { afterAll, describe, expect, test } from 'vitest';
+import * as T from '@tessera/tensor';
+import type { Tensor } from '@tessera/tensor';
+import { matmulReference } from '../src/index.js';
+import { wasmMatmulKernel } from '../src/kernels/matmul-wasm.js';
+import { GEMM_WASM_BASE64 } from '../src/wasm/gemm-bytes.js';
+import { KC, MR, NR, gemmModule } from '../src/wasm/gemm-module.js';
+import { WasmGemm } from '../src/wasm/wasm-gemm.js';
+import { assembleGemm } from '../wasm/assemble.js';
+import * as source from '../wasm/gemm-wat.js';
+import { LAYOUTS, broadcastableArb, makeView, numRuns, seedArb } from './views.js';
+
+// One engine on the calling thread, one that splits every product across two threads (its
+// threshold lowered to 0 so small random shapes exercise the workers too).
+const single = new WasmGemm(1);
+const split = new WasmGemm(2, 0);
+afterAll(() => split.close());
+
+/** The f32 error bound of a k-term sum: each element within (k + 2)·2^-23·Σ|a||b| of the exact product. */
+function expectWithinF32Bound(actual: ArrayLike<number>, a: Tensor, b: Tensor, what: string): void {
+  const out = { shape: T.broadcastShapes(a.shape.slice(0, -2), b.shape.slice(0, -2)).concat([a.shape.at(-2)!, b.shape.at(-1)!]), dtype: 'f64' as const };
+  const exact = matmulReference([a.cast('f64'), b.cast('f64')], undefined, out);
+  const magnitude = matmulReference([a.abs().cast('f64'), b.abs().cast('f64')], undefined, out);
+  const k = a.shape.at(-1)!;
+  for (let i = 0; i < exact.length; i++) {
+    const bound = (k + 2) * 2 ** -23 * magnitude[i]! + 1e-30;
+    if (!(Math.abs(actual[i]! - exact[i]!) <= bound)) {
+      throw new Error(`${what}: element ${i} is ${actual[i]} but the exact product is ${exact[i]} (bound ${bound})`);
+    }
+  }
+}
+
+/** Sizes around the MR×NR tile edges, past the thread split, and (for depth) across a KC block. */
+const dimArb = fc.oneof(fc.integer({ min: 1, max: 20 }), fc.integer({ min: 21, max: 90 }));
+const depthArb = fc.oneof(fc.integer({ min: 1, max: 40 }), fc.integer({ min: KC - 3, max: KC + 40 }));
+
+describe('WebAssembly SIMD matmul', () => {
+  test('runs here (Node 20 has WebAssembly SIMD and shared memory)', () => {
+    expect(gemmModule()).not.toBeNull();
+  });
+
+  test('the committed module bytes are the assembled wasm/gemm-wat.ts, with the same tile sizes', async () => {
+    expect(Buffer.from(await assembleGemm()).toString('base64')).toBe(GEMM_WASM_BASE64);
+    expect([source.MR, source.NR, source.KC]).toEqual([MR, NR, KC]);
+  });
+
+  test('equals the reference within the f32 summation bound on random shapes, layouts and broadcast batches', () => {
+    const batchArb = fc.array(fc.integer({ min: 1, max: 3 }), { maxLength: 2 }).chain((b) => fc.tuple(broadcastableArb(b), broadcastableArb(b)));
+    fc.assert(
+      fc.property(
+        fc.tuple(dimArb, depthArb, dimArb),
+        batchArb,
+        fc.constantFrom(...LAYOUTS),
+        fc.constantFrom(...LAYOUTS),
+        seedArb,
+        fc.boolean(),
+        ([m, k, n], [ba, bb], la, lb, seed, threaded) => {
+          const a = makeView([...ba, m, k], la, 'f32', seed);
+          const b = makeView([...bb, k, n], lb, 'f32', seed + 1);
+          const out = { shape: T.broadcastShapes(ba, bb).concat([m, n]), dtype: 'f32' as const };
+          const engine = threaded ? split : single;
+          const y = wasmMatmulKernel(() => engine)([a, b], undefined, out);
+          expectWithinF32Bound(y, a, b, `${threaded ? '2 threads' : '1 thread'} ${la}[${a.shape}] @ ${lb}[${b.shape}]`);
+        },
+      ),
+      { numRuns: numRuns() },
+    );
+  });
+
+  test('one engine serves products of growing then shrinking size (memory grows, stale C never leaks in)', () => {
+    for (const [m, k, n, seed] of [[9, 9, 9, 1], [150, 600, 100, 2], [13, 17, 11, 3]] as const) {
+      const a = makeView([m, k], 'transposed', 'f32', seed);
+      const b = makeView([k, n], 'sliced', 'f32', seed + 1);
+      const y = new Float32Array(m * n);
+      const aView = a as unknown as { strides: number[]; offset: number; storage: { data: Float32Array } };
+      const bView = b as unknown as { strides: number[]; offset: number; storage: { data: Float32Array } };
+      split.matmul(m, n, k, { data: aView.storage.data, offset: aView.offset, rowStride: aView.strides[0]!, colStride: aView.strides[1]! }, { data: bView.storage.data, offset: bView.offset, rowStride: bView.strides[0]!, colStride: bView.strides[1]! }, y, 0);
+      expectWithinF32Bound(y, a, b, `${m}x${k}x${n}`);
+    }
+  });
+});

@@ -1,0 +1,82 @@
+// The source of the WebAssembly SIMD gemm: a generator of WebAssembly text, so the MR×NR register
+// block is written once and unrolled here rather than by hand. `wasm/build.ts` assembles it with
+// wabt (pure JS) into `src/wasm/gemm-bytes.ts`; runtime code only ever sees those committed bytes.
+//
+// Layout the module expects (all offsets in bytes into the shared memory it imports):
+// - packed A: for each depth block k0 (KC deep, the last one shorter), mPad/MR slivers of kc×MR
+//   floats, the block starting at k0·mPad floats;
+// - packed B: for each depth block, nPad/NR slivers of kc×NR floats, starting at k0·nPad floats;
+// - C: mPad×nPad floats, row-major with ldc = nPad, zeroed by the caller; the kernel adds into it.
+
+/** Rows of C per micro-tile. */
+export const MR = 6;
+/** Columns of C per micro-tile (NV f32x4 vectors). */
+export const NR = 8;
+/** Depth of a packed block: an MR×KC sliver of A and a KC×NR sliver of B stay in L1. */
+export const KC = 256;
+/** Rows of A per cache block (MC×KC floats = 192 KiB, sized for L2). */
+export const MC = 192;
+
+const NV = NR / 4;
+
+/** The WebAssembly text of the gemm module. */
+export function gemmWat(): string {
+  const accs: string[] = [];
+  for (let r = 0; r < MR; r++) for (let v = 0; v < NV; v++) accs.push(`$c${r}_${v}`);
+  const locals = [...accs, ...Array.from({ length: NV }, (_, v) => `$b${v}`), '$a'].map((n) => `(local ${n} v128)`).join(' ');
+  const step: string[] = [];
+  for (let v = 0; v < NV; v++) step.push(`(local.set $b${v} (v128.load offset=${v * 16} (local.get $pb)))`);
+  for (let r = 0; r < MR; r++) {
+    step.push(`(local.set $a (v128.load32_splat offset=${r * 4} (local.get $pa)))`);
+    for (let v = 0; v < NV; v++) step.push(`(local.set $c${r}_${v} (f32x4.add (local.get $c${r}_${v}) (f32x4.mul (local.get $a) (local.get $b${v}))))`);
+  }
+  const store: string[] = [];
+  for (let r = 0; r < MR; r++) {
+    for (let v = 0; v < NV; v++) {
+      store.push(`(v128.store offset=${v * 16} (local.get $pc) (f32x4.add (v128.load offset=${v * 16} (local.get $pc)) (local.get $c${r}_${v})))`);
+    }
+    if (r < MR - 1) store.push('(local.set $pc (i32.add (local.get $pc) (local.get $ldc)))');
+  }
+  return `(module
+  (import "env" "memory" (memory 1 65536 shared))
+  ;; C tile at $pc (rows $ldc bytes apart) += A sliver at $pa · B sliver at $pb over $kc depths.
+  (func $micro (param $kc i32) (param $pa i32) (param $pb i32) (param $pc i32) (param $ldc i32) ${locals}
+    (loop $k
+      ${step.join('\n      ')}
+      (local.set $pa (i32.add (local.get $pa) (i32.const ${MR * 4})))
+      (local.set $pb (i32.add (local.get $pb) (i32.const ${NR * 4})))
+      (br_if $k (local.tee $kc (i32.sub (local.get $kc) (i32.const 1)))))
+    ${store.join('\n    ')})
+  ;; C[:, nStart·NR .. nEnd·NR) += A·B for packed A (mPad rows), packed B (nPad columns), depth k.
+  ;; Workers each take a range of B slivers; the loops are BLIS's: depth block, A block, B sliver, A sliver.
+  (func (export "gemm") (param $pa i32) (param $pb i32) (param $pc i32) (param $mPad i32) (param $nPad i32) (param $k i32) (param $nStart i32) (param $nEnd i32)
+    (local $k0 i32) (local $kc i32) (local $i0 i32) (local $mc i32) (local $js i32) (local $is i32) (local $isEnd i32)
+    (local $paBlock i32) (local $pbBlock i32) (local $ldc i32)
+    (local.set $ldc (i32.shl (local.get $nPad) (i32.const 2)))
+    (if (i32.or (i32.eqz (local.get $k)) (i32.ge_u (local.get $nStart) (local.get $nEnd))) (then (return)))
+    (block $kDone (loop $kLoop
+      (local.set $kc (select (i32.const ${KC}) (i32.sub (local.get $k) (local.get $k0)) (i32.lt_u (i32.const ${KC}) (i32.sub (local.get $k) (local.get $k0)))))
+      (local.set $paBlock (i32.add (local.get $pa) (i32.shl (i32.mul (local.get $k0) (local.get $mPad)) (i32.const 2))))
+      (local.set $pbBlock (i32.add (local.get $pb) (i32.shl (i32.mul (local.get $k0) (local.get $nPad)) (i32.const 2))))
+      (local.set $i0 (i32.const 0))
+      (block $iDone (loop $iLoop
+        (br_if $iDone (i32.ge_u (local.get $i0) (local.get $mPad)))
+        (local.set $mc (select (i32.const ${MC}) (i32.sub (local.get $mPad) (local.get $i0)) (i32.lt_u (i32.const ${MC}) (i32.sub (local.get $mPad) (local.get $i0)))))
+        (local.set $isEnd (i32.div_u (i32.add (local.get $i0) (local.get $mc)) (i32.const ${MR})))
+        (local.set $js (local.get $nStart))
+        (loop $jLoop
+          (local.set $is (i32.div_u (local.get $i0) (i32.const ${MR})))
+          (loop $sLoop
+            (call $micro (local.get $kc)
+              (i32.add (local.get $paBlock) (i32.mul (local.get $is) (i32.mul (local.get $kc) (i32.const ${MR * 4}))))
+              (i32.add (local.get $pbBlock) (i32.mul (local.get $js) (i32.mul (local.get $kc) (i32.const ${NR * 4}))))
+              (i32.add (local.get $pc) (i32.add (i32.mul (i32.mul (local.get $is) (i32.const ${MR})) (local.get $ldc)) (i32.mul (local.get $js) (i32.const ${NR * 4}))))
+              (local.get $ldc))
+            (br_if $sLoop (i32.lt_u (local.tee $is (i32.add (local.get $is) (i32.const 1))) (local.get $isEnd))))
+          (br_if $jLoop (i32.lt_u (local.tee $js (i32.add (local.get $js) (i32.const 1))) (local.get $nEnd))))
+        (local.set $i0 (i32.add (local.get $i0) (local.get $mc)))
+        (br $iLoop)))
+      (local.set $k0 (i32.add (local.get $k0) (local.get $kc)))
+      (br_if $kLoop (i32.lt_u (local.get $k0) (local.get $k)))))))
+`;
+}
