@@ -8,19 +8,33 @@
 // - packed B: for each depth block, nPad/NR slivers of kc×NR floats, starting at k0·nPad floats;
 // - C: mPad×nPad floats, row-major with ldc = nPad, zeroed by the caller; the kernel adds into it.
 
+// Why 4×8: V8's register allocator keeps at most 8 f32x4 accumulators (plus the B vectors and the
+// A broadcast) in registers; 6×8, 5×8, 4×12 and 3×16 all spill and ran at ~24 GFLOP/s against ~42
+// for 4×8 and 2×16 (1024³, one thread, wasm/tile.ts). KC and MC changed little.
 /** Rows of C per micro-tile. */
-export const MR = 6;
+export const MR = 4;
+const MR0 = MR;
 /** Columns of C per micro-tile (NV f32x4 vectors). */
 export const NR = 8;
+const NR0 = NR;
 /** Depth of a packed block: an MR×KC sliver of A and a KC×NR sliver of B stay in L1. */
 export const KC = 256;
+const KC0 = KC;
 /** Rows of A per cache block (MC×KC floats = 192 KiB, sized for L2). */
 export const MC = 192;
+const MC0 = MC;
 
-const NV = NR / 4;
+/** Tile and block sizes of one build of the module (benchmarks try others). */
+export interface GemmShape {
+  readonly mr: number;
+  readonly nr: number;
+  readonly kc: number;
+  readonly mc: number;
+}
 
 /** The WebAssembly text of the gemm module. */
-export function gemmWat(): string {
+export function gemmWat({ mr: MR, nr: NR, kc: KC, mc: MC }: GemmShape = { mr: MR0, nr: NR0, kc: KC0, mc: MC0 }): string {
+  const NV = NR / 4;
   const accs: string[] = [];
   for (let r = 0; r < MR; r++) for (let v = 0; v < NV; v++) accs.push(`$c${r}_${v}`);
   const locals = [...accs, ...Array.from({ length: NV }, (_, v) => `$b${v}`), '$a'].map((n) => `(local ${n} v128)`).join(' ');

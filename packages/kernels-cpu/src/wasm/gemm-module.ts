@@ -3,7 +3,7 @@
 import { GEMM_WASM_BASE64 } from './gemm-bytes.js';
 
 /** Rows of C per micro-tile; must match wasm/gemm-wat.ts (a test checks the bytes match it). */
-export const MR = 6;
+export const MR = 4;
 /** Columns of C per micro-tile. */
 export const NR = 8;
 /** Depth of a packed block. */
