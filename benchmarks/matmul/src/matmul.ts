@@ -6,6 +6,10 @@
  *   pnpm bench:matmul --large         adds 2048 (slow)
  *   pnpm bench:matmul --sizes=64,128 --runs=3 --peers=tessera,tfjs-cpu --out=/tmp/m.json
  *
+ * Tessera has three rows: tessera-ts (the TypeScript gemm, the reference kernels), tessera-wasm-1t
+ * (the WebAssembly SIMD gemm on one thread) and tessera-wasm-<cores>t (on every core, the default);
+ * --peers=tessera selects all three.
+ *
  * Each (peer, size): warm-up runs, then `runs` samples; a sample times enough back-to-back
  * matmuls to last at least --min-sample-ms and reports the time of one. The figure is the median
  * sample, as GFLOP/s = 2·N³ / time. Results go to results/latest.json (written to a temporary
@@ -123,13 +127,15 @@ function pkgVersion(name: string): string {
   }
 }
 
-function tesseraPeer(): Peer {
+/** Tessera on one CPU backend: `backend` is the registered name whose kernels this row times. */
+function tesseraPeer(name: string, backend: string, threads: number, notes: string): Peer {
   return {
-    name: 'tessera',
+    name,
     version: pkgVersion('@tessera/kernels-cpu'),
-    threads: 1,
-    notes: '@tessera/kernels-cpu, run from source (tsx); one JS thread',
+    threads,
+    notes,
     async prepare(n, a, b) {
+      setBackend(backend);
       const ta = tensor(a, { shape: [n, n] });
       const tb = tensor(b, { shape: [n, n] });
       return {
@@ -147,6 +153,25 @@ function tesseraPeer(): Peer {
       };
     },
   };
+}
+
+/**
+ * Tessera's rows: the TypeScript gemm (the reference kernels, `wasm: false`), and the WebAssembly
+ * SIMD gemm on one thread and on every core. Each runs on its own registered CPU backend.
+ */
+function tesseraPeers(createCpuBackend: typeof import('@tessera/kernels-cpu').createCpuBackend): Peer[] {
+  const cores = cpus().length;
+  registerBackend(createCpuBackend({ name: 'tessera-ts', wasm: false }));
+  const peers = [tesseraPeer('tessera-ts', 'tessera-ts', 1, '@tessera/kernels-cpu TypeScript gemm (createCpuBackend({ wasm: false })), one JS thread')];
+  try {
+    registerBackend(createCpuBackend({ name: 'tessera-wasm-1t', wasm: true, threads: 1 }));
+    registerBackend(createCpuBackend({ name: 'tessera-wasm', wasm: true, threads: cores }));
+  } catch {
+    return peers; // no WebAssembly SIMD here: only the TypeScript row
+  }
+  peers.push(tesseraPeer('tessera-wasm-1t', 'tessera-wasm-1t', 1, '@tessera/kernels-cpu WebAssembly SIMD gemm, createCpuBackend({ threads: 1 })'));
+  if (cores > 1) peers.push(tesseraPeer(`tessera-wasm-${cores}t`, 'tessera-wasm', cores, `@tessera/kernels-cpu WebAssembly SIMD gemm, createCpuBackend({ threads: ${cores} }) (the default: every core)`));
+  return peers;
 }
 
 type Tf = typeof import('@tensorflow/tfjs');
@@ -427,9 +452,12 @@ async function main(): Promise<void> {
   const peerInfo: Record<string, unknown>[] = [];
   // Tessera's CPU backend also draws the shared inputs, so it is registered even when not timed.
   let tesseraReady = false;
+  let tesseraRows: Peer[] = [];
   try {
     const { createCpuBackend } = await import('@tessera/kernels-cpu');
     setBackend(registerBackend(createCpuBackend()).name);
+    tesseraRows = tesseraPeers(createCpuBackend);
+    setBackend('cpu');
     tesseraReady = true;
   } catch (err) {
     peerInfo.push({ name: 'tessera', available: false, note: `@tessera/kernels-cpu failed to load: ${(err as Error).message}` });
@@ -437,7 +465,7 @@ async function main(): Promise<void> {
   // tfjs-cpu goes first: it is the reference for the ratios and the correctness check.
   const tfjs = await tfjsPeers();
   peers.push(tfjs.cpu); // always: the reference for ratios and the correctness check
-  if (wanted('tessera') && tesseraReady) peers.push(tesseraPeer());
+  if (tesseraReady) peers.push(...tesseraRows.filter((p) => wanted(p.name) || wanted('tessera')));
   if (wanted('tfjs-wasm')) {
     if ('error' in tfjs.wasm) peerInfo.push({ name: 'tfjs-wasm', available: false, note: tfjs.wasm.error });
     else peers.push(tfjs.wasm);
@@ -455,6 +483,7 @@ async function main(): Promise<void> {
   const lastSec = new Map<string, [number, number]>();
   for (const n of opts.sizes) {
     // The same inputs for every JS peer, drawn by Tessera's seeded RNG.
+    if (tesseraReady) setBackend('cpu');
     const [a, b] = tesseraReady ? [await drawNormal(n), await drawNormal(n)] : [fallbackNormal(n, 1), fallbackNormal(n, 2)];
     let reference: Float32Array | undefined;
     for (const peer of peers) {

@@ -35,6 +35,10 @@ function expectWithinF32Bound(actual: ArrayLike<number>, a: Tensor, b: Tensor, w
 const dimArb = fc.oneof(fc.integer({ min: 1, max: 20 }), fc.integer({ min: 21, max: 90 }));
 const depthArb = fc.oneof(fc.integer({ min: 1, max: 40 }), fc.integer({ min: KC - 3, max: KC + 40 }));
 
+/** A's and B's values as dense row-major f64 tensors, for the bound check. */
+const dense = (data: Float32Array, rows: number, cols: number, at: (i: number, j: number) => number): Tensor =>
+  T.tensorFromTyped(Float32Array.from({ length: rows * cols }, (_, x) => data[at(Math.floor(x / cols), x % cols)]!), [rows, cols], 'f32');
+
 describe('WebAssembly SIMD matmul', () => {
   test('runs here (Node 20 has WebAssembly SIMD and shared memory)', () => {
     expect(gemmModule()).not.toBeNull();
@@ -66,6 +70,23 @@ describe('WebAssembly SIMD matmul', () => {
       ),
       { numRuns: numRuns() },
     );
+  });
+
+  test('B sliced narrowly from a wide matrix (packed in JS rather than copied raw), and a negative stride', () => {
+    const [m, k, n, wide] = [21, 290, 19, 200];
+    const buf = Float32Array.from({ length: k * wide + 7 }, (_, i) => Math.sin(i * 1.3));
+    const aBuf = Float32Array.from({ length: m * k }, (_, i) => Math.cos(i * 0.7));
+    const A = { data: aBuf, offset: 0, rowStride: k, colStride: 1 };
+    for (const [B, at] of [
+      [{ data: buf, offset: 7, rowStride: wide, colStride: 1 }, (p: number, j: number) => 7 + p * wide + j],
+      [{ data: buf, offset: 7 + (n - 1), rowStride: wide, colStride: -1 }, (p: number, j: number) => 7 + (n - 1) - j + p * wide],
+    ] as const) {
+      for (const engine of [single, split]) {
+        const y = new Float32Array(m * n);
+        engine.matmul(m, n, k, A, B, y, 0);
+        expectWithinF32Bound(y, dense(aBuf, m, k, (i, p) => i * k + p), dense(buf, k, n, at), `colStride ${B.colStride}`);
+      }
+    }
   });
 
   test('one engine serves products of growing then shrinking size (memory grows, stale C never leaks in)', () => {

@@ -51,6 +51,11 @@ export function gemmWat({ mr: MR, nr: NR, kc: KC, mc: MC }: GemmShape = { mr: MR
     }
     if (r < MR - 1) store.push('(local.set $pc (i32.add (local.get $pc) (local.get $ldc)))');
   }
+  // One depth row of a full B sliver: NR scalar loads $csb bytes apart (B = W.T and other layouts).
+  const gatherRow: string[] = [];
+  for (let c = 0; c < NR; c++) gatherRow.push(`(f32.store offset=${c * 4} (local.get $d) (f32.load (i32.add (local.get $s) (i32.mul (local.get $csb) (i32.const ${c})))))`);
+  const copyRow: string[] = [];
+  for (let v = 0; v < NV; v++) copyRow.push(`(v128.store offset=${v * 16} (local.get $d) (v128.load offset=${v * 16} (local.get $s)))`);
   return `(module
   (import "env" "memory" (memory 1 65536 shared))
   ;; C tile at $pc (rows $ldc bytes apart) += A sliver at $pa · B sliver at $pb over $kc depths.
@@ -61,9 +66,57 @@ export function gemmWat({ mr: MR, nr: NR, kc: KC, mc: MC }: GemmShape = { mr: MR
       (local.set $pb (i32.add (local.get $pb) (i32.const ${NR * 4})))
       (br_if $k (local.tee $kc (i32.sub (local.get $kc) (i32.const 1)))))
     ${store.join('\n    ')})
+  ;; Packs B slivers jsStart..jsEnd (all depth blocks) from the strided copy of B at $src (element
+  ;; (p, j) at $src + 4·(p·$rs + j·$cs)); columns past $n are zero. Each thread packs the slivers it
+  ;; multiplies, so packing B runs in parallel and needs no barrier.
+  (func $packB (param $src i32) (param $rs i32) (param $cs i32) (param $n i32) (param $k i32) (param $nPad i32) (param $dst i32) (param $jsStart i32) (param $jsEnd i32)
+    (local $k0 i32) (local $kc i32) (local $js i32) (local $j i32) (local $p i32) (local $c i32) (local $d i32) (local $s i32) (local $rsb i32) (local $csb i32)
+    (local.set $rsb (i32.shl (local.get $rs) (i32.const 2)))
+    (local.set $csb (i32.shl (local.get $cs) (i32.const 2)))
+    (if (i32.or (i32.eqz (local.get $k)) (i32.ge_u (local.get $jsStart) (local.get $jsEnd))) (then (return)))
+    (loop $kLoop
+      (local.set $kc (select (i32.const ${KC}) (i32.sub (local.get $k) (local.get $k0)) (i32.lt_u (i32.const ${KC}) (i32.sub (local.get $k) (local.get $k0)))))
+      (local.set $js (local.get $jsStart))
+      (loop $jLoop
+        (local.set $j (i32.mul (local.get $js) (i32.const ${NR})))
+        (local.set $d (i32.add (local.get $dst) (i32.shl (i32.add (i32.mul (local.get $k0) (local.get $nPad)) (i32.mul (local.get $j) (local.get $kc))) (i32.const 2))))
+        (local.set $s (i32.add (local.get $src) (i32.add (i32.mul (local.get $k0) (local.get $rsb)) (i32.mul (local.get $j) (local.get $csb)))))
+        (local.set $p (local.get $kc))
+        (if (i32.le_u (i32.add (local.get $j) (i32.const ${NR})) (local.get $n))
+          (then
+            (if (i32.eq (local.get $cs) (i32.const 1))
+              (then (loop $row
+                ${copyRow.join('\n                ')}
+                (local.set $d (i32.add (local.get $d) (i32.const ${NR * 4})))
+                (local.set $s (i32.add (local.get $s) (local.get $rsb)))
+                (br_if $row (local.tee $p (i32.sub (local.get $p) (i32.const 1))))))
+              (else (loop $row
+                ${gatherRow.join('\n                ')}
+                (local.set $d (i32.add (local.get $d) (i32.const ${NR * 4})))
+                (local.set $s (i32.add (local.get $s) (local.get $rsb)))
+                (br_if $row (local.tee $p (i32.sub (local.get $p) (i32.const 1))))))))
+          (else (loop $row
+            (local.set $c (i32.const 0))
+            (loop $col
+              (f32.store (i32.add (local.get $d) (i32.shl (local.get $c) (i32.const 2)))
+                (if (result f32) (i32.lt_u (i32.add (local.get $j) (local.get $c)) (local.get $n))
+                  (then (f32.load (i32.add (local.get $s) (i32.mul (local.get $c) (local.get $csb)))))
+                  (else (f32.const 0))))
+              (br_if $col (i32.lt_u (local.tee $c (i32.add (local.get $c) (i32.const 1))) (i32.const ${NR}))))
+            (local.set $d (i32.add (local.get $d) (i32.const ${NR * 4})))
+            (local.set $s (i32.add (local.get $s) (local.get $rsb)))
+            (br_if $row (local.tee $p (i32.sub (local.get $p) (i32.const 1)))))))
+        (br_if $jLoop (i32.lt_u (local.tee $js (i32.add (local.get $js) (i32.const 1))) (local.get $jsEnd))))
+      (local.set $k0 (i32.add (local.get $k0) (local.get $kc)))
+      (br_if $kLoop (i32.lt_u (local.get $k0) (local.get $k)))))
+  ;; One thread's share: pack its B slivers (when $src is not 0, i.e. B was copied in raw), then multiply them.
+  (func (export "job") (param $pa i32) (param $pb i32) (param $pc i32) (param $mPad i32) (param $nPad i32) (param $k i32) (param $nStart i32) (param $nEnd i32)
+    (param $src i32) (param $rs i32) (param $cs i32) (param $n i32)
+    (if (local.get $src) (then (call $packB (local.get $src) (local.get $rs) (local.get $cs) (local.get $n) (local.get $k) (local.get $nPad) (local.get $pb) (local.get $nStart) (local.get $nEnd))))
+    (call $gemm (local.get $pa) (local.get $pb) (local.get $pc) (local.get $mPad) (local.get $nPad) (local.get $k) (local.get $nStart) (local.get $nEnd)))
   ;; C[:, nStart·NR .. nEnd·NR) += A·B for packed A (mPad rows), packed B (nPad columns), depth k.
   ;; Workers each take a range of B slivers; the loops are BLIS's: depth block, A block, B sliver, A sliver.
-  (func (export "gemm") (param $pa i32) (param $pb i32) (param $pc i32) (param $mPad i32) (param $nPad i32) (param $k i32) (param $nStart i32) (param $nEnd i32)
+  (func $gemm (export "gemm") (param $pa i32) (param $pb i32) (param $pc i32) (param $mPad i32) (param $nPad i32) (param $k i32) (param $nStart i32) (param $nEnd i32)
     (local $k0 i32) (local $kc i32) (local $i0 i32) (local $mc i32) (local $js i32) (local $is i32) (local $isEnd i32)
     (local $paBlock i32) (local $pbBlock i32) (local $ldc i32)
     (local.set $ldc (i32.shl (local.get $nPad) (i32.const 2)))

@@ -7,14 +7,14 @@ const GENERATION = 0;
 const PENDING = 1;
 const FAILED = 2;
 const ARGS = 4;
-const ARG_COUNT = 8;
+const ARG_COUNT = 12;
 
 // The worker body: plain JS evaluated in the worker, so no file path has to resolve under tsx,
 // vitest or a bundler. A failing slice still counts down, so the caller never waits forever.
 const WORKER_SOURCE = `
 const { workerData } = require('node:worker_threads');
 const { module, memory, control, index } = workerData;
-const gemm = new WebAssembly.Instance(module, { env: { memory } }).exports.gemm;
+const job = new WebAssembly.Instance(module, { env: { memory } }).exports.job;
 const ctl = new Int32Array(control);
 let seen = 0;
 for (;;) {
@@ -22,9 +22,9 @@ for (;;) {
   seen = Atomics.load(ctl, ${GENERATION});
   if (seen < 0) break;
   const a = ctl.subarray(${ARGS}, ${ARGS + ARG_COUNT});
-  const slivers = a[6], threads = a[7];
+  const slivers = a[10], threads = a[11];
   try {
-    gemm(a[0], a[1], a[2], a[3], a[4], a[5], Math.floor((slivers * index) / threads), Math.floor((slivers * (index + 1)) / threads));
+    job(a[0], a[1], a[2], a[3], a[4], a[5], Math.floor((slivers * index) / threads), Math.floor((slivers * (index + 1)) / threads), a[6], a[7], a[8], a[9]);
   } catch (e) {
     Atomics.store(ctl, ${FAILED}, 1);
   }
@@ -73,12 +73,13 @@ export class GemmWorkers {
    * Runs gemm over `slivers` B slivers split across all threads; `own` runs the caller's slice
    * (0 .. its share) and the call returns once every slice is done.
    */
-  run(args: readonly [number, number, number, number, number, number], slivers: number, own: (start: number, end: number) => void): void {
+  run(args: readonly number[], slivers: number, own: (start: number, end: number) => void): void {
     const ctl = this.ctl;
     const t = this.threads;
-    for (let i = 0; i < 6; i++) ctl[ARGS + i] = args[i]!;
-    ctl[ARGS + 6] = slivers;
-    ctl[ARGS + 7] = t;
+    // args: the module's job arguments without the sliver range (pa, pb, pc, mPad, nPad, k, src, rs, cs, n).
+    for (let i = 0; i < 10; i++) ctl[ARGS + i] = args[i]!;
+    ctl[ARGS + 10] = slivers;
+    ctl[ARGS + 11] = t;
     Atomics.store(ctl, FAILED, 0);
     Atomics.store(ctl, PENDING, t - 1);
     Atomics.add(ctl, GENERATION, 1);
