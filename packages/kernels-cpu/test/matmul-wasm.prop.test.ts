@@ -89,6 +89,11 @@ describe('WebAssembly SIMD matmul', () => {
     }
   });
 
+  test('products too large for the engine memory are refused (the kernel sends them to the TypeScript gemm)', () => {
+    expect(single.fits(4096, 4096, 4096)).toBe(true);
+    expect(single.fits(16384, 16384, 4096)).toBe(false);
+  });
+
   test('one engine serves products of growing then shrinking size (memory grows, stale C never leaks in)', () => {
     for (const [m, k, n, seed] of [[9, 9, 9, 1], [150, 600, 100, 2], [13, 17, 11, 3]] as const) {
       const a = makeView([m, k], 'transposed', 'f32', seed);

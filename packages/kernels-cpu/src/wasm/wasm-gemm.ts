@@ -14,6 +14,12 @@ const THREAD_MIN_WORK = 1 << 21;
 /** The module's `job` export: pack this thread's B slivers from the raw copy at `src` (unless 0), then multiply them. */
 type JobFn = (pa: number, pb: number, pc: number, mPad: number, nPad: number, k: number, nStart: number, nEnd: number, src: number, rs: number, cs: number, n: number) => void;
 
+/**
+ * The most memory one product may use: byte offsets stay below 2^31, so `>> 2` and the module's
+ * i32 address arithmetic never overflow. Larger products go to the TypeScript gemm.
+ */
+const MAX_BYTES = 2 ** 31 - PAGE;
+
 /** A raw copy of B (its element span) is taken when it is at most this many times B's size. */
 const RAW_SPAN_LIMIT = 2;
 
@@ -57,7 +63,15 @@ export class WasmGemm {
     return this.f32;
   }
 
-  /** out[outOffset + i*n + j] = (A·B)[i, j] for m×k A and k×n B of any strides, in f32. */
+  /** True when an m×k by k×n product fits the engine's memory (and `matmul` may be called). */
+  fits(m: number, n: number, k: number): boolean {
+    const mPad = roundUp(m, MR);
+    const nPad = roundUp(n, NR);
+    // Packed A, packed B, C, and at most a raw copy of B twice B's size.
+    return 4 * (mPad * k + nPad * k + mPad * nPad + RAW_SPAN_LIMIT * k * n) + 1024 <= MAX_BYTES;
+  }
+
+  /** out[outOffset + i*n + j] = (A·B)[i, j] for m×k A and k×n B of any strides, in f32 (check `fits` first). */
   matmul(m: number, n: number, k: number, a: MatrixOperand, b: MatrixOperand, out: Float32Array, outOffset: number): void {
     const mPad = roundUp(m, MR);
     const nPad = roundUp(n, NR);
