@@ -50,6 +50,9 @@ export function createCpuBackend(opts: CpuBackendOptions = {}): Backend {
     // Created on first use: a backend that never multiplies large f32 matrices allocates no memory or threads.
     let engine: WasmGemm | null = null;
     const threads = opts.threads ?? availableThreads();
+    if (!Number.isInteger(threads) || threads < 1) {
+      throw new Error(`createCpuBackend: threads must be a positive integer (got ${opts.threads}); omit it to use every core`);
+    }
     kernels.set(OPS.matmul, wrap(wasmMatmulKernel(() => (engine ??= new WasmGemm(threads)))));
   } else if (opts.wasm === true) {
     throw new Error('createCpuBackend: wasm: true, but WebAssembly SIMD with shared memory is not available here; omit the option to fall back to the TypeScript kernels');

@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import { OPS, listPrimitives, tensor, getBackend, type TypedArray } from '@tessera/tensor';
-import { CPU_KERNELS, createCpuBackend } from '../src/index.js';
+import { CPU_KERNELS, createCpuBackend, matmulReference } from '../src/index.js';
 import './views.js';
 
 describe('cpu backend', () => {
@@ -45,5 +45,21 @@ describe('cpu backend', () => {
   test('ops run through the registered backend', () => {
     expect(getBackend().name).toBe('cpu');
     expect([...tensor([1, 2, 3]).dataSync()]).toEqual([1, 2, 3]);
+  });
+
+  test('threads must be a positive integer; wasm: false keeps the TypeScript matmul', () => {
+    expect(() => createCpuBackend({ threads: 0 })).toThrow(/threads must be a positive integer/);
+    expect(() => createCpuBackend({ threads: 1.5 })).toThrow(/threads must be a positive integer/);
+    const ts = createCpuBackend({ name: 'cpu-ts', wasm: false });
+    const wasm = createCpuBackend({ name: 'cpu-wasm', threads: 1 });
+    const a = tensor(Array.from({ length: 40 * 50 }, (_, i) => Math.sin(i)), { shape: [40, 50] });
+    const b = tensor(Array.from({ length: 50 * 30 }, (_, i) => Math.cos(i)), { shape: [50, 30] });
+    const out = { shape: [40, 30], dtype: 'f32' as const };
+    const viaTs = ts.kernels.get(OPS.matmul)!([a, b], undefined, out).data as Float32Array;
+    const viaWasm = wasm.kernels.get(OPS.matmul)!([a, b], undefined, out).data as Float32Array;
+    // The TypeScript kernel accumulates in double, so it is exactly the rounded reference; the
+    // WebAssembly one accumulates in f32 and differs in the last bits somewhere.
+    expect([...viaTs]).toEqual([...(matmulReference([a, b], undefined, out) as Float32Array)]);
+    expect(viaWasm.some((v, i) => v !== viaTs[i])).toBe(true);
   });
 });
