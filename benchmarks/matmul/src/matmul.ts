@@ -340,6 +340,14 @@ out = {"version": torch.__version__, "defaultThreads": torch.get_num_threads(), 
 default_threads = torch.get_num_threads()
 for threads in sorted({default_threads, 1, opts["cores"]}):
     torch.set_num_threads(threads)
+    # OpenBLAS keeps its own thread pool, which torch.set_num_threads does not reach.
+    for lib in blas:
+        if "openblas" in lib and lib.endswith(".so") or "libopenblas" in lib:
+            try:
+                import ctypes
+                ctypes.CDLL(lib).openblas_set_num_threads(threads)
+            except (OSError, AttributeError):
+                pass
     for n in opts["sizes"]:
         a = torch.randn(n, n, dtype=torch.float32); b = torch.randn(n, n, dtype=torch.float32)
         with torch.no_grad():
