@@ -89,6 +89,19 @@ describe('WebAssembly SIMD matmul', () => {
     }
   });
 
+  test('a batch over one shared B folds into a taller product when A entries are consecutive rows, and not otherwise', () => {
+    const b = makeView([30, 25], 'transposed', 'f32', 5);
+    const stacked = makeView([3, 20, 30], 'dense', 'f32', 6); // entries 600 elements apart: folds
+    const interleaved = makeView([20, 3, 30], 'dense', 'f32', 7).permute([1, 0, 2]); // entries 30 apart, rows 90: does not
+    const broadcastB = makeView([1, 30, 25], 'dense', 'f32', 8).expand([3, 30, 25]);
+    for (const [a, bb] of [[stacked, b], [interleaved, b], [stacked, broadcastB], [interleaved, broadcastB]] as const) {
+      for (const engine of [single, split]) {
+        const out = { shape: [3, 20, 25], dtype: 'f32' as const };
+        expectWithinF32Bound(wasmMatmulKernel(() => engine)([a, bb], undefined, out), a, bb, `[${a.shape}] strides [${a.strides}] @ [${bb.shape}]`);
+      }
+    }
+  });
+
   test('products too large for the engine memory are refused (the kernel sends them to the TypeScript gemm)', () => {
     expect(single.fits(4096, 4096, 4096)).toBe(true);
     expect(single.fits(16384, 16384, 4096)).toBe(false);

@@ -6,6 +6,18 @@ import type { CpuKernel } from '../cpu-kernel.js';
 import type { WasmGemm } from '../wasm/wasm-gemm.js';
 import { forEachBatch, matmulKernel, operand, useGemm } from './matmul.js';
 
+/**
+ * True when every batch entry multiplies the same B and the A entries follow each other as rows of
+ * one taller matrix (`x @ W` with x of shape (B, T, C)): the batch then folds into M, one large
+ * product instead of B small ones, which also lets it reach the thread threshold.
+ */
+function foldsIntoRows(entries: readonly (readonly [number, number])[], m: number, aRowStride: number): boolean {
+  for (let e = 1; e < entries.length; e++) {
+    if (entries[e]![1] !== entries[0]![1] || entries[e]![0] !== entries[0]![0] + e * m * aRowStride) return false;
+  }
+  return true;
+}
+
 /** A matmul kernel that runs f32 products on `engine()` (created on first use) and the rest in TypeScript. */
 export function wasmMatmulKernel(engine: () => WasmGemm): CpuKernel {
   return (inputs, attrs, out) => {
@@ -14,13 +26,18 @@ export function wasmMatmulKernel(engine: () => WasmGemm): CpuKernel {
     const m = out.shape[r - 2]!;
     const n = out.shape[r - 1]!;
     const k = a!.shape[a!.shape.length - 1]!;
-    if (out.dtype !== 'f32' || a!.dtype !== 'f32' || b!.dtype !== 'f32' || !useGemm(m, n, k)) return matmulKernel(inputs, attrs, out);
+    if (out.dtype !== 'f32' || a!.dtype !== 'f32' || b!.dtype !== 'f32' || numel(out.shape) === 0) return matmulKernel(inputs, attrs, out);
+    const entries: (readonly [number, number])[] = [];
+    forEachBatch(a!, b!, out, (aOffset, bOffset) => entries.push([aOffset, bOffset]));
+    const A0 = operand(a!, entries[0]![0]);
+    const fold = entries.length > 1 && foldsIntoRows(entries, m, A0.rowStride);
+    const rows = fold ? entries.length * m : m;
+    if (!useGemm(rows, n, k)) return matmulKernel(inputs, attrs, out);
     const gemm = engine();
-    if (!gemm.fits(m, n, k)) return matmulKernel(inputs, attrs, out);
+    if (!gemm.fits(rows, n, k)) return matmulKernel(inputs, attrs, out);
     const dst = allocTyped('f32', numel(out.shape)) as Float32Array;
-    forEachBatch(a!, b!, out, (aOffset, bOffset, index) => {
-      gemm.matmul(m, n, k, operand(a!, aOffset), operand(b!, bOffset), dst, index * m * n);
-    });
+    if (fold) gemm.matmul(rows, n, k, A0, operand(b!, entries[0]![1]), dst, 0);
+    else for (let e = 0; e < entries.length; e++) gemm.matmul(m, n, k, operand(a!, entries[e]![0]), operand(b!, entries[e]![1]), dst, e * m * n);
     return dst;
   };
 }
