@@ -15,7 +15,13 @@ import { LAYOUTS, broadcastableArb, makeView, numRuns, seedArb } from './views.j
 // threshold lowered to 0 so small random shapes exercise the workers too).
 const single = new WasmGemm(1);
 const split = new WasmGemm(2, 0);
-afterAll(() => split.close());
+// Splits batches of entries below 200k multiply-adds (whole entries per thread) and larger products by slivers.
+const batched = new WasmGemm(2, 200_000);
+afterAll(() => {
+  split.close();
+  batched.close();
+});
+const ENGINES = { single, split, batched };
 
 /** The f32 error bound of a k-term sum: each element within (k + 2)·2^-23·Σ|a||b| of the exact product. */
 function expectWithinF32Bound(actual: ArrayLike<number>, a: Tensor, b: Tensor, what: string): void {
@@ -58,14 +64,14 @@ describe('WebAssembly SIMD matmul', () => {
         fc.constantFrom(...LAYOUTS),
         fc.constantFrom(...LAYOUTS),
         seedArb,
-        fc.boolean(),
-        ([m, k, n], [ba, bb], la, lb, seed, threaded) => {
+        fc.constantFrom<keyof typeof ENGINES>('single', 'split', 'batched'),
+        ([m, k, n], [ba, bb], la, lb, seed, which) => {
           const a = makeView([...ba, m, k], la, 'f32', seed);
           const b = makeView([...bb, k, n], lb, 'f32', seed + 1);
           const out = { shape: T.broadcastShapes(ba, bb).concat([m, n]), dtype: 'f32' as const };
-          const engine = threaded ? split : single;
+          const engine = ENGINES[which];
           const y = wasmMatmulKernel(() => engine)([a, b], undefined, out);
-          expectWithinF32Bound(y, a, b, `${threaded ? '2 threads' : '1 thread'} ${la}[${a.shape}] @ ${lb}[${b.shape}]`);
+          expectWithinF32Bound(y, a, b, `${which} ${la}[${a.shape}] @ ${lb}[${b.shape}]`);
         },
       ),
       { numRuns: numRuns() },
@@ -95,11 +101,18 @@ describe('WebAssembly SIMD matmul', () => {
     const interleaved = makeView([20, 3, 30], 'dense', 'f32', 7).permute([1, 0, 2]); // entries 30 apart, rows 90: does not
     const broadcastB = makeView([1, 30, 25], 'dense', 'f32', 8).expand([3, 30, 25]);
     for (const [a, bb] of [[stacked, b], [interleaved, b], [stacked, broadcastB], [interleaved, broadcastB]] as const) {
-      for (const engine of [single, split]) {
+      for (const engine of [single, split, batched]) {
         const out = { shape: [3, 20, 25], dtype: 'f32' as const };
         expectWithinF32Bound(wasmMatmulKernel(() => engine)([a, bb], undefined, out), a, bb, `[${a.shape}] strides [${a.strides}] @ [${bb.shape}]`);
       }
     }
+  });
+
+  test('many small products split by whole entries across threads', () => {
+    const a = makeView([11, 21, 90], 'transposed', 'f32', 11);
+    const b = makeView([11, 90, 19], 'sliced', 'f32', 12);
+    expect(batched.splitsBatch(11, 21, 19, 90)).toBe(true);
+    expectWithinF32Bound(wasmMatmulKernel(() => batched)([a, b], undefined, { shape: [11, 21, 19], dtype: 'f32' }), a, b, 'batched 11 x (21x90 @ 90x19)');
   });
 
   test('products too large for the engine memory are refused (the kernel sends them to the TypeScript gemm)', () => {

@@ -114,6 +114,17 @@ export function gemmWat({ mr: MR, nr: NR, kc: KC, mc: MC }: GemmShape = { mr: MR
     (param $src i32) (param $rs i32) (param $cs i32) (param $n i32)
     (if (local.get $src) (then (call $packB (local.get $src) (local.get $rs) (local.get $cs) (local.get $n) (local.get $k) (local.get $nPad) (local.get $pb) (local.get $nStart) (local.get $nEnd))))
     (call $gemm (local.get $pa) (local.get $pb) (local.get $pc) (local.get $mPad) (local.get $nPad) (local.get $k) (local.get $nStart) (local.get $nEnd)))
+  ;; Batch entries eStart..eEnd, each a packed A, packed B and C laid out back to back from
+  ;; $base + e·$stride: a thread takes whole entries when they are too small to split.
+  (func (export "batch") (param $base i32) (param $stride i32) (param $eStart i32) (param $eEnd i32) (param $mPad i32) (param $nPad i32) (param $k i32)
+    (local $pa i32) (local $pb i32)
+    (if (i32.ge_u (local.get $eStart) (local.get $eEnd)) (then (return)))
+    (loop $e
+      (local.set $pa (i32.add (local.get $base) (i32.mul (local.get $eStart) (local.get $stride))))
+      (local.set $pb (i32.add (local.get $pa) (i32.shl (i32.mul (local.get $mPad) (local.get $k)) (i32.const 2))))
+      (call $gemm (local.get $pa) (local.get $pb) (i32.add (local.get $pb) (i32.shl (i32.mul (local.get $nPad) (local.get $k)) (i32.const 2)))
+        (local.get $mPad) (local.get $nPad) (local.get $k) (i32.const 0) (i32.div_u (local.get $nPad) (i32.const ${NR})))
+      (br_if $e (i32.lt_u (local.tee $eStart (i32.add (local.get $eStart) (i32.const 1))) (local.get $eEnd)))))
   ;; C[:, nStart·NR .. nEnd·NR) += A·B for packed A (mPad rows), packed B (nPad columns), depth k.
   ;; Workers each take a range of B slivers; the loops are BLIS's: depth block, A block, B sliver, A sliver.
   (func $gemm (export "gemm") (param $pa i32) (param $pb i32) (param $pc i32) (param $mPad i32) (param $nPad i32) (param $k i32) (param $nStart i32) (param $nEnd i32)

@@ -37,7 +37,10 @@ export function wasmMatmulKernel(engine: () => WasmGemm): CpuKernel {
     if (!gemm.fits(rows, n, k)) return matmulKernel(inputs, attrs, out);
     const dst = allocTyped('f32', numel(out.shape)) as Float32Array;
     if (fold) gemm.matmul(rows, n, k, A0, operand(b!, entries[0]![1]), dst, 0);
-    else for (let e = 0; e < entries.length; e++) gemm.matmul(m, n, k, operand(a!, entries[e]![0]), operand(b!, entries[e]![1]), dst, e * m * n);
+    else if (gemm.splitsBatch(entries.length, m, n, k)) {
+      // Many small products (attention's per-head scores): whole entries per thread.
+      gemm.matmulBatch(m, n, k, entries.map(([ao]) => operand(a!, ao)), entries.map(([, bo]) => operand(b!, bo)), dst);
+    } else for (let e = 0; e < entries.length; e++) gemm.matmul(m, n, k, operand(a!, entries[e]![0]), operand(b!, entries[e]![1]), dst, e * m * n);
     return dst;
   };
 }

@@ -7,14 +7,17 @@ const GENERATION = 0;
 const PENDING = 1;
 const FAILED = 2;
 const ARGS = 4;
-const ARG_COUNT = 12;
+const ARG_COUNT = 13;
+
+/** What a posted job splits: the B slivers of one product, or the entries of a batch. */
+export type SplitKind = 'slivers' | 'entries';
 
 // The worker body: plain JS evaluated in the worker, so no file path has to resolve under tsx,
 // vitest or a bundler. A failing slice still counts down, so the caller never waits forever.
 const WORKER_SOURCE = `
 const { workerData } = require('node:worker_threads');
 const { module, memory, control, index } = workerData;
-const job = new WebAssembly.Instance(module, { env: { memory } }).exports.job;
+const { job, batch } = new WebAssembly.Instance(module, { env: { memory } }).exports;
 const ctl = new Int32Array(control);
 let seen = 0;
 for (;;) {
@@ -22,9 +25,11 @@ for (;;) {
   seen = Atomics.load(ctl, ${GENERATION});
   if (seen < 0) break;
   const a = ctl.subarray(${ARGS}, ${ARGS + ARG_COUNT});
-  const slivers = a[10], threads = a[11];
+  const count = a[10], threads = a[11];
+  const start = Math.floor((count * index) / threads), end = Math.floor((count * (index + 1)) / threads);
   try {
-    job(a[0], a[1], a[2], a[3], a[4], a[5], Math.floor((slivers * index) / threads), Math.floor((slivers * (index + 1)) / threads), a[6], a[7], a[8], a[9]);
+    if (a[12] === 0) job(a[0], a[1], a[2], a[3], a[4], a[5], start, end, a[6], a[7], a[8], a[9]);
+    else batch(a[0], a[1], start, end, a[3], a[4], a[5]);
   } catch (e) {
     Atomics.store(ctl, ${FAILED}, 1);
   }
@@ -70,21 +75,23 @@ export class GemmWorkers {
   }
 
   /**
-   * Runs gemm over `slivers` B slivers split across all threads; `own` runs the caller's slice
-   * (0 .. its share) and the call returns once every slice is done.
+   * Splits `count` units (B slivers of one product, or batch entries) across all threads; `own`
+   * runs the caller's share (0 .. count/threads) and the call returns once every share is done.
+   * args for slivers: the module's `job` arguments without the range (pa, pb, pc, mPad, nPad, k, src,
+   * rs, cs, n); for entries: `batch`'s (base, stride, -, mPad, nPad, k).
    */
-  run(args: readonly number[], slivers: number, own: (start: number, end: number) => void): void {
+  run(kind: SplitKind, args: readonly number[], count: number, own: (start: number, end: number) => void): void {
     const ctl = this.ctl;
     const t = this.threads;
-    // args: the module's job arguments without the sliver range (pa, pb, pc, mPad, nPad, k, src, rs, cs, n).
-    for (let i = 0; i < 10; i++) ctl[ARGS + i] = args[i]!;
-    ctl[ARGS + 10] = slivers;
+    for (let i = 0; i < 10; i++) ctl[ARGS + i] = args[i] ?? 0;
+    ctl[ARGS + 10] = count;
     ctl[ARGS + 11] = t;
+    ctl[ARGS + 12] = kind === 'slivers' ? 0 : 1;
     Atomics.store(ctl, FAILED, 0);
     Atomics.store(ctl, PENDING, t - 1);
     Atomics.add(ctl, GENERATION, 1);
     Atomics.notify(ctl, GENERATION);
-    own(0, Math.floor(slivers / t));
+    own(0, Math.floor(count / t));
     for (let v = Atomics.load(ctl, PENDING); v !== 0; v = Atomics.load(ctl, PENDING)) Atomics.wait(ctl, PENDING, v);
     if (ctl[FAILED] !== 0) throw new Error('matmul: a gemm worker thread failed (WebAssembly trap); this is a bug in @tessera/kernels-cpu');
   }

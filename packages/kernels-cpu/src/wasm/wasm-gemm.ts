@@ -12,6 +12,9 @@ const PAGE = 65536;
 const THREAD_MIN_WORK = 1 << 21;
 
 /** The module's `job` export: pack this thread's B slivers from the raw copy at `src` (unless 0), then multiply them. */
+/** The module's `batch` export: multiply entries eStart..eEnd laid out `stride` bytes apart from `base`. */
+type BatchFn = (base: number, stride: number, eStart: number, eEnd: number, mPad: number, nPad: number, k: number) => void;
+
 type JobFn = (pa: number, pb: number, pc: number, mPad: number, nPad: number, k: number, nStart: number, nEnd: number, src: number, rs: number, cs: number, n: number) => void;
 
 /**
@@ -29,6 +32,7 @@ const roundUp = (x: number, to: number): number => Math.ceil(x / to) * to;
 export class WasmGemm {
   private readonly memory: WebAssembly.Memory;
   private readonly job: JobFn;
+  private readonly batchFn: BatchFn;
   private readonly module: WebAssembly.Module;
   private readonly requestedThreads: number;
   private readonly threadMinWork: number;
@@ -46,7 +50,9 @@ export class WasmGemm {
     this.module = module;
     this.requestedThreads = Math.max(1, Math.floor(threads));
     this.memory = new WebAssembly.Memory({ initial: 16, maximum: 65536, shared: true });
-    this.job = new WebAssembly.Instance(module, { env: { memory: this.memory } }).exports.job as JobFn;
+    const exports = new WebAssembly.Instance(module, { env: { memory: this.memory } }).exports;
+    this.job = exports.job as JobFn;
+    this.batchFn = exports.batch as BatchFn;
     this.f32 = new Float32Array(this.memory.buffer);
   }
 
@@ -94,11 +100,53 @@ export class WasmGemm {
     else packB(b, n, k, nPad, mem, pb >> 2);
     mem.fill(0, pc >> 2, (pc >> 2) + mPad * nPad);
     const args = [pa, pb, pc, mPad, nPad, k, src, b.rowStride, b.colStride, n] as const;
-    if (pool) pool.run(args, slivers, (s, e) => this.job(pa, pb, pc, mPad, nPad, k, s, e, src, b.rowStride, b.colStride, n));
+    if (pool) pool.run('slivers', args, slivers, (s, e) => this.job(pa, pb, pc, mPad, nPad, k, s, e, src, b.rowStride, b.colStride, n));
     else this.job(pa, pb, pc, mPad, nPad, k, 0, slivers, src, b.rowStride, b.colStride, n);
     const c = pc >> 2;
     if (n === nPad) out.set(mem.subarray(c, c + m * n), outOffset);
     else for (let i = 0; i < m; i++) out.set(mem.subarray(c + i * nPad, c + i * nPad + n), outOffset + i * n);
+  }
+
+  /** Bytes one batch entry takes (packed A, packed B, C), 64-byte aligned. */
+  private static entryBytes(m: number, n: number, k: number): number {
+    const mPad = roundUp(m, MR);
+    const nPad = roundUp(n, NR);
+    return roundUp(4 * (mPad * k + nPad * k + mPad * nPad), 64);
+  }
+
+  /**
+   * True when a batch of `count` m×k by k×n products should go through `matmulBatch`: each entry
+   * is too small to split across threads, all of them together are not, and they fit the memory.
+   */
+  splitsBatch(count: number, m: number, n: number, k: number): boolean {
+    const work = roundUp(m, MR) * roundUp(n, NR) * k;
+    return this.requestedThreads > 1 && count >= 2 && work < this.threadMinWork && work * count >= this.threadMinWork && 64 + count * WasmGemm.entryBytes(m, n, k) <= MAX_BYTES;
+  }
+
+  /** out[e·m·n + i·n + j] = (A_e·B_e)[i, j] for every entry, entries split across threads (check `splitsBatch` first). */
+  matmulBatch(m: number, n: number, k: number, as: readonly MatrixOperand[], bs: readonly MatrixOperand[], out: Float32Array): void {
+    const mPad = roundUp(m, MR);
+    const nPad = roundUp(n, NR);
+    const stride = WasmGemm.entryBytes(m, n, k);
+    const base = 64;
+    const count = as.length;
+    const mem = this.reserve(base + count * stride);
+    for (let e = 0; e < count; e++) {
+      const pa = (base + e * stride) >> 2;
+      const pb = pa + mPad * k;
+      const pc = pb + nPad * k;
+      packA(as[e]!, m, k, mPad, mem, pa);
+      packB(bs[e]!, n, k, nPad, mem, pb);
+      mem.fill(0, pc, pc + mPad * nPad);
+    }
+    const pool = this.pool(Infinity, count);
+    if (pool) pool.run('entries', [base, stride, 0, mPad, nPad, k], count, (s, e) => this.batchFn(base, stride, s, e, mPad, nPad, k));
+    else this.batchFn(base, stride, 0, count, mPad, nPad, k); // no workers here (a browser): every entry on this thread
+    for (let e = 0; e < count; e++) {
+      const c = ((base + e * stride) >> 2) + (mPad + nPad) * k;
+      if (n === nPad) out.set(mem.subarray(c, c + m * n), e * m * n);
+      else for (let i = 0; i < m; i++) out.set(mem.subarray(c + i * nPad, c + i * nPad + n), e * m * n + i * n);
+    }
   }
 
   /** The worker pool when this product is worth splitting, started on first use. */
