@@ -24,3 +24,26 @@ export { loadWeights, rawFromTensor, safetensorsDtypeOf, tensorFromRaw, type Loa
 export { loadModel, loadModelFromFiles, modelFromFiles, modelSafetensors, saveModel, type LoadModelOptions, type LoadedModel, type SaveModelOptions } from './load-model.js';
 export { modelFilesFrom, readModelFolder, writeFileAtomic, type ModelFiles, type ModelFilesInput, type WeightEntry } from './model-folder.js';
 export { parseGenerationConfig, type GenerationDefaults } from './generation-config.js';
+// GPT-2 and BERT, their loader, and the memory estimator.
+export { parseGPT2Config, type GPT2Config } from './gpt2-config.js';
+export { GPT2Attention, GPT2Block, GPT2LMHeadModel, GPT2MLP, GPT2Model, type GPT2ForwardOptions, type GPT2InitOptions } from './gpt2.js';
+export { Conv1D } from './conv1d.js';
+export { ModuleList } from './module-list.js';
+export { parseBertConfig, type BertConfig } from './bert-config.js';
+export {
+  BertAttention,
+  BertDenseNorm,
+  BertEmbeddings,
+  BertEncoder,
+  BertForSequenceClassification,
+  BertForTokenClassification,
+  BertIntermediate,
+  BertLayer,
+  BertModel,
+  BertPooler,
+  BertSelfAttention,
+  type BertForwardOptions,
+  type BertInitOptions,
+  type ClassifierOutput,
+} from './bert.js';
+export { assignWeights, loadGPT2OrBert, type LoadedGPT2OrBert } from './load-gpt2-bert.js';
