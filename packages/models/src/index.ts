@@ -47,3 +47,4 @@ export {
   type ClassifierOutput,
 } from './bert.js';
 export { assignWeights, loadGPT2OrBert, type LoadedGPT2OrBert } from './load-gpt2-bert.js';
+export { estimateMemory, type MemoryEstimate, type MemoryEstimateOptions } from './estimate-memory.js';

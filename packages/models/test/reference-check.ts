@@ -90,7 +90,7 @@ export function checkGradients(model: Module, ref: Reference, run: Forward): { l
       const s = compare(`grad of ${name}`, p.grad!.dataSync(), expected);
       if (s.maxScaled > worst.maxScaled) worst = s;
     }
-    p.grad.dispose();
+    p.grad!.dispose();
     p.grad = null;
   }
   return { logits, loss: loss!, worst, count };
