@@ -1,0 +1,121 @@
+// Batched matmul of strided operands: a 64x64 output tile per 16x16-invocation workgroup, each
+// invocation accumulating a 4x4 register block from 16-deep shared-memory tiles of A and B.
+// Operands are read through their strides, so transposed views (b.T) and broadcast batch dims
+// (stride 0) multiply without a copy; one pipeline per dtype serves every shape.
+import { broadcastShapes, type TensorView } from '@tessera/tensor';
+import { PARAM_WORDS } from '../gpu-context.js';
+import type { GpuKernel } from '../gpu-kernel.js';
+import { bufferOf } from '../map-dispatch.js';
+import { CONVERSIONS, computeType, encodeExpr, loadFunction, storageBytes } from '../wgsl/dtype-io.js';
+import { INDEXING } from '../wgsl/indexing.js';
+import type { DType } from '@tessera/tensor';
+
+const MAX_BATCH_RANK = 6;
+const TILE = 64;
+
+function source(aDtype: DType, bDtype: DType, outDtype: DType): string {
+  const ct = computeType(outDtype);
+  return `${INDEXING}
+${CONVERSIONS}
+@group(0) @binding(1) var<storage, read> ba: array<u32>;
+@group(0) @binding(2) var<storage, read> bb: array<u32>;
+@group(0) @binding(3) var<storage, read_write> out: array<u32>;
+${loadFunction('inA', 'ba', aDtype)}
+${loadFunction('inB', 'bb', bDtype)}
+var<workgroup> As: array<${ct}, 1024>;
+var<workgroup> Bs: array<${ct}, 1024>;
+@compute @workgroup_size(16, 16) fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
+  let M = p(0u); let N = p(1u); let K = p(2u);
+  var rem = wid.z;
+  var aOff = p(10u);
+  var bOff = p(19u);
+  for (var d = i32(p(3u)) - 1; d >= 0; d--) {
+    let s = p(4u + u32(d));
+    let c = rem % s;
+    rem = rem / s;
+    aOff = aOff + c * p(11u + u32(d));
+    bOff = bOff + c * p(20u + u32(d));
+  }
+  let aSM = p(17u); let aSK = p(18u); let bSK = p(26u); let bSN = p(27u);
+  let row0 = wid.y * 64u;
+  let col0 = wid.x * 64u;
+  let tid = lid.y * 16u + lid.x;
+  var acc: array<vec4<${ct}>, 4>;
+  for (var k0 = 0u; k0 < K; k0 = k0 + 16u) {
+    for (var j = 0u; j < 4u; j = j + 1u) {
+      let e = tid + j * 256u;
+      let m = e / 16u; let ka = e % 16u;
+      // Explicitly zeroed: a declaration alone kept the previous iteration's value on lavapipe.
+      var v = ${ct}(0);
+      if (row0 + m < M && k0 + ka < K) { v = inA(aOff + (row0 + m) * aSM + (k0 + ka) * aSK); }
+      As[ka * 64u + m] = v;
+      let kb = e / 64u; let n = e % 64u;
+      var w = ${ct}(0);
+      if (k0 + kb < K && col0 + n < N) { w = inB(bOff + (k0 + kb) * bSK + (col0 + n) * bSN); }
+      Bs[kb * 64u + n] = w;
+    }
+    workgroupBarrier();
+    for (var kk = 0u; kk < 16u; kk = kk + 1u) {
+      let ar = kk * 64u + lid.y * 4u;
+      let bc = kk * 64u + lid.x * 4u;
+      let a = vec4<${ct}>(As[ar], As[ar + 1u], As[ar + 2u], As[ar + 3u]);
+      let b = vec4<${ct}>(Bs[bc], Bs[bc + 1u], Bs[bc + 2u], Bs[bc + 3u]);
+      acc[0] = acc[0] + a.x * b;
+      acc[1] = acc[1] + a.y * b;
+      acc[2] = acc[2] + a.z * b;
+      acc[3] = acc[3] + a.w * b;
+    }
+    workgroupBarrier();
+  }
+  let outBase = wid.z * M * N;
+  for (var i = 0u; i < 4u; i = i + 1u) {
+    let r = row0 + lid.y * 4u + i;
+    if (r >= M) { break; }
+    for (var j = 0u; j < 4u; j = j + 1u) {
+      let c = col0 + lid.x * 4u + j;
+      if (c < N) { out[outBase + r * N + c] = ${encodeExpr(outDtype, 'acc[i][j]')}; }
+    }
+  }
+}
+`;
+}
+
+/** Parameter words of a batched product (batch dims broadcast, each operand strided). */
+function matmulParams(a: TensorView, b: TensorView): { params: Uint32Array; batch: number[]; m: number; n: number; k: number } {
+  const m = a.shape[a.shape.length - 2]!;
+  const k = a.shape[a.shape.length - 1]!;
+  const n = b.shape[b.shape.length - 1]!;
+  const batch = broadcastShapes(a.shape.slice(0, -2), b.shape.slice(0, -2), 'matmul');
+  if (batch.length > MAX_BATCH_RANK) throw new RangeError(`matmul: ${batch.length} batch dims exceed the webgpu backend's ${MAX_BATCH_RANK} (a: [${a.shape.join(',')}], b: [${b.shape.join(',')}])`);
+  const params = new Uint32Array(PARAM_WORDS);
+  params[0] = m;
+  params[1] = n;
+  params[2] = k;
+  params[3] = batch.length;
+  batch.forEach((d, i) => (params[4 + i] = d));
+  const batchStrides = (v: TensorView): number[] => {
+    const lead = batch.length - (v.shape.length - 2);
+    return batch.map((_, i) => (i < lead || v.shape[i - lead] === 1 ? 0 : v.strides[i - lead]!));
+  };
+  params[10] = a.offset;
+  batchStrides(a).forEach((s, i) => (params[11 + i] = s >>> 0));
+  params[17] = a.strides[a.shape.length - 2]! >>> 0;
+  params[18] = a.strides[a.shape.length - 1]! >>> 0;
+  params[19] = b.offset;
+  batchStrides(b).forEach((s, i) => (params[20 + i] = s >>> 0));
+  params[26] = b.strides[b.shape.length - 2]! >>> 0;
+  params[27] = b.strides[b.shape.length - 1]! >>> 0;
+  return { params, batch, m, n, k };
+}
+
+/** (..., M, K) x (..., K, N) with broadcast batch dims. */
+export const matmulKernel: GpuKernel = (ctx, [a, b], _attrs, out) => {
+  const { params, batch, m, n } = matmulParams(a!, b!);
+  const batches = batch.reduce((x, y) => x * y, 1);
+  const buffer = ctx.acquire(storageBytes(out.dtype, batches * m * n));
+  if (batches * m * n === 0) return buffer;
+  if (batches > 65535) throw new RangeError(`matmul: ${batches} batches exceed 65535 on webgpu (a: [${a!.shape.join(',')}], b: [${b!.shape.join(',')}]); reshape into fewer`);
+  const pipeline = ctx.pipelines.get(`matmul:${a!.dtype}:${b!.dtype}:${out.dtype}`, 2, () => source(a!.dtype, b!.dtype, out.dtype));
+  ctx.dispatch(pipeline, [bufferOf(a!), bufferOf(b!)], buffer, params, [Math.ceil(n / TILE), Math.ceil(m / TILE), batches]);
+  return buffer;
+};

@@ -1,0 +1,70 @@
+// Scalar functions WGSL lacks or gets wrong at the edges, written to match the CPU backend: stable
+// sigmoid/softplus/tanh (no exp overflow into NaN), log1p accurate near 0, erf to f32 precision,
+// pow with C's sign and edge rules (WGSL's pow is undefined for negative bases).
+export const SCALAR_FUNCTIONS = /* wgsl */ `
+fn is_nan(x: f32) -> bool { return (bitcast<u32>(x) & 0x7fffffffu) > 0x7f800000u; }
+// Through a var: WGSL rejects NaN and infinity in constant expressions.
+fn nan_f32() -> f32 { var bits = 0x7fc00000u; return bitcast<f32>(bits); }
+fn inf_f32() -> f32 { var bits = 0x7f800000u; return bitcast<f32>(bits); }
+fn sigmoid_f(x: f32) -> f32 {
+  if (x >= 0.0) { return 1.0 / (1.0 + exp(-x)); }
+  let e = exp(x);
+  return e / (1.0 + e);
+}
+fn softplus_f(x: f32) -> f32 {
+  if (x > 20.0) { return x; }
+  if (x < -15.0) { return exp(x); }
+  return log1p_f(exp(x));
+}
+fn log1p_f(x: f32) -> f32 {
+  let u = 1.0 + x;
+  if (u == 1.0) { return x; }
+  return log(u) * x / (u - 1.0);
+}
+fn tanh_f(x: f32) -> f32 {
+  let ax = abs(x);
+  if (ax < 0.0004) { return x; }
+  let e = exp(-2.0 * ax);
+  let r = (1.0 - e) / (1.0 + e);
+  return select(r, -r, x < 0.0);
+}
+fn sign_f(x: f32) -> f32 {
+  if (x > 0.0) { return 1.0; }
+  if (x < 0.0) { return -1.0; }
+  return x;
+}
+fn erf_f(x: f32) -> f32 {
+  if (is_nan(x)) { return x; }
+  let ax = abs(x);
+  var r: f32;
+  if (ax < 0.5) {
+    let x2 = ax * ax;
+    r = 1.1283791670955126 * ax * (1.0 + x2 * (-1.0 / 3.0 + x2 * (0.1 + x2 * (-1.0 / 42.0 + x2 * (1.0 / 216.0 - x2 / 1320.0)))));
+  } else if (ax >= 4.0) {
+    r = 1.0;
+  } else {
+    // Abramowitz & Stegun 7.1.26 (|error| < 1.5e-7).
+    let t = 1.0 / (1.0 + 0.3275911 * ax);
+    let poly = t * (0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429))));
+    r = 1.0 - poly * exp(-ax * ax);
+  }
+  return select(r, -r, x < 0.0);
+}
+fn pow_f(a: f32, b: f32) -> f32 {
+  if (a == 1.0 || b == 0.0) { return 1.0; }
+  if (is_nan(a) || is_nan(b)) { return nan_f32(); }
+  let bInt = floor(b) == b;
+  if (a == 0.0) {
+    if (b > 0.0) { return select(0.0, a, bInt && abs(b % 2.0) == 1.0); }
+    return select(inf_f32(), 1.0 / a, bInt && abs(b % 2.0) == 1.0);
+  }
+  if (a < 0.0) {
+    if (abs(b) > 3.4e38) { return select(select(0.0, inf_f32(), (b > 0.0) == (a < -1.0)), 1.0, a == -1.0); }
+    if (!bInt) { return nan_f32(); }
+    let m = exp2(b * log2(-a));
+    return select(m, -m, abs(b % 2.0) == 1.0);
+  }
+  if (b == 2.0) { return a * a; }
+  return exp2(b * log2(a));
+}
+`;
