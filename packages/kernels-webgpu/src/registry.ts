@@ -13,6 +13,7 @@ import { padKernel } from './kernels/pad.js';
 import { randomKernel } from './kernels/random.js';
 import { reduceKernel } from './kernels/reduce.js';
 import { scatterAddKernel } from './kernels/scatter-add.js';
+import { logSoftmaxKernel, softmaxKernel } from './kernels/softmax.js';
 import { unaryKernel } from './kernels/unary.js';
 import { whereKernel } from './kernels/where.js';
 
@@ -74,7 +75,10 @@ export const WEBGPU_KERNELS: ReadonlyMap<OpDef, GpuKernel> = new Map<OpDef, GpuK
   [OPS.concat, concatKernel],
   // quantised weights
   [OPS.nf4Dequantize, nf4DequantizeKernel],
+  // fused composites (each held to its decomposition by test/fused.gpu.test.ts)
+  [OPS.softmax, softmaxKernel],
+  [OPS.logSoftmax, logSoftmaxKernel],
 ]);
 
 /** Kernels whose invocations write single elements, so packed output dtypes are computed 32-bit and cast. */
-export const WIDENED_OUTPUT: ReadonlySet<OpDef> = new Set<OpDef>([OPS.sum, OPS.max, OPS.min, OPS.matmul, OPS.scatterAdd]);
+export const WIDENED_OUTPUT: ReadonlySet<OpDef> = new Set<OpDef>([OPS.sum, OPS.max, OPS.min, OPS.matmul, OPS.scatterAdd, OPS.softmax, OPS.logSoftmax]);

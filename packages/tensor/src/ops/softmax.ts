@@ -1,3 +1,4 @@
+import { isFloat } from '../dtype.js';
 import { apply, defineOp } from '../op.js';
 import { normalizeAxis } from '../shape.js';
 import type { Tensor } from '../tensor.js';
@@ -13,6 +14,8 @@ export const softmaxOp = defineOp<{ axis: number }>({
   name: 'softmax',
   kind: 'composite',
   differentiable: true,
+  // Used only when a backend registers a fused kernel; integers give f32, as exp does.
+  infer: ([x]) => ({ shape: x!.shape, dtype: isFloat(x!.dtype) ? x!.dtype : 'f32' }),
   decompose: ([x], { axis }) => {
     const e = exp(sub(x!, detach(max(x!, axis, true))));
     return div(e, sum(e, axis, true));
@@ -24,6 +27,8 @@ export const logSoftmaxOp = defineOp<{ axis: number }>({
   name: 'logSoftmax',
   kind: 'composite',
   differentiable: true,
+  // Used only when a backend registers a fused kernel; integers give f32, as exp does.
+  infer: ([x]) => ({ shape: x!.shape, dtype: isFloat(x!.dtype) ? x!.dtype : 'f32' }),
   decompose: ([x], { axis }) => {
     const shifted = sub(x!, detach(max(x!, axis, true)));
     return sub(shifted, log(sum(exp(shifted), axis, true)));
