@@ -1,4 +1,4 @@
-import { add, div, minimum, mul, scalarLike, sqrt, sum, tidy, withGradMode, type Tensor } from '@tessera/tensor';
+import { add, div, keep, minimum, mul, scalarLike, sqrt, sum, tidy, withGradMode, type Tensor } from '@tessera/tensor';
 
 /**
  * Scales all gradients so their global L2 norm is at most `maxNorm` (torch.nn.utils.clip_grad_norm_)
@@ -11,7 +11,13 @@ export function clipGradNorm(params: Iterable<Tensor>, maxNorm: number): Tensor 
     const norm = tidy(() => sqrt(withGrad.map((p) => sum(mul(p.grad!, p.grad!))).reduce((a, b) => add(a, b))));
     tidy(() => {
       const coef = minimum(div(scalarLike(maxNorm, norm), add(norm, 1e-6)), 1);
-      for (const p of withGrad) p.grad!.assign(mul(p.grad!, coef).cast(p.grad!.dtype));
+      // Replace rather than assign: a gradient can be a view into a larger storage (the engine
+      // hands back slices of a shared buffer), which assign refuses.
+      for (const p of withGrad) {
+        const old = p.grad!;
+        p.grad = keep(mul(old, coef).cast(old.dtype));
+        old.dispose();
+      }
     });
     return norm;
   });

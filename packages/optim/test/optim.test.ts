@@ -117,6 +117,15 @@ describe('clipGradNorm', () => {
     expect(g[1]).toBeCloseTo(0.8, 6);
   });
 
+  it('clips a gradient that is a view into a larger storage (e.g. a slice the engine handed back)', () => {
+    const p = tensor([0, 0], { dtype: 'f64', requiresGrad: true });
+    const storage = tensor([3, 4, 99], { dtype: 'f64' });
+    p.grad = storage.slice(0, 0, 2);
+    clipGradNorm([p], 1).dispose();
+    expect(Array.from(p.grad.dataSync()).map((v) => Number(v.toFixed(6)))).toEqual([0.6, 0.8]);
+    expect(Array.from(storage.dataSync())).toEqual([3, 4, 99]);
+  });
+
   it('an optimizer step leaks no tensors', () => {
     const { w, x, y } = problem(5);
     const opt = new AdamW([['w', w]], { lr: 0.01 });

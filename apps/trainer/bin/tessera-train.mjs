@@ -1,0 +1,7 @@
+#!/usr/bin/env node
+// Runs the TypeScript sources through tsx with the workspace's source condition (as apps/demo does).
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+const cli = fileURLToPath(new URL('../src/cli.ts', import.meta.url));
+const r = spawnSync(process.execPath, ['--conditions=@tessera/source', '--import', 'tsx', cli, ...process.argv.slice(2)], { stdio: 'inherit' });
+process.exit(r.status ?? 1);

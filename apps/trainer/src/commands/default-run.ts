@@ -1,0 +1,104 @@
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ChatExampleTokenizer, type TokenizedExample } from '@tessera/datasets';
+import { formatClassificationReport } from '@tessera/metrics';
+import { generate, loadModel } from '@tessera/models';
+import { noGrad } from '@tessera/autograd';
+import { PeftModel, adapterFiles } from '@tessera/peft';
+import { Generator } from '@tessera/tensor';
+import { instructionTasks } from '../data/instruction-tasks.js';
+import { evaluate, type Evaluation } from '../evaluate.js';
+import { beforeAfterRows, formatBeforeAfter } from '../report/before-after-table.js';
+import { htmlReport } from '../report/html-report.js';
+import { RunFolder } from '../run-folder.js';
+import { trainLoop, type TrainLoopOptions } from '../train-loop.js';
+
+/** The committed base model (made by `tessera-train pretrain`; see assets/README.md). */
+export const DEFAULT_MODEL_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../assets/default-model');
+
+/** Options of the built-in default run. */
+export interface DefaultRunOptions {
+  model: string;
+  out: string;
+  seed: number;
+  trainPerFamily: number;
+  testPerFamily: number;
+  r: number;
+  alpha: number;
+  targets: string[];
+  loop: TrainLoopOptions;
+  quiet?: boolean;
+}
+
+export const DEFAULT_RUN: Omit<DefaultRunOptions, 'out'> = {
+  model: DEFAULT_MODEL_DIR,
+  seed: 0,
+  trainPerFamily: 400,
+  testPerFamily: 20,
+  r: 16,
+  alpha: 32,
+  targets: ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj'],
+  loop: { lr: 3e-3, schedule: 'cosine', warmupSteps: 10, steps: 150, batchSize: 16, gradAccumulation: 1, maxGradNorm: 1, weightDecay: 0, seed: 0 },
+};
+
+/** Evaluate the base model, fine-tune LoRA on the generated tasks, evaluate again; write adapter, report and samples. */
+export async function defaultRun(o: DefaultRunOptions): Promise<{ before: Evaluation; after: Evaluation; seconds: number }> {
+  const start = performance.now();
+  const log = (s: string): void => void (o.quiet || console.log(s));
+  const run = await new RunFolder(o.out).create();
+  const { model, tokenizer, config } = await loadModel(o.model);
+  if (!tokenizer) throw new Error(`${o.model}: no tokenizer.json; the default run needs a model folder with a tokenizer and a chat template`);
+  const data = instructionTasks(o.seed, o.trainPerFamily, o.testPerFamily);
+  const chat = new ChatExampleTokenizer(tokenizer, { maxLength: 96 });
+  const train = data.train.map((e) => chat.tokenize(e.messages)).filter((t): t is TokenizedExample => t !== null);
+  log(`tessera-train: base ${o.model} (${config.numHiddenLayers} layers, dim ${config.hiddenSize}); ${train.length} training and ${data.test.length} held-out examples in ${new Set(data.test.map((e) => e.family)).size} families`);
+
+  log('evaluating the base model on the test split ...');
+  const before = await evaluate(model, tokenizer, chat, data.test);
+  await run.metric({ phase: 'eval-before', ...before.overall });
+
+  const peft = new PeftModel(model, { r: o.r, loraAlpha: o.alpha, loraDropout: 0, targetModules: o.targets }, 'default', { generator: new Generator(o.seed) });
+  log(peft.printTrainableParameters(() => undefined));
+  const validation: Array<[number, number]> = [[0, before.overall.loss]];
+  const { records } = await trainLoop(model, train, config.padTokenId ?? 0, { ...o.loop, quiet: o.quiet }, { onStep: (r) => run.metric({ phase: 'train', ...r }) });
+
+  log('evaluating the fine-tuned model ...');
+  const after = await evaluate(model, tokenizer, chat, data.test);
+  validation.push([records.length, after.overall.loss]);
+  await run.metric({ phase: 'eval-after', ...after.overall });
+
+  const table = formatBeforeAfter(before, after);
+  log(`\n${table}\n`);
+  if (after.ner) log(`NER token-level classification report (after):\n${formatClassificationReport(after.ner.tokenReport)}`);
+
+  const files = await adapterFiles(peft);
+  await run.write('adapter/adapter_config.json', files.config);
+  await run.write('adapter/adapter_model.safetensors', files.weights);
+
+  const samples: Array<{ prompt: string; reply: string }> = [];
+  for (const ex of [data.test[0]!, data.test[o.testPerFamily * 2]!, data.test[o.testPerFamily * 4]!]) {
+    const ids = tokenizer.encode(tokenizer.applyChatTemplate([ex.messages[0]!], { addGenerationPrompt: true }).text, { addSpecialTokens: false }).ids;
+    const out = await noGrad(() => generate(model, [ids], { maxNewTokens: 32, tokenizer }));
+    samples.push({ prompt: ex.messages[0]!.content, reply: out.text![0]!.trim() });
+  }
+  await run.write('samples.jsonl', samples.map((s) => JSON.stringify({ messages: [{ role: 'user', content: s.prompt }, { role: 'assistant', content: s.reply }] })).join('\n') + '\n');
+  await run.write('predictions.jsonl', after.predictions.map((p) => JSON.stringify(p)).join('\n') + '\n');
+
+  const seconds = (performance.now() - start) / 1000;
+  const trainTokens = records.reduce((s, r) => s + r.tokens, 0);
+  const summary = {
+    model: o.model,
+    data: { generator: 'instructionTasks', seed: o.seed, trainPerFamily: o.trainPerFamily, testPerFamily: o.testPerFamily, trainExamples: train.length, testExamples: data.test.length },
+    config: { method: 'lora', r: o.r, alpha: o.alpha, targets: o.targets, ...o.loop },
+    wallSeconds: seconds,
+    trainSeconds: records.at(-1)?.seconds ?? 0,
+    tokensPerSecond: trainTokens / Math.max(1e-9, records.at(-1)?.seconds ?? 1),
+    before: { families: before.families, overall: before.overall, nerMicroF1: before.ner?.microF1 },
+    after: { families: after.families, overall: after.overall, nerMicroF1: after.ner?.microF1 },
+    table: beforeAfterRows(before, after),
+  };
+  await run.write('summary.json', `${JSON.stringify(summary, null, 2)}\n`);
+  await run.write('report.html', htmlReport({ title: 'tessera-train: default run', records, validation, before, after, samples, summary }));
+  log(`wrote ${o.out}: summary.json, metrics.jsonl, report.html, samples.jsonl, adapter/ (${seconds.toFixed(0)} s in all)`);
+  return { before, after, seconds };
+}

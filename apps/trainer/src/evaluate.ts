@@ -1,0 +1,81 @@
+import type { ChatExampleTokenizer } from '@tessera/datasets';
+import { generate, type LlamaForCausalLM } from '@tessera/models';
+import { classificationReport, exactMatch, seqeval, type ClassificationReport } from '@tessera/metrics';
+import { noGrad } from '@tessera/autograd';
+import { tidy } from '@tessera/tensor';
+import type { Tokenizer } from '@tessera/tokenizers';
+import { TASK_FAMILIES, type InstructionExample } from './data/instruction-tasks.js';
+import { nerTagsFromAnswer } from './ner-tags.js';
+import { batchTensors } from './train-loop.js';
+
+/** Metrics of one task family. */
+export interface FamilyMetrics {
+  examples: number;
+  exactMatch: number;
+  loss: number;
+  perplexity: number;
+}
+
+/** What `evaluate` returns: per family, overall, NER reports and the predictions. */
+export interface Evaluation {
+  families: Record<string, FamilyMetrics>;
+  overall: FamilyMetrics;
+  ner?: { microF1: number; tokenReport: ClassificationReport };
+  predictions: Array<{ family: string; prompt: string; expected: string; predicted: string }>;
+}
+
+/** Teacher-forced answer loss and greedy-decoded exact match on held-out examples. */
+export async function evaluate(model: LlamaForCausalLM, tokenizer: Tokenizer, chat: ChatExampleTokenizer, examples: InstructionExample[], opts: { batchSize?: number; maxNewTokens?: number } = {}): Promise<Evaluation> {
+  const padId = model.config.padTokenId ?? 0;
+  const bs = opts.batchSize ?? 25;
+  model.eval();
+  const lossOf: number[] = [];
+  const tokensOf: number[] = [];
+  const predictions: string[] = [];
+  for (let i = 0; i < examples.length; i += bs) {
+    const chunk = examples.slice(i, i + bs);
+    // Loss per example (batch of one row each would be slow; a padded batch gives the mean, so go row by row on the logits-free path).
+    for (const ex of chunk) {
+      const t = chat.tokenize(ex.messages)!;
+      const v = noGrad(() =>
+        tidy(() => {
+          const b = batchTensors([t], padId);
+          return { loss: model.forward(b.ids, { labels: b.labels }).loss!.dataSync()[0]!, tokens: b.tokens };
+        }),
+      );
+      lossOf.push(v.loss);
+      tokensOf.push(Math.max(1, v.tokens - 0));
+    }
+    const prompts = chunk.map((ex) => tokenizer.encode(tokenizer.applyChatTemplate([ex.messages[0]!], { addGenerationPrompt: true }).text, { addSpecialTokens: false }).ids);
+    const longest = Math.max(...prompts.map((p) => p.length));
+    const ids = prompts.map((p) => [...new Array<number>(longest - p.length).fill(padId), ...p]);
+    const mask = prompts.map((p) => [...new Array<number>(longest - p.length).fill(0), ...p.map(() => 1)]);
+    const out = await noGrad(() => generate(model, ids, { attentionMask: mask, maxNewTokens: opts.maxNewTokens ?? 24, tokenizer }));
+    predictions.push(...out.text!.map((s) => s.trim()));
+  }
+  const summarize = (idx: number[]): FamilyMetrics => {
+    let lossTokens = 0;
+    let tokens = 0;
+    for (const i of idx) (lossTokens += lossOf[i]! * tokensOf[i]!), (tokens += tokensOf[i]!);
+    const loss = lossTokens / Math.max(1, tokens);
+    const em = exactMatch(idx.map((i) => predictions[i]!), idx.map((i) => examples[i]!.messages[1]!.content));
+    return { examples: idx.length, exactMatch: em.exactMatch, loss, perplexity: Math.exp(loss) };
+  };
+  const families: Record<string, FamilyMetrics> = {};
+  for (const f of TASK_FAMILIES) {
+    const idx = examples.map((e, i) => (e.family === f ? i : -1)).filter((i) => i >= 0);
+    if (idx.length) families[f] = summarize(idx);
+  }
+  const result: Evaluation = {
+    families,
+    overall: summarize(examples.map((_, i) => i)),
+    predictions: examples.map((e, i) => ({ family: e.family, prompt: e.messages[0]!.content, expected: e.messages[1]!.content, predicted: predictions[i]! })),
+  };
+  const nerIdx = examples.map((e, i) => (e.family === 'ner' ? i : -1)).filter((i) => i >= 0);
+  if (nerIdx.length) {
+    const gold = nerIdx.map((i) => examples[i]!.tags!);
+    const pred = nerIdx.map((i) => nerTagsFromAnswer(examples[i]!.words!, predictions[i]!));
+    result.ner = { microF1: seqeval(gold, pred).f1, tokenReport: classificationReport(gold.flat(), pred.flat()) };
+  }
+  return result;
+}

@@ -1,0 +1,22 @@
+import { describe, expect, it } from 'vitest';
+import { instructionTasks, TASK_FAMILIES } from '../src/data/instruction-tasks.js';
+import { nerTagsFromAnswer } from '../src/ner-tags.js';
+
+describe('instructionTasks', () => {
+  it('is fixed by its seed, covers every family, and keeps test prompts out of train', () => {
+    const a = instructionTasks(7, 50, 10);
+    expect(instructionTasks(7, 50, 10)).toEqual(a);
+    expect(a.test).toHaveLength(50);
+    for (const f of TASK_FAMILIES) expect(a.test.filter((e) => e.family === f)).toHaveLength(10);
+    const testPrompts = new Set(a.test.map((e) => e.messages[0]!.content));
+    expect(a.train.some((e) => testPrompts.has(e.messages[0]!.content))).toBe(false);
+    for (const e of [...a.train, ...a.test]) expect(e.messages.map((m) => m.role)).toEqual(['user', 'assistant']);
+  });
+
+  it('NER answers map back to the gold BIO tags', () => {
+    for (const e of instructionTasks(1, 0, 30).test.filter((x) => x.family === 'ner')) {
+      expect(nerTagsFromAnswer(e.words!, e.messages[1]!.content)).toEqual(e.tags);
+    }
+    expect(nerTagsFromAnswer(['Alice', 'works'], 'garbage')).toEqual(['O', 'O']);
+  });
+});
