@@ -14,6 +14,8 @@ import { randomKernel } from './kernels/random.js';
 import { reduceKernel } from './kernels/reduce.js';
 import { scatterAddKernel } from './kernels/scatter-add.js';
 import { logSoftmaxKernel, softmaxKernel } from './kernels/softmax.js';
+import { layerNormKernel } from './kernels/layer-norm.js';
+import { rmsNormKernel } from './kernels/rms-norm.js';
 import { unaryKernel } from './kernels/unary.js';
 import { whereKernel } from './kernels/where.js';
 
@@ -78,7 +80,9 @@ export const WEBGPU_KERNELS: ReadonlyMap<OpDef, GpuKernel> = new Map<OpDef, GpuK
   // fused composites (each held to its decomposition by test/fused.gpu.test.ts)
   [OPS.softmax, softmaxKernel],
   [OPS.logSoftmax, logSoftmaxKernel],
+  [OPS.layerNorm, layerNormKernel],
+  [OPS.rmsNorm, rmsNormKernel],
 ]);
 
 /** Kernels whose invocations write single elements, so packed output dtypes are computed 32-bit and cast. */
-export const WIDENED_OUTPUT: ReadonlySet<OpDef> = new Set<OpDef>([OPS.sum, OPS.max, OPS.min, OPS.matmul, OPS.scatterAdd, OPS.softmax, OPS.logSoftmax]);
+export const WIDENED_OUTPUT: ReadonlySet<OpDef> = new Set<OpDef>([OPS.sum, OPS.max, OPS.min, OPS.matmul, OPS.scatterAdd, OPS.softmax, OPS.logSoftmax, OPS.layerNorm, OPS.rmsNorm]);

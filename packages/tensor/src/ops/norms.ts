@@ -1,3 +1,4 @@
+import { isFloat, promoteTypes } from '../dtype.js';
 import { apply, defineOp } from '../op.js';
 import { fmtShape } from '../shape.js';
 import type { Tensor } from '../tensor.js';
@@ -18,6 +19,8 @@ export const layerNormOp = defineOp<{ eps: number; hasWeight: boolean; hasBias: 
   name: 'layerNorm',
   kind: 'composite',
   differentiable: true,
+  // Used only when a backend registers a fused kernel: the decomposition's result dtype.
+  infer: ([x, ...rest]) => ({ shape: x!.shape, dtype: rest.map((t) => t.dtype).reduce(promoteTypes, isFloat(x!.dtype) ? x!.dtype : 'f32') }),
   decompose: (inputs, { eps, hasWeight, hasBias }) => {
     const x = inputs[0]!;
     const centred = sub(x, mean(x, -1, true));
@@ -45,6 +48,8 @@ export const rmsNormOp = defineOp<{ eps: number; hasWeight: boolean }>({
   name: 'rmsNorm',
   kind: 'composite',
   differentiable: true,
+  // Used only when a backend registers a fused kernel: the decomposition's result dtype.
+  infer: ([x, w]) => ({ shape: x!.shape, dtype: w ? promoteTypes(x!.dtype, w.dtype) : x!.dtype }),
   decompose: (inputs, { eps, hasWeight }) => {
     const x = inputs[0]!;
     const xf = x.dtype === 'f64' ? x : cast(x, 'f32');
