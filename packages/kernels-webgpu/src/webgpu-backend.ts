@@ -1,6 +1,6 @@
 // The WebGPU backend: storages are pooled GPU buffers, kernels record dispatches into the open
 // batch of a GpuContext, and reads map a staging copy asynchronously.
-import { allocTyped, dtypeBytes, type Backend, type DType, type Kernel, type OpDef, type Storage, type TypedArray } from '@tessera/tensor';
+import { allocTyped, dtypeBytes, type Backend, type DType, type Kernel, type OpDef, type Storage } from '@tessera/tensor';
 import { acquireDevice, type DeviceOptions } from './device.js';
 import { GpuContext } from './gpu-context.js';
 import type { GpuKernel } from './gpu-kernel.js';
@@ -101,4 +101,3 @@ function copyPadded(src: Uint8Array, bytes: number): Uint8Array {
   return out;
 }
 
-export type { TypedArray };
