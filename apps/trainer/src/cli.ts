@@ -7,6 +7,9 @@ import { registerBackend } from '@tessera/tensor';
 import { createCpuBackend } from '@tessera/kernels-cpu';
 import { PRETRAIN_DEFAULTS, pretrain } from './commands/pretrain.js';
 import { DEFAULT_RUN, defaultRun } from './commands/default-run.js';
+import { trainCommand } from './commands/train.js';
+import { chatCommand, estimateCommand, mergeCommand, previewDataCommand } from './commands/model-tools.js';
+import type { RunConfig } from './config/run-config.js';
 
 const int = (v: string): number => {
   const n = Number(v);
@@ -42,6 +45,95 @@ program
   .action(async (o) => {
     useCpu();
     await pretrain({ ...PRETRAIN_DEFAULTS, ...o });
+  });
+
+const list = (v: string): string[] => v.split(',').map((x) => x.trim()).filter(Boolean);
+const bool = (v: string): boolean => {
+  if (v !== 'true' && v !== 'false') throw new Error(`expected true or false, got "${v}"`);
+  return v === 'true';
+};
+
+program
+  .command('train')
+  .description('fine-tune a Hugging Face model folder on a chat data set (messages/ShareGPT/Alpaca JSONL)')
+  .requiredOption('--model <dir>', 'base model folder (config.json, *.safetensors, tokenizer.json)')
+  .requiredOption('--data <file|dir>', 'a .jsonl file or a folder of them')
+  .option('--config <file>', 'run config (.yaml/.yml/.json); flags override it')
+  .option('--out <dir>', 'run folder', `runs/train-${new Date().toISOString().replace(/[:.]/g, '-')}`)
+  .option('--resume <dir>', 'continue from a checkpoint folder')
+  .addOption(new Option('--method <m>', 'what to train').choices(['lora', 'dora', 'qlora', 'full']))
+  .option('--r <n>', 'LoRA rank', int)
+  .option('--alpha <x>', 'LoRA alpha', num)
+  .option('--dropout <x>', 'LoRA dropout', num)
+  .option('--targets <names>', 'comma-separated module names', list)
+  .option('--lr <x>', 'peak learning rate', num)
+  .addOption(new Option('--schedule <s>', 'learning-rate schedule').choices(['cosine', 'linear', 'constant']))
+  .option('--warmup <n>', 'warmup steps', int)
+  .option('--epochs <x>', 'passes over the data (when --steps is 0)', num)
+  .option('--steps <n>', 'optimizer steps (0: from epochs)', int)
+  .option('--batch <n>', 'examples per micro-batch', int)
+  .option('--grad-accumulation <n>', 'micro-batches per optimizer step', int)
+  .option('--max-length <n>', 'truncate examples to this many tokens', int)
+  .option('--packing <bool>', 'pack examples into full windows', bool)
+  .option('--train-on-inputs <bool>', 'also train on prompt tokens', bool)
+  .option('--seed <n>', 'seed', int)
+  .option('--eval-every <n>', 'validation loss every N steps (0: never)', int)
+  .option('--save-every <n>', 'checkpoint every N steps (0: only on Ctrl-C)', int)
+  .addOption(new Option('--on-bad-line <mode>', 'a bad data line stops the run or is skipped').choices(['stop', 'skip']))
+  .action(async (o) => {
+    useCpu();
+    const keys: Array<keyof RunConfig> = ['method', 'r', 'alpha', 'dropout', 'targets', 'lr', 'schedule', 'warmup', 'epochs', 'steps', 'batch', 'gradAccumulation', 'maxLength', 'packing', 'trainOnInputs', 'seed', 'evalEvery', 'saveEvery', 'onBadLine'];
+    const overrides = Object.fromEntries(keys.filter((k) => o[k] !== undefined).map((k) => [k, o[k]]));
+    const r = await trainCommand({ model: o.model, data: o.data, out: o.out, configFile: o.config, resume: o.resume, overrides });
+    if (r.interrupted) process.exitCode = 130;
+  });
+
+program
+  .command('chat')
+  .alias('generate')
+  .description('chat with a model (and adapter), streaming tokens; --prompt for one reply')
+  .option('--model <dir>', 'model folder', DEFAULT_RUN.model)
+  .option('--adapter <dir>', 'PEFT adapter folder')
+  .option('--prompt <text>', 'answer one prompt and exit')
+  .option('--max-new-tokens <n>', 'most tokens per reply', int, 64)
+  .action(async (o) => {
+    useCpu();
+    await chatCommand(o);
+  });
+
+program
+  .command('merge')
+  .description('fold an adapter into the base weights and save a Hugging Face folder')
+  .requiredOption('--model <dir>', 'base model folder')
+  .requiredOption('--adapter <dir>', 'PEFT adapter folder')
+  .requiredOption('--out <dir>', 'output folder')
+  .action(async (o) => {
+    useCpu();
+    await mergeCommand(o);
+  });
+
+program
+  .command('preview-data')
+  .description('show which tokens of the first records are trained (the loss mask)')
+  .option('--model <dir>', 'model folder (its tokenizer and chat template)', DEFAULT_RUN.model)
+  .requiredOption('--data <file>', '.jsonl file')
+  .option('--count <n>', 'records to show', int, 3)
+  .option('--train-on-inputs', 'also train on prompt tokens', false)
+  .action(async (o) => {
+    useCpu();
+    await previewDataCommand(o);
+  });
+
+program
+  .command('estimate')
+  .description('memory estimate for training a model with LoRA before running')
+  .option('--model <dir>', 'model folder (config.json)', DEFAULT_RUN.model)
+  .option('--batch <n>', 'batch', int, 8)
+  .option('--seq <n>', 'sequence length', int, 512)
+  .option('--r <n>', 'LoRA rank (0: full fine-tuning)', int, 16)
+  .option('--targets <names>', 'comma-separated module names', list, DEFAULT_RUN.targets)
+  .action(async (o) => {
+    await estimateCommand(o);
   });
 
 program

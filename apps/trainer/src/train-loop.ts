@@ -72,7 +72,7 @@ export async function trainLoop(
   examples: TokenizedExample[],
   padId: number,
   o: TrainLoopOptions,
-  hooks: { onStep?: (r: StepRecord) => void | Promise<void>; shouldStop?: () => boolean; optimizer?: AdamW; cursor?: LoopCursor } = {},
+  hooks: { onStep?: (r: StepRecord, cursor: LoopCursor) => void | Promise<void>; shouldStop?: () => boolean; optimizer?: AdamW; cursor?: LoopCursor } = {},
 ): Promise<{ records: StepRecord[]; optimizer: AdamW; scheduler: LRScheduler; cursor: LoopCursor }> {
   const params = model.trainableParameters();
   const optimizer = hooks.optimizer ?? new AdamW(params, { lr: o.lr, weightDecay: o.weightDecay });
@@ -118,7 +118,7 @@ export async function trainLoop(
     const record = { step: cursor.step, loss: lossSum / o.gradAccumulation, lr, tokens: tokenSum, seconds };
     records.push(record);
     bar.update(cursor.step, record.loss, lr, tokensSeen / seconds);
-    await hooks.onStep?.(record);
+    await hooks.onStep?.(record, { ...cursor });
   }
   bar.stop();
   model.eval();

@@ -1,0 +1,112 @@
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { ChatExampleTokenizer, detectFormat, type TokenizedExample } from '@tessera/datasets';
+import { loadModel } from '@tessera/models';
+import { AdamW } from '@tessera/optim';
+import { PeftModel } from '@tessera/peft';
+import { noGrad } from '@tessera/autograd';
+import { Generator, tidy } from '@tessera/tensor';
+import { loadCheckpoint, saveCheckpoint } from '../checkpoint.js';
+import { RUN_CONFIG_DEFAULTS, parseRunConfig, type RunConfig } from '../config/run-config.js';
+import { dataFiles, readChatRecords } from '../read-chat-records.js';
+import { RunFolder } from '../run-folder.js';
+import { batchTensors, trainLoop } from '../train-loop.js';
+
+/** What `tessera-train train` needs besides the run config. */
+export interface TrainCommandOptions {
+  model: string;
+  data: string;
+  out: string;
+  configFile?: string;
+  resume?: string;
+  /** Flags given on the command line; they override the config file. */
+  overrides: Partial<RunConfig>;
+  quiet?: boolean;
+}
+
+/** The run config: defaults, then the config file, then command-line flags. */
+export async function resolveRunConfig(configFile: string | undefined, overrides: Partial<RunConfig>): Promise<RunConfig> {
+  const fromFile = configFile ? parseRunConfig(await readFile(configFile, 'utf8'), configFile) : {};
+  return { ...RUN_CONFIG_DEFAULTS, ...fromFile, ...overrides };
+}
+
+/** Fine-tunes a model folder on a chat data set with LoRA/DoRA (or all weights); checkpoints, resume and Ctrl-C saving. */
+export async function trainCommand(o: TrainCommandOptions): Promise<{ losses: number[]; interrupted: boolean }> {
+  const cfg = await resolveRunConfig(o.configFile, o.overrides);
+  const log = (s: string): void => void (o.quiet || console.log(s));
+  if (cfg.method === 'qlora') throw new Error('train: method "qlora" is not wired into the CLI yet (Nf4Linear exists in @tessera/peft); use "lora" or "dora"');
+  if (cfg.packing) throw new Error('train: packing is not wired into the CLI yet; set packing: false');
+  const { model, tokenizer, config } = await loadModel(o.model);
+  if (!tokenizer) throw new Error(`--model ${o.model}: no tokenizer.json in the folder; a model folder needs one to tokenise the data`);
+  const chat = new ChatExampleTokenizer(tokenizer, { maxLength: cfg.maxLength, trainOnInputs: cfg.trainOnInputs });
+  const { records, bad } = await readChatRecords(await dataFiles(o.data), cfg.onBadLine, (r) => void detectFormat(r));
+  for (const b of bad) log(`skipped ${b.where}: ${b.reason}`);
+  const examples = records.map((r) => chat.tokenize(r.record)).filter((t): t is TokenizedExample => t !== null);
+  if (examples.length === 0) throw new Error(`--data ${o.data}: no usable examples (${bad.length} bad lines, ${chat.report.dropped} dropped by truncation)`);
+  // A fixed 5% (at most 200) held out for validation loss, chosen by the seed.
+  const nVal = cfg.evalEvery > 0 ? Math.min(200, Math.max(1, Math.floor(examples.length * 0.05))) : 0;
+  const val = examples.slice(0, nVal);
+  const train = examples.slice(nVal);
+  const steps = cfg.steps > 0 ? cfg.steps : Math.max(1, Math.ceil((cfg.epochs * train.length) / (cfg.batch * cfg.gradAccumulation)));
+
+  let peft: PeftModel | null = null;
+  if (cfg.method === 'full') {
+    for (const [, p] of model.namedParameters()) p.requiresGrad = true;
+  } else {
+    peft = new PeftModel(model, { r: cfg.r, loraAlpha: cfg.alpha, loraDropout: cfg.dropout, targetModules: cfg.targets, useDora: cfg.method === 'dora' }, 'default', { generator: new Generator(cfg.seed) });
+    log(peft.printTrainableParameters(() => undefined));
+  }
+  const run = await new RunFolder(o.out).create();
+  await run.write('run-config.json', `${JSON.stringify({ model: o.model, data: o.data, ...cfg, steps }, null, 2)}\n`);
+  const optimizer = new AdamW(model.trainableParameters(), { lr: cfg.lr, weightDecay: cfg.weightDecay });
+  let cursor;
+  if (o.resume) {
+    if (!peft) throw new Error('--resume: resuming method "full" is not supported yet; checkpoints hold adapters');
+    cursor = (await loadCheckpoint(o.resume, peft, optimizer)).cursor;
+    log(`resumed from ${o.resume} at step ${cursor.step}`);
+  }
+  let stop = false;
+  const onSigint = (): void => {
+    if (stop) process.exit(130);
+    stop = true;
+    log('\nCtrl-C: finishing this step, saving a checkpoint and exiting (press again to quit at once)');
+  };
+  process.on('SIGINT', onSigint);
+  const pad = config.padTokenId ?? 0;
+  const valLoss = (): number =>
+    noGrad(() =>
+      tidy(() => {
+        let sum = 0;
+        for (const ex of val) {
+          const b = batchTensors([ex], pad);
+          sum += model.forward(b.ids, { labels: b.labels }).loss!.dataSync()[0]!;
+        }
+        return sum / val.length;
+      }),
+    );
+  let lastSaved = 0;
+  const result = await trainLoop(model, train, pad, { lr: cfg.lr, schedule: cfg.schedule, warmupSteps: cfg.warmup, steps, batchSize: cfg.batch, gradAccumulation: cfg.gradAccumulation, maxGradNorm: cfg.maxGradNorm, weightDecay: cfg.weightDecay, seed: cfg.seed, quiet: o.quiet }, {
+    optimizer,
+    cursor,
+    shouldStop: () => stop,
+    onStep: async (r, at) => {
+      await run.metric({ phase: 'train', ...r });
+      if (cfg.evalEvery > 0 && r.step % cfg.evalEvery === 0) await run.metric({ phase: 'validation', step: r.step, loss: valLoss() });
+      if (peft && cfg.saveEvery > 0 && r.step % cfg.saveEvery === 0) {
+        await saveCheckpoint(path.join(o.out, 'checkpoint'), peft, optimizer, { cursor: at, optimizer: { step: 0, lrs: [] }, records: [] });
+        lastSaved = r.step;
+      }
+    },
+  });
+  process.off('SIGINT', onSigint);
+  // The loop's own cursor is exact; re-save it so the newest checkpoint always resumes correctly.
+  if (peft && (stop || lastSaved > 0)) await saveCheckpoint(path.join(o.out, 'checkpoint'), peft, optimizer, { cursor: result.cursor, optimizer: { step: 0, lrs: [] }, records: result.records });
+  if (peft && !stop) {
+    const { adapterFiles } = await import('@tessera/peft');
+    const files = await adapterFiles(peft);
+    await run.write('adapter/adapter_config.json', files.config);
+    await run.write('adapter/adapter_model.safetensors', files.weights);
+  }
+  log(stop ? `interrupted at step ${result.cursor.step}; resume with --resume ${path.join(o.out, 'checkpoint')}` : `wrote ${o.out}`);
+  return { losses: result.records.map((r) => r.loss), interrupted: stop };
+}

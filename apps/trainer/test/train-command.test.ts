@@ -1,0 +1,42 @@
+import { mkdtemp, readFile, readdir, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { createCpuBackend } from '@tessera/kernels-cpu';
+import { registerBackend } from '@tessera/tensor';
+import { pretrain, PRETRAIN_DEFAULTS } from '../src/commands/pretrain.js';
+import { trainCommand } from '../src/commands/train.js';
+import { instructionTasks } from '../src/data/instruction-tasks.js';
+
+beforeAll(() => {
+  registerBackend(createCpuBackend());
+});
+
+describe('tessera-train train', () => {
+  it('trains from a JSONL file with a YAML config and flags, checkpointing every N steps and writing the adapter', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'tessera-traincmd-'));
+    const base = path.join(dir, 'base');
+    await pretrain({ ...PRETRAIN_DEFAULTS, out: base, hiddenSize: 32, layers: 1, heads: 2, vocabSize: 400, seqLen: 32, batch: 4, steps: 2, paragraphs: 300, quiet: true });
+    const data = path.join(dir, 'train.jsonl');
+    await writeFile(data, instructionTasks(0, 4, 0).train.map((e) => JSON.stringify({ messages: e.messages })).join('\n') + '\n');
+    const config = path.join(dir, 'run.yaml');
+    await writeFile(config, 'method: dora\nr: 4\nalpha: 8\ntargets: [q_proj, v_proj]\nlr: 0.005\nbatch: 2\nsave_every: 2\neval-every: 2\n');
+    const out = path.join(dir, 'run');
+    const r = await trainCommand({ model: base, data, out, configFile: config, overrides: { steps: 4 }, quiet: true });
+    expect(r.losses).toHaveLength(4);
+    expect(r.losses.every(Number.isFinite)).toBe(true);
+    expect((await readdir(path.join(out, 'checkpoint'))).sort()).toEqual(['adapter_config.json', 'adapter_model.safetensors', 'optimizer.safetensors', 'trainer_state.json']);
+    expect(JSON.parse(await readFile(path.join(out, 'adapter', 'adapter_config.json'), 'utf8')).use_dora).toBe(true);
+    const metrics = (await readFile(path.join(out, 'metrics.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l));
+    expect(metrics.filter((m) => m.phase === 'validation').map((m) => m.step)).toEqual([2, 4]);
+    const state = JSON.parse(await readFile(path.join(out, 'checkpoint', 'trainer_state.json'), 'utf8'));
+    expect(state.cursor.step).toBe(4);
+  });
+
+  it('refuses a bad config value naming the file, the key and the allowed values', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'tessera-traincfg-'));
+    const config = path.join(dir, 'run.yaml');
+    await writeFile(config, 'schedule: exponential\n');
+    await expect(trainCommand({ model: dir, data: dir, out: dir, configFile: config, overrides: {}, quiet: true })).rejects.toThrow(`${config}: "schedule" is "exponential"; expected one of "cosine", "linear", "constant"`);
+  });
+});
