@@ -3,7 +3,7 @@ import { createInterface } from 'node:readline/promises';
 import { noGrad } from '@tessera/autograd';
 import { previewLossMask } from '@tessera/datasets';
 import { estimateMemory, generateStream, loadModel, parseLlamaConfig, saveModel, type LoadedModel } from '@tessera/models';
-import { PeftModel } from '@tessera/peft';
+import { PeftModel, fromPeftJson } from '@tessera/peft';
 import { loadAdapter } from '@tessera/peft/node';
 import type { LlamaForCausalLM } from '@tessera/models';
 
@@ -13,8 +13,10 @@ export async function loadWithAdapter(modelDir: string, adapterDir?: string): Pr
   if (!loaded.tokenizer) throw new Error(`--model ${modelDir}: no tokenizer.json; chat and generation need one`);
   let peft: PeftModel | null = null;
   if (adapterDir) {
-    const cfg = JSON.parse(await readFile(`${adapterDir}/adapter_config.json`, 'utf8')) as { r: number; lora_alpha: number; target_modules: string[] | string };
-    peft = new PeftModel(loaded.model, { r: cfg.r, loraAlpha: cfg.lora_alpha, targetModules: Array.isArray(cfg.target_modules) ? cfg.target_modules : [cfg.target_modules] });
+    const json = await readFile(`${adapterDir}/adapter_config.json`, 'utf8').catch(() => {
+      throw new Error(`--adapter ${adapterDir}: no adapter_config.json; pass a PEFT adapter folder (a run's adapter/ or checkpoint/)`);
+    });
+    peft = new PeftModel(loaded.model, fromPeftJson(JSON.parse(json)));
     await loadAdapter(peft, adapterDir);
     console.log(`adapter: ${adapterDir}`);
   }
@@ -83,7 +85,7 @@ export async function previewDataCommand(o: { model: string; data: string; count
 /** `estimate`: memory of a model/config before running. */
 export async function estimateCommand(o: { model: string; batch: number; seq: number; r: number; targets: string[] }): Promise<void> {
   const config = parseLlamaConfig(await readFile(`${o.model}/config.json`, 'utf8'));
-  const e = estimateMemory(config, { dtype: 'f32', batch: o.batch, seq: o.seq, lora: o.r > 0 ? { r: o.r, targetModules: o.targets } : undefined });
+  const e = estimateMemory(config, { dtype: 'f32', batch: o.batch, seq: o.seq, lora: o.r > 0 ? { r: o.r, targetModules: o.targets } : undefined, optimizer: 'adamw' });
   const mb = (b: number): string => `${(b / 2 ** 20).toFixed(1)} MiB`;
   console.log(`parameters: ${e.parameters.total.toLocaleString()} (trainable ${e.parameters.trainable.toLocaleString()})`);
   for (const [k, v] of Object.entries(e.bytes)) console.log(`${k.padEnd(12)} ${mb(v)}`);
