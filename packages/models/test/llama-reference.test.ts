@@ -10,15 +10,13 @@ import { backward } from '@tessera/autograd';
 import { AdamW } from '@tessera/optim';
 import { readSafetensors } from '@tessera/safetensors';
 import { generate, loadModel, type RawTensor } from '../src/index.js';
+import { compare, type ErrorStats } from './reference-check.js';
 
 registerBackend(createCpuBackend());
 
 const FIXTURES = join(import.meta.dirname, 'fixtures');
 const FORMAT_VERSION = '1';
-// Elementwise |actual - expected| <= ATOL_FRACTION * max|expected| + RTOL * |expected|: relative to
-// each element, with a floor relative to the tensor's scale for elements that cancel to near 0.
-const RTOL = 1e-4;
-const ATOL_FRACTION = 1e-5;
+// Tolerances: see compare in reference-check.ts (elementwise, with a floor relative to the tensor's scale).
 
 interface Reference {
   get(name: string): RawTensor;
@@ -48,29 +46,6 @@ function readReference(name: string): Reference {
       return Array.from({ length: t.shape[0]! }, (_, i) => Array.from(v.subarray(i * w, (i + 1) * w)));
     },
   };
-}
-
-interface ErrorStats {
-  maxAbs: number;
-  /** max |a - b| / max|b|: the error relative to the tensor's scale. */
-  maxScaled: number;
-}
-
-/** Compares elementwise (optionally only where `keep` is true); returns the errors it saw. */
-function compare(what: string, actual: ArrayLike<number>, expected: ArrayLike<number>, keep?: (i: number) => boolean): ErrorStats {
-  expect(actual.length, `${what}: length`).toBe(expected.length);
-  let scale = 0;
-  for (let i = 0; i < expected.length; i++) if (!keep || keep(i)) scale = Math.max(scale, Math.abs(expected[i]!));
-  let maxAbs = 0;
-  const bad: string[] = [];
-  for (let i = 0; i < expected.length; i++) {
-    if (keep && !keep(i)) continue;
-    const d = Math.abs(actual[i]! - expected[i]!);
-    maxAbs = Math.max(maxAbs, d);
-    if (!(d <= ATOL_FRACTION * scale + RTOL * Math.abs(expected[i]!)) && bad.length < 3) bad.push(`[${i}] ${actual[i]} vs ${expected[i]}`);
-  }
-  expect(bad, `${what}: beyond tolerance (scale ${scale})`).toEqual([]);
-  return { maxAbs, maxScaled: scale > 0 ? maxAbs / scale : maxAbs };
 }
 
 const report: Record<string, Record<string, string>> = {};
