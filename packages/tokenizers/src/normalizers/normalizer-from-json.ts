@@ -1,14 +1,17 @@
 import { patternFromJSON } from '../pattern.js';
 import { BertNormalizer } from './bert-normalizer.js';
+import { ByteLevelNormalizer } from './byte-level.js';
 import { LowercaseNormalizer } from './lowercase.js';
 import type { Normalizer } from './normalizer.js';
+import { NmtNormalizer } from './nmt.js';
+import { PrecompiledNormalizer } from './precompiled.js';
 import { PrependNormalizer } from './prepend.js';
 import { ReplaceNormalizer } from './replace.js';
 import { SequenceNormalizer } from './sequence.js';
 import { StripAccentsNormalizer, StripNormalizer } from './strip.js';
 import { UnicodeNormalizer } from './unicode-forms.js';
 
-const SUPPORTED = ['NFC', 'NFD', 'NFKC', 'NFKD', 'Lowercase', 'Strip', 'StripAccents', 'Replace', 'Prepend', 'Sequence', 'BertNormalizer'];
+const SUPPORTED = ['NFC', 'NFD', 'NFKC', 'NFKD', 'Lowercase', 'Strip', 'StripAccents', 'Replace', 'Prepend', 'Sequence', 'BertNormalizer', 'Nmt', 'Precompiled', 'ByteLevel'];
 
 /** Builds a normalizer from its tokenizer.json object (null means none). */
 export function normalizerFromJSON(json: unknown, where = 'normalizer'): Normalizer | null {
@@ -44,6 +47,13 @@ export function normalizerFromJSON(json: unknown, where = 'normalizer'): Normali
         stripAccents: (j.strip_accents as boolean | null | undefined) ?? null,
         lowercase: j.lowercase !== false,
       });
+    case 'Nmt':
+      return new NmtNormalizer();
+    case 'Precompiled':
+      if (typeof j.precompiled_charsmap !== 'string') throw new Error(`${where}.precompiled_charsmap: expected the base64 text of a SentencePiece charsmap, got ${JSON.stringify(j.precompiled_charsmap)?.slice(0, 100)}`);
+      return new PrecompiledNormalizer(j.precompiled_charsmap);
+    case 'ByteLevel':
+      return new ByteLevelNormalizer();
     default:
       throw new Error(`${where}.type: unknown normalizer ${JSON.stringify(j.type)}; supported: ${SUPPORTED.join(', ')}`);
   }
