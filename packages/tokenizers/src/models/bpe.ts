@@ -1,4 +1,5 @@
 import { MergeTable } from './merge-table.js';
+import { Vocabulary } from './vocabulary.js';
 import type { Model, WordTokens } from './model.js';
 
 /** Options of a BPE model, as in tokenizer.json. */
@@ -16,14 +17,18 @@ const POS = 2 ** 24;
 const CACHE_CAPACITY = 10_000;
 const CACHE_MAX_WORD = 256;
 const MARKER = '▁';
+const MARKER_CODE = 0x2581;
 const utf8 = new TextEncoder();
+
+/** One merge as tokenizer.json stores it: "left right" or [left, right]. */
+export type MergeJSON = string | readonly [string, string];
 
 /** Byte-pair encoding with ranked merges, byte fallback and a word cache (Rust `BPE`). */
 export class Bpe implements Model {
-  readonly vocab: Map<string, number>;
-  private readonly vocabR: string[];
+  readonly vocab: Vocabulary;
   private readonly merges: MergeTable;
-  private readonly mergeList: Array<[string, string]>;
+  private readonly rawMerges: ReadonlyArray<MergeJSON>;
+  private mergeList: Array<[string, string]> | null = null;
   private readonly cache = new Map<string, WordTokens>();
   private readonly unkId: number | undefined;
   private readonly byteIds: Int32Array | null;
@@ -34,39 +39,58 @@ export class Bpe implements Model {
    */
   private readonly markerJoiners: Set<string> | null;
 
-  constructor(vocab: Map<string, number>, merges: Array<[string, string]>, readonly options: BpeOptions) {
-    this.vocab = vocab;
-    this.vocabR = new Array<string>(vocab.size);
-    for (const [t, id] of vocab) this.vocabR[id] = t;
-    this.mergeList = merges;
+  constructor(vocab: Vocabulary | ReadonlyMap<string, number>, merges: ReadonlyArray<MergeJSON>, readonly options: BpeOptions, where = 'model') {
+    this.vocab = vocab instanceof Vocabulary ? vocab : Vocabulary.fromMap(vocab);
+    this.rawMerges = merges;
     this.merges = new MergeTable(merges.length);
-    const prefixLen = options.continuingSubwordPrefix?.length ?? 0;
+    const prefix = options.continuingSubwordPrefix ?? '';
+    const hasMarker = !options.ignoreMerges && !options.continuingSubwordPrefix && !options.endOfWordSuffix && this.vocab.has(MARKER);
+    const joiners = new Set<string>([MARKER]);
+    const v = this.vocab;
+    // Parts are looked up as slices of the merge text, never as new strings (see Vocabulary).
     for (let rank = 0; rank < merges.length; rank++) {
-      const [a, b] = merges[rank]!;
-      const ia = vocab.get(a);
-      const ib = vocab.get(b);
-      if (ia === undefined) throw new Error(`model.merges[${rank}]: token ${JSON.stringify(a)} is not in model.vocab; every merge part must be a vocabulary token`);
-      if (ib === undefined) throw new Error(`model.merges[${rank}]: token ${JSON.stringify(b)} is not in model.vocab; every merge part must be a vocabulary token`);
-      const merged = a + (prefixLen > 0 && b.startsWith(options.continuingSubwordPrefix!) ? b.slice(prefixLen) : b);
-      const im = vocab.get(merged);
-      if (im === undefined) throw new Error(`model.merges[${rank}]: merged token ${JSON.stringify(merged)} is not in model.vocab; every merge result must be a vocabulary token`);
+      const m = merges[rank];
+      let sa: string;
+      let sb: string;
+      let aEnd: number;
+      let bStart: number;
+      if (typeof m === 'string') {
+        sa = sb = m;
+        aEnd = m.indexOf(' ');
+        if (aEnd < 0) throw new Error(`${where}.merges[${rank}]: expected "left right" separated by one space, got ${JSON.stringify(m)}`);
+        bStart = aEnd + 1;
+      } else if (Array.isArray(m) && m.length === 2 && typeof m[0] === 'string' && typeof m[1] === 'string') {
+        sa = m[0];
+        sb = m[1];
+        aEnd = sa.length;
+        bStart = 0;
+      } else throw new Error(`${where}.merges[${rank}]: expected "left right" or [left, right], got ${JSON.stringify(m)}`);
+      const bEnd = sb.length;
+      const ia = v.find(sa, 0, aEnd, null, 0, 0);
+      if (ia < 0) throw new Error(`${where}.merges[${rank}]: token ${JSON.stringify(sa.slice(0, aEnd))} is not in ${where}.vocab; every merge part must be a vocabulary token`);
+      const ib = v.find(sb, bStart, bEnd, null, 0, 0);
+      if (ib < 0) throw new Error(`${where}.merges[${rank}]: token ${JSON.stringify(sb.slice(bStart))} is not in ${where}.vocab; every merge part must be a vocabulary token`);
+      // The merged token drops the right part's continuing-subword prefix.
+      const skip = prefix.length > 0 && sb.startsWith(prefix, bStart) ? prefix.length : 0;
+      const im = v.find(sa, 0, aEnd, sb, bStart + skip, bEnd);
+      if (im < 0) throw new Error(`${where}.merges[${rank}]: merged token ${JSON.stringify(sa.slice(0, aEnd) + sb.slice(bStart + skip))} is not in ${where}.vocab; every merge result must be a vocabulary token`);
       this.merges.set(ia, ib, rank, im);
+      // A merge (a, b) with b starting with ▁ and a not made of ▁ alone joins across a word start.
+      if (hasMarker && sb.charCodeAt(bStart) === MARKER_CODE) {
+        for (let k = 0; k < aEnd; k++) {
+          if (sa.charCodeAt(k) !== MARKER_CODE) { joiners.add(sa[aEnd - 1]!); break; }
+        }
+      }
     }
-    this.unkId = options.unkToken !== null ? vocab.get(options.unkToken) : undefined;
+    this.unkId = options.unkToken !== null ? this.vocab.get(options.unkToken) : undefined;
     if (options.byteFallback) {
       this.byteIds = new Int32Array(256).fill(-1);
       for (let b = 0; b < 256; b++) {
-        const id = vocab.get(`<0x${b.toString(16).toUpperCase().padStart(2, '0')}>`);
+        const id = this.vocab.get(`<0x${b.toString(16).toUpperCase().padStart(2, '0')}>`);
         if (id !== undefined) this.byteIds[b] = id;
       }
     } else this.byteIds = null;
-    this.markerJoiners = null;
-    if (!options.ignoreMerges && !options.continuingSubwordPrefix && !options.endOfWordSuffix && vocab.has(MARKER)) {
-      const joiners = new Set<string>([MARKER]);
-      // A merge (a, b) with b starting with ▁ and a not made of ▁ alone joins across a word start.
-      for (const [a, b] of merges) if (b.startsWith(MARKER) && /[^▁]/.test(a)) joiners.add(a.slice(-1));
-      if (joiners.size < 64) this.markerJoiners = joiners;
-    }
+    this.markerJoiners = hasMarker && joiners.size < 64 ? joiners : null;
   }
 
   /** Number of vocabulary entries. */
@@ -81,12 +105,12 @@ export class Bpe implements Model {
 
   /** Vocabulary token of an id. */
   idToToken(id: number): string | undefined {
-    return this.vocabR[id];
+    return this.vocab.tokens[id];
   }
 
   /** A copy of the vocabulary. */
   getVocab(): Map<string, number> {
-    return new Map(this.vocab);
+    return this.vocab.toMap();
   }
 
   /** Splits one word into BPE tokens. */
@@ -277,6 +301,11 @@ export class Bpe implements Model {
 
   /** The merges as [left, right] pairs, in rank order. */
   get mergePairs(): ReadonlyArray<[string, string]> {
+    this.mergeList ??= this.rawMerges.map((m): [string, string] => {
+      if (typeof m !== 'string') return [m[0], m[1]];
+      const sp = m.indexOf(' ');
+      return [m.slice(0, sp), m.slice(sp + 1)];
+    });
     return this.mergeList;
   }
 
@@ -284,7 +313,7 @@ export class Bpe implements Model {
   toJSON(): Record<string, unknown> {
     const o = this.options;
     const vocab: Record<string, number> = {};
-    for (const [t, id] of [...this.vocab].sort((a, b) => a[1] - b[1])) vocab[t] = id;
+    for (const [t, id] of [...this.vocab.toMap()].sort((a, b) => a[1] - b[1])) vocab[t] = id;
     return {
       type: 'BPE',
       dropout: null,
@@ -295,7 +324,7 @@ export class Bpe implements Model {
       byte_fallback: o.byteFallback,
       ignore_merges: o.ignoreMerges,
       vocab,
-      merges: this.mergeList.map(([a, b]) => [a, b]),
+      merges: this.mergePairs.map(([a, b]) => [a, b]),
     };
   }
 }

@@ -1,7 +1,8 @@
-import { Bpe } from './bpe.js';
+import { Bpe, type MergeJSON } from './bpe.js';
 import type { Model } from './model.js';
 import { Unigram } from './unigram.js';
 import { WordLevel } from './word-level.js';
+import { Vocabulary } from './vocabulary.js';
 import { WordPiece } from './word-piece.js';
 
 const SUPPORTED = ['BPE', 'WordPiece', 'Unigram', 'WordLevel'];
@@ -19,20 +20,6 @@ function vocabFromJSON(v: unknown, where: string): Map<string, number> {
   return m;
 }
 
-function mergesFromJSON(v: unknown, where: string): Array<[string, string]> {
-  if (v === undefined || v === null) return [];
-  if (!Array.isArray(v)) throw new Error(`${where}.merges: expected an array of "a b" strings or [a, b] pairs, got ${JSON.stringify(v)?.slice(0, 100)}`);
-  return v.map((m, i) => {
-    if (typeof m === 'string') {
-      const sp = m.indexOf(' ');
-      if (sp < 0) throw new Error(`${where}.merges[${i}]: expected "left right" separated by one space, got ${JSON.stringify(m)}`);
-      return [m.slice(0, sp), m.slice(sp + 1)];
-    }
-    if (Array.isArray(m) && m.length === 2 && typeof m[0] === 'string' && typeof m[1] === 'string') return [m[0], m[1]];
-    throw new Error(`${where}.merges[${i}]: expected "left right" or [left, right], got ${JSON.stringify(m)}`);
-  });
-}
-
 /** Builds a model from the tokenizer.json `model` object. */
 export function modelFromJSON(json: unknown, where = 'model'): Model {
   const j = json as Record<string, unknown>;
@@ -42,14 +29,15 @@ export function modelFromJSON(json: unknown, where = 'model'): Model {
   switch (type) {
     case 'BPE':
       if (j.dropout !== null && j.dropout !== undefined && j.dropout !== 0) throw new Error(`${where}.dropout: BPE dropout ${JSON.stringify(j.dropout)} is not supported (encoding would not be deterministic); set it to null`);
-      return new Bpe(vocabFromJSON(j.vocab, where), mergesFromJSON(j.merges, where), {
+      if (j.merges !== undefined && j.merges !== null && !Array.isArray(j.merges)) throw new Error(`${where}.merges: expected an array of "a b" strings or [a, b] pairs, got ${JSON.stringify(j.merges)?.slice(0, 100)}`);
+      return new Bpe(Vocabulary.fromJSON(j.vocab, where), (j.merges as MergeJSON[] | null | undefined) ?? [], {
         unkToken: (j.unk_token as string | null | undefined) ?? null,
         continuingSubwordPrefix: (j.continuing_subword_prefix as string | null | undefined) || null,
         endOfWordSuffix: (j.end_of_word_suffix as string | null | undefined) || null,
         fuseUnk: j.fuse_unk === true,
         byteFallback: j.byte_fallback === true,
         ignoreMerges: j.ignore_merges === true,
-      });
+      }, where);
     case 'WordPiece':
       return new WordPiece(vocabFromJSON(j.vocab, where), {
         unkToken: typeof j.unk_token === 'string' ? j.unk_token : '[UNK]',
