@@ -14,6 +14,7 @@ import { postProcessorFromJSON } from './post-processors/post-processor-from-jso
 import type { PreTokenizer } from './pre-tokenizers/pre-tokenizer.js';
 import { preTokenizerFromJSON } from './pre-tokenizers/pre-tokenizer-from-json.js';
 import { specialTokenText, type TokenizerConfig } from './tokenizer-config.js';
+import { scanTokenizerJson, type ScannedTokenizerJSON } from './tokenizer-json-text.js';
 import { wellFormed } from './well-formed.js';
 
 /** Options of `encode`. */
@@ -125,15 +126,19 @@ export class Tokenizer {
   /** Builds a tokenizer from tokenizer.json (object or text) and optionally tokenizer_config.json. */
   static fromJSON(tokenizerJson: TokenizerJSON | string, tokenizerConfig?: TokenizerConfig | string | null): Tokenizer {
     let j: TokenizerJSON;
+    let scanned: ScannedTokenizerJSON | null = null;
     try {
-      j = typeof tokenizerJson === 'string' ? (JSON.parse(tokenizerJson) as TokenizerJSON) : tokenizerJson;
+      if (typeof tokenizerJson === 'string') {
+        scanned = scanTokenizerJson(tokenizerJson);
+        j = (scanned ? scanned.json : JSON.parse(tokenizerJson)) as TokenizerJSON;
+      } else j = tokenizerJson;
     } catch (err) {
       throw new Error(`tokenizer.json: not valid JSON (${(err as Error).message}); pass the file's text or its parsed object`);
     }
     if (!j || typeof j !== 'object') throw new Error(`tokenizer.json: expected an object with a "model" field, got ${typeof j}`);
     if (!('model' in j)) throw new Error('tokenizer.json: missing field "model"; expected { "type": "BPE" | "WordPiece" | "Unigram" | "WordLevel", "vocab": ... }');
     const config = typeof tokenizerConfig === 'string' ? (JSON.parse(tokenizerConfig) as TokenizerConfig) : (tokenizerConfig ?? undefined);
-    const model = modelFromJSON(j.model);
+    const model = modelFromJSON(j.model, 'model', scanned ? { vocab: scanned.vocab, merges: scanned.merges } : undefined);
     return new Tokenizer({
       normalizer: normalizerFromJSON(j.normalizer),
       preTokenizer: preTokenizerFromJSON(j.pre_tokenizer),

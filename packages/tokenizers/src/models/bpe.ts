@@ -1,5 +1,5 @@
 import { MergeTable } from './merge-table.js';
-import { Vocabulary } from './vocabulary.js';
+import { unitsToString, Vocabulary } from './vocabulary.js';
 import type { Model, WordTokens } from './model.js';
 
 /** Options of a BPE model, as in tokenizer.json. */
@@ -23,11 +23,21 @@ const utf8 = new TextEncoder();
 /** One merge as tokenizer.json stores it: "left right" or [left, right]. */
 export type MergeJSON = string | readonly [string, string];
 
+/**
+ * Merges decoded from tokenizer.json text into one buffer (see tokenizer-json-text.ts): merge r
+ * joins chars[bounds[4r], bounds[4r+1]) and chars[bounds[4r+2], bounds[4r+3]).
+ */
+export interface PackedMerges {
+  chars: Uint16Array;
+  bounds: Int32Array;
+  count: number;
+}
+
 /** Byte-pair encoding with ranked merges, byte fallback and a word cache (Rust `BPE`). */
 export class Bpe implements Model {
   readonly vocab: Vocabulary;
   private readonly merges: MergeTable;
-  private readonly rawMerges: ReadonlyArray<MergeJSON>;
+  private readonly rawMerges: ReadonlyArray<MergeJSON> | PackedMerges;
   private mergeList: Array<[string, string]> | null = null;
   private readonly cache = new Map<string, WordTokens>();
   private readonly unkId: number | undefined;
@@ -39,17 +49,50 @@ export class Bpe implements Model {
    */
   private readonly markerJoiners: Set<string> | null;
 
-  constructor(vocab: Vocabulary | ReadonlyMap<string, number>, merges: ReadonlyArray<MergeJSON>, readonly options: BpeOptions, where = 'model') {
+  constructor(vocab: Vocabulary | ReadonlyMap<string, number>, merges: ReadonlyArray<MergeJSON> | PackedMerges, readonly options: BpeOptions, where = 'model') {
     this.vocab = vocab instanceof Vocabulary ? vocab : Vocabulary.fromMap(vocab);
     this.rawMerges = merges;
-    this.merges = new MergeTable(merges.length);
+    const count = Array.isArray(merges) ? merges.length : (merges as PackedMerges).count;
+    this.merges = new MergeTable(count);
     const prefix = options.continuingSubwordPrefix ?? '';
     const hasMarker = !options.ignoreMerges && !options.continuingSubwordPrefix && !options.endOfWordSuffix && this.vocab.has(MARKER);
     const joiners = new Set<string>([MARKER]);
     const v = this.vocab;
+    const fail = (rank: number, what: string, token: string): never => {
+      throw new Error(`${where}.merges[${rank}]: ${what} ${JSON.stringify(token)} is not in ${where}.vocab; every merge ${what === 'token' ? 'part' : 'result'} must be a vocabulary token`);
+    };
+    if (!Array.isArray(merges)) {
+      // Decoded from the file text: parts are ranges of one buffer, looked up without strings.
+      const { chars, bounds } = merges as PackedMerges;
+      const p = prefix.length;
+      for (let rank = 0; rank < count; rank++) {
+        const a0 = bounds[4 * rank]!;
+        const a1 = bounds[4 * rank + 1]!;
+        const b0 = bounds[4 * rank + 2]!;
+        const b1 = bounds[4 * rank + 3]!;
+        const ha = Vocabulary.hashUnits(chars, a0, a1);
+        const ia = v.idOfHashedUnits(chars, a0, a1, 0, 0, ha);
+        if (ia < 0) fail(rank, 'token', unitsToString(chars, a0, a1));
+        const ib = v.idOfHashedUnits(chars, b0, b1, 0, 0, Vocabulary.hashUnits(chars, b0, b1));
+        if (ib < 0) fail(rank, 'token', unitsToString(chars, b0, b1));
+        let skip = 0;
+        if (p > 0 && b1 - b0 >= p) {
+          skip = p;
+          for (let k = 0; k < p; k++) if (chars[b0 + k] !== prefix.charCodeAt(k)) { skip = 0; break; }
+        }
+        // The joined hash continues the left part's.
+        const im = v.idOfHashedUnits(chars, a0, a1, b0 + skip, b1, Vocabulary.hashUnits(chars, b0 + skip, b1, ha));
+        if (im < 0) fail(rank, 'merged token', unitsToString(chars, a0, a1) + unitsToString(chars, b0 + skip, b1));
+        this.merges.set(ia, ib, rank, im);
+        if (hasMarker && chars[b0] === MARKER_CODE) {
+          for (let k = a0; k < a1; k++) if (chars[k] !== MARKER_CODE) { joiners.add(String.fromCharCode(chars[a1 - 1]!)); break; }
+        }
+      }
+    }
+    const list = Array.isArray(merges) ? (merges as ReadonlyArray<MergeJSON>) : [];
     // Parts are looked up as slices of the merge text, never as new strings (see Vocabulary).
-    for (let rank = 0; rank < merges.length; rank++) {
-      const m = merges[rank];
+    for (let rank = 0; rank < list.length; rank++) {
+      const m = list[rank];
       let sa: string;
       let sb: string;
       let aEnd: number;
@@ -66,14 +109,14 @@ export class Bpe implements Model {
         bStart = 0;
       } else throw new Error(`${where}.merges[${rank}]: expected "left right" or [left, right], got ${JSON.stringify(m)}`);
       const bEnd = sb.length;
-      const ia = v.find(sa, 0, aEnd, null, 0, 0);
-      if (ia < 0) throw new Error(`${where}.merges[${rank}]: token ${JSON.stringify(sa.slice(0, aEnd))} is not in ${where}.vocab; every merge part must be a vocabulary token`);
-      const ib = v.find(sb, bStart, bEnd, null, 0, 0);
-      if (ib < 0) throw new Error(`${where}.merges[${rank}]: token ${JSON.stringify(sb.slice(bStart))} is not in ${where}.vocab; every merge part must be a vocabulary token`);
+      const ia = v.idOfSlices(sa, 0, aEnd, null, 0, 0);
+      if (ia < 0) fail(rank, 'token', sa.slice(0, aEnd));
+      const ib = v.idOfSlices(sb, bStart, bEnd, null, 0, 0);
+      if (ib < 0) fail(rank, 'token', sb.slice(bStart));
       // The merged token drops the right part's continuing-subword prefix.
       const skip = prefix.length > 0 && sb.startsWith(prefix, bStart) ? prefix.length : 0;
-      const im = v.find(sa, 0, aEnd, sb, bStart + skip, bEnd);
-      if (im < 0) throw new Error(`${where}.merges[${rank}]: merged token ${JSON.stringify(sa.slice(0, aEnd) + sb.slice(bStart + skip))} is not in ${where}.vocab; every merge result must be a vocabulary token`);
+      const im = v.idOfSlices(sa, 0, aEnd, sb, bStart + skip, bEnd);
+      if (im < 0) fail(rank, 'merged token', sa.slice(0, aEnd) + sb.slice(bStart + skip));
       this.merges.set(ia, ib, rank, im);
       // A merge (a, b) with b starting with ▁ and a not made of ▁ alone joins across a word start.
       if (hasMarker && sb.charCodeAt(bStart) === MARKER_CODE) {
@@ -105,7 +148,7 @@ export class Bpe implements Model {
 
   /** Vocabulary token of an id. */
   idToToken(id: number): string | undefined {
-    return this.vocab.tokens[id];
+    return this.vocab.token(id);
   }
 
   /** A copy of the vocabulary. */
@@ -301,11 +344,18 @@ export class Bpe implements Model {
 
   /** The merges as [left, right] pairs, in rank order. */
   get mergePairs(): ReadonlyArray<[string, string]> {
-    this.mergeList ??= this.rawMerges.map((m): [string, string] => {
-      if (typeof m !== 'string') return [m[0], m[1]];
-      const sp = m.indexOf(' ');
-      return [m.slice(0, sp), m.slice(sp + 1)];
-    });
+    if (this.mergeList) return this.mergeList;
+    const raw = this.rawMerges;
+    if (Array.isArray(raw)) {
+      this.mergeList = (raw as ReadonlyArray<MergeJSON>).map((m): [string, string] => {
+        if (typeof m !== 'string') return [m[0], m[1]];
+        const sp = m.indexOf(' ');
+        return [m.slice(0, sp), m.slice(sp + 1)];
+      });
+    } else {
+      const { chars, bounds, count } = raw as PackedMerges;
+      this.mergeList = Array.from({ length: count }, (_, r): [string, string] => [unitsToString(chars, bounds[4 * r]!, bounds[4 * r + 1]!), unitsToString(chars, bounds[4 * r + 2]!, bounds[4 * r + 3]!)]);
+    }
     return this.mergeList;
   }
 

@@ -1,4 +1,4 @@
-import { Bpe, type MergeJSON } from './bpe.js';
+import { Bpe, type MergeJSON, type PackedMerges } from './bpe.js';
 import type { Model } from './model.js';
 import { Unigram } from './unigram.js';
 import { WordLevel } from './word-level.js';
@@ -20,8 +20,14 @@ function vocabFromJSON(v: unknown, where: string): Map<string, number> {
   return m;
 }
 
-/** Builds a model from the tokenizer.json `model` object. */
-export function modelFromJSON(json: unknown, where = 'model'): Model {
+/** A BPE model's vocab and merges already decoded from the file text (see tokenizer-json-text.ts). */
+export interface DecodedBpeParts {
+  vocab: Vocabulary;
+  merges: PackedMerges | null;
+}
+
+/** Builds a model from the tokenizer.json `model` object (`decoded` replaces its vocab and merges when given). */
+export function modelFromJSON(json: unknown, where = 'model', decoded?: DecodedBpeParts): Model {
   const j = json as Record<string, unknown>;
   if (j === null || typeof j !== 'object') throw new Error(`${where}: expected an object, got ${JSON.stringify(json)}`);
   // Old files omit the type; infer it from the fields as the Rust library does.
@@ -30,7 +36,7 @@ export function modelFromJSON(json: unknown, where = 'model'): Model {
     case 'BPE':
       if (j.dropout !== null && j.dropout !== undefined && j.dropout !== 0) throw new Error(`${where}.dropout: BPE dropout ${JSON.stringify(j.dropout)} is not supported (encoding would not be deterministic); set it to null`);
       if (j.merges !== undefined && j.merges !== null && !Array.isArray(j.merges)) throw new Error(`${where}.merges: expected an array of "a b" strings or [a, b] pairs, got ${JSON.stringify(j.merges)?.slice(0, 100)}`);
-      return new Bpe(Vocabulary.fromJSON(j.vocab, where), (j.merges as MergeJSON[] | null | undefined) ?? [], {
+      return new Bpe(decoded ? decoded.vocab : Vocabulary.fromJSON(j.vocab, where), decoded ? (decoded.merges ?? []) : ((j.merges as MergeJSON[] | null | undefined) ?? []), {
         unkToken: (j.unk_token as string | null | undefined) ?? null,
         continuingSubwordPrefix: (j.continuing_subword_prefix as string | null | undefined) || null,
         endOfWordSuffix: (j.end_of_word_suffix as string | null | undefined) || null,
