@@ -21,6 +21,13 @@ const arg = (name, fallback) => {
 const megabytes = Number(arg('mb', '10'));
 const outPath = arg('out', new URL('./results.json', import.meta.url).pathname);
 const agreementDocs = Number(arg('agreement-docs', '300'));
+const loadRuns = Number(arg('load-runs', '5'));
+const loadOnly = args.includes('--load-only');
+
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
 
 const corpus = loadCorpus(new URL('../../node_modules/.pnpm', import.meta.url).pathname, megabytes * 1024 * 1024);
 console.log(`corpus: ${corpus.docs.length} documents, ${(corpus.bytes / 1e6).toFixed(2)} MB, sha256 ${corpus.sha256.slice(0, 16)}`);
@@ -71,6 +78,27 @@ async function runPeer(peer, docs, reference) {
   try {
     const [tok, loadS] = await timeAsync(peer.load);
     out.loadMs = Math.round(loadS * 1000);
+    // Load again a few times: the median wall and process CPU time of a warm load (CPU time
+    // is the steadier figure on a shared machine).
+    const walls = [];
+    const cpuTimes = [];
+    for (let i = 0; i < loadRuns; i++) {
+      const c0 = process.cpuUsage();
+      const [, w] = await timeAsync(peer.load);
+      const c = process.cpuUsage(c0);
+      walls.push(w * 1000);
+      cpuTimes.push((c.user + c.system) / 1000);
+    }
+    if (loadRuns > 0) {
+      out.loadMsMedian = Math.round(median(walls));
+      out.loadCpuMsMedian = Math.round(median(cpuTimes));
+    }
+    const [, firstS] = await timeAsync(() => peer.encode(tok, docs[0]));
+    out.firstEncodeMs = Number((firstS * 1000).toFixed(1));
+    if (loadOnly) {
+      console.log(JSON.stringify(out));
+      return out;
+    }
     for (const d of docs.slice(0, 30)) await peer.encode(tok, d);
     let tokens = 0;
     const [, s] = await timeAsync(async () => {
@@ -110,7 +138,7 @@ for (const [name, rawJson, config] of [['llama3', llama3Json, llama3Config], ['l
   const text = JSON.stringify(json);
   const rust = RustTokenizer.fromFile(path);
   const reference = [];
-  for (const d of corpus.docs.slice(0, agreementDocs)) reference.push((await rust.encode(d, null, { addSpecialTokens: false })).getIds());
+  for (const d of corpus.docs.slice(0, loadOnly ? 0 : agreementDocs)) reference.push((await rust.encode(d, null, { addSpecialTokens: false })).getIds());
 
   const peers = [
     { name: '@tessera/tokenizers', kind: 'pure JS', load: () => Tokenizer.fromJSON(text, cfg), encode: (t, d) => t.encode(d, { addSpecialTokens: false }).ids },
@@ -156,7 +184,7 @@ for (const [name, rawJson, config] of [['llama3', llama3Json, llama3Config], ['l
       });
     }
   }
-  for (const p of peers) results.push({ tokenizer: name, ...(await runPeer(p, corpus.docs, reference)) });
+  for (const p of peers) results.push({ tokenizer: name, ...(await runPeer(p, corpus.docs, loadOnly ? null : reference)) });
 }
 
 const report = {
@@ -166,6 +194,8 @@ const report = {
   cores: cpus().length,
   corpus: { documents: corpus.docs.length, bytes: corpus.bytes, sha256: corpus.sha256, source: 'Markdown and .d.ts files of the locked workspace dependencies' },
   skipped: Object.fromEntries([['@huggingface/transformers', transformers.error], ['tiktoken', tiktoken.error], ['js-tiktoken', jsTiktoken.error]].filter(([, e]) => e)),
+  loadRuns,
+  loadOnly,
   results,
 };
 writeFileSync(outPath, JSON.stringify(report, null, 2) + '\n');

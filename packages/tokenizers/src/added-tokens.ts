@@ -90,7 +90,9 @@ export class AddedVocabulary {
 
   private splitOn(n: NormalizedString, trie: TrieNode): InputPiece[] {
     const s = n.normalized;
-    if (trie.next.size === 0 || s.length === 0) return s.length === 0 ? [] : [{ text: n, token: null }];
+    // Rust slices every piece by its normalized range, even a whole one: a piece whose leading
+    // chars the normalizer removed then starts later in the original (Metaspace's "first" reads it).
+    if (trie.next.size === 0 || s.length === 0) return s.length === 0 ? [] : [{ text: n.alignStart[0] === 0 ? n : n.slice(0, s.length), token: null }];
     const out: InputPiece[] = [];
     let startOffset = 0;
     let i = 0;

@@ -4,7 +4,9 @@ import { applyChatTemplate, type ChatMessage, type ChatTemplateOptions, type Cha
 import type { Decoder } from './decoders/decoder.js';
 import { decoderFromJSON } from './decoders/decoder-from-json.js';
 import { emptyEncoding, type Encoding } from './encoding.js';
-import type { Model } from './models/model.js';
+import { Bpe } from './models/bpe.js';
+import type { MergeDropout, Model } from './models/model.js';
+import { mulberry32 } from './mulberry32.js';
 import { modelFromJSON } from './models/model-from-json.js';
 import type { Normalizer } from './normalizers/normalizer.js';
 import { normalizerFromJSON } from './normalizers/normalizer-from-json.js';
@@ -25,6 +27,13 @@ export interface EncodeOptions {
   pair?: string | null;
   /** Unit of `offsets`: 'codePoints' (default, as the Rust library) or 'utf16' (JS string indices). */
   offsetUnit?: 'codePoints' | 'utf16';
+  /**
+   * BPE dropout (subword regularization, for training data): each merge is skipped with
+   * probability `rate` (default: the file's `model.dropout`), drawn from a generator seeded with
+   * `seed`, so a run is reproducible. Without this option encoding is dropout-free whatever the
+   * file says, which is what evaluation and inference want. `encodeBatch` uses seed + index.
+   */
+  bpeDropout?: { seed: number; rate?: number };
 }
 
 /** Options of `encodeBatch`. */
@@ -248,8 +257,9 @@ export class Tokenizer {
 
   private encodeInternal(text: string, options: EncodeOptions, maxLength: number | null): Encoding {
     const addSpecial = options.addSpecialTokens ?? true;
-    const a = this.encodeSequence(text, 0, options.offsetUnit ?? 'codePoints');
-    const b = options.pair !== undefined && options.pair !== null ? this.encodeSequence(options.pair, 1, options.offsetUnit ?? 'codePoints') : null;
+    const dropout = this.dropoutFor(options.bpeDropout);
+    const a = this.encodeSequence(text, 0, options.offsetUnit ?? 'codePoints', dropout);
+    const b = options.pair !== undefined && options.pair !== null ? this.encodeSequence(options.pair, 1, options.offsetUnit ?? 'codePoints', dropout) : null;
     if (maxLength !== null) {
       const budget = maxLength - (addSpecial && this.postProcessor ? this.postProcessor.addedTokens(b !== null) : 0);
       truncatePair(a, b, Math.max(0, budget));
@@ -263,8 +273,17 @@ export class Tokenizer {
     return this.postProcessor.process(a, b, addSpecial);
   }
 
+  private dropoutFor(o: EncodeOptions['bpeDropout']): MergeDropout | null {
+    if (!o) return null;
+    if (!(this.model instanceof Bpe)) throw new Error(`encode: bpeDropout applies to BPE models, this tokenizer's model is ${String(this.model.toJSON().type)}; remove the option`);
+    const rate = o.rate ?? this.model.options.dropout ?? null;
+    if (rate === null || !(rate >= 0 && rate <= 1)) throw new Error(`encode: bpeDropout.rate must be a probability in [0, 1] (the file's model.dropout is ${JSON.stringify(this.model.options.dropout ?? null)}), got ${JSON.stringify(o.rate)}; pass { seed, rate }`);
+    if (typeof o.seed !== 'number') throw new Error(`encode: bpeDropout.seed must be a number, got ${JSON.stringify(o.seed)}`);
+    return rate > 0 ? { rate, random: mulberry32(o.seed) } : null;
+  }
+
   /** Encodes one sequence without post-processing. */
-  private encodeSequence(input: string, sequenceId: number, unit: 'codePoints' | 'utf16'): Encoding {
+  private encodeSequence(input: string, sequenceId: number, unit: 'codePoints' | 'utf16', dropout: MergeDropout | null = null): Encoding {
     // The Rust library only sees valid UTF-8: a lone surrogate reaches it as U+FFFD.
     const text = wellFormed(input);
     const enc = emptyEncoding();
@@ -287,14 +306,14 @@ export class Tokenizer {
         push(piece.token.id, piece.text.normalized, s, e, word++);
         continue;
       }
-      if (this.byteLevelWords?.accepts(piece.text)) {
+      if (!dropout && this.byteLevelWords?.accepts(piece.text)) {
         word = this.byteLevelWords.encode(piece.text, word, (id, s, e, w) => push(id, this.model.idToToken(id)!, s, e, w));
         continue;
       }
       const words = this.preTokenizer ? this.preTokenizer.split(piece.text) : [piece.text];
       for (const w of words) {
         if (w.normalized.length === 0) continue;
-        const { ids, offsets, values } = this.model.tokenize(w.normalized);
+        const { ids, offsets, values } = this.model.tokenize(w.normalized, dropout);
         for (let k = 0; k < ids.length; k++) {
           const id = ids[k]!;
           const [s, e] = w.originalRange(offsets[2 * k]!, offsets[2 * k + 1]!);
@@ -310,7 +329,7 @@ export class Tokenizer {
   encodeBatch(texts: string[], options: EncodeBatchOptions = {}): Encoding[] {
     const maxLength = options.maxLength ?? null;
     if (options.truncation && maxLength === null) throw new Error('encodeBatch: truncation needs maxLength; pass { truncation: true, maxLength: n }');
-    const encs = texts.map((t) => this.encodeInternal(t, options, options.truncation ? maxLength : null));
+    const encs = texts.map((t, i) => this.encodeInternal(t, options.bpeDropout ? { ...options, bpeDropout: { ...options.bpeDropout, seed: options.bpeDropout.seed + i } } : options, options.truncation ? maxLength : null));
     const padding = options.padding ?? false;
     if (padding === false) return encs;
     let target = padding === 'max_length' ? maxLength : Math.max(0, ...encs.map((e) => e.ids.length));

@@ -107,7 +107,7 @@ describe('errors name the field, the value and the fix', () => {
   it('lists the supported types for an unknown component', () => {
     expect(() => Tokenizer.fromJSON({ ...base, normalizer: { type: 'Fancy' } } as never)).toThrow(/normalizer.type: unknown normalizer "Fancy"; supported: NFC, NFD/);
     expect(() => Tokenizer.fromJSON({ ...base, pre_tokenizer: { type: 'Sequence', pretokenizers: [{ type: 'Nope' }] } } as never)).toThrow(/pre_tokenizer.pretokenizers\[0\].type: unknown pre-tokenizer "Nope"; supported: ByteLevel/);
-    expect(() => Tokenizer.fromJSON({ ...base, decoder: { type: 'CTC' } } as never)).toThrow(/decoder.type: unknown decoder "CTC"; supported:/);
+    expect(() => Tokenizer.fromJSON({ ...base, decoder: { type: 'Nope' } } as never)).toThrow(/decoder.type: unknown decoder "Nope"; supported:/);
     expect(() => Tokenizer.fromJSON({ ...base, post_processor: { type: 'X' } } as never)).toThrow(/post_processor.type: unknown post-processor "X"; supported:/);
     expect(() => Tokenizer.fromJSON({ ...base, model: { type: 'Magic' } } as never)).toThrow(/model.type: unknown model "Magic"; supported: BPE, WordPiece, Unigram, WordLevel/);
   });

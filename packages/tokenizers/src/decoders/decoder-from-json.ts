@@ -3,6 +3,7 @@ import type { PrependScheme } from '../pre-tokenizers/metaspace.js';
 import { BpeDecoder } from './bpe-decoder.js';
 import { ByteFallbackDecoder } from './byte-fallback.js';
 import { ByteLevelDecoder } from './byte-level.js';
+import { CtcDecoder } from './ctc.js';
 import type { Decoder } from './decoder.js';
 import { FuseDecoder } from './fuse.js';
 import { MetaspaceDecoder } from './metaspace.js';
@@ -11,7 +12,7 @@ import { SequenceDecoder } from './sequence.js';
 import { StripDecoder } from './strip.js';
 import { WordPieceDecoder } from './word-piece.js';
 
-const SUPPORTED = ['ByteLevel', 'Metaspace', 'WordPiece', 'ByteFallback', 'Fuse', 'Strip', 'Replace', 'BPEDecoder', 'Sequence'];
+const SUPPORTED = ['ByteLevel', 'Metaspace', 'WordPiece', 'ByteFallback', 'Fuse', 'Strip', 'Replace', 'BPEDecoder', 'CTC', 'Sequence'];
 
 /** Builds a decoder from its tokenizer.json object (null means none). */
 export function decoderFromJSON(json: unknown, where = 'decoder'): Decoder | null {
@@ -39,6 +40,8 @@ export function decoderFromJSON(json: unknown, where = 'decoder'): Decoder | nul
       return new ReplaceDecoder(patternFromJSON(j.pattern, where), j.content, j);
     case 'BPEDecoder':
       return new BpeDecoder(typeof j.suffix === 'string' ? j.suffix : '</w>');
+    case 'CTC':
+      return new CtcDecoder(typeof j.pad_token === 'string' ? j.pad_token : '<pad>', typeof j.word_delimiter_token === 'string' ? j.word_delimiter_token : '|', j.cleanup !== false);
     case 'Sequence':
       if (!Array.isArray(j.decoders)) throw new Error(`${where}.decoders: expected an array of decoders, got ${JSON.stringify(j.decoders)}`);
       return new SequenceDecoder(j.decoders.map((d, i) => decoderFromJSON(d, `${where}.decoders[${i}]`)).filter((d): d is Decoder => d !== null));

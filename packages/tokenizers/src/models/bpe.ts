@@ -1,6 +1,6 @@
 import { MergeTable } from './merge-table.js';
 import { unitsToString, Vocabulary } from './vocabulary.js';
-import type { Model, WordTokens } from './model.js';
+import type { MergeDropout, Model, WordTokens } from './model.js';
 
 /** Options of a BPE model, as in tokenizer.json. */
 export interface BpeOptions {
@@ -10,6 +10,8 @@ export interface BpeOptions {
   fuseUnk: boolean;
   byteFallback: boolean;
   ignoreMerges: boolean;
+  /** The file's `dropout` (kept for toJSON and as the default rate of `encode`'s `bpeDropout`); encoding ignores it unless asked. */
+  dropout?: number | null;
 }
 
 // Queue keys pack rank and position; positions stay below 2^24 chars per word.
@@ -157,8 +159,14 @@ export class Bpe implements Model {
   }
 
   /** Splits one word into BPE tokens. */
-  tokenize(word: string): WordTokens {
+  tokenize(word: string, dropout: MergeDropout | null = null): WordTokens {
     if (word.length === 0) return { ids: [], offsets: [] };
+    if (dropout && dropout.rate > 0) {
+      // Sampled segmentations bypass the cache in both directions, as in Rust.
+      const whole = this.options.ignoreMerges ? this.vocab.get(word) : undefined;
+      if (whole !== undefined) return { ids: [whole], offsets: [0, word.length] };
+      return this.mergeWord(word, dropout);
+    }
     const cached = this.cache.get(word);
     if (cached) return cached;
     let result: WordTokens;
@@ -241,7 +249,7 @@ export class Bpe implements Model {
     this.symNext = new Int32Array(cap);
   }
 
-  private mergeWord(word: string): WordTokens {
+  private mergeWord(word: string, dropout: MergeDropout | null = null): WordTokens {
     const { continuingSubwordPrefix: prefix, endOfWordSuffix: suffix, fuseUnk } = this.options;
     const n = word.length;
     // Byte fallback can give up to 4 symbols per char.
@@ -288,11 +296,11 @@ export class Bpe implements Model {
       i += w;
     }
     flushUnk();
-    return this.applyMerges(m);
+    return this.applyMerges(m, dropout);
   }
 
   // Merges the m symbols in the scratch buffers by rank, leftmost first (Rust `Word::merge_all`).
-  private applyMerges(m: number): WordTokens {
+  private applyMerges(m: number, dropout: MergeDropout | null): WordTokens {
     const ids = this.symIds;
     const ends = this.symEnds;
     const starts = this.symStarts;
@@ -306,10 +314,24 @@ export class Bpe implements Model {
       const v = merges.find(ids[i]!, ids[i + 1]!);
       if (v >= 0) heap.push(merges.rank(v) * POS + i, merges.mergedId(v));
     }
+    // Dropout (Rust `merge_all`): a popped candidate is set aside with probability `rate`; the
+    // set-aside ones go back into the queue as soon as some merge is taken.
+    const skippedKeys: number[] = [];
+    const skippedIds: number[] = [];
     while (heap.size > 0) {
       const key = heap.topKey();
       const newId = heap.topValue();
       heap.pop();
+      if (dropout) {
+        if (dropout.random() < dropout.rate) {
+          skippedKeys.push(key);
+          skippedIds.push(newId);
+          continue;
+        }
+        for (let k = 0; k < skippedKeys.length; k++) heap.push(skippedKeys[k]!, skippedIds[k]!);
+        skippedKeys.length = 0;
+        skippedIds.length = 0;
+      }
       const pos = key % POS;
       // A merged-away symbol has its start set to -1.
       if (starts[pos]! < 0) continue;
@@ -366,7 +388,7 @@ export class Bpe implements Model {
     for (const [t, id] of [...this.vocab.toMap()].sort((a, b) => a[1] - b[1])) vocab[t] = id;
     return {
       type: 'BPE',
-      dropout: null,
+      dropout: o.dropout ?? null,
       unk_token: o.unkToken,
       continuing_subword_prefix: o.continuingSubwordPrefix,
       end_of_word_suffix: o.endOfWordSuffix,

@@ -34,7 +34,7 @@ export function modelFromJSON(json: unknown, where = 'model', decoded?: DecodedB
   const type = typeof j.type === 'string' ? j.type : Array.isArray(j.vocab) ? 'Unigram' : j.merges !== undefined ? 'BPE' : j.continuing_subword_prefix !== undefined ? 'WordPiece' : 'WordLevel';
   switch (type) {
     case 'BPE':
-      if (j.dropout !== null && j.dropout !== undefined && j.dropout !== 0) throw new Error(`${where}.dropout: BPE dropout ${JSON.stringify(j.dropout)} is not supported (encoding would not be deterministic); set it to null`);
+      if (j.dropout !== null && j.dropout !== undefined && (typeof j.dropout !== 'number' || !(j.dropout >= 0 && j.dropout <= 1))) throw new Error(`${where}.dropout: expected null or a probability in [0, 1], got ${JSON.stringify(j.dropout)}`);
       if (j.merges !== undefined && j.merges !== null && !Array.isArray(j.merges)) throw new Error(`${where}.merges: expected an array of "a b" strings or [a, b] pairs, got ${JSON.stringify(j.merges)?.slice(0, 100)}`);
       return new Bpe(decoded ? decoded.vocab : Vocabulary.fromJSON(j.vocab, where), decoded ? (decoded.merges ?? []) : ((j.merges as MergeJSON[] | null | undefined) ?? []), {
         unkToken: (j.unk_token as string | null | undefined) ?? null,
@@ -43,6 +43,7 @@ export function modelFromJSON(json: unknown, where = 'model', decoded?: DecodedB
         fuseUnk: j.fuse_unk === true,
         byteFallback: j.byte_fallback === true,
         ignoreMerges: j.ignore_merges === true,
+        dropout: (j.dropout as number | null | undefined) ?? null,
       }, where);
     case 'WordPiece':
       return new WordPiece(vocabFromJSON(j.vocab, where), {

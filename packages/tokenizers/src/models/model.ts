@@ -7,10 +7,16 @@ export interface WordTokens {
   values?: Array<string | undefined>;
 }
 
+/** BPE dropout for one encode call: each merge is skipped with probability `rate`, drawn from `random`. */
+export interface MergeDropout {
+  rate: number;
+  random: () => number;
+}
+
 /** A tokenization model: turns one pre-tokenized word into vocabulary ids. */
 export interface Model {
-  /** Splits one word into vocabulary tokens with offsets in the word. */
-  tokenize(word: string): WordTokens;
+  /** Splits one word into vocabulary tokens with offsets in the word (`dropout` applies to BPE only). */
+  tokenize(word: string, dropout?: MergeDropout | null): WordTokens;
   /** Id of a vocabulary token. */
   tokenToId(token: string): number | undefined;
   /** Vocabulary token of an id. */
