@@ -55,6 +55,13 @@ export class ConfigFields {
     return v;
   }
 
+  /** A non-negative integer (an index or a count that may be 0); `fallback` when absent. */
+  nonNegativeInt(name: string, fallback?: number): number {
+    const v = this.number(name, fallback);
+    if (!Number.isInteger(v) || v < 0) throw new RangeError(`${this.where}: "${name}" must be a non-negative integer, got ${show(this.json[name])}`);
+    return v;
+  }
+
   /** A boolean; `fallback` when absent. */
   boolean(name: string, fallback: boolean): boolean {
     const v = this.json[name];

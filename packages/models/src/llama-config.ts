@@ -34,8 +34,10 @@ export interface LlamaConfig {
   qkNorm: boolean;
   hiddenAct: Activation;
   maxPositionEmbeddings: number;
-  /** Mistral's sliding window (null when attention is global); sequences longer than it are refused. */
+  /** Sliding-window attention: query i sees keys j with i - slidingWindow < j <= i (null: global attention). */
   slidingWindow: number | null;
+  /** First layer that uses the window (Qwen2/3's max_window_layers; 0 for Mistral, where every layer does). */
+  maxWindowLayers: number;
   initializerRange: number;
   bosTokenId: number | null;
   eosTokenIds: number[];
@@ -97,8 +99,12 @@ export function parseLlamaConfig(source: string | ConfigJSON): LlamaConfig {
 
   const attentionBias = f.boolean('attention_bias', false);
   const isQwen = modelType === 'qwen2' || modelType === 'qwen3';
+  // Mistral windows every layer (MistralConfig's default sliding_window is 4096; null turns it off).
+  // Qwen2/3 window only with use_sliding_window, and only layers from max_window_layers on
+  // (transformers' layer_types rule).
   const useSliding = modelType === 'mistral' ? true : f.boolean('use_sliding_window', false);
-  const window = useSliding && f.has('sliding_window') ? f.positiveInt('sliding_window') : null;
+  const window = !useSliding ? null : modelType === 'mistral' && json.sliding_window === undefined ? 4096 : f.has('sliding_window') ? f.positiveInt('sliding_window') : null;
+  const maxWindowLayers = isQwen ? f.nonNegativeInt('max_window_layers', 28) : 0;
   return {
     modelType,
     vocabSize: f.positiveInt('vocab_size'),
@@ -119,6 +125,7 @@ export function parseLlamaConfig(source: string | ConfigJSON): LlamaConfig {
     hiddenAct: f.oneOf('hidden_act', ACTIVATIONS, 'silu'),
     maxPositionEmbeddings: f.positiveInt('max_position_embeddings', 2048),
     slidingWindow: window,
+    maxWindowLayers,
     initializerRange: f.number('initializer_range', 0.02),
     bosTokenId: f.tokenId('bos_token_id'),
     eosTokenIds: f.tokenIds('eos_token_id'),
@@ -165,6 +172,12 @@ export function llamaConfigToJSON(c: LlamaConfig, overrides: ConfigJSON = {}): C
     out.mlp_bias = c.mlpBias;
   }
   if (c.modelType === 'qwen3') out.attention_bias = c.qkvBias;
+  if (c.modelType === 'mistral') out.sliding_window = c.slidingWindow;
+  else if (c.slidingWindow !== null) {
+    out.use_sliding_window = true;
+    out.sliding_window = c.slidingWindow;
+    out.max_window_layers = c.maxWindowLayers;
+  }
   if (c.torchDtype !== null) out.torch_dtype = c.torchDtype;
   return { ...out, ...overrides };
 }

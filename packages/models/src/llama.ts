@@ -10,10 +10,12 @@ import {
   fmtShape,
   full,
   isGradEnabled,
+  lt,
   matmul,
   ne,
   randn,
   reshape,
+  sub,
   tidy,
   transpose,
   where,
@@ -61,7 +63,10 @@ export interface CausalLmOutput {
 /** Per-call state every decoder layer sees. */
 interface LayerContext {
   rotary: PositionRotary;
+  /** Padding mask of full-attention layers. */
   mask: Tensor | undefined;
+  /** Padding and sliding-window mask of windowed layers (the padding mask when the window covers every position). */
+  windowMask: Tensor | undefined;
   cache: KVCache | undefined;
   positionOffset: number;
 }
@@ -100,13 +105,18 @@ export class LlamaDecoderLayer extends Module {
     this.post_attention_layernorm = this.child('post_attention_layernorm', new RMSNorm(config.hiddenSize, config.rmsNormEps, o));
   }
 
+  /** Whether this layer attends within the sliding window (Mistral: every layer; Qwen2/3: from max_window_layers on). */
+  get windowed(): boolean {
+    return this.config.slidingWindow !== null && this.layerIndex >= this.config.maxWindowLayers;
+  }
+
   /** (B, T, hidden) -> (B, T, hidden) */
   forward(h: Tensor, ctx: LayerContext): Tensor {
     const attn = this.self_attn.forward(this.input_layernorm.forward(h), {
       rotary: ctx.rotary,
       cache: ctx.cache,
       layerIndex: this.layerIndex,
-      mask: ctx.mask,
+      mask: this.windowed ? ctx.windowMask : ctx.mask,
       positionOffset: ctx.positionOffset,
     });
     const mid = add(h, attn);
@@ -214,9 +224,6 @@ export class LlamaForCausalLM extends Module {
     const [b, t] = inputIds.shape as [number, number];
     const past = opts.cache?.length ?? 0;
     const total = past + t;
-    if (c.slidingWindow !== null && total > c.slidingWindow) {
-      throw new RangeError(`LlamaForCausalLM: ${total} positions exceed sliding_window ${c.slidingWindow}, and sliding-window attention is not implemented; keep sequences within the window`);
-    }
     const offset = opts.positionOffset ?? past;
     const positions = opts.positionIds ?? reshape(arange(offset, offset + t, 1, { device: inputIds.device }), [1, t]);
     if (positions.rank !== 2 || positions.shape[1] !== t || (positions.shape[0] !== b && positions.shape[0] !== 1)) {
@@ -224,7 +231,10 @@ export class LlamaForCausalLM extends Module {
     }
     const rotary = new PositionRotary(c.headDim, c.ropeTheta, c.ropeScaling, positions, this.dtype);
     const mask = opts.attentionMask ? paddingMask(opts.attentionMask, b, t, total) : undefined;
-    const ctx: LayerContext = { rotary, mask, cache: opts.cache, positionOffset: offset };
+    // The KV cache keeps every position (positions count from its length); the window is a mask.
+    const window = c.slidingWindow;
+    const windowMask = window !== null && total > window ? slidingWindowMask(t, total, window, inputIds.device, mask) : mask;
+    const ctx: LayerContext = { rotary, mask, windowMask, cache: opts.cache, positionOffset: offset };
 
     let h = this.model.embed(inputIds); // (B, T, C)
     for (const layer of this.model.layers.items) {
@@ -257,4 +267,16 @@ export function paddingMask(attentionMask: Tensor, b: number, t: number, s: numb
   const j = reshape(arange(0, s, 1, { device: attentionMask.device }), [1, 1, 1, s]);
   const self = eq(j, add(i, s - t)); // (1, 1, T, S)
   return where(self, self, keys);
+}
+
+/**
+ * The bool mask (1, 1, T, S), or (B, 1, T, S) with a padding mask, of sliding-window attention as
+ * Hugging Face's eager path builds it: query i (at key index i + S - T, after the cache) sees key j
+ * only when i + S - T - j < window; causality (j <= i + S - T) is the attention op's own mask.
+ */
+export function slidingWindowMask(t: number, s: number, window: number, device: string, padding?: Tensor): Tensor {
+  const i = reshape(arange(0, t, 1, { device }), [1, 1, t, 1]);
+  const j = reshape(arange(0, s, 1, { device }), [1, 1, 1, s]);
+  const near = lt(sub(add(i, s - t), j), window); // (1, 1, T, S)
+  return padding ? where(near, padding, near) : near;
 }

@@ -17,7 +17,7 @@ describe('llama_reference.py', () => {
     const out = mkdtempSync(join(tmpdir(), 'tessera-llama-ref-'));
     try {
       execFileSync(PYTHON, [SCRIPT, '--out', out], { stdio: 'pipe' });
-      for (const name of ['tiny-llama', 'tiny-qwen2', 'tiny-qwen3']) {
+      for (const name of ['tiny-llama', 'tiny-qwen2', 'tiny-qwen3', 'tiny-mistral']) {
         const files = readdirSync(join(FIXTURES, name)).sort();
         expect(readdirSync(join(out, name)).sort()).toEqual(files);
         for (const f of files) expect(readFileSync(join(out, name, f)).equals(readFileSync(join(FIXTURES, name, f))), `${name}/${f}`).toBe(true);

@@ -21,10 +21,10 @@ model.safetensors.index.json for tiny-qwen3) and reference.safetensors with what
     generate.prompt, generate.tokens    I32: a prompt (1, P) and its greedy continuation (8 tokens)
 
 The file's __metadata__ holds format_version "1". The model code is transformers' modeling_llama /
-modeling_qwen2 / modeling_qwen3 (eager attention) transcribed into plain PyTorch, since transformers
+modeling_mistral / modeling_qwen2 / modeling_qwen3 (eager attention) transcribed into plain PyTorch, since transformers
 is not installed here: RMSNorm in f32 then cast back, rotate-half RoPE with f32 tables and Llama 3
-frequency scaling, grouped-query attention by repeat_kv, the additive causal + padding mask filled
-with finfo.min, SwiGLU MLP, optional tied embeddings, Embedding(padding_idx=pad_token_id).
+frequency scaling, grouped-query attention by repeat_kv, the additive causal + padding (+ Mistral's
+sliding window) mask filled with finfo.min, SwiGLU MLP, optional tied embeddings, Embedding(padding_idx=pad_token_id).
 
 Weights are not HF's init (N(0, 0.02) makes every logit nearly equal, so greedy decoding would sit on
 near-ties): Linear weights ~ N(0, 1/in), biases ~ N(0, 0.01), embeddings ~ N(0, 1) (N(0, 0.16) when tied), norm weights
@@ -131,6 +131,32 @@ MODELS = {
         },
         "seed": 3,
         "shards": 2,
+    },
+    # Sliding window 3 over 8-token rows (and 13 positions while generating): most queries lose keys.
+    "tiny-mistral": {
+        "config": {
+            "architectures": ["MistralForCausalLM"],
+            "model_type": "mistral",
+            "vocab_size": 64,
+            "hidden_size": 32,
+            "intermediate_size": 48,
+            "num_hidden_layers": 2,
+            "num_attention_heads": 4,
+            "num_key_value_heads": 2,
+            "head_dim": 8,
+            "hidden_act": "silu",
+            "max_position_embeddings": 64,
+            "initializer_range": 0.02,
+            "rms_norm_eps": 1e-5,
+            "rope_theta": 10000.0,
+            "sliding_window": 3,
+            "tie_word_embeddings": False,
+            "bos_token_id": 1,
+            "eos_token_id": 2,
+            "torch_dtype": "float32",
+        },
+        "seed": 6,
+        "shards": 1,
     },
 }
 
@@ -284,7 +310,7 @@ class ForCausalLM(nn.Module):
         x = self.model.embed_tokens(input_ids)
         position_ids = torch.arange(t)[None, :].expand(b, t)  # transformers' default: cache_position
         cos, sin = rotary_cos_sin(self.inv_freq, position_ids, x.dtype)
-        mask = causal_mask(attention_mask, b, t, x.dtype)
+        mask = causal_mask(attention_mask, b, t, x.dtype, sliding_window(self.cfg))
         for layer in self.model.layers:
             x = layer(x, cos, sin, mask)
         logits = self.lm_head(self.model.norm(x))
@@ -296,10 +322,23 @@ class ForCausalLM(nn.Module):
         return logits, loss
 
 
-def causal_mask(attention_mask, b, t, dtype):
-    # transformers' _prepare_4d_causal_attention_mask_with_cache_position (no cache: S = T).
+def sliding_window(cfg):
+    # Mistral windows every layer; Qwen2/3 only with use_sliding_window (not used by these fixtures).
+    if cfg["model_type"] == "mistral":
+        return cfg.get("sliding_window", 4096)
+    assert not cfg.get("use_sliding_window"), "per-layer windows (max_window_layers) are not transcribed"
+    return None
+
+
+def causal_mask(attention_mask, b, t, dtype, window=None):
+    # transformers' _prepare_4d_causal_attention_mask_with_cache_position (no cache: S = T); with a
+    # sliding window, query i also loses keys j <= i - window (its sliding_attend_mask).
     min_value = torch.finfo(dtype).min
     mask = torch.full((t, t), min_value, dtype=dtype).triu(1)
+    if window is not None:
+        i = torch.arange(t)
+        too_far = i[None, :] <= i[:, None] - window
+        mask = mask.masked_fill(too_far, min_value)
     mask = mask[None, None, :, :].expand(b, 1, -1, -1).clone()
     if attention_mask is not None:
         padding = (mask + attention_mask[:, None, None, :].to(dtype)) == 0
