@@ -239,3 +239,17 @@ describe('CTC decoder', () => {
     expect(ours.decode([6, 6, 0, 6, 4, 4, 7, 0, 0, 8])).toBe('TT AO');
   });
 });
+
+describe('UnicodeScripts pre-tokenizer', () => {
+  // A WordLevel model that knows no word: one <unk> per piece, so offsets show every cut.
+  const pieces = { version: '1.0', added_tokens: [], normalizer: null, pre_tokenizer: { type: 'UnicodeScripts' }, post_processor: null, decoder: null, model: { type: 'WordLevel', vocab: { '<unk>': 0 }, unk_token: '<unk>' } };
+  const unigram = { ...unigramT5, pre_tokenizer: { type: 'Sequence', pretokenizers: [{ type: 'UnicodeScripts' }, { type: 'Metaspace', replacement: '▁', prepend_scheme: 'always', split: true }] } };
+  const scripts = fc.string({ unit: fc.constantFrom('a', 'Z', ' ', '1', '.', 'α', 'Ж', '漢', 'か', 'カ', 'ー', '한', 'ع', 'क', '\u0301', '😀', '\u0560', '\u{1e900}', '\u{10ffff}'), maxLength: 30 });
+  it.each([['pieces (WordLevel)', pieces], ['Unigram + Metaspace', unigram]] as const)('%s match the Rust tokenizers', async (_name, json) => {
+    const ours = Tokenizer.fromJSON(json as never);
+    const rust = rustOf(json);
+    for (const s of corpus) await expectSameEncoding(ours, rust, s);
+    await fc.assert(fc.asyncProperty(fc.oneof(text, scripts, fc.string({ unit: 'binary', maxLength: 30 })), (s) => expectSameEncoding(ours, rust, s)), { numRuns: NUM_RUNS * 3 });
+  });
+});
+

@@ -9,9 +9,10 @@ import type { PreTokenizer } from './pre-tokenizer.js';
 import { PunctuationPreTokenizer } from './punctuation.js';
 import { SequencePreTokenizer } from './sequence.js';
 import { SplitPreTokenizer } from './split.js';
+import { UnicodeScriptsPreTokenizer } from './unicode-scripts.js';
 import { WhitespacePreTokenizer, WhitespaceSplitPreTokenizer } from './whitespace.js';
 
-const SUPPORTED = ['ByteLevel', 'Split', 'Whitespace', 'WhitespaceSplit', 'Punctuation', 'Digits', 'Metaspace', 'BertPreTokenizer', 'CharDelimiterSplit', 'Sequence'];
+const SUPPORTED = ['ByteLevel', 'Split', 'Whitespace', 'WhitespaceSplit', 'Punctuation', 'Digits', 'Metaspace', 'BertPreTokenizer', 'CharDelimiterSplit', 'UnicodeScripts', 'Sequence'];
 const BEHAVIORS = ['Removed', 'Isolated', 'MergedWithPrevious', 'MergedWithNext', 'Contiguous'];
 
 function behaviorFromJSON(v: unknown, where: string, fallback: SplitBehavior): SplitBehavior {
@@ -54,6 +55,8 @@ export function preTokenizerFromJSON(json: unknown, where = 'pre_tokenizer'): Pr
       const pattern = new CharClassPattern((c) => c === d);
       return { split: (p) => p.split(pattern, 'Removed'), toJSON: () => j };
     }
+    case 'UnicodeScripts':
+      return new UnicodeScriptsPreTokenizer();
     case 'Sequence': {
       if (!Array.isArray(j.pretokenizers)) throw new Error(`${where}.pretokenizers: expected an array of pre-tokenizers, got ${JSON.stringify(j.pretokenizers)}`);
       return new SequencePreTokenizer(j.pretokenizers.map((x, i) => preTokenizerFromJSON(x, `${where}.pretokenizers[${i}]`)).filter((x): x is PreTokenizer => x !== null));
