@@ -4,6 +4,7 @@ import { BertForSequenceClassification, BertForTokenClassification, BertModel } 
 import { parseBertConfig, type BertConfig } from './bert-config.js';
 import { GPT2LMHeadModel } from './gpt2.js';
 import { parseGPT2Config, type GPT2Config } from './gpt2-config.js';
+import { loadTarget } from './load-model.js';
 import { tensorFromRaw } from './load-weights.js';
 import { readModelFolder, type ModelFiles } from './model-folder.js';
 
@@ -28,7 +29,8 @@ export async function assignWeights(model: Module, files: ModelFiles, where: str
   }
   for (const [name, target] of expected) {
     const value = await files.weights.get(name)!.read();
-    const loaded = isTensor(value) ? value : tensorFromRaw(name, value, { dtype: target.dtype, device: target.device });
+    let loaded = isTensor(value) ? value : tensorFromRaw(name, value, { dtype: target.dtype, device: target.device });
+    if (loaded.device !== target.device) loaded = await loaded.to(target.device); // tensors the caller made elsewhere
     const same = loaded.dtype === target.dtype ? loaded : cast(loaded, target.dtype);
     target.assign(same);
     if (same !== value) same.dispose();
@@ -37,9 +39,10 @@ export async function assignWeights(model: Module, files: ModelFiles, where: str
 }
 
 /** Loads a GPT-2 (GPT2LMHeadModel) or BERT folder (head chosen from config.json `architectures`). */
-export async function loadGPT2OrBert(dir: string, opts: { dtype?: DType; device?: string } = {}): Promise<LoadedGPT2OrBert> {
+export async function loadGPT2OrBert(dir: string, opts: { dtype?: DType; backend?: string; device?: string } = {}): Promise<LoadedGPT2OrBert> {
+  const device = loadTarget(opts, 'loadGPT2OrBert');
   const files = await readModelFolder(dir);
-  const o = { dtype: opts.dtype, device: opts.device, init: false };
+  const o = { dtype: opts.dtype, device, init: false };
   try {
     if (files.config.model_type === 'gpt2') {
       const config = parseGPT2Config(files.config);

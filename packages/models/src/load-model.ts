@@ -12,8 +12,18 @@ import { modelFilesFrom, readModelFolder, writeFileAtomic, type ModelFiles, type
 export interface LoadModelOptions {
   /** Parameter dtype (default f32); 'bf16' keeps bf16 checkpoints in bf16 storage (half the memory). */
   dtype?: DType;
-  /** Backend name (default the current default backend). */
+  /** Registered backend to load onto: 'cpu', 'webgpu', ... (default the current default backend). */
+  backend?: string;
+  /** Same as `backend` (the name tensors use). */
   device?: string;
+}
+
+/** The backend a load goes to: `backend` or its alias `device` (an error when they disagree). */
+export function loadTarget(opts: { backend?: string; device?: string }, where: string): string | undefined {
+  if (opts.backend !== undefined && opts.device !== undefined && opts.backend !== opts.device) {
+    throw new Error(`${where}: backend "${opts.backend}" and device "${opts.device}" disagree; pass one of them`);
+  }
+  return opts.backend ?? opts.device;
 }
 
 /** A loaded model with its config, tokenizer (null without tokenizer.json) and generation defaults. */
@@ -46,7 +56,9 @@ export async function modelFromFiles(files: ModelFiles, opts: LoadModelOptions =
   }
   const config = parseLlamaConfig(files.config);
   const dtype = opts.dtype ?? 'f32';
-  const model = new LlamaForCausalLM(config, { dtype, device: opts.device, init: false });
+  // Weights are uploaded in their stored dtype (bf16/f16 move half the bytes) and converted to
+  // `dtype` on the target backend, one tensor at a time (tensorFromRaw).
+  const model = new LlamaForCausalLM(config, { dtype, device: loadTarget(opts, 'loadModel'), init: false });
   try {
     const expected = model.stateDict();
     const given = new Map<string, WeightEntry>();

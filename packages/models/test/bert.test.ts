@@ -1,54 +1,19 @@
-// BERT heads held to PyTorch (fixtures from scripts/reference/gpt2_bert_reference.py), plus names, padding and config errors.
-import { join } from 'node:path';
+// BERT heads held to PyTorch (fixtures from scripts/reference/gpt2_bert_reference.py; the suite also
+// runs on WebGPU in reference.gpu.test.ts), plus names, padding and config errors.
 import { describe, expect, it } from 'vitest';
 import { createCpuBackend } from '@tessera/kernels-cpu';
 import { noGrad } from '@tessera/autograd';
 import { registerBackend, tensor } from '@tessera/tensor';
-import { BertForSequenceClassification, BertForTokenClassification, BertModel, loadGPT2OrBert, parseBertConfig } from '../src/index.js';
-import { FIXTURES, checkAdamW, checkGradients, compare, fmt, readReference } from './reference-check.js';
+import { BertForSequenceClassification, BertForTokenClassification, BertModel, parseBertConfig } from '../src/index.js';
+import { compare } from './reference-check.js';
+import { bertReferenceSuite, reportSuite } from './reference-suites.js';
 
 registerBackend(createCpuBackend());
 
 const TINY = { model_type: 'bert', vocab_size: 30, hidden_size: 16, num_hidden_layers: 2, num_attention_heads: 2, intermediate_size: 32, max_position_embeddings: 12, num_labels: 3 };
 
-describe.each([
-  ['tiny-bert-seq', 'BertForSequenceClassification', 5 + 16 * 2 + 2 + 2],
-  ['tiny-bert-token', 'BertForTokenClassification', 5 + 16 * 2 + 2],
-])('%s against PyTorch', (fixture, head, tensors) => {
-  const ref = readReference(fixture);
-  const mask = ref.i32('attention_mask');
-  const run = (m: unknown) =>
-    (m as BertForSequenceClassification).forward(ref.int('input_ids'), {
-      attentionMask: ref.int('attention_mask'),
-      tokenTypeIds: ref.int('token_type_ids'),
-      labels: ref.int('labels'),
-    });
-  const load = async () => {
-    const loaded = await loadGPT2OrBert(join(FIXTURES, fixture));
-    expect(loaded.model.constructor.name).toBe(head);
-    return loaded.model;
-  };
-
-  it('logits, loss and every gradient match', async () => {
-    const model = await load();
-    const { logits, loss, worst, count } = checkGradients(model, ref, run);
-    const labels = logits.shape[logits.rank - 1]!;
-    // Token logits at padding positions are not compared: nothing reads them (labels there are -100).
-    const keep = logits.rank === 3 ? (i: number) => mask[Math.floor(i / labels)] === 1 : undefined;
-    const l = compare('logits', logits.dataSync(), ref.f32('logits'), keep);
-    const s = compare('loss', loss.dataSync(), ref.f32('loss'));
-    console.log(`${fixture}: logits ${fmt(l)}; loss ${fmt(s)}; gradients (${count} tensors, worst) ${fmt(worst)}`);
-    expect(count).toBe(tensors);
-    model.dispose();
-  });
-
-  it('three AdamW steps land on the same parameters', async () => {
-    const model = await load();
-    const { losses, params, noisy } = checkAdamW(model, ref, run);
-    console.log(`${fixture} AdamW: losses ${fmt(losses)}; params (worst) ${fmt(params)}; ${noisy} elements with noise-level gradients`);
-    model.dispose();
-  });
-});
+bertReferenceSuite('cpu');
+reportSuite();
 
 describe('BERT', () => {
   it('has Hugging Face parameter names; the token head has no pooler', () => {

@@ -1,46 +1,19 @@
-// GPT-2 held to PyTorch (fixtures from scripts/reference/gpt2_bert_reference.py), plus names, cache and config errors.
-import { join } from 'node:path';
+// GPT-2 held to PyTorch (fixtures from scripts/reference/gpt2_bert_reference.py; the suite also runs on
+// WebGPU in reference.gpu.test.ts), plus names, cache and config errors.
 import { describe, expect, it } from 'vitest';
 import { createCpuBackend } from '@tessera/kernels-cpu';
 import { KVCache } from '@tessera/nn';
 import { concat, registerBackend, tensor, type Tensor } from '@tessera/tensor';
-import { GPT2LMHeadModel, generate, loadGPT2OrBert, parseGPT2Config } from '../src/index.js';
-import { FIXTURES, checkAdamW, checkGradients, compare, fmt, readReference } from './reference-check.js';
+import { GPT2LMHeadModel, generate, parseGPT2Config } from '../src/index.js';
+import { compare } from './reference-check.js';
+import { gpt2ReferenceSuite, reportSuite } from './reference-suites.js';
 
 registerBackend(createCpuBackend());
 
 const TINY = { model_type: 'gpt2', vocab_size: 40, n_embd: 16, n_layer: 2, n_head: 2, n_positions: 24, eos_token_id: 2 };
 
-async function loadTiny(): Promise<GPT2LMHeadModel> {
-  const loaded = await loadGPT2OrBert(join(FIXTURES, 'tiny-gpt2'));
-  if (loaded.kind !== 'gpt2') throw new Error('tiny-gpt2 is not a GPT-2');
-  return loaded.model;
-}
-
-describe('GPT2LMHeadModel against PyTorch', () => {
-  const ref = readReference('tiny-gpt2');
-  const mask = ref.i32('attention_mask');
-  const run = (m: unknown) => (m as GPT2LMHeadModel).forward(ref.int('input_ids'), { attentionMask: ref.int('attention_mask'), labels: ref.int('labels') });
-
-  it('logits, loss and every gradient match', async () => {
-    const model = await loadTiny();
-    const { logits, loss, worst, count } = checkGradients(model, ref, run);
-    const v = logits.shape[2]!;
-    // Logits at padding positions are implementation-defined; the loss never reads them.
-    const l = compare('logits', logits.dataSync(), ref.f32('logits'), (i) => mask[Math.floor(i / v)] === 1);
-    const s = compare('loss', loss.dataSync(), ref.f32('loss'));
-    console.log(`tiny-gpt2: logits ${fmt(l)}; loss ${fmt(s)}; gradients (${count} tensors, worst) ${fmt(worst)}`);
-    expect(count).toBe(4 + 12 * 2);
-    model.dispose();
-  });
-
-  it('three AdamW steps land on the same parameters', async () => {
-    const model = await loadTiny();
-    const { losses, params, noisy } = checkAdamW(model, ref, run);
-    console.log(`tiny-gpt2 AdamW: losses ${fmt(losses)}; params (worst) ${fmt(params)}; ${noisy} elements with noise-level gradients`);
-    model.dispose();
-  });
-});
+gpt2ReferenceSuite('cpu');
+reportSuite();
 
 describe('GPT2LMHeadModel', () => {
   it('has Hugging Face parameter names with Conv1D (in, out) weights and a tied head', () => {

@@ -35,7 +35,7 @@ function paramsOf(model: LlamaForCausalLM): Map<string, number[]> {
 }
 
 describe('saveModel / loadModel', () => {
-  it.each(['tiny-llama', 'tiny-qwen2', 'tiny-qwen3'])('%s: a saved model loads back identically', async (name) => {
+  it.each(['tiny-llama', 'tiny-qwen2', 'tiny-qwen3', 'tiny-mistral'])('%s: a saved model loads back identically', async (name) => {
     const { model, config } = await loadModel(join(FIXTURES, name));
     const dir = freshDir();
     await saveModel(model, dir);
