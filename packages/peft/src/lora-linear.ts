@@ -158,11 +158,13 @@ export class LoraLinear extends Module {
       const a = this.lora_A.get(name)!.weight;
       const b = this.lora_B.get(name)!.weight;
       const xd = dropout(x, s.dropout, { training: this.training, generator: s.generator });
-      const lora = matmul(matmul(xd, transpose(a)), transpose(b));
       if (!s.useDora) {
-        y = add(y, mul(lora, s.scaling));
+        // Scale the rank-r intermediate rather than the (..., out) result: the same product, and the
+        // elementwise multiply (forward and backward) runs on r columns instead of out.
+        y = add(y, matmul(mul(matmul(xd, transpose(a)), s.scaling), transpose(b)));
         continue;
       }
+      const lora = matmul(matmul(xd, transpose(a)), transpose(b));
       // DoRA (PEFT's DoraLinearLayer): scale = m / ‖W + sBA‖ with the norm detached;
       // result += (scale - 1) * base_no_bias(xd) + scale * lora * s.
       const scale = div(this.lora_magnitude_vector.get(name)!.weight, detach(this.weightNorm(name, s, a, b)));
