@@ -17,6 +17,8 @@ import type { PreTokenizer } from './pre-tokenizers/pre-tokenizer.js';
 import { preTokenizerFromJSON } from './pre-tokenizers/pre-tokenizer-from-json.js';
 import { specialTokenText, type TokenizerConfig } from './tokenizer-config.js';
 import { scanTokenizerJson, type ScannedTokenizerJSON } from './tokenizer-json-text.js';
+import { padEncoding, paddingFromJSON, roundUpTo, type PaddingParams } from './padding.js';
+import { truncateEncodings, truncationFromJSON, type TruncationParams } from './truncation.js';
 import { wellFormed } from './well-formed.js';
 
 /** Options of `encode`. */
@@ -38,11 +40,13 @@ export interface EncodeOptions {
 
 /** Options of `encodeBatch`. */
 export interface EncodeBatchOptions extends Omit<EncodeOptions, 'pair'> {
-  /** true/'longest': pad to the longest; 'max_length': pad to maxLength; false: no padding. */
+  /** true/'longest': pad to the longest; 'max_length': pad to maxLength; false: no padding; default: tokenizer.json's `padding`. */
   padding?: boolean | 'longest' | 'max_length';
-  /** Cut every encoding to maxLength (special tokens included). */
+  /** Cut every encoding to maxLength (special tokens included); default: tokenizer.json's `truncation`. */
   truncation?: boolean;
   maxLength?: number;
+  /** Which end truncation removes from; default: tokenizer_config.json's truncation_side, else 'right'. */
+  truncationSide?: 'left' | 'right';
   paddingSide?: 'left' | 'right';
   padToMultipleOf?: number;
 }
@@ -119,6 +123,9 @@ export class Tokenizer {
   readonly config: TokenizerConfig;
   private readonly extra: { truncation?: unknown; padding?: unknown; version?: string };
   private readonly byteLevelWords: ByteLevelWords | null;
+  /** tokenizer.json's `truncation` and `padding`, applied by encode as the Rust library does. */
+  private readonly truncation: TruncationParams | null;
+  private readonly padding: PaddingParams | null;
 
   constructor(parts: TokenizerParts) {
     this.normalizer = parts.normalizer;
@@ -130,6 +137,8 @@ export class Tokenizer {
     this.config = parts.config ?? {};
     this.extra = parts.extra ?? {};
     this.byteLevelWords = ByteLevelWords.detect(parts.normalizer, parts.preTokenizer, parts.model);
+    this.truncation = truncationFromJSON(this.extra.truncation);
+    this.padding = paddingFromJSON(this.extra.padding);
   }
 
   /** Builds a tokenizer from tokenizer.json (object or text) and optionally tokenizer_config.json. */
@@ -252,17 +261,21 @@ export class Tokenizer {
 
   /** Encodes one text (or a pair) into ids, tokens, offsets and masks. */
   encode(text: string, options: EncodeOptions = {}): Encoding {
-    return this.encodeInternal(text, options, null);
+    // tokenizer.json's own truncation and padding apply, as in the Rust library's encode.
+    const e = this.encodeInternal(text, options, this.truncation);
+    const p = this.padding;
+    if (p) padEncoding(e, roundUpTo(p.length === 'BatchLongest' ? e.ids.length : p.length, p.padToMultipleOf), p.padId, p.padToken, p.direction === 'Left' ? 'left' : 'right', p.padTypeId);
+    return e;
   }
 
-  private encodeInternal(text: string, options: EncodeOptions, maxLength: number | null): Encoding {
+  private encodeInternal(text: string, options: EncodeOptions, truncation: TruncationParams | null): Encoding {
     const addSpecial = options.addSpecialTokens ?? true;
     const dropout = this.dropoutFor(options.bpeDropout);
     const a = this.encodeSequence(text, 0, options.offsetUnit ?? 'codePoints', dropout);
     const b = options.pair !== undefined && options.pair !== null ? this.encodeSequence(options.pair, 1, options.offsetUnit ?? 'codePoints', dropout) : null;
-    if (maxLength !== null) {
-      const budget = maxLength - (addSpecial && this.postProcessor ? this.postProcessor.addedTokens(b !== null) : 0);
-      truncatePair(a, b, Math.max(0, budget));
+    if (truncation !== null) {
+      const budget = truncation.maxLength - (addSpecial && this.postProcessor ? this.postProcessor.addedTokens(b !== null) : 0);
+      truncateEncodings(a, b, Math.max(0, budget), truncation.strategy, truncation.direction);
     }
     if (!this.postProcessor) {
       if (!b) return a;
@@ -325,21 +338,30 @@ export class Tokenizer {
     return enc;
   }
 
-  /** Encodes many texts, with optional truncation and padding. */
+  /** Encodes many texts, with optional truncation and padding (defaults: tokenizer.json's own). */
   encodeBatch(texts: string[], options: EncodeBatchOptions = {}): Encoding[] {
     const maxLength = options.maxLength ?? null;
     if (options.truncation && maxLength === null) throw new Error('encodeBatch: truncation needs maxLength; pass { truncation: true, maxLength: n }');
-    const encs = texts.map((t, i) => this.encodeInternal(t, options.bpeDropout ? { ...options, bpeDropout: { ...options.bpeDropout, seed: options.bpeDropout.seed + i } } : options, options.truncation ? maxLength : null));
-    const padding = options.padding ?? false;
+    const side = options.truncationSide ?? (this.config.truncation_side as 'left' | 'right' | undefined) ?? (this.truncation?.direction === 'Left' ? 'left' : 'right');
+    const truncation: TruncationParams | null =
+      options.truncation === undefined ? this.truncation : options.truncation ? { maxLength: maxLength!, strategy: this.truncation?.strategy ?? 'LongestFirst', direction: side === 'left' ? 'Left' : 'Right' } : null;
+    const encs = texts.map((t, i) => this.encodeInternal(t, options.bpeDropout ? { ...options, bpeDropout: { ...options.bpeDropout, seed: options.bpeDropout.seed + i } } : options, truncation));
+    const filePad = this.padding;
+    const padding = options.padding ?? (filePad ? (filePad.length === 'BatchLongest' ? 'longest' : 'max_length') : false);
     if (padding === false) return encs;
-    let target = padding === 'max_length' ? maxLength : Math.max(0, ...encs.map((e) => e.ids.length));
+    const longest = Math.max(0, ...encs.map((e) => e.ids.length));
+    let target: number | null;
+    const fromFile = options.padding === undefined && filePad !== null;
+    if (padding === 'max_length') target = fromFile && filePad.length !== 'BatchLongest' ? filePad.length : maxLength;
+    else target = longest;
     if (target === null) throw new Error("encodeBatch: padding 'max_length' needs maxLength; pass { padding: 'max_length', maxLength: n }");
-    if (options.padToMultipleOf && target % options.padToMultipleOf !== 0) target += options.padToMultipleOf - (target % options.padToMultipleOf);
-    const padText = this.specialToken('pad') ?? (this.extra.padding as { pad_token?: string } | null)?.pad_token ?? null;
-    const padId = padText !== null ? this.tokenToId(padText) : (this.extra.padding as { pad_id?: number } | null)?.pad_id;
+    target = roundUpTo(target, options.padToMultipleOf ?? (options.padding === undefined ? filePad?.padToMultipleOf : null));
+    // The file's padding brings its own pad token, as in Rust; otherwise tokenizer_config.json's.
+    const padText = fromFile ? filePad.padToken : (this.specialToken('pad') ?? filePad?.padToken ?? null);
+    const padId = fromFile ? filePad.padId : padText !== null ? (this.tokenToId(padText) ?? filePad?.padId) : undefined;
     if (padId === undefined || padText === null) throw new Error('encodeBatch: padding needs a pad token; set pad_token in tokenizer_config.json');
-    const side = options.paddingSide ?? this.config.padding_side ?? 'right';
-    for (const e of encs) padEncoding(e, target, padId, padText, side);
+    const padSide = options.paddingSide ?? this.config.padding_side ?? (filePad?.direction === 'Left' ? 'left' : 'right');
+    for (const e of encs) padEncoding(e, target, padId, padText, padSide, filePad?.padTypeId ?? 0);
     return encs;
   }
 
@@ -363,42 +385,4 @@ export class Tokenizer {
   applyChatTemplate(messages: ChatMessage[], options: ChatTemplateOptions = {}): ChatTemplateResult {
     return applyChatTemplate(this, messages, options);
   }
-}
-
-function sliceEncoding(e: Encoding, n: number): void {
-  for (const k of Object.keys(e) as Array<keyof Encoding>) (e[k] as unknown[]).length = n;
-}
-
-// Rust's LongestFirst strategy: remove tokens one at a time from the longer sequence.
-function truncatePair(a: Encoding, b: Encoding | null, budget: number): void {
-  if (!b) {
-    if (a.ids.length > budget) sliceEncoding(a, budget);
-    return;
-  }
-  let la = a.ids.length;
-  let lb = b.ids.length;
-  while (la + lb > budget) {
-    if (la >= lb) la--;
-    else lb--;
-  }
-  sliceEncoding(a, la);
-  sliceEncoding(b, lb);
-}
-
-function padEncoding(e: Encoding, target: number, padId: number, padText: string, side: 'left' | 'right'): void {
-  const n = target - e.ids.length;
-  if (n <= 0) return;
-  const fill = <T>(arr: T[], v: () => T): void => {
-    const pad = Array.from({ length: n }, v);
-    if (side === 'right') arr.push(...pad);
-    else arr.unshift(...pad);
-  };
-  fill(e.ids, () => padId);
-  fill(e.tokens, () => padText);
-  fill(e.offsets, () => [0, 0] as [number, number]);
-  fill(e.attentionMask, () => 0);
-  fill(e.specialTokensMask, () => 1);
-  fill(e.typeIds, () => 0);
-  fill(e.wordIds, () => null);
-  fill(e.sequenceIds, () => null);
 }

@@ -118,3 +118,108 @@ describe('errors name the field, the value and the fix', () => {
     expect(() => Tokenizer.fromJSON({ ...base, normalizer: { type: 'Replace', pattern: { Nope: 1 }, content: 'x' } } as never)).toThrow(/normalizer.pattern: expected \{ "String": string \} or \{ "Regex": string \}/);
   });
 });
+
+describe("tokenizer.json's own truncation and padding apply as in the Rust library", () => {
+  const base = fixtures().find((x) => x.name === 'bert')!.json as Record<string, any>;
+  const texts = ['hello world', 'one two three four five six seven eight nine ten eleven twelve', 'a', 'The quick brown fox jumps over the lazy dog again and again', ''];
+  const variants: Record<string, { truncation: unknown; padding: unknown }> = {
+    'LongestFirst right, Fixed 16 left': {
+      truncation: { max_length: 12, strategy: 'LongestFirst', direction: 'Right', stride: 0 },
+      padding: { strategy: { Fixed: 16 }, direction: 'Left', pad_to_multiple_of: null, pad_id: 0, pad_type_id: 0, pad_token: '[PAD]' },
+    },
+    'LongestFirst left, BatchLongest multiple of 8': {
+      truncation: { max_length: 10, strategy: 'LongestFirst', direction: 'Left', stride: 0 },
+      padding: { strategy: 'BatchLongest', direction: 'Right', pad_to_multiple_of: 8, pad_id: 0, pad_type_id: 1, pad_token: '[PAD]' },
+    },
+    'OnlyFirst, no padding': { truncation: { max_length: 14, strategy: 'OnlyFirst', direction: 'Right', stride: 0 }, padding: null },
+  };
+  it.each(Object.entries(variants))('%s', async (_name, v) => {
+    const { Tokenizer: RustTokenizer } = await import('@anush008/tokenizers');
+    const { mkdtempSync, rmSync, writeFileSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const { tmpdir } = await import('node:os');
+    const json = { ...base, ...v };
+    const dir = mkdtempSync(join(tmpdir(), 'tessera-trunc-'));
+    writeFileSync(join(dir, 'tokenizer.json'), JSON.stringify(json));
+    const rust = RustTokenizer.fromFile(join(dir, 'tokenizer.json'));
+    const ours = Tokenizer.fromJSON(json as never);
+    const same = (o: ReturnType<Tokenizer['encode']>, r: Awaited<ReturnType<typeof rust.encode>>, what: string): void => {
+      expect(o.ids, what).toEqual(r.getIds());
+      expect(o.attentionMask, what).toEqual(r.getAttentionMask());
+      expect(o.typeIds, what).toEqual(r.getTypeIds());
+      expect(o.specialTokensMask, what).toEqual(r.getSpecialTokensMask());
+      expect(o.offsets, what).toEqual(r.getOffsets());
+    };
+    for (const t of texts) same(ours.encode(t), await rust.encode(t, null, { addSpecialTokens: true }), t);
+    for (let i = 0; i + 1 < texts.length; i++) {
+      const r = await rust.encode(texts[i]!, texts[i + 1]!, { addSpecialTokens: true }).catch(() => null);
+      if (r === null) {
+        expect(() => ours.encode(texts[i]!, { pair: texts[i + 1]! }), `${texts[i]} + ${texts[i + 1]}`).toThrow(/truncation: the first sequence is too short/);
+        continue;
+      }
+      same(ours.encode(texts[i]!, { pair: texts[i + 1]! }), r, `${texts[i]} + ${texts[i + 1]}`);
+    }
+    const rb = await rust.encodeBatch(texts, { addSpecialTokens: true });
+    ours.encodeBatch(texts).forEach((o, k) => same(o, rb[k]!, `batch ${texts[k]}`));
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('names a malformed truncation or padding', () => {
+    expect(() => Tokenizer.fromJSON({ ...base, truncation: { max_length: 'x' } } as never)).toThrow(/truncation: expected null or \{ "max_length": n/);
+    expect(() => Tokenizer.fromJSON({ ...base, padding: { strategy: 'Longest' } } as never)).toThrow(/padding.strategy: expected "BatchLongest" or \{ "Fixed": n \}, got "Longest"/);
+  });
+});
+
+describe('loading paths', () => {
+  it('fromURL fetches tokenizer.json and tokenizer_config.json (served over HTTP here)', async () => {
+    const { createServer } = await import('node:http');
+    const f = fixtures().find((x) => x.name === 'llama2')!;
+    const server = createServer((req, res) => {
+      if (req.url === '/tokenizer.json') res.end(JSON.stringify(f.json));
+      else if (req.url === '/tokenizer_config.json') res.end(JSON.stringify(f.config));
+      else {
+        res.statusCode = 404;
+        res.end();
+      }
+    });
+    await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
+    const { port } = server.address() as { port: number };
+    try {
+      const tok = await Tokenizer.fromURL(`http://127.0.0.1:${port}/tokenizer.json`, `http://127.0.0.1:${port}/tokenizer_config.json`);
+      expect(tok.encode('Hello world').ids).toEqual(byName.llama2!.encode('Hello world').ids);
+      expect(tok.specialToken('bos')).toBe('<s>');
+      await expect(Tokenizer.fromURL(`http://127.0.0.1:${port}/missing.json`)).rejects.toThrow(/fromURL: GET .*missing.json answered 404; check the address/);
+    } finally {
+      server.close();
+    }
+  });
+
+  it('toJSON of the newer components writes files the Rust library loads and encodes identically', async () => {
+    const { Tokenizer: RustTokenizer } = await import('@anush008/tokenizers');
+    const { mkdtempSync, readFileSync, rmSync, writeFileSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const { tmpdir } = await import('node:os');
+    const t5 = JSON.parse(readFileSync(new URL('./fixtures/unigram-t5-style.tokenizer.json', import.meta.url), 'utf8')) as Record<string, any>;
+    const files = [
+      t5,
+      { ...t5, normalizer: { type: 'Sequence', normalizers: [{ type: 'Nmt' }, t5.normalizer.normalizers[0]] }, pre_tokenizer: { type: 'Sequence', pretokenizers: [{ type: 'UnicodeScripts' }, { type: 'Metaspace', replacement: '▁', prepend_scheme: 'first', split: true }] }, truncation: { max_length: 9, strategy: 'LongestFirst', direction: 'Left', stride: 0 } },
+      { ...(fixtures().find((x) => x.name === 'llama3')!.json as Record<string, any>), normalizer: { type: 'ByteLevel' }, pre_tokenizer: null, decoder: { type: 'CTC', pad_token: '<pad>', word_delimiter_token: '|', cleanup: false } },
+    ];
+    const dir = mkdtempSync(join(tmpdir(), 'tessera-tojson-'));
+    try {
+      for (const [k, json] of files.entries()) {
+        const ours = Tokenizer.fromJSON(json as never);
+        const path = join(dir, `t${k}.json`);
+        writeFileSync(path, JSON.stringify(ours.toJSON()));
+        const rust = RustTokenizer.fromFile(path);
+        for (const s of ['Hello  ｗｏｒｌｄ ﬁne', '漢字かな ok', ' x\u0001y ①']) {
+          const r = await rust.encode(s, null, { addSpecialTokens: true });
+          expect(ours.encode(s).ids, `${k}: ${s}`).toEqual(r.getIds());
+          expect(ours.decode(r.getIds())).toBe(await rust.decode(r.getIds(), false));
+        }
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
