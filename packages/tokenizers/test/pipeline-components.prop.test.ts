@@ -253,3 +253,16 @@ describe('UnicodeScripts pre-tokenizer', () => {
   });
 });
 
+describe('FixedLength pre-tokenizer', () => {
+  it('cuts into chunks of n chars like the Rust library', async () => {
+    const built = [1, 2, 3, 5, 8].map((length) => {
+      const json = { version: '1.0', added_tokens: [], normalizer: null, pre_tokenizer: { type: 'FixedLength', length }, post_processor: null, decoder: null, model: { type: 'WordLevel', vocab: { '<unk>': 0, ab: 1 }, unk_token: '<unk>' } };
+      return { ours: Tokenizer.fromJSON(json as never), rust: rustOf(json) };
+    });
+    await fc.assert(
+      fc.asyncProperty(fc.nat(built.length - 1), fc.oneof(text, fc.string({ unit: 'binary', maxLength: 30 })), async (k, s) => expectSameEncoding(built[k]!.ours, built[k]!.rust, s)),
+      { numRuns: NUM_RUNS * 2 },
+    );
+  });
+});
+

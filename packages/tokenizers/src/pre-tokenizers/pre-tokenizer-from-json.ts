@@ -8,11 +8,12 @@ import { MetaspacePreTokenizer, type PrependScheme } from './metaspace.js';
 import type { PreTokenizer } from './pre-tokenizer.js';
 import { PunctuationPreTokenizer } from './punctuation.js';
 import { SequencePreTokenizer } from './sequence.js';
+import { FixedLengthPreTokenizer } from './fixed-length.js';
 import { SplitPreTokenizer } from './split.js';
 import { UnicodeScriptsPreTokenizer } from './unicode-scripts.js';
 import { WhitespacePreTokenizer, WhitespaceSplitPreTokenizer } from './whitespace.js';
 
-const SUPPORTED = ['ByteLevel', 'Split', 'Whitespace', 'WhitespaceSplit', 'Punctuation', 'Digits', 'Metaspace', 'BertPreTokenizer', 'CharDelimiterSplit', 'UnicodeScripts', 'Sequence'];
+const SUPPORTED = ['ByteLevel', 'Split', 'Whitespace', 'WhitespaceSplit', 'Punctuation', 'Digits', 'Metaspace', 'BertPreTokenizer', 'CharDelimiterSplit', 'UnicodeScripts', 'FixedLength', 'Sequence'];
 const BEHAVIORS = ['Removed', 'Isolated', 'MergedWithPrevious', 'MergedWithNext', 'Contiguous'];
 
 function behaviorFromJSON(v: unknown, where: string, fallback: SplitBehavior): SplitBehavior {
@@ -57,6 +58,11 @@ export function preTokenizerFromJSON(json: unknown, where = 'pre_tokenizer'): Pr
     }
     case 'UnicodeScripts':
       return new UnicodeScriptsPreTokenizer();
+    case 'FixedLength': {
+      const n = j.length ?? 5;
+      if (typeof n !== 'number' || n < 1 || n % 1 !== 0) throw new Error(`${where}.length: expected a positive integer number of chars, got ${JSON.stringify(j.length)}`);
+      return new FixedLengthPreTokenizer(n);
+    }
     case 'Sequence': {
       if (!Array.isArray(j.pretokenizers)) throw new Error(`${where}.pretokenizers: expected an array of pre-tokenizers, got ${JSON.stringify(j.pretokenizers)}`);
       return new SequencePreTokenizer(j.pretokenizers.map((x, i) => preTokenizerFromJSON(x, `${where}.pretokenizers[${i}]`)).filter((x): x is PreTokenizer => x !== null));
