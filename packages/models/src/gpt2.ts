@@ -23,6 +23,7 @@ import { Conv1D } from './conv1d.js';
 import type { GPT2Config } from './gpt2-config.js';
 import { paddingMask, type CausalLmOutput, type LlamaInitOptions } from './llama.js';
 import { ModuleList } from './module-list.js';
+import { generate as generateFrom, type GenerateOptions, type GenerateResult } from './generate.js';
 
 /** Where a GPT-2's parameters live and how they start (same options as the Llama family). */
 export type GPT2InitOptions = LlamaInitOptions;
@@ -145,6 +146,11 @@ export class GPT2LMHeadModel extends Module {
   /** The parameter dtype. */
   get dtype(): DType {
     return this.transformer.wte.weight.dtype;
+  }
+
+  /** Generates continuations with a KV cache (greedy or sampled; see `generateStream` for the options). */
+  generate(inputIds: Tensor | number[] | number[][], opts: GenerateOptions = {}): Promise<GenerateResult> {
+    return generateFrom(this, inputIds, opts);
   }
 
   /** The backend holding the parameters. */

@@ -24,6 +24,7 @@ import {
 } from '@tessera/tensor';
 import type { LlamaConfig } from './llama-config.js';
 import { PositionRotary } from './position-rotary.js';
+import { generate as generateFrom, type GenerateOptions, type GenerateResult } from './generate.js';
 
 /** Where a model's parameters live and how they start. */
 export interface LlamaInitOptions {
@@ -189,6 +190,11 @@ export class LlamaForCausalLM extends Module {
   /** The parameter dtype. */
   get dtype(): DType {
     return this.model.embed_tokens.weight.dtype;
+  }
+
+  /** Generates continuations with a KV cache (greedy or sampled; see `generateStream` for the options). */
+  generate(inputIds: Tensor | number[] | number[][], opts: GenerateOptions = {}): Promise<GenerateResult> {
+    return generateFrom(this, inputIds, opts);
   }
 
   /** The backend holding the parameters. */

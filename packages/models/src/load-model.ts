@@ -52,7 +52,8 @@ function list(items: string[], n = 5): string {
 export async function modelFromFiles(files: ModelFiles, opts: LoadModelOptions = {}): Promise<LoadedModel> {
   const type = files.config.model_type;
   if (!(LLAMA_MODEL_TYPES as readonly unknown[]).includes(type)) {
-    throw new Error(`loadModel: config.json model_type ${JSON.stringify(type)} is not supported; supported: ${LLAMA_MODEL_TYPES.join(', ')}`);
+    const other = type === 'gpt2' || type === 'bert' ? `; load GPT-2 and BERT folders with loadGPT2OrBert(dir, { backend, dtype })` : '';
+    throw new Error(`loadModel: config.json model_type ${JSON.stringify(type)} is not supported; supported: ${LLAMA_MODEL_TYPES.join(', ')}${other}`);
   }
   const config = parseLlamaConfig(files.config);
   const dtype = opts.dtype ?? 'f32';

@@ -169,7 +169,7 @@ describe('saveModel / loadModel', () => {
       /wrong shape 6: model.layers.0.mlp.gate_proj.weight \[64,32\] \(expected \[80,32\]\)/,
     );
     await expect(loadModelFromFiles({ config: JSON.stringify({ ...JSON.parse(config), model_type: 'bert' }), weights: {} })).rejects.toThrow(
-      /model_type "bert" is not supported; supported: llama, mistral, qwen2, qwen3/,
+      /model_type "bert" is not supported; supported: llama, mistral, qwen2, qwen3; load GPT-2 and BERT folders with loadGPT2OrBert/,
     );
 
     const sharded = copyFixture('tiny-qwen3');

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Module } from '@tessera/nn';
 import { memory, type Tensor } from '@tessera/tensor';
-import { BertForSequenceClassification, GPT2LMHeadModel, generate, loadGPT2OrBert, loadModel } from '../src/index.js';
+import { BertForSequenceClassification, GPT2LMHeadModel, loadGPT2OrBert, loadModel } from '../src/index.js';
 import { FIXTURES, checkAdamW, checkGradients, compare, fmt, readReference, type Reference } from './reference-check.js';
 
 /** The Llama-family fixtures of scripts/reference/llama_reference.py. */
@@ -68,7 +68,7 @@ export function llamaReferenceSuite(device: string): void {
     it('greedy generation matches token for token', async () => {
       const model = await load();
       expect(model.device).toBe(device);
-      const { tokens } = await generate(model, ref.rows('generate.prompt'), { maxNewTokens: 8, eosTokenId: [] });
+      const { tokens } = await model.generate(ref.rows('generate.prompt'), { maxNewTokens: 8, eosTokenId: [] });
       expect(tokens[0]).toEqual(Array.from(ref.i32('generate.tokens')));
       model.dispose();
     });
