@@ -8,6 +8,7 @@ import { createCpuBackend } from '@tessera/kernels-cpu';
 import { PRETRAIN_DEFAULTS, pretrain } from './commands/pretrain.js';
 import { DEFAULT_RUN, defaultRun } from './commands/default-run.js';
 import { trainCommand } from './commands/train.js';
+import { parseAdapterSpec, serveCommand } from './commands/serve.js';
 import { chatCommand, estimateCommand, mergeCommand, previewDataCommand } from './commands/model-tools.js';
 import type { RunConfig } from './config/run-config.js';
 
@@ -99,6 +100,19 @@ program
   .action(async (o) => {
     useCpu();
     await chatCommand(o);
+  });
+
+program
+  .command('serve')
+  .description('an OpenAI-compatible HTTP server (/v1/chat/completions, /v1/completions, /v1/models) for a model and any number of adapters')
+  .option('--model <dir>', 'base model folder', DEFAULT_RUN.model)
+  .option('--adapter <name=dir>', 'serve a PEFT adapter under this model name (repeatable)', (v: string, acc: ReturnType<typeof parseAdapterSpec>[]) => [...acc, parseAdapterSpec(v)], [])
+  .option('--name <name>', 'model name of the base (default: the folder name)')
+  .option('--host <host>', 'address to listen on', '127.0.0.1')
+  .option('--port <n>', 'port', int, 8000)
+  .action(async (o) => {
+    useCpu();
+    await serveCommand(o);
   });
 
 program
