@@ -9,6 +9,7 @@ import { PRETRAIN_DEFAULTS, pretrain } from './commands/pretrain.js';
 import { DEFAULT_RUN, defaultRun } from './commands/default-run.js';
 import { trainCommand } from './commands/train.js';
 import { parseAdapterSpec, serveCommand } from './commands/serve.js';
+import { evalCommand } from './commands/eval.js';
 import { chatCommand, estimateCommand, mergeCommand, previewDataCommand } from './commands/model-tools.js';
 import type { RunConfig } from './config/run-config.js';
 
@@ -100,6 +101,21 @@ program
   .action(async (o) => {
     useCpu();
     await chatCommand(o);
+  });
+
+program
+  .command('eval')
+  .description('exact match per task family, answer loss and perplexity, NER report where records carry words/tags; writes JSON')
+  .option('--model <dir>', 'model folder', DEFAULT_RUN.model)
+  .option('--adapter <dir>', 'PEFT adapter folder')
+  .requiredOption('--data <file|dir>', 'a .jsonl file or a folder of them (any chat format; optional "family"/"task", "words"/"tags" fields)')
+  .option('--out <file>', 'JSON results', 'eval.json')
+  .option('--max-length <n>', 'truncate examples to this many tokens', int, 512)
+  .option('--max-new-tokens <n>', 'most tokens per generated answer', int, 32)
+  .addOption(new Option('--on-bad-line <mode>', 'a bad data line stops the run or is skipped').choices(['stop', 'skip']).default('stop'))
+  .action(async (o) => {
+    useCpu();
+    await evalCommand(o);
   });
 
 program

@@ -4,7 +4,7 @@ import { classificationReport, exactMatch, seqeval, type ClassificationReport } 
 import { noGrad } from '@tessera/autograd';
 import { tidy } from '@tessera/tensor';
 import type { Tokenizer } from '@tessera/tokenizers';
-import { TASK_FAMILIES, type InstructionExample } from './data/instruction-tasks.js';
+import { TASK_FAMILIES } from './data/instruction-tasks.js';
 import { nerTagsFromAnswer } from './ner-tags.js';
 import { batchTensors } from './train-loop.js';
 
@@ -24,8 +24,19 @@ export interface Evaluation {
   predictions: Array<{ family: string; prompt: string; expected: string; predicted: string }>;
 }
 
+/**
+ * A held-out conversation: the last message is the expected answer, the ones before it the prompt.
+ * `family` groups the metrics; `words` and `tags` (BIO) make it an NER example scored with seqeval.
+ */
+export interface EvalExample {
+  family: string;
+  messages: ReadonlyArray<{ role: string; content: string }>;
+  words?: string[];
+  tags?: string[];
+}
+
 /** Teacher-forced answer loss and greedy-decoded exact match on held-out examples. */
-export async function evaluate(model: LlamaForCausalLM, tokenizer: Tokenizer, chat: ChatExampleTokenizer, examples: InstructionExample[], opts: { batchSize?: number; maxNewTokens?: number } = {}): Promise<Evaluation> {
+export async function evaluate(model: LlamaForCausalLM, tokenizer: Tokenizer, chat: ChatExampleTokenizer, examples: EvalExample[], opts: { batchSize?: number; maxNewTokens?: number } = {}): Promise<Evaluation> {
   const padId = model.config.padTokenId ?? 0;
   const bs = opts.batchSize ?? 25;
   model.eval();
@@ -35,8 +46,9 @@ export async function evaluate(model: LlamaForCausalLM, tokenizer: Tokenizer, ch
   for (let i = 0; i < examples.length; i += bs) {
     const chunk = examples.slice(i, i + bs);
     // Loss per example (batch of one row each would be slow; a padded batch gives the mean, so go row by row on the logits-free path).
-    for (const ex of chunk) {
-      const t = chat.tokenize(ex.messages)!;
+    for (const [k, ex] of chunk.entries()) {
+      const t = chat.tokenize(ex.messages as Array<{ role: string; content: string }>);
+      if (!t) throw new Error(`evaluate: example ${i + k} (${ex.family}) has no trainable answer tokens after truncation; raise maxLength`);
       const v = noGrad(() =>
         tidy(() => {
           const b = batchTensors([t], padId);
@@ -46,7 +58,7 @@ export async function evaluate(model: LlamaForCausalLM, tokenizer: Tokenizer, ch
       lossOf.push(v.loss);
       tokensOf.push(Math.max(1, v.tokens - 0));
     }
-    const prompts = chunk.map((ex) => tokenizer.encode(tokenizer.applyChatTemplate([ex.messages[0]!], { addGenerationPrompt: true }).text, { addSpecialTokens: false }).ids);
+    const prompts = chunk.map((ex) => tokenizer.encode(tokenizer.applyChatTemplate(ex.messages.slice(0, -1) as Array<{ role: string; content: string }>, { addGenerationPrompt: true }).text, { addSpecialTokens: false }).ids);
     const longest = Math.max(...prompts.map((p) => p.length));
     const ids = prompts.map((p) => [...new Array<number>(longest - p.length).fill(padId), ...p]);
     const mask = prompts.map((p) => [...new Array<number>(longest - p.length).fill(0), ...p.map(() => 1)]);
@@ -58,20 +70,22 @@ export async function evaluate(model: LlamaForCausalLM, tokenizer: Tokenizer, ch
     let tokens = 0;
     for (const i of idx) (lossTokens += lossOf[i]! * tokensOf[i]!), (tokens += tokensOf[i]!);
     const loss = lossTokens / Math.max(1, tokens);
-    const em = exactMatch(idx.map((i) => predictions[i]!), idx.map((i) => examples[i]!.messages[1]!.content));
+    const em = exactMatch(idx.map((i) => predictions[i]!), idx.map((i) => examples[i]!.messages.at(-1)!.content));
     return { examples: idx.length, exactMatch: em.exactMatch, loss, perplexity: Math.exp(loss) };
   };
   const families: Record<string, FamilyMetrics> = {};
-  for (const f of TASK_FAMILIES) {
+  // The built-in families in their usual order, then any others in order of appearance.
+  const names = [...new Set<string>([...TASK_FAMILIES.filter((f) => examples.some((e) => e.family === f)), ...examples.map((e) => e.family)])];
+  for (const f of names) {
     const idx = examples.map((e, i) => (e.family === f ? i : -1)).filter((i) => i >= 0);
     if (idx.length) families[f] = summarize(idx);
   }
   const result: Evaluation = {
     families,
     overall: summarize(examples.map((_, i) => i)),
-    predictions: examples.map((e, i) => ({ family: e.family, prompt: e.messages[0]!.content, expected: e.messages[1]!.content, predicted: predictions[i]! })),
+    predictions: examples.map((e, i) => ({ family: e.family, prompt: e.messages.at(-2)?.content ?? '', expected: e.messages.at(-1)!.content, predicted: predictions[i]! })),
   };
-  const nerIdx = examples.map((e, i) => (e.family === 'ner' ? i : -1)).filter((i) => i >= 0);
+  const nerIdx = examples.map((e, i) => (e.words && e.tags ? i : -1)).filter((i) => i >= 0);
   if (nerIdx.length) {
     const gold = nerIdx.map((i) => examples[i]!.tags!);
     const pred = nerIdx.map((i) => nerTagsFromAnswer(examples[i]!.words!, predictions[i]!));
