@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { rawFromTensor, tensorFromRaw, type RawTensor } from '@tessera/models';
@@ -20,27 +21,40 @@ const SEP = '::';
 /**
  * Writes adapter, optimizer state, schedule step and data cursor into `dir` atomically: everything
  * goes into a sibling temporary folder that is renamed into place, so a crash leaves the previous
- * checkpoint or the new one, never half of one. The data order is a function of (seed, epoch), and
+ * checkpoint or the new one, never half of one; a failed write removes its temporary folder. The data order is a function of (seed, epoch), and
  * training uses no dropout randomness by default, so the cursor is the whole RNG state.
  */
 export async function saveCheckpoint(dir: string, peft: PeftModel, optimizer: AdamW, state: CheckpointState): Promise<void> {
   const tmp = `${dir}.tmp-${process.pid}`;
   await rm(tmp, { recursive: true, force: true });
-  await mkdir(tmp, { recursive: true });
-  const adapter = await adapterFiles(peft);
-  await writeFile(path.join(tmp, 'adapter_config.json'), adapter.config);
-  await writeFile(path.join(tmp, 'adapter_model.safetensors'), adapter.weights);
-  const s = optimizer.stateDict();
-  const raw = new Map<string, RawTensor>();
-  for (const [name, entries] of s.state) for (const [slot, t] of Object.entries(entries)) raw.set(`${name}${SEP}${slot}`, await rawFromTensor(t));
-  await writeFile(path.join(tmp, 'optimizer.safetensors'), serializeSafetensors(raw as never));
-  await writeFile(path.join(tmp, 'trainer_state.json'), `${JSON.stringify({ ...state, optimizer: { step: s.step, lrs: s.lrs } }, null, 1)}\n`);
-  await rm(dir, { recursive: true, force: true });
+  try {
+    await mkdir(tmp, { recursive: true });
+    const adapter = await adapterFiles(peft);
+    await writeFile(path.join(tmp, 'adapter_config.json'), adapter.config);
+    await writeFile(path.join(tmp, 'adapter_model.safetensors'), adapter.weights);
+    const s = optimizer.stateDict();
+    const raw = new Map<string, RawTensor>();
+    for (const [name, entries] of s.state) for (const [slot, t] of Object.entries(entries)) raw.set(`${name}${SEP}${slot}`, await rawFromTensor(t));
+    await writeFile(path.join(tmp, 'optimizer.safetensors'), serializeSafetensors(raw as never));
+    // trainer_state.json goes last: a folder that has it is complete.
+    await writeFile(path.join(tmp, 'trainer_state.json'), `${JSON.stringify({ ...state, optimizer: { step: s.step, lrs: s.lrs } }, null, 1)}\n`);
+  } catch (err) {
+    await rm(tmp, { recursive: true, force: true });
+    throw new Error(`saveCheckpoint ${dir}: ${(err as Error).message}; the previous checkpoint (if any) is unchanged`);
+  }
+  // Two renames, never a delete before the new folder is in place: a crash between them leaves
+  // `<dir>.previous`, which loadCheckpoint falls back to.
+  const previous = `${dir}.previous`;
+  await rm(previous, { recursive: true, force: true });
+  if (existsSync(dir)) await rename(dir, previous);
   await rename(tmp, dir);
+  await rm(previous, { recursive: true, force: true });
 }
 
 /** Restores a checkpoint written by `saveCheckpoint` into the adapter and optimizer; returns the cursor and records. */
 export async function loadCheckpoint(dir: string, peft: PeftModel, optimizer: AdamW): Promise<CheckpointState> {
+  // A crash between saveCheckpoint's two renames leaves only the previous complete checkpoint.
+  if (!existsSync(path.join(dir, 'trainer_state.json')) && existsSync(path.join(`${dir}.previous`, 'trainer_state.json'))) dir = `${dir}.previous`;
   const read = async (f: string): Promise<Buffer> => {
     try {
       return await readFile(path.join(dir, f));
