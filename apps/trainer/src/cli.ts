@@ -81,10 +81,12 @@ program
   .option('--seed <n>', 'seed', int)
   .option('--eval-every <n>', 'validation loss every N steps (0: never)', int)
   .option('--save-every <n>', 'checkpoint every N steps (0: only on Ctrl-C)', int)
+  .option('--patience <n>', 'early stopping: validations without improvement before stopping (0: off; needs --eval-every)', int)
+  .addOption(new Option('--backend <b>', 'where to compute').choices(['cpu', 'webgpu']))
   .addOption(new Option('--on-bad-line <mode>', 'a bad data line stops the run or is skipped').choices(['stop', 'skip']))
   .action(async (o) => {
     useCpu();
-    const keys: Array<keyof RunConfig> = ['method', 'r', 'alpha', 'dropout', 'targets', 'lr', 'schedule', 'warmup', 'epochs', 'steps', 'batch', 'gradAccumulation', 'maxLength', 'packing', 'trainOnInputs', 'seed', 'evalEvery', 'saveEvery', 'onBadLine'];
+    const keys: Array<keyof RunConfig> = ['method', 'r', 'alpha', 'dropout', 'targets', 'lr', 'schedule', 'warmup', 'epochs', 'steps', 'batch', 'gradAccumulation', 'maxLength', 'packing', 'trainOnInputs', 'seed', 'evalEvery', 'saveEvery', 'patience', 'backend', 'onBadLine'];
     const overrides = Object.fromEntries(keys.filter((k) => o[k] !== undefined).map((k) => [k, o[k]]));
     const r = await trainCommand({ model: o.model, data: o.data, out: o.out, configFile: o.config, resume: o.resume, overrides });
     if (r.interrupted) process.exitCode = 130;

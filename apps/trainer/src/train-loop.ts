@@ -1,5 +1,5 @@
 import { backward } from '@tessera/autograd';
-import { padCollate, SeededRandom, type TokenizedExample } from '@tessera/datasets';
+import { bucketByLength, padCollate, SeededRandom, type PackedSequence, type TokenizedExample } from '@tessera/datasets';
 import type { LlamaForCausalLM } from '@tessera/models';
 import { AdamW, LRScheduler, clipGradNorm, constantSchedule, cosineSchedule, linearSchedule, type Schedule } from '@tessera/optim';
 import { tensorFromTyped, tidy, type Tensor } from '@tessera/tensor';
@@ -16,6 +16,11 @@ export interface TrainLoopOptions {
   maxGradNorm: number;
   weightDecay: number;
   seed: number;
+  /**
+   * Batch examples of similar length (Hugging Face's group_by_length; @tessera/datasets' bucketByLength
+   * over windows of 8 batches), so a batch pads to little more than its own length. Default off.
+   */
+  groupByLength?: boolean;
   quiet?: boolean;
 }
 
@@ -45,8 +50,17 @@ export function epochOrder(n: number, seed: number, epoch: number): number[] {
   return order;
 }
 
-/** Rows collated into (B, T) tensors: ids, labels (-100 on prompt and padding) and the attention mask. */
-export function batchTensors(rows: TokenizedExample[], padId: number): { ids: Tensor; labels: Tensor; mask: Tensor; tokens: number } {
+/**
+ * A training row: a tokenised example, or several packed end to end (@tessera/datasets'
+ * packSequences), whose positions restart at 0 for each example inside it.
+ */
+export type TrainRow = TokenizedExample | PackedSequence;
+
+/**
+ * Rows collated into (B, T) tensors: ids, labels (-100 on prompt and padding), the attention mask,
+ * and for packed rows the per-example position ids.
+ */
+export function batchTensors(rows: readonly TrainRow[], padId: number): { ids: Tensor; labels: Tensor; mask: Tensor; positions?: Tensor; tokens: number } {
   const b = padCollate(rows, { padId });
   const labels = b.labels;
   let tokens = 0;
@@ -55,6 +69,7 @@ export function batchTensors(rows: TokenizedExample[], padId: number): { ids: Te
     ids: tensorFromTyped(b.inputIds, b.shape, 'i32'),
     labels: tensorFromTyped(b.labels, b.shape, 'i32'),
     mask: tensorFromTyped(Int32Array.from(b.attentionMask), b.shape, 'i32'),
+    positions: b.attentionMask4d ? tensorFromTyped(b.positionIds, b.shape, 'i32') : undefined,
     tokens,
   };
 }
@@ -69,7 +84,7 @@ export interface LoopCursor {
 /** Trains the model's trainable parameters on `examples` with AdamW; `onStep` sees every step. */
 export async function trainLoop(
   model: LlamaForCausalLM,
-  examples: TokenizedExample[],
+  examples: readonly TrainRow[],
   padId: number,
   o: TrainLoopOptions,
   hooks: { onStep?: (r: StepRecord, cursor: LoopCursor) => void | Promise<void>; shouldStop?: () => boolean; optimizer?: AdamW; cursor?: LoopCursor } = {},
@@ -79,7 +94,10 @@ export async function trainLoop(
   const scheduler = new LRScheduler(optimizer, scheduleOf(o));
   const cursor: LoopCursor = hooks.cursor ? { ...hooks.cursor } : { step: 0, epoch: 0, index: 0 };
   scheduler.loadStateDict({ step: cursor.step });
-  let order = epochOrder(examples.length, o.seed, cursor.epoch);
+  // Grouped batches come from bucketByLength's seeded shuffle, so (epoch, index) still names a position exactly.
+  const orderOf = (epoch: number): number[] =>
+    o.groupByLength ? bucketByLength(examples as TokenizedExample[], { batchSize: o.batchSize, seed: o.seed * 1_000_003 + epoch, windowBatches: 8 }).flat() : epochOrder(examples.length, o.seed, epoch);
+  let order = orderOf(cursor.epoch);
   const records: StepRecord[] = [];
   const bar = new StepProgress('train', o.steps, o.quiet);
   const t0 = performance.now();
@@ -90,23 +108,26 @@ export async function trainLoop(
     let lossSum = 0;
     let tokenSum = 0;
     for (let micro = 0; micro < o.gradAccumulation; micro++) {
-      const rows: TokenizedExample[] = [];
+      const rows: TrainRow[] = [];
       while (rows.length < o.batchSize) {
         if (cursor.index >= order.length) {
           cursor.epoch++;
           cursor.index = 0;
-          order = epochOrder(examples.length, o.seed, cursor.epoch);
+          order = orderOf(cursor.epoch);
         }
         rows.push(examples[order[cursor.index++]!]!);
       }
-      lossSum += tidy(() => {
+      const loss = tidy(() => {
         const b = batchTensors(rows, padId);
         tokenSum += b.tokens;
-        const { loss } = model.forward(b.ids, { labels: b.labels, attentionMask: b.mask });
+        const { loss } = model.forward(b.ids, { labels: b.labels, attentionMask: b.mask, positionIds: b.positions });
         // Mean over micro-batches: each micro-batch loss is already a per-token mean.
         backward(o.gradAccumulation === 1 ? loss! : loss!.div(o.gradAccumulation));
-        return loss!.dataSync()[0]!;
+        return loss!;
       });
+      // An async read: GPU backends cannot read synchronously.
+      lossSum += (await loss.data())[0]!;
+      loss.dispose();
     }
     if (o.maxGradNorm > 0) tidy(() => void clipGradNorm(params.map(([, p]) => p), o.maxGradNorm));
     const lr = optimizer.lr;

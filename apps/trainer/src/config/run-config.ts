@@ -20,6 +20,10 @@ export interface RunConfig {
   seed: number;
   evalEvery: number;
   saveEvery: number;
+  /** Early stopping: stop after this many validations without a lower validation loss (0: off; needs evalEvery). */
+  patience: number;
+  /** Where to compute: the CPU, or a WebGPU device. */
+  backend: 'cpu' | 'webgpu';
   maxGradNorm: number;
   weightDecay: number;
   onBadLine: 'stop' | 'skip';
@@ -44,6 +48,8 @@ export const RUN_CONFIG_DEFAULTS: RunConfig = {
   seed: 0,
   evalEvery: 0,
   saveEvery: 0,
+  patience: 0,
+  backend: 'cpu',
   maxGradNorm: 1,
   weightDecay: 0,
   onBadLine: 'stop',
@@ -71,6 +77,8 @@ const RULES: Record<keyof RunConfig, Rule> = {
   seed: { kind: 'int', min: 0 },
   evalEvery: { kind: 'int', min: 0 },
   saveEvery: { kind: 'int', min: 0 },
+  patience: { kind: 'int', min: 0 },
+  backend: { kind: 'enum', values: ['cpu', 'webgpu'] },
   maxGradNorm: { kind: 'number', min: 0 },
   weightDecay: { kind: 'number', min: 0 },
   onBadLine: { kind: 'enum', values: ['stop', 'skip'] },

@@ -1,0 +1,90 @@
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { ChatExampleTokenizer, packSequences, type TokenizedExample } from '@tessera/datasets';
+import { createCpuBackend } from '@tessera/kernels-cpu';
+import { loadModel } from '@tessera/models';
+import { registerBackend } from '@tessera/tensor';
+import { pretrain, PRETRAIN_DEFAULTS } from '../src/commands/pretrain.js';
+import { trainCommand } from '../src/commands/train.js';
+import { validateRunConfig } from '../src/config/run-config.js';
+import { instructionTasks } from '../src/data/instruction-tasks.js';
+import { batchTensors } from '../src/train-loop.js';
+
+let dir: string;
+let base: string;
+let data: string;
+const common = { r: 4, alpha: 8, targets: ['q_proj', 'v_proj'], lr: 5e-3, warmup: 0, batch: 2, maxLength: 96, seed: 1 };
+
+beforeAll(async () => {
+  registerBackend(createCpuBackend());
+  dir = await mkdtemp(path.join(tmpdir(), 'tessera-knobs-'));
+  base = path.join(dir, 'base');
+  await pretrain({ ...PRETRAIN_DEFAULTS, out: base, hiddenSize: 64, layers: 1, heads: 2, vocabSize: 400, seqLen: 32, batch: 4, steps: 2, paragraphs: 300, quiet: true });
+  data = path.join(dir, 'train.jsonl');
+  await writeFile(data, instructionTasks(2, 8, 0).train.map((e) => JSON.stringify({ messages: e.messages })).join('\n') + '\n');
+});
+
+describe('train knobs', () => {
+  it('--method qlora trains LoRA over an NF4 base whose starting loss is the dense one up to quantisation error', async () => {
+    const lora = await trainCommand({ model: base, data, out: path.join(dir, 'lora'), overrides: { ...common, method: 'lora', steps: 3 }, quiet: true });
+    const qlora = await trainCommand({ model: base, data, out: path.join(dir, 'qlora'), overrides: { ...common, method: 'qlora', steps: 3 }, quiet: true });
+    expect(qlora.losses).toHaveLength(3);
+    expect(qlora.losses.every(Number.isFinite)).toBe(true);
+    // Step 1 runs before any update (B = 0): the only difference is the 4-bit base.
+    expect(qlora.losses[0]).not.toBe(lora.losses[0]);
+    expect(Math.abs(qlora.losses[0]! - lora.losses[0]!)).toBeLessThan(0.05 * lora.losses[0]!);
+    const cfg = JSON.parse(await readFile(path.join(dir, 'qlora', 'adapter', 'adapter_config.json'), 'utf8'));
+    expect(cfg.target_modules.sort()).toEqual(['q_proj', 'v_proj']);
+  });
+
+  it('--packing packs examples into fewer rows with per-example positions and no label across a boundary', async () => {
+    const { tokenizer } = await loadModel(base);
+    const chat = new ChatExampleTokenizer(tokenizer!, { maxLength: 96 });
+    const ex = instructionTasks(2, 1, 0).train.slice(0, 3).map((e) => chat.tokenize(e.messages)).filter((t): t is TokenizedExample => t !== null);
+    const packs = packSequences(ex, { maxLength: 200, strategy: 'greedy' });
+    expect(packs).toHaveLength(1);
+    const b = batchTensors(packs, 0);
+    const positions = Array.from(await b.positions!.data());
+    const labels = Array.from(await b.labels.data());
+    let at = 0;
+    for (const e of ex) {
+      expect(positions.slice(at, at + e.inputIds.length)).toEqual(e.inputIds.map((_, i) => i));
+      expect(labels[at]).toBe(-100);
+      at += e.inputIds.length;
+    }
+    expect(batchTensors(ex, 0).positions).toBeUndefined();
+
+    const out = path.join(dir, 'packed');
+    const r = await trainCommand({ model: base, data, out, overrides: { ...common, packing: true, steps: 3 }, quiet: true });
+    expect(r.losses).toHaveLength(3);
+    expect(r.losses.every(Number.isFinite)).toBe(true);
+    const tokens = (await readFile(path.join(out, 'metrics.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l)).filter((m) => m.phase === 'train').map((m) => m.tokens);
+    const unpackedTokens = (await readFile(path.join(dir, 'lora', 'metrics.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l)).filter((m) => m.phase === 'train').map((m) => m.tokens);
+    // Two packed rows per step carry more answer tokens than two single examples.
+    expect(tokens[0]).toBeGreaterThan(unpackedTokens[0]);
+  });
+
+  it('stops early when validation loss has not improved for --patience validations, keeping the best adapter', async () => {
+    const out = path.join(dir, 'early');
+    // A learning rate far too high makes validation loss rise after the first steps.
+    const r = await trainCommand({ model: base, data, out, overrides: { ...common, lr: 0.5, steps: 30, evalEvery: 1, patience: 2 }, quiet: true });
+    expect(r.earlyStopped).toBe(true);
+    expect(r.losses.length).toBeLessThan(30);
+    const v = r.validation.map(([, l]) => l);
+    const bestAt = v.indexOf(Math.min(...v.filter(Number.isFinite)));
+    expect(v.length - 1 - bestAt).toBe(2);
+    expect(existsSync(path.join(out, 'best-adapter', 'adapter_model.safetensors'))).toBe(true);
+    expect(existsSync(path.join(out, 'report.html'))).toBe(true);
+    await expect(trainCommand({ model: base, data, out: path.join(dir, 'x'), overrides: { ...common, patience: 2 }, quiet: true })).rejects.toThrow('"patience" is 2 but "evalEvery" is 0');
+  });
+
+  it('validates the new config keys', () => {
+    expect(validateRunConfig({ patience: 3, backend: 'webgpu', method: 'qlora', packing: true }, 'run.yaml')).toEqual({ patience: 3, backend: 'webgpu', method: 'qlora', packing: true });
+    expect(() => validateRunConfig({ patience: -1 }, 'run.yaml')).toThrow('run.yaml: "patience" is -1; expected an integer ≥ 0');
+    expect(() => validateRunConfig({ backend: 'cuda' }, 'run.yaml')).toThrow('run.yaml: "backend" is "cuda"; expected one of "cpu", "webgpu"');
+    expect(() => validateRunConfig({ packing: 'yes' }, 'run.yaml')).toThrow('"packing" is "yes"; expected true or false');
+  });
+});
