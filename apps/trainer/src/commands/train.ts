@@ -41,7 +41,7 @@ export async function resolveRunConfig(configFile: string | undefined, overrides
 }
 
 /** Fine-tunes a model folder on a chat data set with LoRA/DoRA (or all weights); checkpoints, resume and Ctrl-C saving. */
-export async function trainCommand(o: TrainCommandOptions): Promise<{ losses: number[]; validation: Array<[number, number]>; interrupted: boolean; earlyStopped: boolean }> {
+export async function trainCommand(o: TrainCommandOptions): Promise<{ losses: number[]; validation: Array<[number, number]>; interrupted: boolean; earlyStopped: boolean; device: string }> {
   const cfg = await resolveRunConfig(o.configFile, o.overrides);
   const log = (s: string): void => void (o.quiet || console.log(s));
   if (cfg.patience > 0 && cfg.evalEvery === 0) throw new Error(`train: "patience" is ${cfg.patience} but "evalEvery" is 0; early stopping watches the validation loss, so set --eval-every N (e.g. 10)`);
@@ -140,5 +140,5 @@ export async function trainCommand(o: TrainCommandOptions): Promise<{ losses: nu
   if (peft && !stop) await writeAdapter(run, 'adapter', peft);
   await run.write('report.html', htmlReport({ title: `tessera-train train: ${path.basename(o.model)}`, records: result.records, validation, summary: { model: o.model, data: o.data, config: cfg, steps: result.cursor.step, earlyStopped, bestValidationLoss: Number.isFinite(best) ? best : null } }));
   log(stop ? `interrupted at step ${result.cursor.step}; resume with --resume ${path.join(o.out, 'checkpoint')}` : `wrote ${o.out}`);
-  return { losses: result.records.map((r) => r.loss), validation, interrupted: stop, earlyStopped };
+  return { losses: result.records.map((r) => r.loss), validation, interrupted: stop, earlyStopped, device: model.device };
 }
