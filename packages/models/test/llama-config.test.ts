@@ -35,6 +35,11 @@ describe('parseLlamaConfig', () => {
     expect(parseLlamaConfig({ ...base, model_type: 'qwen2', attention_bias: false }).qkvBias).toBe(true);
     expect(parseLlamaConfig({ ...base, model_type: 'mistral', sliding_window: 4096 }).slidingWindow).toBe(4096);
     expect(parseLlamaConfig({ ...base, model_type: 'qwen2', sliding_window: 4096 }).slidingWindow).toBeNull(); // use_sliding_window false
+    // MistralConfig's default window is 4096; an explicit null (Mistral v0.2+) turns it off.
+    expect(parseLlamaConfig({ ...base, model_type: 'mistral' })).toMatchObject({ slidingWindow: 4096, maxWindowLayers: 0 });
+    expect(parseLlamaConfig({ ...base, model_type: 'mistral', sliding_window: null }).slidingWindow).toBeNull();
+    expect(parseLlamaConfig({ ...base, model_type: 'qwen2', use_sliding_window: true, sliding_window: 16 })).toMatchObject({ slidingWindow: 16, maxWindowLayers: 28 });
+    expect(() => parseLlamaConfig({ ...base, model_type: 'qwen3', use_sliding_window: true, sliding_window: 16, max_window_layers: -1 })).toThrow(/"max_window_layers" must be a non-negative integer, got -1/);
     expect(parseLlamaConfig({ ...base, rope_scaling: { type: 'default' } }).ropeScaling).toBeNull();
     const c = parseLlamaConfig({ ...base });
     expect(c).toMatchObject({ headDim: 8, numKeyValueHeads: 4, rmsNormEps: 1e-6, ropeTheta: 10000, hiddenAct: 'silu', eosTokenIds: [], bosTokenId: null });
