@@ -7,9 +7,10 @@ import { registerBackend } from '@tessera/tensor';
 import { createCpuBackend } from '@tessera/kernels-cpu';
 import { PRETRAIN_DEFAULTS, pretrain } from './commands/pretrain.js';
 import { DEFAULT_RUN, defaultRun } from './commands/default-run.js';
-import { trainCommand } from './commands/train.js';
+import { resolveRunConfig, trainCommand } from './commands/train.js';
 import { parseAdapterSpec, serveCommand } from './commands/serve.js';
 import { evalCommand } from './commands/eval.js';
+import { tokenClassificationCommand } from './commands/token-classification.js';
 import { chatCommand, estimateCommand, mergeCommand, previewDataCommand } from './commands/model-tools.js';
 import type { RunConfig } from './config/run-config.js';
 
@@ -83,11 +84,16 @@ program
   .option('--save-every <n>', 'checkpoint every N steps (0: only on Ctrl-C)', int)
   .option('--patience <n>', 'early stopping: validations without improvement before stopping (0: off; needs --eval-every)', int)
   .addOption(new Option('--backend <b>', 'where to compute').choices(['cpu', 'webgpu']))
+  .addOption(new Option('--task <task>', 'chat fine-tuning of a causal LM, or NER on a CoNLL folder with a BERT-style model').choices(['chat', 'token-classification']).default('chat'))
   .addOption(new Option('--on-bad-line <mode>', 'a bad data line stops the run or is skipped').choices(['stop', 'skip']))
   .action(async (o) => {
     useCpu();
     const keys: Array<keyof RunConfig> = ['method', 'r', 'alpha', 'dropout', 'targets', 'lr', 'schedule', 'warmup', 'epochs', 'steps', 'batch', 'gradAccumulation', 'maxLength', 'packing', 'trainOnInputs', 'seed', 'evalEvery', 'saveEvery', 'patience', 'backend', 'onBadLine'];
     const overrides = Object.fromEntries(keys.filter((k) => o[k] !== undefined).map((k) => [k, o[k]]));
+    if (o.task === 'token-classification') {
+      await tokenClassificationCommand({ model: o.model, data: o.data, out: o.out, config: await resolveRunConfig(o.config, overrides) });
+      return;
+    }
     const r = await trainCommand({ model: o.model, data: o.data, out: o.out, configFile: o.config, resume: o.resume, overrides });
     if (r.interrupted) process.exitCode = 130;
   });
