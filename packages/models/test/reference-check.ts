@@ -149,5 +149,7 @@ export async function checkAdamW(model: Module, ref: Reference, run: Forward, no
     }
   }
   opt.zeroGrad();
+  // The moments would otherwise live until the GC's safety net frees them, in some later test.
+  opt.dispose();
   return { losses: lossStats, params: worst, noisy, worstNoisy };
 }

@@ -46,7 +46,9 @@ function checkTraining(device: string, key: string, ref: Reference, load: () => 
 
   it('three AdamW steps (HF no-decay rule) land on the same parameters', async () => {
     const model = await load();
+    const before = memory().numTensors;
     const { losses, params, noisy, worstNoisy } = await checkAdamW(model, ref, run, noisyBound);
+    expect(memory().numTensors).toBe(before); // gradients and AdamW moments freed
     record(key, 'adamw losses', fmt(losses));
     record(key, 'params after 3 AdamW steps (worst)', fmt(params));
     record(key, 'noise-level-gradient elements after AdamW', `${noisy}, max abs ${worstNoisy.toExponential(2)} (lr 1e-3)`);
@@ -68,8 +70,10 @@ export function llamaReferenceSuite(device: string): void {
     it('greedy generation matches token for token', async () => {
       const model = await load();
       expect(model.device).toBe(device);
+      const before = memory().numTensors;
       const { tokens } = await model.generate(ref.rows('generate.prompt'), { maxNewTokens: 8, eosTokenId: [] });
       expect(tokens[0]).toEqual(Array.from(ref.i32('generate.tokens')));
+      expect(memory().numTensors).toBe(before); // the KV cache and every step's tensors freed
       model.dispose();
     });
 
