@@ -9,7 +9,7 @@ import { createCpuBackend } from '@tessera/kernels-cpu';
 import { loadModel } from '@tessera/models';
 import { PeftModel } from '@tessera/peft';
 import { saveAdapter } from '@tessera/peft/node';
-import { Generator, registerBackend } from '@tessera/tensor';
+import { Generator, randn, registerBackend } from '@tessera/tensor';
 import { serveCommand } from '../src/commands/serve.js';
 
 // The committed default base model (0.7M parameters, with tokenizer and chat template) keeps the server real and fast.
@@ -182,5 +182,28 @@ describe('serve: OpenAI-compatible server, held to the official openai client', 
     expect(route.status).toBe(404);
     expect(((await route.json()) as { error: { message: string } }).error.message).toContain('this server answers GET /v1/models');
     expect((await fetch(`${url}/chat/completions`)).status).toBe(405);
+  });
+
+  it('keeps each adapter\'s modules_to_save apart: the base name still gives the base model', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'tessera-serve-mts-'));
+    const { model } = await loadModel(MODEL);
+    const peft = new PeftModel(model, { r: 4, loraAlpha: 8, targetModules: ['q_proj'], modulesToSave: ['embed_tokens'] }, 'embed', { generator: new Generator(4) });
+    const embedding = model.namedParameters().find(([p]) => p.endsWith('embed_tokens.weight'))![1];
+    embedding.assign(embedding.add(randn(embedding.shape, { generator: new Generator(5) }).mul(0.5)));
+    await saveAdapter(peft, path.join(dir, 'embed'), 'embed');
+    const other = await serveCommand({ model: MODEL, adapter: [{ name: 'embed', dir: path.join(dir, 'embed') }], host: '127.0.0.1', port: 0, quiet: true });
+    try {
+      const c = new OpenAI({ baseURL: other.url, apiKey: 'unused', maxRetries: 0 });
+      const req = { prompt: 'The cat sat on the', temperature: 0, max_tokens: 12 };
+      const baseHere = (await c.completions.create({ ...req, model: 'default-model' })).choices[0]!.text;
+      const embed = (await c.completions.create({ ...req, model: 'embed' })).choices[0]!.text;
+      const baseAgain = (await c.completions.create({ ...req, model: 'default-model' })).choices[0]!.text;
+      const baseElsewhere = (await client.completions.create({ ...req, model: 'default-model' })).choices[0]!.text;
+      expect(embed).not.toBe(baseHere);
+      expect(baseHere).toBe(baseElsewhere);
+      expect(baseAgain).toBe(baseElsewhere);
+    } finally {
+      await new Promise((r) => other.server.close(r));
+    }
   });
 });
