@@ -101,6 +101,13 @@ class Scanner {
     this.objectEntries((key) => {
       const c = this.peek();
       if ((key === 'vocab' && this.vocabSpan) || (key === 'merges' && this.mergesSpan)) throw new NotFastPath();
+      if (key === 'type' && c === QUOTE) {
+        // Leave other models to JSON.parse at once rather than after decoding their vocabulary.
+        const start = this.pos;
+        this.skipString();
+        if (this.s.slice(start, this.pos) !== '"BPE"') throw new NotFastPath();
+        return;
+      }
       if (key === 'vocab' && c === 0x7b) {
         const start = this.pos;
         this.vocab = this.readVocab();

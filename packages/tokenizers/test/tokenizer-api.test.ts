@@ -116,6 +116,10 @@ describe('errors name the field, the value and the fix', () => {
     expect(() => Tokenizer.fromJSON({ ...base, added_tokens: [{ id: 1 }] } as never)).toThrow(/added_tokens\[0\].content: expected a string/);
     expect(() => Tokenizer.fromJSON({ model: { type: 'BPE', vocab: { a: 0 }, merges: ['a b'] } } as never)).toThrow(/model.merges\[0\]: token "b" is not in model.vocab/);
     expect(() => Tokenizer.fromJSON({ ...base, normalizer: { type: 'Replace', pattern: { Nope: 1 }, content: 'x' } } as never)).toThrow(/normalizer.pattern: expected \{ "String": string \} or \{ "Regex": string \}/);
+    expect(() => Tokenizer.fromJSON({ ...base, normalizer: { type: 'Precompiled', precompiled_charsmap: null } } as never)).toThrow(/normalizer.precompiled_charsmap: expected the base64 text of a SentencePiece charsmap, got null/);
+    expect(() => Tokenizer.fromJSON({ ...base, normalizer: { type: 'Precompiled', precompiled_charsmap: 'AAAAAA==' } } as never)).toThrow(/precompiled_charsmap: trie size 0 does not fit the 4-byte map/);
+    expect(() => Tokenizer.fromJSON({ ...base, normalizer: { type: 'Precompiled', precompiled_charsmap: 'AA*A' } } as never)).toThrow(/precompiled_charsmap: invalid base64 char "\*" at 2/);
+    expect(() => Tokenizer.fromJSON({ ...base, pre_tokenizer: { type: 'FixedLength', length: 0 } } as never)).toThrow(/pre_tokenizer.length: expected a positive integer number of chars, got 0/);
   });
 });
 
