@@ -13,6 +13,13 @@ describe('instructionTasks', () => {
     for (const e of [...a.train, ...a.test]) expect(e.messages.map((m) => m.role)).toEqual(['user', 'assistant']);
   });
 
+  it('draws the test split from its own seed: the same test split whatever the training size', () => {
+    const small = instructionTasks(3, 10, 8);
+    const large = instructionTasks(3, 200, 8);
+    expect(large.test).toEqual(small.test);
+    expect(instructionTasks(4, 10, 8).test).not.toEqual(small.test);
+  });
+
   it('NER answers map back to the gold BIO tags', () => {
     for (const e of instructionTasks(1, 0, 30).test.filter((x) => x.family === 'ner')) {
       expect(nerTagsFromAnswer(e.words!, e.messages[1]!.content)).toEqual(e.tags);

@@ -76,17 +76,24 @@ function facts(p: SeededPicker): InstructionExample {
 
 const MAKERS: Record<TaskFamily, (p: SeededPicker) => InstructionExample> = { ner, sentiment, arithmetic, string: stringTask, facts };
 
-/** The built-in data set: `trainPerFamily` and `testPerFamily` examples of each family; no test prompt occurs in train. */
+/** Seed offset of the held-out stream: the test split is drawn from its own seed, not from the training stream. */
+const TEST_SEED_OFFSET = 0x7e57;
+
+/**
+ * The built-in data set: `trainPerFamily` and `testPerFamily` examples of each family. The test split
+ * is drawn from a separate seed, and no test prompt occurs in train.
+ */
 export function instructionTasks(seed: number, trainPerFamily: number, testPerFamily: number): { train: InstructionExample[]; test: InstructionExample[] } {
   const p = new SeededPicker(seed);
+  const q = new SeededPicker(seed + TEST_SEED_OFFSET);
   const train: InstructionExample[] = [];
   const test: InstructionExample[] = [];
   for (const family of TASK_FAMILIES) {
     const seen = new Set<string>();
-    const fill = (into: InstructionExample[], n: number): void => {
+    const fill = (from: SeededPicker, into: InstructionExample[], n: number): void => {
       // Arithmetic has few distinct prompts; give up on uniqueness after many tries rather than loop forever.
       for (let tries = 0, got = 0; got < n && tries < n * 50; tries++) {
-        const ex = MAKERS[family](p);
+        const ex = MAKERS[family](from);
         const key = ex.messages[0]!.content;
         if (seen.has(key)) continue;
         seen.add(key);
@@ -94,8 +101,8 @@ export function instructionTasks(seed: number, trainPerFamily: number, testPerFa
         got++;
       }
     };
-    fill(test, testPerFamily);
-    fill(train, trainPerFamily);
+    fill(q, test, testPerFamily);
+    fill(p, train, trainPerFamily);
   }
   // Interleave families so every batch mixes them.
   const shuffled = train.map((e) => [p.random.next(), e] as const).sort((a, b) => a[0] - b[0]).map(([, e]) => e);
