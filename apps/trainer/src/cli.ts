@@ -25,8 +25,8 @@ const num = (v: string): number => {
   return n;
 };
 
-function useCpu(): void {
-  registerBackend(createCpuBackend());
+function useCpu(threads?: number): void {
+  registerBackend(createCpuBackend(threads === undefined ? {} : { threads }));
 }
 
 const program = new Command('tessera-train').description('Fine-tune, evaluate and chat with Llama-family models in TypeScript');
@@ -45,8 +45,9 @@ program
   .option('--steps <n>', 'optimizer steps', int, PRETRAIN_DEFAULTS.steps)
   .option('--lr <x>', 'peak learning rate (cosine schedule)', num, PRETRAIN_DEFAULTS.lr)
   .option('--paragraphs <n>', 'generated corpus paragraphs', int, PRETRAIN_DEFAULTS.paragraphs)
-  .action(async (o) => {
-    useCpu();
+  .option('--threads <n>', 'CPU threads for matrix products (default: every core)', int)
+  .action(async ({ threads, ...o }) => {
+    useCpu(threads);
     await pretrain({ ...PRETRAIN_DEFAULTS, ...o });
   });
 
