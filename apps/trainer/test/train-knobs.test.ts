@@ -78,6 +78,10 @@ describe('train knobs', () => {
     expect(v.length - 1 - bestAt).toBe(2);
     expect(existsSync(path.join(out, 'best-adapter', 'adapter_model.safetensors'))).toBe(true);
     expect(existsSync(path.join(out, 'report.html'))).toBe(true);
+    const summary = JSON.parse(await readFile(path.join(out, 'summary.json'), 'utf8'));
+    expect(summary).toMatchObject({ model: base, data, earlyStopped: true, steps: r.losses.length, device: 'cpu' });
+    expect(summary.tokensPerSecond).toBeGreaterThan(0);
+    expect(summary.config.patience).toBe(2);
     await expect(trainCommand({ model: base, data, out: path.join(dir, 'x'), overrides: { ...common, patience: 2 }, quiet: true })).rejects.toThrow('"patience" is 2 but "evalEvery" is 0');
   });
 

@@ -13,6 +13,7 @@ import type { RunConfig } from '../config/run-config.js';
 import { reportJson } from './eval.js';
 import { StepProgress } from '../progress.js';
 import { RunFolder } from '../run-folder.js';
+import { useComputeBackend } from '../compute-backend.js';
 import { epochOrder } from '../train-loop.js';
 
 /** What `train --task token-classification` needs. */
@@ -148,6 +149,7 @@ function formatTokenMetrics(name: string, m: TokenClassificationMetrics): string
 export async function tokenClassificationCommand(o: TokenClassificationOptions): Promise<{ losses: number[]; validation?: TokenClassificationMetrics; test?: TokenClassificationMetrics; labels: string[] }> {
   const cfg = o.config;
   const log = (s: string): void => void (o.quiet || console.log(s));
+  log(await useComputeBackend(cfg.backend));
   const splits = await readConllFolder(o.data);
   if (splits.train.length === 0) throw new Error(`--data ${o.data}: train.txt holds no sentences`);
   const labels = labelList(splits.train);

@@ -42,6 +42,7 @@ export async function resolveRunConfig(configFile: string | undefined, overrides
 
 /** Fine-tunes a model folder on a chat data set with LoRA/DoRA (or all weights); checkpoints, resume and Ctrl-C saving. */
 export async function trainCommand(o: TrainCommandOptions): Promise<{ losses: number[]; validation: Array<[number, number]>; interrupted: boolean; earlyStopped: boolean; device: string }> {
+  const started = performance.now();
   const cfg = await resolveRunConfig(o.configFile, o.overrides);
   const log = (s: string): void => void (o.quiet || console.log(s));
   if (cfg.patience > 0 && cfg.evalEvery === 0) throw new Error(`train: "patience" is ${cfg.patience} but "evalEvery" is 0; early stopping watches the validation loss, so set --eval-every N (e.g. 10)`);
@@ -138,6 +139,9 @@ export async function trainCommand(o: TrainCommandOptions): Promise<{ losses: nu
   // The loop's own cursor is exact; re-save it so the newest checkpoint always resumes correctly.
   if (peft && (stop || lastSaved > 0)) await saveCheckpoint(path.join(o.out, 'checkpoint'), peft, optimizer, { cursor: result.cursor, optimizer: { step: 0, lrs: [] }, records: result.records });
   if (peft && !stop) await writeAdapter(run, 'adapter', peft);
+  const trainSeconds = result.records.at(-1)?.seconds ?? 0;
+  const tokens = result.records.reduce((n, r) => n + r.tokens, 0);
+  await run.write('summary.json', `${JSON.stringify({ model: o.model, data: o.data, config: { ...cfg, steps }, device: model.device, steps: result.cursor.step, interrupted: stop, earlyStopped, wallSeconds: (performance.now() - started) / 1000, trainSeconds, tokensPerSecond: trainSeconds > 0 ? tokens / trainSeconds : null, finalLoss: result.records.at(-1)?.loss ?? null, bestValidationLoss: Number.isFinite(best) ? best : null, validation }, null, 2)}\n`);
   await run.write('report.html', htmlReport({ title: `tessera-train train: ${path.basename(o.model)}`, records: result.records, validation, summary: { model: o.model, data: o.data, config: cfg, steps: result.cursor.step, earlyStopped, bestValidationLoss: Number.isFinite(best) ? best : null } }));
   log(stop ? `interrupted at step ${result.cursor.step}; resume with --resume ${path.join(o.out, 'checkpoint')}` : `wrote ${o.out}`);
   return { losses: result.records.map((r) => r.loss), validation, interrupted: stop, earlyStopped, device: model.device };

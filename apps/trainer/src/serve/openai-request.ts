@@ -73,7 +73,7 @@ export function samplingRequest(body: Record<string, unknown>): SamplingRequest 
 export function chatMessages(body: Record<string, unknown>): ChatMessage[] {
   const m = body.messages;
   if (m === undefined) return bad('messages', "'messages' is required: an array of {role, content} objects");
-  if (!Array.isArray(m) || m.length === 0) return bad('messages', `'messages' must be a non-empty array of {role, content} objects, got ${typeName(m)}`);
+  if (!Array.isArray(m) || m.length === 0) return bad('messages', `'messages' must be a non-empty array of {role, content} objects, got ${Array.isArray(m) ? 'an empty array' : typeName(m)}`);
   return m.map((msg: unknown, i) => {
     const where = `messages[${i}]`;
     if (typeof msg !== 'object' || msg === null || Array.isArray(msg)) return bad(where, `'${where}' must be an object {role, content}, got ${typeName(msg)}`);
