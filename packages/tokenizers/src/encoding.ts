@@ -20,5 +20,9 @@ export function emptyEncoding(): Encoding {
 
 /** Appends `b` onto `a` in place. */
 export function appendEncoding(a: Encoding, b: Encoding): void {
-  for (const k of Object.keys(a) as Array<keyof Encoding>) (a[k] as unknown[]).push(...(b[k] as unknown[]));
+  // A loop, not push(...b): spreading 100k+ items overflows the call stack.
+  for (const k of Object.keys(a) as Array<keyof Encoding>) {
+    const dst = a[k] as unknown[];
+    for (const v of b[k] as unknown[]) dst.push(v);
+  }
 }

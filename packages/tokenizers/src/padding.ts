@@ -46,8 +46,12 @@ export function padEncoding(e: Encoding, target: number, padId: number, padText:
   if (n <= 0) return;
   const fill = <T>(arr: T[], v: () => T): void => {
     const pad = Array.from({ length: n }, v);
-    if (side === 'right') arr.push(...pad);
-    else arr.unshift(...pad);
+    if (side === 'right') for (const x of pad) arr.push(x);
+    else {
+      const rest = arr.splice(0);
+      for (const x of pad) arr.push(x);
+      for (const x of rest) arr.push(x);
+    }
   };
   fill(e.ids, () => padId);
   fill(e.tokens, () => padText);

@@ -3,7 +3,7 @@ import { ByteLevelWords } from './byte-level-words.js';
 import { applyChatTemplate, type ChatMessage, type ChatTemplateOptions, type ChatTemplateResult } from './chat-template.js';
 import type { Decoder } from './decoders/decoder.js';
 import { decoderFromJSON } from './decoders/decoder-from-json.js';
-import { emptyEncoding, type Encoding } from './encoding.js';
+import { appendEncoding, emptyEncoding, type Encoding } from './encoding.js';
 import { Bpe } from './models/bpe.js';
 import type { MergeDropout, Model } from './models/model.js';
 import { mulberry32 } from './mulberry32.js';
@@ -280,7 +280,8 @@ export class Tokenizer {
     if (!this.postProcessor) {
       if (!b) return a;
       const out = emptyEncoding();
-      for (const e of [a, b]) for (const k of Object.keys(out) as Array<keyof Encoding>) (out[k] as unknown[]).push(...(e[k] as unknown[]));
+      appendEncoding(out, a);
+      appendEncoding(out, b);
       return out;
     }
     return this.postProcessor.process(a, b, addSpecial);
@@ -349,7 +350,7 @@ export class Tokenizer {
     const filePad = this.padding;
     const padding = options.padding ?? (filePad ? (filePad.length === 'BatchLongest' ? 'longest' : 'max_length') : false);
     if (padding === false) return encs;
-    const longest = Math.max(0, ...encs.map((e) => e.ids.length));
+    const longest = encs.reduce((m, e) => Math.max(m, e.ids.length), 0);
     let target: number | null;
     const fromFile = options.padding === undefined && filePad !== null;
     if (padding === 'max_length') target = fromFile && filePad.length !== 'BatchLongest' ? filePad.length : maxLength;

@@ -56,7 +56,7 @@ function segmentChanges(seg: string[], form: UnicodeForm, out: CharChange[]): vo
     }
   }
   if (result.map((p) => p[0]).join('') !== whole.join('')) return fallback(seg, whole, out);
-  out.push(...result);
+  for (const r of result) out.push(r);
 }
 
 // Shapes the replay does not reproduce: keep positions, insert or remove at the end.
