@@ -47,13 +47,16 @@ export function svgLineChart(o: { title: string; xLabel: string; yLabel: string;
   const sy = (v: number): number => m.top + ph - ((v - y0) / (y1 - y0)) * ph;
   // Log axes tick at 1, 2, 5 x 10^k; a range narrower than that gets evenly spaced values instead.
   let yTicks = niceTicks(y0, y1, 5);
+  if (yTicks.length < 4) yTicks = niceTicks(y0, y1, 10);
   if (o.logY) {
     const decades: number[] = [];
     for (let e = Math.floor(y0); e <= Math.ceil(y1); e++) decades.push(...[1, 2, 5].map((k) => Math.log10(k) + e));
     yTicks = decades.filter((t) => t >= y0 && t <= y1);
-    if (yTicks.length < 3) yTicks = niceTicks(10 ** y0, 10 ** y1, 5).filter((v) => v > 0).map(Math.log10);
+    for (const count of [5, 10]) if (yTicks.length < 4) yTicks = niceTicks(10 ** y0, 10 ** y1, count).filter((v) => v > 0).map(Math.log10);
   }
-  const xTicks = niceTicks(x0, x1, 8).filter((t) => Number.isInteger(t) || x1 - x0 < 8);
+  // Steps are whole numbers: no tick at step 1.5.
+  const integerX = all.every(([x]) => Number.isInteger(x));
+  const xTicks = niceTicks(x0, x1, Math.min(8, integerX ? Math.max(1, x1 - x0) : 8)).filter((t) => !integerX || Number.isInteger(t));
   const parts: string[] = [];
   parts.push(`<rect x="${m.left}" y="${m.top}" width="${pw}" height="${ph}" fill="#fcfcfc" stroke="#999"/>`);
   for (const t of yTicks) {
