@@ -42,8 +42,22 @@ export class Unigram implements Model {
     return new Map(this.ids);
   }
 
+  // Words repeat: like Rust's Unigram, keep recent results (short words only; cleared when full).
+  private readonly cache = new Map<string, WordTokens>();
+
   /** The best segmentation of one word, by total piece score. */
   tokenize(word: string): WordTokens {
+    const cached = this.cache.get(word);
+    if (cached) return cached;
+    const result = this.viterbi(word);
+    if (word.length <= 256) {
+      if (this.cache.size >= 10_000) this.cache.clear();
+      this.cache.set(word, result);
+    }
+    return result;
+  }
+
+  private viterbi(word: string): WordTokens {
     const n = word.length;
     if (n === 0) return { ids: [], offsets: [] };
     const score = new Float64Array(n + 1);

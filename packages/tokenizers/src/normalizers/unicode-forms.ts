@@ -1,4 +1,6 @@
+import { inRanges } from '../char-class-exceptions.js';
 import type { CharChange, NormalizedString } from '../normalized-string.js';
+import { UNCHANGED_IN_RUST } from './normalization-exceptions.js';
 import type { Normalizer } from './normalizer.js';
 
 export type UnicodeForm = 'NFC' | 'NFD' | 'NFKC' | 'NFKD';
@@ -67,6 +69,13 @@ function fallback(seg: string[], whole: string[], out: CharChange[]): void {
   else for (let i = 0; i < m; i++) out.push([whole[i]!, i < k ? 0 : 1]);
 }
 
+// Chars newer than the reference's tables: it leaves them alone, and to it they are plain
+// starters that nothing composes with.
+function unchangedInRust(c: string, form: UnicodeForm): boolean {
+  const cp = c.codePointAt(0)!;
+  return cp >= 0x3000 && inRanges(cp, UNCHANGED_IN_RUST[form]);
+}
+
 /** Applies a Unicode normalization form, aligning each output char to the char it came from. */
 export function normalizeUnicode(n: NormalizedString, form: UnicodeForm): void {
   const src = n.normalized;
@@ -75,8 +84,11 @@ export function normalizeUnicode(n: NormalizedString, form: UnicodeForm): void {
   const changes: CharChange[] = [];
   let start = 0;
   for (let i = 1; i <= chars.length; i++) {
-    if (i === chars.length || startsSegment(chars[i]!, form)) {
-      segmentChanges(chars.slice(start, i), form, changes);
+    const c = chars[i - 1]!;
+    const kept = unchangedInRust(c, form);
+    if (kept || i === chars.length || startsSegment(chars[i]!, form) || unchangedInRust(chars[i]!, form)) {
+      if (kept) changes.push([c, 0]);
+      else segmentChanges(chars.slice(start, i), form, changes);
       start = i;
     }
   }
