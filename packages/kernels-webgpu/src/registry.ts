@@ -9,6 +9,7 @@ import { arangeKernel, fullKernel } from './kernels/full.js';
 import { gatherKernel } from './kernels/gather.js';
 import { matmulKernel } from './kernels/matmul.js';
 import { nf4DequantizeKernel } from './kernels/nf4-dequantize.js';
+import { nf4MatmulKernel } from './kernels/nf4-matmul.js';
 import { padKernel } from './kernels/pad.js';
 import { randomKernel } from './kernels/random.js';
 import { reduceKernel } from './kernels/reduce.js';
@@ -82,6 +83,7 @@ export const WEBGPU_KERNELS: ReadonlyMap<OpDef, GpuKernel> = new Map<OpDef, GpuK
   [OPS.logSoftmax, logSoftmaxKernel],
   [OPS.layerNorm, layerNormKernel],
   [OPS.rmsNorm, rmsNormKernel],
+  [OPS.nf4Matmul, nf4MatmulKernel],
 ]);
 
 /** Kernels whose invocations write single elements, so packed output dtypes are computed 32-bit and cast. */

@@ -7,6 +7,7 @@ import * as T from '@tessera/tensor';
 import type { DType, OpDef, Tensor } from '@tessera/tensor';
 import { WEBGPU_KERNELS } from '../src/index.js';
 import { expectSame, gpuOrNull, layoutArb, makeView, numRuns, shapeArb } from './cross-backend.js';
+import { nf4MatmulProperty } from './nf4-matmul-property.js';
 
 const gpu = await gpuOrNull();
 afterAll(() => gpu?.destroy());
@@ -75,6 +76,7 @@ const FUSED = new Map<OpDef, () => Promise<void>>([
   [T.OPS.rmsNorm, normOp(T.OPS.rmsNorm, false)],
   [T.OPS.softmax, rowOp(T.OPS.softmax)],
   [T.OPS.logSoftmax, rowOp(T.OPS.logSoftmax)],
+  [T.OPS.nf4Matmul, nf4MatmulProperty],
 ]);
 
 describe.skipIf(gpu === null)('fused composite kernels equal their decompositions', () => {
