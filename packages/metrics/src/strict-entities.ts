@@ -21,7 +21,9 @@ const ANY = 'IOBESUL';
 const RULES: Record<TaggingScheme, SchemeRules> = {
   IOB1: {
     allowed: 'IOB',
-    start: [['O', 'I', 'any'], ['I', 'I', 'diff'], ['B', 'I', 'diff'], ['I', 'B', 'same'], ['B', 'B', 'same']],
+    // (B, I, any): seqeval starts a chunk on any I after a B, so B-PER I-PER is the entity (PER, 1, 2)
+    // (test_scheme.py test_iob1_tokens), not nothing.
+    start: [['O', 'I', 'any'], ['I', 'I', 'diff'], ['B', 'I', 'any'], ['I', 'B', 'same'], ['B', 'B', 'same']],
     inside: [['B', 'I', 'same'], ['I', 'I', 'same']],
     end: [['I', 'I', 'diff'], ['I', 'O', 'any'], ['I', 'B', 'any'], ['B', 'O', 'any'], ['B', 'I', 'diff'], ['B', 'B', 'same']],
   },
