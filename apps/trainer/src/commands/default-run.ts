@@ -16,6 +16,10 @@ import { trainLoop, type TrainLoopOptions } from '../train-loop.js';
 /** The committed base model (made by `tessera-train pretrain`; see assets/README.md). */
 export const DEFAULT_MODEL_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../assets/default-model');
 
+// Greedy decoding budget: the longest answers (three NER entities, each with a tag that the byte-level
+// tokenizer spells in several tokens) run to about 30 tokens; decoding stops earlier at <|end|>.
+const ANSWER_TOKENS = 48;
+
 /** Options of the built-in default run. */
 export interface DefaultRunOptions {
   model: string;
@@ -44,7 +48,7 @@ export const DEFAULT_RUN: Omit<DefaultRunOptions, 'out'> = {
   // embeddings are untrained noise that a low-rank update cannot reach: the answer loss stalls at ~6
   // nats on the end-of-turn token. Training the embedding is what PEFT advises for new tokens.
   modulesToSave: ['embed_tokens'],
-  loop: { lr: 5e-3, schedule: 'cosine', warmupSteps: 10, steps: 250, batchSize: 16, gradAccumulation: 1, maxGradNorm: 1, weightDecay: 0, seed: 0, groupByLength: true },
+  loop: { lr: 2e-3, schedule: 'cosine', warmupSteps: 10, steps: 300, batchSize: 16, gradAccumulation: 1, maxGradNorm: 1, weightDecay: 0, seed: 0, groupByLength: true },
 };
 
 /** Evaluate the base model, fine-tune LoRA on the generated tasks, evaluate again; write adapter, report and samples. */
@@ -60,7 +64,7 @@ export async function defaultRun(o: DefaultRunOptions): Promise<{ before: Evalua
   log(`tessera-train: base ${o.model} (${config.numHiddenLayers} layers, dim ${config.hiddenSize}); ${train.length} training and ${data.test.length} held-out examples in ${new Set(data.test.map((e) => e.family)).size} families`);
 
   log('evaluating the base model on the test split ...');
-  const before = await evaluate(model, tokenizer, chat, data.test);
+  const before = await evaluate(model, tokenizer, chat, data.test, { maxNewTokens: ANSWER_TOKENS });
   await run.metric({ phase: 'eval-before', ...before.overall });
 
   const peft = new PeftModel(model, { r: o.r, loraAlpha: o.alpha, loraDropout: 0, targetModules: o.targets, modulesToSave: o.modulesToSave }, 'default', { generator: new Generator(o.seed) });
@@ -69,7 +73,7 @@ export async function defaultRun(o: DefaultRunOptions): Promise<{ before: Evalua
   const { records } = await trainLoop(model, train, config.padTokenId ?? 0, { ...o.loop, quiet: o.quiet }, { onStep: (r) => run.metric({ phase: 'train', ...r }) });
 
   log('evaluating the fine-tuned model ...');
-  const after = await evaluate(model, tokenizer, chat, data.test);
+  const after = await evaluate(model, tokenizer, chat, data.test, { maxNewTokens: ANSWER_TOKENS });
   validation.push([records.length, after.overall.loss]);
   await run.metric({ phase: 'eval-after', ...after.overall });
 
@@ -84,7 +88,7 @@ export async function defaultRun(o: DefaultRunOptions): Promise<{ before: Evalua
   const samples: Array<{ prompt: string; reply: string }> = [];
   for (const ex of [data.test[0]!, data.test[o.testPerFamily * 2]!, data.test[o.testPerFamily * 4]!]) {
     const ids = tokenizer.encode(tokenizer.applyChatTemplate([ex.messages[0]!], { addGenerationPrompt: true }).text, { addSpecialTokens: false }).ids;
-    const out = await noGrad(() => generate(model, [ids], { maxNewTokens: 32, tokenizer }));
+    const out = await noGrad(() => generate(model, [ids], { maxNewTokens: ANSWER_TOKENS, tokenizer }));
     samples.push({ prompt: ex.messages[0]!.content, reply: out.text![0]!.trim() });
   }
   await run.write('samples.jsonl', samples.map((s) => JSON.stringify({ messages: [{ role: 'user', content: s.prompt }, { role: 'assistant', content: s.reply }] })).join('\n') + '\n');

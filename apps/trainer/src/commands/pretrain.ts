@@ -26,7 +26,7 @@ export interface PretrainOptions {
   quiet?: boolean;
 }
 
-export const PRETRAIN_DEFAULTS: Omit<PretrainOptions, 'out'> = { seed: 0, vocabSize: 2048, hiddenSize: 128, layers: 3, heads: 4, seqLen: 64, batch: 16, steps: 500, lr: 3e-3, paragraphs: 40_000 };
+export const PRETRAIN_DEFAULTS: Omit<PretrainOptions, 'out'> = { seed: 0, vocabSize: 2048, hiddenSize: 128, layers: 3, heads: 4, seqLen: 64, batch: 16, steps: 500, lr: 5e-3, paragraphs: 40_000 };
 
 /** Trains a byte-level BPE tokenizer and a small Llama on the generated English corpus, and saves a Hugging Face folder. */
 export async function pretrain(o: PretrainOptions): Promise<{ losses: number[]; seconds: number }> {

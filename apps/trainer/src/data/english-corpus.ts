@@ -53,6 +53,12 @@ function wordList(p: SeededPicker): string {
   return said;
 }
 
+/** A run of words said twice: the densest copying signal, from which a small model learns to look back and copy (an induction head). */
+function repeated(p: SeededPicker): string {
+  const words = Array.from({ length: p.int(3, 6) }, () => p.pick([...NOUNS, ...ANIMALS, ...COLORS, ...FIRST_NAMES, ...CITIES, ...ORGS])).join(' ');
+  return p.pick([`Say it twice: ${words}, ${words}.`, `They kept repeating ${words}, ${words}.`]);
+}
+
 /** Sums and differences of small numbers, in words and in symbols. */
 function numbers(p: SeededPicker): string {
   const a = p.int(0, 20);
@@ -90,12 +96,13 @@ function nameKinds(p: SeededPicker): string {
 }
 
 const SENTENCE_KINDS: Array<[weight: number, make: (p: SeededPicker) => string]> = [
-  [3, (p) => p.pick(NARRATION)(p)],
+  [1, (p) => p.pick(NARRATION)(p)],
   [3, peopleFacts],
   [3, wordList],
-  [3, numbers],
-  [2, review],
-  [2, nameKinds],
+  [3, repeated],
+  [2, numbers],
+  [1, review],
+  [1, nameKinds],
 ];
 
 /** `count` paragraphs of 2–4 sentences (or short runs of them) each, fixed by `seed`. */
