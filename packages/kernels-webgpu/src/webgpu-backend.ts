@@ -4,6 +4,7 @@ import { allocTyped, dtypeBytes, type Backend, type DType, type Kernel, type OpD
 import { acquireDevice, type DeviceOptions } from './device.js';
 import { GpuContext } from './gpu-context.js';
 import type { GpuKernel } from './gpu-kernel.js';
+import { adamwUpdateBuffers } from './kernels/adamw.js';
 import { castBuffer } from './kernels/cast.js';
 import { WEBGPU_KERNELS, WIDENED_OUTPUT } from './registry.js';
 import { isPacked, storageBytes, widened } from './wgsl/dtype-io.js';
@@ -61,6 +62,12 @@ export async function createWebGpuBackend(opts: WebGpuBackendOptions = {}): Prom
       (storage as { data: unknown }).data = null;
     },
     sync: () => ctx.sync(),
+    adamwUpdate: (param, grad, m, v, h) => {
+      const r = adamwUpdateBuffers(ctx, param, grad, m, v, h);
+      if (!r) return null;
+      const size = param.shape.reduce((a, b) => a * b, 1);
+      return { param: storageOf('f32', size, r.param), m: storageOf('f32', size, r.m), v: storageOf('f32', size, r.v) };
+    },
     memory: () => ctx.memory(),
     destroy: () => {
       ctx.flush();

@@ -52,6 +52,25 @@ export interface Backend {
   free(storage: Storage): void;
   /** Resolves when all queued work has finished (no-op on the CPU). */
   sync?(): Promise<void>;
+  /**
+   * Optional fused AdamW update of one parameter (see adamwStep): returns fresh contiguous storages for
+   * the new param, m and v, or null where this backend cannot fuse these inputs (adamwStep then composes
+   * ops). Any backend may provide it (WebGPU, a WASM SIMD CPU path); results must equal the composition
+   * within f32 rounding.
+   */
+  adamwUpdate?(param: TensorView, grad: TensorView, m: TensorView, v: TensorView, h: AdamWResolved): { param: Storage; m: Storage; v: Storage } | null;
+}
+
+/** AdamW hyperparameters with defaults applied and bias corrections precomputed (for Backend.adamwUpdate). */
+export interface AdamWResolved {
+  readonly lr: number;
+  readonly beta1: number;
+  readonly beta2: number;
+  readonly eps: number;
+  readonly weightDecay: number;
+  /** 1 - beta1^step and 1 - beta2^step. */
+  readonly bc1: number;
+  readonly bc2: number;
 }
 
 const registry = new Map<string, Backend>();

@@ -1,6 +1,8 @@
+import type { AdamWResolved } from '../backend.js';
 import { withGradMode } from '../grad-mode.js';
 import { tidy } from '../memory.js';
-import type { Tensor } from '../tensor.js';
+import { Tensor } from '../tensor.js';
+import { contiguousStrides } from '../shape.js';
 import { add, div, mul, sub } from './binary.js';
 import { sqrt } from './unary.js';
 
@@ -24,6 +26,16 @@ export function adamwStep(param: Tensor, grad: Tensor, m: Tensor, v: Tensor, h: 
   const beta2 = h.beta2 ?? 0.999;
   const eps = h.eps ?? 1e-8;
   const wd = h.weightDecay ?? 0.01;
+  const backend = param.storage.backend;
+  const sameBackend = [grad, m, v].every((t) => t.storage.backend === backend);
+  if (backend.adamwUpdate && sameBackend) {
+    const r: AdamWResolved = { lr: h.lr, beta1, beta2, eps, weightDecay: wd, bc1: 1 - beta1 ** h.step, bc2: 1 - beta2 ** h.step };
+    const fused = backend.adamwUpdate(param, grad, m, v, r);
+    if (fused) {
+      const wrap = (s: typeof fused.param): Tensor => new Tensor(s, param.shape, contiguousStrides(param.shape), 0, param.dtype);
+      return { param: wrap(fused.param), m: wrap(fused.m), v: wrap(fused.v) };
+    }
+  }
   return withGradMode(false, () =>
     tidy(() => {
       const m2 = add(mul(m, beta1), mul(grad, 1 - beta1));

@@ -1,0 +1,60 @@
+// Fused AdamW update (Backend.adamwUpdate): each of param', m', v' is one dispatch of the same
+// shader, selected by a parameter word, instead of the ~12 elementwise dispatches and temporaries of
+// the composed adamwStep. Each dispatch recomputes m' and v' (a few flops) rather than writing three
+// buffers from one invocation, because the context binds exactly one writable buffer per dispatch.
+// Only contiguous f32 tensors are fused; anything else returns null and adamwStep composes ops.
+import type { AdamWResolved, TensorView } from '@tessera/tensor';
+import { PARAM_WORDS, WORKGROUP, type GpuContext } from '../gpu-context.js';
+import { bufferOf, f32Bits } from '../map-dispatch.js';
+import { INDEXING } from '../wgsl/indexing.js';
+
+const SOURCE = `${INDEXING}
+@group(0) @binding(1) var<storage, read> bp: array<f32>;
+@group(0) @binding(2) var<storage, read> bg: array<f32>;
+@group(0) @binding(3) var<storage, read> bm: array<f32>;
+@group(0) @binding(4) var<storage, read> bv: array<f32>;
+@group(0) @binding(5) var<storage, read_write> out: array<f32>;
+@compute @workgroup_size(${WORKGROUP}) fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
+  let i = (wid.y * nwg.x + wid.x) * ${WORKGROUP}u + lid.x;
+  let n = p(0u);
+  if (i >= n) { return; }
+  let which = p(1u);
+  let lr = pf(2u); let beta1 = pf(3u); let beta2 = pf(4u); let eps = pf(5u); let wd = pf(6u); let bc1 = pf(7u); let bc2 = pf(8u);
+  let g = bg[p(10u) + i];
+  let m2 = bm[p(11u) + i] * beta1 + g * (1.0 - beta1);
+  if (which == 1u) { out[i] = m2; return; }
+  let v2 = bv[p(12u) + i] * beta2 + (g * g) * (1.0 - beta2);
+  if (which == 2u) { out[i] = v2; return; }
+  // Same order of operations as the composed adamwStep, so both round alike.
+  let decayed = bp[p(9u) + i] * (1.0 - lr * wd);
+  let denom = sqrt(v2) / sqrt(bc2) + eps;
+  out[i] = decayed - (m2 / denom) * (lr / bc1);
+}`;
+
+function fusable(t: TensorView, n: number): boolean {
+  const size = t.shape.reduce((a, b) => a * b, 1);
+  if (t.dtype !== 'f32' || size !== n) return false;
+  let stride = 1;
+  for (let d = t.shape.length - 1; d >= 0; d--) {
+    if (t.shape[d] !== 1 && t.strides[d] !== stride) return false;
+    stride *= t.shape[d]!;
+  }
+  return true;
+}
+
+/** Records the fused AdamW update; returns the three new buffers, or null where the inputs are not contiguous f32. */
+export function adamwUpdateBuffers(ctx: GpuContext, param: TensorView, grad: TensorView, m: TensorView, v: TensorView, h: AdamWResolved): { param: GPUBuffer; m: GPUBuffer; v: GPUBuffer } | null {
+  const n = param.shape.reduce((a, b) => a * b, 1);
+  if (n === 0 || ![param, grad, m, v].every((t) => fusable(t, n))) return null;
+  const pipeline = ctx.pipelines.get('adamw-update', 4, () => SOURCE);
+  const reads = [param, grad, m, v].map(bufferOf);
+  const outs = [0, 1, 2].map((which) => {
+    const params = new Uint32Array(PARAM_WORDS);
+    params.set([n, which, ...[h.lr, h.beta1, h.beta2, h.eps, h.weightDecay, h.bc1, h.bc2].map(f32Bits), param.offset, grad.offset, m.offset, v.offset]);
+    const out = ctx.acquire(n * 4);
+    ctx.dispatch(pipeline, reads, out, params, Math.ceil(n / WORKGROUP));
+    return out;
+  });
+  return { param: outs[0]!, m: outs[1]!, v: outs[2]! };
+}
+
