@@ -10,7 +10,8 @@ import { PipelineCache } from './pipeline-cache.js';
 /** u32 words of uniform parameters each dispatch may use. */
 export const PARAM_WORDS = 128;
 const SLOT_BYTES = PARAM_WORDS * 4; // a multiple of every adapter's minUniformBufferOffsetAlignment (<= 256)
-const MAX_BATCH = 128;
+/** Dispatches recorded before a batch is submitted even without a read (bounds the uniform buffer). */
+export const MAX_BATCH = 128;
 /** Invocations per workgroup of the 1-D kernels. */
 export const WORKGROUP = 64;
 

@@ -6,6 +6,7 @@ import { afterAll, describe, expect, test } from 'vitest';
 import * as T from '@tessera/tensor';
 import type { Tensor } from '@tessera/tensor';
 import { valueAndGrad } from '@tessera/autograd';
+import { MAX_BATCH } from '../src/gpu-context.js';
 import { expectSame, gpuOrNull, makeView, numRuns, shapeArb, type ValueKind } from './cross-backend.js';
 
 const gpu = await gpuOrNull();
@@ -103,7 +104,7 @@ describe.skipIf(gpu === null)('a 1-block transformer on WebGPU', () => {
     out.flat().forEach((x) => x.dispose());
   });
 
-  test('a training step (forward, backward, AdamW) leaks no tensors or GPU buffers', async () => {
+  test('a training step (forward, backward, AdamW) leaks no tensors or GPU buffers and goes out in few submits', async () => {
     const params = transformerParams('webgpu', vocab, dim, hidden);
     const moments = params.flatMap((p) => [T.zerosLike(p), T.zerosLike(p)]);
     const ids = T.tensor(tokens, { shape: [b, t], dtype: 'i32', device: 'webgpu' });
@@ -128,7 +129,13 @@ describe.skipIf(gpu === null)('a 1-block transformer on WebGPU', () => {
     await gpu!.sync!();
     const tensorsBefore = T.memory().backends.webgpu?.numTensors;
     const bytesBefore = gpu!.memory().liveBytes;
+    const counted = { ...gpu!.context.counters };
     const second = await step(2);
+    const submits = gpu!.context.counters.submits - counted.submits;
+    const dispatches = gpu!.context.counters.dispatches - counted.dispatches;
+    // One submit per full batch of dispatches plus the loss readback: dispatches are never submitted one by one.
+    expect(submits).toBeLessThanOrEqual(Math.ceil(dispatches / MAX_BATCH) + 1);
+    expect(dispatches).toBeGreaterThan(100);
     await gpu!.sync!();
     expect(T.memory().backends.webgpu?.numTensors).toBe(tensorsBefore);
     expect(gpu!.memory().liveBytes).toBe(bytesBefore);
