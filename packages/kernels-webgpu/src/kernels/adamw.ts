@@ -19,16 +19,18 @@ const SOURCE = `${INDEXING}
   let n = p(0u);
   if (i >= n) { return; }
   let which = p(1u);
-  let lr = pf(2u); let beta1 = pf(3u); let beta2 = pf(4u); let eps = pf(5u); let wd = pf(6u); let bc1 = pf(7u); let bc2 = pf(8u);
+  // Scalars are combined on the host in f64, as the composed adamwStep does, then rounded once.
+  let beta1 = pf(2u); let oneMinusBeta1 = pf(3u); let beta2 = pf(4u); let oneMinusBeta2 = pf(5u);
+  let decay = pf(6u); let sqrtBc2 = pf(7u); let eps = pf(8u); let stepSize = pf(13u);
   let g = bg[p(10u) + i];
-  let m2 = bm[p(11u) + i] * beta1 + g * (1.0 - beta1);
+  let m2 = bm[p(11u) + i] * beta1 + g * oneMinusBeta1;
   if (which == 1u) { out[i] = m2; return; }
-  let v2 = bv[p(12u) + i] * beta2 + (g * g) * (1.0 - beta2);
+  let v2 = bv[p(12u) + i] * beta2 + (g * g) * oneMinusBeta2;
   if (which == 2u) { out[i] = v2; return; }
   // Same order of operations as the composed adamwStep, so both round alike.
-  let decayed = bp[p(9u) + i] * (1.0 - lr * wd);
-  let denom = sqrt(v2) / sqrt(bc2) + eps;
-  out[i] = decayed - (m2 / denom) * (lr / bc1);
+  let decayed = bp[p(9u) + i] * decay;
+  let denom = sqrt(v2) / sqrtBc2 + eps;
+  out[i] = decayed - (m2 / denom) * stepSize;
 }`;
 
 function fusable(t: TensorView, n: number): boolean {
@@ -50,7 +52,8 @@ export function adamwUpdateBuffers(ctx: GpuContext, param: TensorView, grad: Ten
   const reads = [param, grad, m, v].map(bufferOf);
   const outs = [0, 1, 2].map((which) => {
     const params = new Uint32Array(PARAM_WORDS);
-    params.set([n, which, ...[h.lr, h.beta1, h.beta2, h.eps, h.weightDecay, h.bc1, h.bc2].map(f32Bits), param.offset, grad.offset, m.offset, v.offset]);
+    const scalars = [h.beta1, 1 - h.beta1, h.beta2, 1 - h.beta2, 1 - h.lr * h.weightDecay, Math.sqrt(h.bc2), h.eps].map(f32Bits);
+    params.set([n, which, ...scalars, param.offset, grad.offset, m.offset, v.offset, f32Bits(h.lr / h.bc1)]);
     const out = ctx.acquire(n * 4);
     ctx.dispatch(pipeline, reads, out, params, Math.ceil(n / WORKGROUP));
     return out;
