@@ -57,8 +57,8 @@ export function epochOrder(n: number, seed: number, epoch: number): number[] {
 export type TrainRow = TokenizedExample | PackedSequence;
 
 /**
- * Rows collated into (B, T) tensors: ids, labels (-100 on prompt and padding), the attention mask,
- * and for packed rows the per-example position ids.
+ * Rows collated into (B, T) tensors: ids, labels (-100 on prompt and padding), the attention mask
+ * ((B, T, T) block-diagonal for packed rows), and for packed rows the per-example position ids.
  */
 export function batchTensors(rows: readonly TrainRow[], padId: number): { ids: Tensor; labels: Tensor; mask: Tensor; positions?: Tensor; tokens: number } {
   const b = padCollate(rows, { padId });
@@ -68,7 +68,10 @@ export function batchTensors(rows: readonly TrainRow[], padId: number): { ids: T
   return {
     ids: tensorFromTyped(b.inputIds, b.shape, 'i32'),
     labels: tensorFromTyped(b.labels, b.shape, 'i32'),
-    mask: tensorFromTyped(Int32Array.from(b.attentionMask), b.shape, 'i32'),
+    // Packed rows carry a (B, T, T) block-diagonal mask, so packed examples never see each other.
+    mask: b.attentionMask4d
+      ? tensorFromTyped(Int32Array.from(b.attentionMask4d), [b.shape[0], b.shape[1], b.shape[1]], 'i32')
+      : tensorFromTyped(Int32Array.from(b.attentionMask), b.shape, 'i32'),
     positions: b.attentionMask4d ? tensorFromTyped(b.positionIds, b.shape, 'i32') : undefined,
     tokens,
   };

@@ -56,6 +56,12 @@ describe('train knobs', () => {
       at += e.inputIds.length;
     }
     expect(batchTensors(ex, 0).positions).toBeUndefined();
+    // The packed row's mask is block-diagonal: the last token sees only its own example.
+    const t = b.ids.shape[1]!;
+    expect(b.mask.shape).toEqual([1, t, t]);
+    const lastRow = Array.from(await b.mask.data()).slice((at - 1) * t, at * t);
+    const lastLen = ex[ex.length - 1]!.inputIds.length;
+    expect(lastRow.map((x, j) => (x !== 0) === (j >= at - lastLen && j < at))).toEqual(lastRow.map(() => true));
 
     const out = path.join(dir, 'packed');
     const r = await trainCommand({ model: base, data, out, overrides: { ...common, packing: true, steps: 3 }, quiet: true });

@@ -39,7 +39,11 @@ export interface LlamaInitOptions {
 
 /** Inputs of a forward pass besides the token ids. */
 export interface LlamaForwardOptions {
-  /** (B, S) 1 for tokens, 0 for padding, where S = cached + new positions (Hugging Face's attention_mask). */
+  /**
+   * (B, S) 1 for tokens, 0 for padding, where S = cached + new positions (Hugging Face's attention_mask);
+   * or (B, T, S) 1 where query i may see key j, e.g. the block-diagonal mask of packed rows
+   * (@tessera/datasets' collatePacked), so packed examples never attend to each other.
+   */
   attentionMask?: Tensor;
   /** (B, T) next-token targets, -100 where ignored; the loss is Hugging Face's shifted causal LM loss. */
   labels?: Tensor;
@@ -258,17 +262,18 @@ export class LlamaForCausalLM extends Module {
 }
 
 /**
- * The bool attention mask (B, 1, T, S) for a padding mask (B, S): key j is visible when it is a
- * real token. Each query also sees itself, so a padding query never has every key masked: its
+ * The bool attention mask (B, 1, T, S) for a padding mask (B, S) or a per-query mask (B, T, S): key j
+ * is visible when the mask says so. Each query also sees itself, so a padding query never has every key masked: its
  * (unused) output stays finite instead of NaN, and NaN cannot leak into real rows through 0 * NaN.
  */
 export function paddingMask(attentionMask: Tensor, b: number, t: number, s: number): Tensor {
-  if (attentionMask.rank !== 2 || attentionMask.shape[0] !== b || attentionMask.shape[1] !== s) {
+  const perQuery = attentionMask.rank === 3 && attentionMask.shape[0] === b && attentionMask.shape[1] === t && attentionMask.shape[2] === s;
+  if (!perQuery && (attentionMask.rank !== 2 || attentionMask.shape[0] !== b || attentionMask.shape[1] !== s)) {
     throw new RangeError(
-      `LlamaForCausalLM: attentionMask ${fmtShape(attentionMask.shape)} must be (B, S) = [${b},${s}] (batch, cached + new positions) with 1 for tokens and 0 for padding`,
+      `LlamaForCausalLM: attentionMask ${fmtShape(attentionMask.shape)} must be (B, S) = [${b},${s}] (batch, cached + new positions) with 1 for tokens and 0 for padding, or (B, T, S) = [${b},${t},${s}] with 1 where a query may see a key`,
     );
   }
-  const keys = reshape(ne(attentionMask, 0), [b, 1, 1, s]);
+  const keys = reshape(ne(attentionMask, 0), perQuery ? [b, 1, t, s] : [b, 1, 1, s]);
   const i = reshape(arange(0, t, 1, { device: attentionMask.device }), [1, 1, t, 1]);
   const j = reshape(arange(0, s, 1, { device: attentionMask.device }), [1, 1, 1, s]);
   const self = eq(j, add(i, s - t)); // (1, 1, T, S)

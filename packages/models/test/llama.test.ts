@@ -232,3 +232,26 @@ describe('LlamaForCausalLM', () => {
     expect(() => m.forward(tensor([[1, 2]], { dtype: 'i32' }), { labels: tensor([[1, 2]], { dtype: 'i32' }), logitsToKeep: 1 })).toThrow(/labels need logits for every position/);
   });
 });
+
+describe('LlamaForCausalLM packed rows', () => {
+  it('a (B, T, S) block-diagonal mask with per-example positions gives each example its own logits', async () => {
+    const m = make();
+    m.eval();
+    const a = [3, 7, 11, 2];
+    const b = [5, 9, 13];
+    // Row: a then b then one pad token; positions restart per example; block-diagonal causal mask.
+    const ids = tensor([[...a, ...b, 0]], { dtype: 'i32' });
+    const positions = tensor([[0, 1, 2, 3, 0, 1, 2, 0]], { dtype: 'i32' });
+    const seg = [0, 0, 0, 0, 1, 1, 1, 2];
+    const mask: number[][] = seg.map((si, i) => seg.map((sj, j) => (j <= i && sj === si && si !== 2 ? 1 : 0)));
+    const packed = await noGrad(() => m.forward(ids, { positionIds: positions, attentionMask: tensor([mask], { dtype: 'i32' }) }).logits).data();
+    const alone = async (xs: number[]): Promise<Float32Array> => (await noGrad(() => m.forward(tensor([xs], { dtype: 'i32' })).logits).data()) as Float32Array;
+    const v = small.vocabSize;
+    close((packed as Float32Array).subarray(0, a.length * v), await alone(a));
+    close((packed as Float32Array).subarray(a.length * v, (a.length + b.length) * v), await alone(b));
+    for (const x of (packed as Float32Array).subarray((a.length + b.length) * v)) expect(Number.isFinite(x)).toBe(true);
+    // Without the block mask, b's tokens see a's and their logits change.
+    const leaky = await noGrad(() => m.forward(ids, { positionIds: positions }).logits).data();
+    expect(Math.abs((leaky as Float32Array)[a.length * v + 5]! - (packed as Float32Array)[a.length * v + 5]!)).toBeGreaterThan(1e-6);
+  });
+});
