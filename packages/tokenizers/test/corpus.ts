@@ -3,18 +3,10 @@
  * bar lists: prose, code, numbers, CJK, Arabic, Devanagari, emoji and ZWJ sequences, mixed
  * whitespace, special tokens inside text, invalid surrogates, very long words.
  */
+import { mulberry32 } from '../src/mulberry32.js';
 
-/** mulberry32: a small seeded PRNG so the corpus is identical on every run. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The package's seeded mulberry32, so the corpus is identical on every run. */
+export const rng = mulberry32;
 
 const PROSE = [
   "The quick brown fox jumps over the lazy dog.", "It's a truth universally acknowledged, that a single man in possession of a good fortune, must be in want of a wife.",

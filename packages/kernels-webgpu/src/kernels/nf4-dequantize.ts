@@ -1,27 +1,15 @@
 // NF4 dequantisation: code[nibble] * (scaleCode[scalesQ[block]] * scales2[block / 256] + offset).
 // The 256-entry scale code travels in a small storage buffer, cached per code array.
-import { NF4_BLOCK, NF4_CODE, NF4_SCALE_BLOCK, type Nf4Attrs, type Storage, type TensorView } from '@tessera/tensor';
+import { NF4_BLOCK, NF4_SCALE_BLOCK, type Nf4Attrs, type Storage, type TensorView } from '@tessera/tensor';
 import type { GpuContext } from '../gpu-context.js';
 import type { GpuKernel } from '../gpu-kernel.js';
 import { f32Bits, runMap } from '../map-dispatch.js';
 import { extraBase, operandBase } from '../wgsl/indexing.js';
+import { NF4_LEVELS_WGSL, scaleCodeBuffer } from './nf4-scale-code.js';
 
-const codes = new WeakMap<GpuContext, WeakMap<readonly number[], GPUBuffer>>();
-
-function scaleCodeBuffer(ctx: GpuContext, code: readonly number[]): GPUBuffer {
-  let perCtx = codes.get(ctx);
-  if (!perCtx) codes.set(ctx, (perCtx = new WeakMap()));
-  let buffer = perCtx.get(code);
-  if (!buffer) {
-    buffer = ctx.device.createBuffer({ size: code.length * 4, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST });
-    ctx.device.queue.writeBuffer(buffer, 0, Float32Array.from(code));
-    perCtx.set(code, buffer);
-  }
-  return buffer;
-}
 
 const E = extraBase(4);
-const NF4 = `array<f32, 16>(${NF4_CODE.map((v) => v.toPrecision(9)).join(', ')})`;
+const NF4 = NF4_LEVELS_WGSL;
 
 /** The f32 weight of a packed NF4 tensor. */
 export const nf4DequantizeKernel: GpuKernel<Nf4Attrs> = (ctx, [packed, scalesQ, scales2], attrs, out) => {

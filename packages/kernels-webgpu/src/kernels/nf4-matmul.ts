@@ -4,7 +4,7 @@
 // The B operand is never read from an f32 weight: each 16x64 tile of W is dequantised from its
 // nibbles and block scales straight into workgroup memory, so the full-precision weight exists
 // nowhere, on the device or off it.
-import { NF4_BLOCK, NF4_CODE, NF4_SCALE_BLOCK, isContiguous, type Nf4MatmulAttrs, type TensorView } from '@tessera/tensor';
+import { NF4_BLOCK, NF4_SCALE_BLOCK, isContiguous, type Nf4MatmulAttrs, type TensorView } from '@tessera/tensor';
 import { PARAM_WORDS, type GpuContext } from '../gpu-context.js';
 import type { GpuKernel } from '../gpu-kernel.js';
 import { f32Bits, bufferOf } from '../map-dispatch.js';
@@ -12,24 +12,11 @@ import { CONVERSIONS, loadFunction, storageBytes } from '../wgsl/dtype-io.js';
 import { INDEXING } from '../wgsl/indexing.js';
 import { castBuffer, copyKernel } from './cast.js';
 import type { DType } from '@tessera/tensor';
+import { NF4_LEVELS_WGSL, scaleCodeBuffer } from './nf4-scale-code.js';
 
 const TILE = 64;
-const NF4 = `array<f32, 16>(${NF4_CODE.map((v) => v.toPrecision(9)).join(', ')})`;
+const NF4 = NF4_LEVELS_WGSL;
 
-// The 256-entry scale code as a storage buffer, one per code array and device. (nf4-dequantize.ts keeps
-// its own cache of the same kind; both hold the few KiB a model's single code array needs.)
-const codes = new WeakMap<GpuContext, WeakMap<readonly number[], GPUBuffer>>();
-function scaleCodeBuffer(ctx: GpuContext, code: readonly number[]): GPUBuffer {
-  let perCtx = codes.get(ctx);
-  if (!perCtx) codes.set(ctx, (perCtx = new WeakMap()));
-  let buffer = perCtx.get(code);
-  if (!buffer) {
-    buffer = ctx.device.createBuffer({ size: Math.max(4, code.length * 4), usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST });
-    ctx.device.queue.writeBuffer(buffer, 0, Float32Array.from(code));
-    perCtx.set(code, buffer);
-  }
-  return buffer;
-}
 
 function source(xDtype: DType): string {
   return `${INDEXING}
