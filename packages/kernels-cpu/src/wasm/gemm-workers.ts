@@ -8,6 +8,8 @@ const PENDING = 1;
 const FAILED = 2;
 const ARGS = 4;
 const ARG_COUNT = 13;
+/** How long the caller waits for a worker's share without any progress before reporting it dead. */
+const STALL_MS = 120_000;
 
 /** What a posted job splits: the B slivers of one product, or the entries of a batch. */
 export type SplitKind = 'slivers' | 'entries';
@@ -17,8 +19,10 @@ export type SplitKind = 'slivers' | 'entries';
 const WORKER_SOURCE = `
 const { workerData } = require('node:worker_threads');
 const { module, memory, control, index } = workerData;
-const { job, batch } = new WebAssembly.Instance(module, { env: { memory } }).exports;
 const ctl = new Int32Array(control);
+// A worker that cannot instantiate still answers every job (as failed), so the caller never waits forever.
+let exports = null;
+try { exports = new WebAssembly.Instance(module, { env: { memory } }).exports; } catch (e) { exports = null; }
 let seen = 0;
 for (;;) {
   Atomics.wait(ctl, ${GENERATION}, seen);
@@ -28,6 +32,8 @@ for (;;) {
   const count = a[10], threads = a[11];
   const start = Math.floor((count * index) / threads), end = Math.floor((count * (index + 1)) / threads);
   try {
+    if (exports === null) throw new Error('no instance');
+    const { job, batch } = exports;
     if (a[12] === 0) job(a[0], a[1], a[2], a[3], a[4], a[5], start, end, a[6], a[7], a[8], a[9]);
     else batch(a[0], a[1], start, end, a[3], a[4], a[5]);
   } catch (e) {
@@ -91,9 +97,37 @@ export class GemmWorkers {
     Atomics.store(ctl, PENDING, t - 1);
     Atomics.add(ctl, GENERATION, 1);
     Atomics.notify(ctl, GENERATION);
-    own(0, Math.floor(count / t));
-    for (let v = Atomics.load(ctl, PENDING); v !== 0; v = Atomics.load(ctl, PENDING)) Atomics.wait(ctl, PENDING, v);
+    try {
+      own(0, Math.floor(count / t));
+    } finally {
+      // Even when the caller's share throws, wait for the workers: a job still running when the next
+      // one is posted would leave PENDING off by one and hang a later call.
+      this.waitForWorkers();
+    }
     if (ctl[FAILED] !== 0) throw new Error('matmul: a gemm worker thread failed (WebAssembly trap); this is a bug in @tessera/kernels-cpu');
+  }
+
+  /**
+   * Blocks until every worker has finished the posted job. A worker thread that died (killed, out of
+   * memory) never counts down; rather than sleeping forever, give up after STALL_MS without progress.
+   */
+  private waitForWorkers(): void {
+    const ctl = this.ctl;
+    let v = Atomics.load(ctl, PENDING);
+    let since = Date.now();
+    while (v !== 0) {
+      Atomics.wait(ctl, PENDING, v, 1000);
+      const now = Atomics.load(ctl, PENDING);
+      if (now !== v) {
+        v = now;
+        since = Date.now();
+      } else if (Date.now() - since > STALL_MS) {
+        throw new Error(
+          `matmul: ${v} of ${this.threads - 1} gemm worker threads gave no answer for ${STALL_MS / 1000} s (a worker thread died?); ` +
+            'create the CPU backend with { threads: 1 } to run without workers, and report this as a bug in @tessera/kernels-cpu',
+        );
+      }
+    }
   }
 
   /** Stops the workers. */
