@@ -3,6 +3,7 @@
 import { allocTyped, dtypeBytes, type Backend, type DType, type Kernel, type OpDef, type Storage } from '@tessera/tensor';
 import { acquireDevice, type DeviceOptions } from './device.js';
 import { GpuContext } from './gpu-context.js';
+import { captureIndexErrors } from './index-bounds.js';
 import type { GpuKernel } from './gpu-kernel.js';
 import { adamwUpdateBuffers } from './kernels/adamw.js';
 import { castBuffer } from './kernels/cast.js';
@@ -53,7 +54,9 @@ export async function createWebGpuBackend(opts: WebGpuBackendOptions = {}): Prom
     read: async (storage) => {
       const out = allocTyped(storage.dtype, storage.size);
       if (out.byteLength === 0) return out;
-      const bytes = await ctx.read(bufferOfStorage(storage), 0, out.byteLength);
+      // The index checks' record rides in the same submit as the data and is mapped concurrently.
+      const indexErrors = captureIndexErrors(ctx);
+      const [bytes] = await Promise.all([ctx.read(bufferOfStorage(storage), 0, out.byteLength), indexErrors?.()]);
       new Uint8Array(out.buffer).set(new Uint8Array(bytes));
       return out;
     },
@@ -61,7 +64,11 @@ export async function createWebGpuBackend(opts: WebGpuBackendOptions = {}): Prom
       ctx.release(bufferOfStorage(storage));
       (storage as { data: unknown }).data = null;
     },
-    sync: () => ctx.sync(),
+    sync: async () => {
+      const indexErrors = captureIndexErrors(ctx);
+      await ctx.sync();
+      await indexErrors?.();
+    },
     adamwUpdate: (param, grad, m, v, h) => {
       const r = adamwUpdateBuffers(ctx, param, grad, m, v, h);
       if (!r) return null;

@@ -1,7 +1,8 @@
 // torch.gather: out[p] = x[p with p[axis] replaced by index[p]]. The walk runs over the index's
 // shape; x is addressed with stride 0 on `axis` plus the looked-up index times the axis stride.
-// Indices are clamped into range (a GPU cannot throw; the CPU backend reports them).
+// Indices are clamped into range (a shader cannot throw); index-bounds.ts reports bad ones at the next read.
 import type { GpuKernel } from '../gpu-kernel.js';
+import { checkIndexBounds } from '../index-bounds.js';
 import { runMap } from '../map-dispatch.js';
 import { convertExpr } from '../wgsl/dtype-io.js';
 import { extraBase, operandBase } from '../wgsl/indexing.js';
@@ -11,6 +12,7 @@ const E = extraBase(2);
 /** Picks elements of x along `axis` at the positions in `index`. */
 export const gatherKernel: GpuKernel<{ axis: number }> = (ctx, [x, index], { axis }, out) => {
   const xStrides = x!.strides.map((s, i) => (i === axis ? 0 : s));
+  checkIndexBounds(ctx, 'gather', index!, axis, x!.shape[axis]!);
   return runMap(ctx, {
     key: `gather:${x!.dtype}:${index!.dtype}`,
     spec: {

@@ -1,9 +1,11 @@
 // scatterAdd: out = copy(x), then every src element is added at its indexed position. Collisions
 // are resolved with atomics: integer adds directly, f32 adds through a compare-exchange loop on the
-// word's bits (WGSL has no float atomics). Float sums may therefore round in any order.
+// word's bits (WGSL has no float atomics). Float sums may therefore round in any order. Indices are
+// clamped (a shader cannot throw); index-bounds.ts reports bad ones at the next read.
 import { contiguousStrides } from '@tessera/tensor';
 import { PARAM_WORDS, WORKGROUP } from '../gpu-context.js';
 import type { GpuKernel } from '../gpu-kernel.js';
+import { checkIndexBounds } from '../index-bounds.js';
 import { bufferOf } from '../map-dispatch.js';
 import { CONVERSIONS, computeType, convertExpr, loadFunction } from '../wgsl/dtype-io.js';
 import { ENTRY, extraBase, FLAT_ID, INDEXING, operandBase, writeLayout } from '../wgsl/indexing.js';
@@ -45,6 +47,7 @@ export const scatterAddKernel: GpuKernel<{ axis: number }> = (ctx, [x, index, sr
   const buffer = copyKernel(ctx, [x!], undefined, out);
   const n = index!.shape.reduce((a, b) => a * b, 1);
   if (n === 0) return buffer;
+  checkIndexBounds(ctx, 'scatterAdd', index!, axis, x!.shape[axis]!);
   const outStrides = contiguousStrides(x!.shape);
   const params = new Uint32Array(PARAM_WORDS);
   writeLayout(
