@@ -120,6 +120,75 @@ function reduction(op: OpDef, f: (x: Tensor, axes: number[], keep: boolean) => T
 const permutationArb = (rank: number): fc.Arbitrary<number[]> =>
   fc.shuffledSubarray(Array.from({ length: rank }, (_, i) => i), { minLength: rank, maxLength: rank });
 
+/** A random attention problem: GQA heads, causal (S >= T so no query row is fully masked), a mask kind, dropout. */
+const attentionProblemArb = fc
+  .record({
+    b: fc.integer({ min: 1, max: 2 }),
+    hkv: fc.integer({ min: 1, max: 2 }),
+    group: fc.integer({ min: 1, max: 2 }),
+    t: fc.integer({ min: 1, max: 3 }),
+    extra: fc.integer({ min: 0, max: 2 }),
+    d: fc.integer({ min: 1, max: 3 }),
+    causal: fc.boolean(),
+    mask: fc.constantFrom('none', 'bool', 'float'),
+    dropoutP: fc.constantFrom(0, 0, 0.3),
+  })
+  .chain((r) => {
+    const s = r.t + r.extra;
+    const h = r.hkv * r.group;
+    return fc
+      .tuple(valuesArb([r.b, h, r.t, r.d]), valuesArb([r.b, r.hkv, s, r.d]), valuesArb([r.b, r.hkv, s, r.d]), fc.array(fc.boolean(), { minLength: r.b * s, maxLength: r.b * s }), valuesArb([r.t, s]))
+      .map(([q, k, v, keep, bias]) => ({ r, s, h, q: { shape: [r.b, h, r.t, r.d], values: q }, k: { shape: [r.b, r.hkv, s, r.d], values: k }, v: { shape: [r.b, r.hkv, s, r.d], values: v }, keep, bias }));
+  });
+type AttentionProblem = typeof attentionProblemArb extends fc.Arbitrary<infer P> ? P : never;
+
+/** The problem's inputs (q, k, v and a float mask are differentiated) and attributes. */
+function attentionInputs({ r, s, q, k, v, keep, bias }: AttentionProblem): { inputs: Tensor[]; mask: Tensor | undefined; attrs: t.AttentionAttrs; opts: t.AttentionOptions } {
+  // A bool padding mask over keys keeps key 0 (visible to every query, causal or not) so no row is fully masked.
+  const mask =
+    r.mask === 'bool' ? tensor(keep.map((x, i) => x || i % s === 0), { shape: [r.b, 1, 1, s], dtype: 'bool' }) : r.mask === 'float' ? tensor(bias, { shape: [1, 1, r.t, s], dtype: 'f64' }) : undefined;
+  const opts = { causal: r.causal, dropoutP: r.dropoutP, generator: new Generator(7) };
+  const attrs: t.AttentionAttrs = { causal: r.causal, scale: 1 / Math.sqrt(r.d), hasMask: !!mask, dropoutP: r.dropoutP, dropoutStream: r.dropoutP > 0 ? { seed: 7, counter: 3 } : undefined };
+  const inputs = [toTensor(q), toTensor(k), toTensor(v), ...(mask?.dtype === 'f64' ? [mask] : [])];
+  return { inputs, mask, attrs, opts };
+}
+
+/** attention's vjp (direct: recomputing lse), attentionForward's (packed: output and lse) and scaledDotProductAttention's path (sdpa). */
+function attentionSpec(op: OpDef, how: 'direct' | 'packed' | 'sdpa'): GradSpec<unknown> {
+  return spec({
+    op,
+    arb: attentionProblemArb,
+    build: (problem) => {
+      const { inputs, mask, attrs, opts } = attentionInputs(problem);
+      const withMask = (xs: Tensor[]): Tensor[] => (mask ? [xs[0]!, xs[1]!, xs[2]!, xs[3] ?? mask] : xs.slice(0, 3));
+      // A fresh generator per call: the analytic and both finite-difference evaluations draw the same mask.
+      const fn =
+        how === 'sdpa'
+          ? (...xs: Tensor[]) => scaledDotProductAttention(xs[0]!, xs[1]!, xs[2]!, mask ? (xs[3] ?? mask) : undefined, { ...opts, generator: new Generator(7) })
+          : (...xs: Tensor[]) => apply(op, withMask(xs), attrs);
+      return { inputs, fn };
+    },
+    tol: { atol: 1e-5, rtol: 1e-4 },
+  });
+}
+
+/** The gradient ops themselves (differentiated through their decompositions, for higher-order gradients). */
+function attentionGradSpec(op: OpDef): GradSpec<unknown> {
+  return spec({
+    op,
+    arb: attentionProblemArb.chain((p) => fc.tuple(fc.constant(p), valuesArb([p.r.b, p.h, p.r.t, p.r.d]), valuesArb([p.r.b, p.h, p.r.t], { min: 1, max: 4 }), valuesArb([p.r.b, p.h, p.r.t]))),
+    build: ([problem, dO, lse, delta]) => {
+      const { inputs, mask, attrs } = attentionInputs(problem);
+      const [b, h, tl, d] = [problem.r.b, problem.h, problem.r.t, problem.r.d];
+      const extra = [tensor(dO, { shape: [b, h, tl, d], dtype: 'f64' }), tensor(lse, { shape: [b, h, tl], dtype: 'f64' }), tensor(delta, { shape: [b, h, tl], dtype: 'f64' })];
+      const all = [...inputs.slice(0, 3), ...extra, ...inputs.slice(3)];
+      const fn = (...xs: Tensor[]) => apply(op, [...xs.slice(0, 6), ...(mask ? [xs[6] ?? mask] : [])], attrs);
+      return { inputs: all, fn };
+    },
+    tol: { atol: 1e-5, rtol: 1e-4 },
+  });
+}
+
 const SPECS: GradSpec<unknown>[] = [
   unary(OPS.neg, t.neg),
   unary(OPS.abs, t.abs, { avoid: [0], margin: 0.05 }),
@@ -358,33 +427,11 @@ const SPECS: GradSpec<unknown>[] = [
     ),
     build: ({ x, c, s }) => ({ inputs: [toTensor(x), toTensor(c), toTensor(s)], fn: applyRotary }),
   }),
-  spec({
-    op: OPS.attention,
-    arb: fc
-      .record({
-        b: fc.integer({ min: 1, max: 2 }),
-        hkv: fc.integer({ min: 1, max: 2 }),
-        group: fc.integer({ min: 1, max: 2 }),
-        t: fc.integer({ min: 1, max: 3 }),
-        extra: fc.integer({ min: 0, max: 2 }),
-        d: fc.integer({ min: 1, max: 3 }),
-        causal: fc.boolean(),
-        masked: fc.boolean(),
-      })
-      .chain((r) => {
-        const s = r.t + r.extra;
-        const h = r.hkv * r.group;
-        return fc
-          .tuple(valuesArb([r.b, h, r.t, r.d]), valuesArb([r.b, r.hkv, s, r.d]), valuesArb([r.b, r.hkv, s, r.d]), fc.array(fc.boolean(), { minLength: r.b * s, maxLength: r.b * s }))
-          .map(([q, k, v, keep]) => ({ r, s, q: { shape: [r.b, h, r.t, r.d], values: q }, k: { shape: [r.b, r.hkv, s, r.d], values: k }, v: { shape: [r.b, r.hkv, s, r.d], values: v }, keep }));
-      }),
-    build: ({ r, s, q, k, v, keep }) => {
-      // A padding mask over keys, always keeping key 0 (visible to every query, causal or not) so no row is fully masked.
-      const mask = r.masked ? tensor(keep.map((x, i) => x || i % s === 0), { shape: [r.b, 1, 1, s], dtype: 'bool' }) : undefined;
-      return { inputs: [toTensor(q), toTensor(k), toTensor(v)], fn: (x, y, z) => scaledDotProductAttention(x, y, z, mask, { causal: r.causal }) };
-    },
-    tol: { atol: 1e-5, rtol: 1e-4 },
-  }),
+  attentionSpec(OPS.attention, 'direct'),
+  attentionSpec(OPS.attentionForward, 'packed'),
+  attentionSpec(OPS.attentionForward, 'sdpa'),
+  attentionGradSpec(OPS.attentionGradQ),
+  attentionGradSpec(OPS.attentionGradKV),
   spec({
     op: OPS.crossEntropy,
     arb: fc.tuple(fc.integer({ min: 1, max: 5 }), fc.integer({ min: 2, max: 5 }), fc.constantFrom(0, 0.1)).chain(([n, c, smoothing]) =>

@@ -42,6 +42,11 @@ export interface CompositeDef<A> extends OpBase<A> {
   decompose(inputs: readonly Tensor[], attrs: A): Tensor;
   /** Shape and dtype of the result, needed only when a fused kernel runs. */
   infer?(inputs: readonly Tensor[], attrs: A): OutputSpec;
+  /**
+   * Whether a backend's fused kernel may run for these inputs (default: always). False makes the
+   * decomposition run instead, for cases a fused kernel does not cover (attention's dropout).
+   */
+  fusedWhen?(inputs: readonly Tensor[], attrs: A): boolean;
 }
 
 /** An op that only re-describes its input's memory (no kernel, no copy). */
@@ -131,7 +136,7 @@ export function apply<A>(op: OpDef<A>, inputs: readonly Tensor[], attrs: A, devi
       out = runKernel(op, backend, inputs, attrs, op.infer(inputs, attrs));
       break;
     case 'composite': {
-      const fused = backend.kernels.has(op) && op.infer !== undefined;
+      const fused = backend.kernels.has(op) && op.infer !== undefined && (op.fusedWhen?.(inputs, attrs) ?? true);
       if (fused && (!needsGrad || op.vjp)) {
         out = withGradMode(false, () => runKernel(op, backend, inputs, attrs, op.infer!(inputs, attrs)));
       } else if (!needsGrad || op.vjp) {

@@ -81,6 +81,9 @@ export const OPS = {
   rmsNorm: o.rmsNormOp,
   rotary: o.rotaryOp,
   attention: o.attentionOp,
+  attentionForward: o.attentionForwardOp,
+  attentionGradQ: o.attentionGradQOp,
+  attentionGradKV: o.attentionGradKVOp,
   crossEntropy: o.crossEntropyOp,
   dropout: o.dropoutOp,
   // quantised weights

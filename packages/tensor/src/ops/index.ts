@@ -2,6 +2,7 @@
 export * from './activations.js';
 export * from './adamw.js';
 export * from './attention.js';
+export * from './attention-backward.js';
 export * from './binary.js';
 export * from './cast.js';
 export * from './concat.js';
