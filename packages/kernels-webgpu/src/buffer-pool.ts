@@ -16,14 +16,17 @@ export class BufferPool {
   #pooledBytes = 0;
   #liveBytes = 0;
 
+  /** `cap`: a buffer of at most `cap` bytes is never rounded up past it (a binding limit must keep fitting). */
   constructor(
     private readonly device: GPUDevice,
     private readonly usage: GPUBufferUsageFlags,
+    private readonly cap = Infinity,
   ) {}
 
   /** A buffer of at least `bytes` bytes (contents undefined). */
   acquire(bytes: number): GPUBuffer {
-    const size = bucketSize(bytes);
+    let size = bucketSize(bytes);
+    if (size > this.cap && bytes <= this.cap) size = Math.min(this.cap, Math.ceil(bytes / 16) * 16);
     const list = this.#free.get(size);
     const reused = list?.pop();
     this.#liveBytes += size;

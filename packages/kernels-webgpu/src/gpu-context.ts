@@ -4,6 +4,7 @@
 // written once, right before the submit. Buffers freed while a batch is open are returned to the pool
 // only after that batch is submitted: a later writeBuffer on a reused buffer must never overtake a
 // command that still reads it.
+import { BindingLimitError, bindingLimitMessage, isWindow, type Binding, type WindowLimits } from './binding-window.js';
 import { BufferPool } from './buffer-pool.js';
 import { PipelineCache } from './pipeline-cache.js';
 
@@ -16,10 +17,15 @@ export const MAX_BATCH = 128;
 export const WORKGROUP = 64;
 
 /** The device, its pools and caches, and the open batch of recorded dispatches. */
-export class GpuContext {
+export class GpuContext implements WindowLimits {
   readonly storagePool: BufferPool;
   readonly pipelines: PipelineCache;
+  /** Largest binding any kernel may make: the device's maxStorageBufferBindingSize, or a lower `bindingLimitBytes`. */
   readonly maxBindingBytes: number;
+  /** Largest buffer the device creates. */
+  readonly maxBufferBytes: number;
+  /** Window offsets are multiples of this (minStorageBufferOffsetAlignment). */
+  readonly offsetAlignment: number;
   #encoder: GPUCommandEncoder | null = null;
   #pass: GPUComputePassEncoder | null = null;
   #params = new Uint32Array(PARAM_WORDS * MAX_BATCH);
@@ -32,11 +38,22 @@ export class GpuContext {
   /** Dispatches and submits so far (benchmarks and tests read them). */
   readonly counters = { dispatches: 0, submits: 0 };
 
-  constructor(readonly device: GPUDevice, readonly adapterName: string, readonly features: ReadonlySet<string>) {
-    this.storagePool = new BufferPool(device, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST);
+  /**
+   * `bindingLimitBytes` caps bindings below the device's limit: WebGPU will not grant a limit below its
+   * default (128 MiB), so tests lower it here to exercise binding windows on small tensors.
+   */
+  constructor(readonly device: GPUDevice, readonly adapterName: string, readonly features: ReadonlySet<string>, bindingLimitBytes?: number) {
+    this.offsetAlignment = device.limits.minStorageBufferOffsetAlignment;
+    this.maxBufferBytes = device.limits.maxBufferSize;
+    const deviceLimit = device.limits.maxStorageBufferBindingSize;
+    if (bindingLimitBytes !== undefined && !(Number.isInteger(bindingLimitBytes) && bindingLimitBytes % 4 === 0 && bindingLimitBytes >= 16 * this.offsetAlignment)) {
+      throw new RangeError(`webgpu: bindingLimitBytes ${bindingLimitBytes} must be a multiple of 4 and at least ${16 * this.offsetAlignment} (16 × minStorageBufferOffsetAlignment)`);
+    }
+    this.maxBindingBytes = Math.min(deviceLimit, bindingLimitBytes ?? deviceLimit);
+    // Pool buckets never round a buffer that fits one binding up past it.
+    this.storagePool = new BufferPool(device, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST, this.maxBindingBytes);
     this.#uniformPool = new BufferPool(device, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST);
     this.pipelines = new PipelineCache(device);
-    this.maxBindingBytes = device.limits.maxStorageBufferBindingSize;
     void device.lost.then((info) => {
       this.#lost = `${info.reason}: ${info.message}`;
     });
@@ -57,6 +74,9 @@ export class GpuContext {
 
   /** A storage buffer of at least `bytes` bytes (at least 4). */
   acquire(bytes: number): GPUBuffer {
+    if (bytes > this.maxBufferBytes) {
+      throw new RangeError(`webgpu: a buffer of ${bytes} bytes exceeds the device's maxBufferSize of ${this.maxBufferBytes}; split the tensor into smaller ones (e.g. shard the embedding table by rows)`);
+    }
     return this.storagePool.acquire(Math.max(4, bytes));
   }
 
@@ -69,9 +89,17 @@ export class GpuContext {
   /**
    * Records one dispatch: `reads` are bound read-only (bindings 1..n), `write` read-write (binding n+1),
    * `params` fill the uniform slot (binding 0). `groups` is a count of workgroups, spread over x and y.
+   * A binding is a whole buffer or a window of one (binding-window.ts); a whole buffer over the binding
+   * limit is refused here with a BindingLimitError rather than left to fail WebGPU validation.
    */
-  dispatch(pipeline: GPUComputePipeline, reads: readonly GPUBuffer[], write: GPUBuffer, params: Uint32Array, groups: number | [number, number, number]): void {
+  dispatch(pipeline: GPUComputePipeline, reads: readonly Binding[], write: Binding, params: Uint32Array, groups: number | [number, number, number]): void {
     if (this.#lost !== null) this.check('dispatch');
+    [...reads, write].forEach((b, i) => {
+      const bytes = b.size;
+      if (bytes <= this.maxBindingBytes && (!isWindow(b) || b.offset % this.offsetAlignment === 0)) return;
+      const what = i === reads.length ? 'its output' : `its input ${i}`;
+      throw new BindingLimitError(bindingLimitMessage(`webgpu: ${pipeline.label || 'kernel'}`, what, bytes, this));
+    });
     if (this.#slots === MAX_BATCH) this.flush();
     if (!this.#encoder) {
       this.#encoder = this.device.createCommandEncoder();
@@ -81,8 +109,7 @@ export class GpuContext {
     const slot = this.#slots++;
     this.#params.set(params.subarray(0, PARAM_WORDS), slot * PARAM_WORDS);
     const entries: GPUBindGroupEntry[] = [{ binding: 0, resource: { buffer: this.#uniform!, offset: slot * SLOT_BYTES, size: SLOT_BYTES } }];
-    reads.forEach((buffer, i) => entries.push({ binding: i + 1, resource: { buffer } }));
-    entries.push({ binding: reads.length + 1, resource: { buffer: write } });
+    [...reads, write].forEach((b, i) => entries.push({ binding: i + 1, resource: isWindow(b) ? { buffer: b.buffer, offset: b.offset, size: b.size } : { buffer: b } }));
     const bindGroup = this.device.createBindGroup({ layout: this.pipelines.layout(reads.length), entries });
     this.#pass.setPipeline(pipeline);
     this.#pass.setBindGroup(0, bindGroup);

@@ -1,10 +1,37 @@
 // Runs a map shader (wgsl/map-shader.ts): allocates the output, fills the shared layout words and
-// dispatches one invocation per output word. Kernels pass their own words in `extra`.
-import type { DType, Shape, TensorView } from '@tessera/tensor';
+// dispatches one invocation per output word. Kernels pass their own words in `extra`. When the output
+// or an input is larger than one binding, the output is cut into pieces whose windows fit
+// (binding-window.ts): boxes of the iteration shape for unpacked outputs (so a transposed input gets
+// square-ish tiles), flat word ranges for packed ones (computed unpacked and packed after when flat
+// ranges cannot fit an input).
+import { contiguousStrides, type DType, type Shape, type TensorView } from '@tessera/tensor';
+import {
+  BindingLimitError,
+  bindingLimitMessage,
+  boxesOf,
+  boxSpan,
+  elementShift,
+  elementsPerBinding,
+  planBoxLengths,
+  planRanges,
+  PIECE,
+  PIECE_WORDS_START,
+  rangeSpan,
+  windowOf,
+  windowWord,
+  type Binding,
+} from './binding-window.js';
 import { GpuContext, PARAM_WORDS, WORKGROUP } from './gpu-context.js';
-import { storageBytes } from './wgsl/dtype-io.js';
-import { extraBase, writeLayout } from './wgsl/indexing.js';
+import { convertExpr, elementsPerWord, isPacked, storageBytes, widened } from './wgsl/dtype-io.js';
+import { extraBase, operandBase, writeLayout } from './wgsl/indexing.js';
 import { mapInvocations, mapShaderSource, type MapShaderSpec } from './wgsl/map-shader.js';
+
+/**
+ * How a map shader reads one input, so an input larger than a binding can be windowed: 'strided' when
+ * it reads exactly `in_k(offset_of(operandBase(k), i))` for output element i, else the element range
+ * [min, max] (absolute, inclusive) it may read for any output.
+ */
+export type MapWindow = 'strided' | readonly [number, number];
 
 /** One map dispatch: the shader, the iteration shape, and each input's layout over it. */
 export interface MapCall {
@@ -19,6 +46,8 @@ export interface MapCall {
   readonly extra?: ArrayLike<number>;
   /** Write into this buffer instead of a new one. */
   readonly into?: GPUBuffer;
+  /** How each input is read (see MapWindow); absent: the kernel is never split and a too-large operand is an error. */
+  readonly windows?: readonly MapWindow[];
   readonly where: string;
 }
 
@@ -30,22 +59,104 @@ export function bufferOf(view: TensorView): GPUBuffer {
 /** Dispatches a map shader and returns its output buffer (shape `call.shape`, dtype `call.spec.out`). */
 export function runMap(ctx: GpuContext, call: MapCall): GPUBuffer {
   const n = call.shape.reduce((a, b) => a * b, 1);
-  const out = call.into ?? ctx.acquire(storageBytes(call.spec.out, n));
+  const outDtype = call.spec.out;
+  const out = call.into ?? ctx.acquire(storageBytes(outDtype, n));
   if (n === 0) return out;
+  const strides = call.inputs.map((v, k) => call.strides?.[k] ?? v.strides);
   const params = new Uint32Array(PARAM_WORDS);
-  writeLayout(
-    params,
-    call.shape,
-    call.inputs.map((v, k) => ({ offset: v.offset, strides: call.strides?.[k] ?? v.strides })),
-    call.where,
-  );
+  writeLayout(params, call.shape, call.inputs.map((v, k) => ({ offset: v.offset, strides: strides[k]! })), call.where);
   if (call.extra) {
     const base = extraBase(call.inputs.length);
+    if (base + call.extra.length > PIECE_WORDS_START) throw new RangeError(`${call.where}: ${call.extra.length} parameter words overlap the binding-window words; this is a bug in @tessera/kernels-webgpu`);
     for (let i = 0; i < call.extra.length; i++) params[base + i] = call.extra[i]! >>> 0;
   }
   const pipeline = ctx.pipelines.get(call.key, call.inputs.length, () => mapShaderSource(call.spec));
-  ctx.dispatch(pipeline, call.inputs.map(bufferOf), out, params, Math.ceil(mapInvocations(call.spec.out, n) / WORKGROUP));
-  return out;
+  const buffers = call.inputs.map(bufferOf);
+  const invocations = mapInvocations(outDtype, n);
+  if (out.size <= ctx.maxBindingBytes && buffers.every((b) => b.size <= ctx.maxBindingBytes)) {
+    params[PIECE.count] = invocations;
+    ctx.dispatch(pipeline, buffers, out, params, Math.ceil(invocations / WORKGROUP));
+    return out;
+  }
+  if (!call.windows) {
+    const big = [...buffers, out].findIndex((b) => b.size > ctx.maxBindingBytes);
+    const what = big === buffers.length ? `its output [${call.shape.join(',')}] ${outDtype}` : `input ${big} (${call.inputs[big]!.dtype}, shape [${call.inputs[big]!.shape.join(',')}])`;
+    throw new BindingLimitError(bindingLimitMessage(call.where, what, [...buffers, out][big]!.size, ctx));
+  }
+  const fixed = call.inputs.map((v, k) => {
+    const w = call.windows![k]!;
+    if (w === 'strided') return null;
+    const binding = windowOf(ctx, buffers[k]!, v.dtype, w[0], w[1]);
+    if (!binding) throw new BindingLimitError(bindingLimitMessage(call.where, `input ${k} (${v.dtype}, shape [${v.shape.join(',')}]) read anywhere in elements ${w[0]}..${w[1]}`, (w[1] - w[0] + 1) * 4, ctx));
+    return binding;
+  });
+  const piece = (outBinding: Binding, inputSpans: ([number, number] | null)[], set: (p: Uint32Array) => void): boolean => {
+    const bindings: Binding[] = [];
+    for (let k = 0; k < buffers.length; k++) {
+      const span = inputSpans[k];
+      const b = fixed[k] ?? windowOf(ctx, buffers[k]!, call.inputs[k]!.dtype, span![0], span![1]);
+      if (!b) return false;
+      bindings.push(b);
+    }
+    const p = params.slice();
+    call.inputs.forEach((v, k) => (p[operandBase(k)] = (v.offset - elementShift(bindings[k]!, v.dtype)) >>> 0));
+    p[PIECE.outShift] = windowWord(outBinding);
+    set(p);
+    ctx.dispatch(pipeline, bindings, outBinding, p, Math.ceil(p[PIECE.count]! / WORKGROUP));
+    return true;
+  };
+  if (!isPacked(outDtype)) {
+    // Boxes: every operand's window over a box has the same size wherever the box lies.
+    const outStrides = contiguousStrides(call.shape);
+    const len = planBoxLengths(ctx, call.shape, [
+      { strides: outStrides, dtype: outDtype, whole: out.size <= ctx.maxBindingBytes },
+      ...call.inputs.map((v, k) => ({ strides: fixed[k] ? call.shape.map(() => 0) : strides[k]!, dtype: v.dtype, whole: buffers[k]!.size <= ctx.maxBindingBytes })),
+    ]);
+    for (const box of boxesOf(call.shape, len)) {
+      const [lo, hi] = boxSpan(0, outStrides, box.lo, box.len);
+      const outBinding = windowOf(ctx, out, outDtype, lo, hi)!;
+      const spans = call.inputs.map((v, k) => (fixed[k] ? null : boxSpan(v.offset, strides[k]!, box.lo, box.len)));
+      const ok = piece(outBinding, spans, (p) => {
+        p[PIECE.box] = 1;
+        box.lo.forEach((c, d) => (p[PIECE.lo + d] = c));
+        box.len.forEach((c, d) => (p[PIECE.len + d] = c));
+        p[PIECE.count] = box.len.reduce((a, b) => a * b, 1);
+      });
+      if (!ok) throw new Error(`${call.where}: a planned binding window did not fit; this is a bug in @tessera/kernels-webgpu`);
+    }
+    return out;
+  }
+  // Packed outputs: an invocation owns a word, so pieces are flat ranges of whole words.
+  const epw = elementsPerWord(outDtype);
+  const spansOf = (e0: number, e1: number) => call.inputs.map((v, k) => (fixed[k] ? null : rangeSpan(call.shape, strides[k]!, v.offset, e0, e1)));
+  const ranges = planRanges(n, epw, elementsPerBinding(ctx, outDtype), (e0, e1) => {
+    if (!windowOf(ctx, out, outDtype, e0, e1 - 1)) return false;
+    return spansOf(e0, e1).every((span, k) => span === null || windowOf(ctx, buffers[k]!, call.inputs[k]!.dtype, span[0], span[1]) !== null);
+  });
+  if (ranges) {
+    for (const [e0, e1] of ranges) {
+      piece(windowOf(ctx, out, outDtype, e0, e1 - 1)!, spansOf(e0, e1), (p) => {
+        p[PIECE.start] = e0 / epw;
+        p[PIECE.count] = Math.ceil(e1 / epw) - e0 / epw;
+      });
+    }
+    return out;
+  }
+  if (call.into) throw new BindingLimitError(bindingLimitMessage(call.where, `its ${outDtype} output [${call.shape.join(',')}] updated in place`, out.size, ctx));
+  // An input too scattered for flat ranges (a transposed one): compute 32-bit in boxes, then pack.
+  ctx.release(out);
+  const wide = widened(outDtype);
+  const unpacked = runMap(ctx, { ...call, key: `${call.key}|out:${wide}`, spec: { ...call.spec, out: wide } });
+  const packed = runMap(ctx, {
+    key: `pack:${wide}:${outDtype}`,
+    spec: { inputs: [wide], out: outDtype, value: `return ${convertExpr(`in0(offset_of(${operandBase(0)}u, i))`, wide, outDtype)};` },
+    shape: [n],
+    inputs: [{ storage: { data: unpacked } as unknown as TensorView['storage'], shape: [n], strides: [1], offset: 0, dtype: wide }],
+    windows: ['strided'],
+    where: call.where,
+  });
+  ctx.release(unpacked);
+  return packed;
 }
 
 /** The u32 word holding an f32's bits (for float parameters). */

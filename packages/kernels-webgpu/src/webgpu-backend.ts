@@ -16,6 +16,11 @@ export interface WebGpuBackendOptions extends DeviceOptions {
   readonly name?: string;
   /** Kernels to add or override (fused composites, tests), keyed by op. */
   readonly kernels?: ReadonlyMap<OpDef, GpuKernel>;
+  /**
+   * Largest binding kernels may make, below the device's maxStorageBufferBindingSize (which WebGPU
+   * will not lower): tests set it small to exercise binding windows on small tensors.
+   */
+  readonly bindingLimitBytes?: number;
 }
 
 /** The WebGPU backend plus what only it has: its context, memory statistics and teardown. */
@@ -34,7 +39,7 @@ const COMPUTE_DTYPES: ReadonlySet<DType> = new Set<DType>(['f32', 'f16', 'bf16',
 /** Creates the WebGPU backend: acquires a device and registers a kernel for every primitive. */
 export async function createWebGpuBackend(opts: WebGpuBackendOptions = {}): Promise<WebGpuBackend> {
   const { device, adapterName, features } = await acquireDevice(opts);
-  const ctx = new GpuContext(device, adapterName, features);
+  const ctx = new GpuContext(device, adapterName, features, opts.bindingLimitBytes);
   const kernels = new Map<OpDef, Kernel>();
   const backend: WebGpuBackend = {
     name: opts.name ?? 'webgpu',

@@ -5,7 +5,7 @@ import { expect } from 'vitest';
 import * as T from '@tessera/tensor';
 import type { DType, Tensor } from '@tessera/tensor';
 import { createCpuBackend } from '@tessera/kernels-cpu';
-import { createWebGpuBackend, type WebGpuBackend } from '../src/index.js';
+import { createWebGpuBackend, type WebGpuBackend, type WebGpuBackendOptions } from '../src/index.js';
 
 T.registerBackend(createCpuBackend({ wasm: false }));
 
@@ -13,9 +13,9 @@ T.registerBackend(createCpuBackend({ wasm: false }));
  * The WebGPU backend, or null when no adapter exists. Under CI (env CI set) a missing adapter is an
  * error: a run told a GPU is present must fail, not skip.
  */
-export async function gpuOrNull(): Promise<WebGpuBackend | null> {
+export async function gpuOrNull(opts?: WebGpuBackendOptions): Promise<WebGpuBackend | null> {
   try {
-    const gpu = await createWebGpuBackend();
+    const gpu = await createWebGpuBackend(opts);
     T.registerBackend(gpu);
     T.setBackend('cpu');
     return gpu;

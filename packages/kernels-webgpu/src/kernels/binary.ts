@@ -55,6 +55,7 @@ export function binaryKernel(op: OpDef): GpuKernel {
       shape: plan.shape,
       inputs: [a!, b!],
       strides: plan.strides,
+      windows: ['strided', 'strided'],
       where: op.name,
     });
   };

@@ -22,6 +22,7 @@ export const castKernel: GpuKernel<{ dtype: DType }> = (ctx, [x], _attrs, out) =
     shape: plan.shape,
     inputs: [x!],
     strides: plan.strides,
+    windows: ['strided'],
     where: 'cast',
   });
 };
@@ -35,6 +36,7 @@ export const copyKernel: GpuKernel = (ctx, [x], _attrs, out) => {
     shape: plan.shape,
     inputs: [x!],
     strides: plan.strides,
+    windows: ['strided'],
     where: 'copy',
   });
 };

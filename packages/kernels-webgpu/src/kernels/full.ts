@@ -28,6 +28,7 @@ export const fullKernel: GpuKernel<{ shape: Shape; value: number; dtype: DType }
     shape: out.shape,
     inputs: [],
     extra: [computeWord(out.dtype, value)],
+    windows: [],
     where: 'full',
   });
 };
@@ -48,6 +49,7 @@ export const arangeKernel: GpuKernel<{ start: number; step: number; size: number
     shape: out.shape,
     inputs: [],
     extra: exact ? [start >>> 0, step >>> 0] : [f32Bits(start), f32Bits(step)],
+    windows: [],
     where: 'arange',
   });
 };

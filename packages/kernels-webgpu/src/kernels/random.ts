@@ -68,6 +68,7 @@ export const randomKernel: GpuKernel<RandomAttrs> = (ctx, _inputs, { kind, strea
     shape: out.shape,
     inputs: [],
     extra,
+    windows: [],
     where: 'random',
   });
 };

@@ -56,6 +56,7 @@ export function unaryKernel(op: OpDef): GpuKernel {
       inputs: [x!],
       strides: plan.strides,
       extra: op === OPS.clamp ? [f32Bits(attrs!.min!), f32Bits(attrs!.max!)] : undefined,
+      windows: ['strided'],
       where: op.name,
     });
   };

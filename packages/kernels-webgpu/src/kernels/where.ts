@@ -17,6 +17,7 @@ export const whereKernel: GpuKernel = (ctx, [c, a, b], _attrs, out) => {
     shape: plan.shape,
     inputs: [c!, a!, b!],
     strides: plan.strides,
+    windows: ['strided', 'strided', 'strided'],
     where: 'where',
   });
 };

@@ -56,32 +56,36 @@ export function widened(dtype: DType): DType {
   return dtype;
 }
 
-/** WGSL: a function `name(e: u32) -> CT` loading element e (an element index) of buffer `buf`. */
-export function loadFunction(name: string, buf: string, dtype: DType): string {
+/**
+ * WGSL: a function `name(e: u32) -> CT` loading element e (an element index) of buffer `buf`;
+ * `shift` (a WGSL u32 expression) is the first word of a binding window, subtracted from word indices.
+ */
+export function loadFunction(name: string, buf: string, dtype: DType, shift?: string): string {
   const ct = computeType(dtype);
+  const at = (word: string): string => (shift === undefined ? `${buf}[${word}]` : `${buf}[(${word}) - ${shift}]`);
   let body: string;
   switch (dtype) {
     case 'f32':
-      body = `return bitcast<f32>(${buf}[e]);`;
+      body = `return bitcast<f32>(${at('e')});`;
       break;
     case 'i32':
-      body = `return bitcast<i32>(${buf}[e]);`;
+      body = `return bitcast<i32>(${at('e')});`;
       break;
     case 'u32':
-      body = `return ${buf}[e];`;
+      body = `return ${at('e')};`;
       break;
     case 'u8':
     case 'bool':
-      body = `return (${buf}[e >> 2u] >> ((e & 3u) * 8u)) & 0xffu;`;
+      body = `return (${at('e >> 2u')} >> ((e & 3u) * 8u)) & 0xffu;`;
       break;
     case 'f16':
-      body = `return unpack2x16float(${buf}[e >> 1u])[e & 1u];`;
+      body = `return unpack2x16float(${at('e >> 1u')})[e & 1u];`;
       break;
     case 'bf16':
-      body = `return bitcast<f32>(((${buf}[e >> 1u] >> ((e & 1u) * 16u)) & 0xffffu) << 16u);`;
+      body = `return bitcast<f32>(((${at('e >> 1u')} >> ((e & 1u) * 16u)) & 0xffffu) << 16u);`;
       break;
     case 'f64':
-      body = `return f64_to_f32(${buf}[2u * e], ${buf}[2u * e + 1u]);`;
+      body = `return f64_to_f32(${at('2u * e')}, ${at('2u * e + 1u')});`;
       break;
   }
   return `fn ${name}(e: u32) -> ${ct} { ${body} }`;
