@@ -76,4 +76,26 @@ describe.skipIf(gpu === null)('binding windows: map kernels', () => {
   });
 });
 
+describe.skipIf(gpu === null)('binding windows: reductions', () => {
+  const REDUCTIONS: [string, (x: Tensor, axes: number[]) => Tensor][] = [
+    ['sum', (x, a) => T.sum(x, a)],
+    ['max', (x, a) => T.max(x, a)],
+    ['min', (x, a) => T.min(x, a, true)],
+  ];
+  // Axes as sum-to-shape and the losses use them: the last dim, the leading dims, all, a middle one.
+  const axesOf = (rank: number, pick: number): number[] =>
+    [[rank - 1], [0], Array.from({ length: rank }, (_, i) => i), rank > 2 ? [1] : [0], rank > 1 ? [0, rank - 1] : [0]][pick]!;
 
+  test('sum/max/min over last, leading, all and middle dims of strided tensors', () =>
+    prop([bigShapeArb, layoutArb, fc.integer({ min: 0, max: 4 }), fc.constantFrom(...REDUCTIONS), fc.constantFrom<DType>('f32', 'i32', 'f16'), seedArb], async (shape, layout, pick, [name, fn], dtype, seed) => {
+      const axes = axesOf(shape.length, pick);
+      // Sums of thousands of f32 values round differently in another order.
+      const tol: [number, number] | undefined = name === 'sum' && dtype !== 'i32' ? [1e-4, 2e-3] : undefined;
+      await sameOnBoth(`${name} ${dtype} [${shape}] ${layout} axes [${axes}]`, (d) => fn(makeView(d, shape, layout, dtype, seed), axes), tol);
+    }));
+
+  test('a sum over 100 windows of one output folds partial sums', async () => {
+    await sameOnBoth('sum all', (d) => T.sum(makeView(d, [300, 400], 'dense', 'f32', 3, 'unit')), [1e-4, 1e-3]);
+    await sameOnBoth('sum dim 0', (d) => T.sum(makeView(d, [3000, 40], 'transposed', 'f32', 4, 'unit'), 0), [1e-4, 1e-3]);
+  });
+});

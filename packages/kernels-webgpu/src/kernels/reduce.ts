@@ -1,7 +1,8 @@
 // sum, max and min over any set of axes: one 64-invocation workgroup per output element, each
 // invocation folding a strided share of the reduced elements, then a tree in workgroup memory.
 // Outputs are 32-bit (packed output dtypes are widened by the backend and cast afterwards).
-import { OPS, type DType, type OpDef, type ReduceAttrs } from '@tessera/tensor';
+import { OPS, type DType, type OpDef, type ReduceAttrs, type TensorView } from '@tessera/tensor';
+import { BindingLimitError, bindingLimitMessage, elementShift, elementsPerBinding, fitsSpan, PIECE, planRanges, rangeSpan, windowOf, windowWord, type Binding } from '../binding-window.js';
 import { PARAM_WORDS } from '../gpu-context.js';
 import type { GpuKernel } from '../gpu-kernel.js';
 import { bufferOf } from '../map-dispatch.js';
@@ -79,12 +80,14 @@ ${loadFunction('in0', 'b0', inDtype)}
 var<workgroup> partial: array<${ct}, 64>;
 fn fold(a: ${ct}, x: ${ct}) -> ${ct} { return ${fold.step[ct]}; }
 @compute @workgroup_size(64) fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lidx: u32) {
-  let o = wid.x + wid.y * nwg.x;
-  let valid = o < p(0u);
+  // One piece (binding-window.ts): outputs start .. start + count over reduced elements rangeLo .. rangeHi.
+  let local = wid.x + wid.y * nwg.x;
+  let o = p(${PIECE.start}u) + local;
+  let valid = local < p(${PIECE.count}u) && o < p(0u);
   let base = offset_of(${4 + MAX_RANK}u, min(o, p(0u) - 1u));
   var a: ${ct} = ${fold.init[ct]};
   if (valid) {
-    for (var r = lidx; r < p(2u); r = r + 64u) { a = fold(a, ${convertExpr('in0(base + reduced_offset(r))', inDtype, outDtype)}); }
+    for (var r = p(${PIECE.rangeLo}u) + lidx; r < p(${PIECE.rangeHi}u); r = r + 64u) { a = fold(a, ${convertExpr('in0(base + reduced_offset(r))', inDtype, outDtype)}); }
   }
   partial[lidx] = a;
   workgroupBarrier();
@@ -92,7 +95,7 @@ fn fold(a: ${ct}, x: ${ct}) -> ${ct} { return ${fold.step[ct]}; }
     if (lidx < s) { partial[lidx] = fold(partial[lidx], partial[lidx + s]); }
     workgroupBarrier();
   }
-  if (lidx == 0u && valid) { out[o] = ${encodeExpr(outDtype, 'partial[0]')}; }
+  if (lidx == 0u && valid) { out[o - p(${PIECE.outShift}u)] = ${encodeExpr(outDtype, 'partial[0]')}; }
 }
 `;
 }
@@ -100,12 +103,68 @@ fn fold(a: ${ct}, x: ${ct}) -> ${ct} { return ${fold.step[ct]}; }
 /** The kernel of one reduction (sum, max or min). */
 export function reduceKernel(op: OpDef): GpuKernel<ReduceAttrs> {
   const fold = FOLDS.get(op)!;
-  return (ctx, [x], { axes }, out) => {
-    const { params, outCount } = reduceParams(x!, axes, op.name);
+  const kernel: GpuKernel<ReduceAttrs> = (ctx, [x], { axes }, out) => {
+    const { params, outCount, count } = reduceParams(x!, axes, op.name);
     const buffer = ctx.acquire(storageBytes(out.dtype, outCount));
     if (outCount === 0) return buffer;
     const pipeline = ctx.pipelines.get(`reduce:${op.name}:${x!.dtype}:${out.dtype}`, 1, () => source(fold, x!.dtype, out.dtype));
-    ctx.dispatch(pipeline, [bufferOf(x!)], buffer, params, outCount);
-    return buffer;
+    const xb = bufferOf(x!);
+    const piece = (input: Binding, output: Binding, o0: number, o1: number, r0: number, r1: number, outShift: number): void => {
+      const p = params.slice();
+      p[4 + MAX_RANK] = (x!.offset - elementShift(input, x!.dtype)) >>> 0;
+      p[PIECE.start] = o0;
+      p[PIECE.count] = o1 - o0;
+      p[PIECE.rangeLo] = r0;
+      p[PIECE.rangeHi] = r1;
+      p[PIECE.outShift] = outShift >>> 0;
+      ctx.dispatch(pipeline, [input], output, p, o1 - o0);
+    };
+    if (xb.size <= ctx.maxBindingBytes && buffer.size <= ctx.maxBindingBytes) {
+      piece(xb, buffer, 0, outCount, 0, count, 0);
+      return buffer;
+    }
+    // Pieces of outputs (and, when one output's reduced elements exceed a window, of the reduced range).
+    const kept = x!.shape.map((_, i) => i).filter((i) => !axes.includes(i));
+    const keptShape = kept.map((i) => x!.shape[i]!);
+    const keptStrides = kept.map((i) => x!.strides[i]!);
+    const redShape = axes.map((a) => x!.shape[a]!);
+    const redStrides = axes.map((a) => x!.strides[a]!);
+    const inputWindow = (o0: number, o1: number, r0: number, r1: number): Binding | null => {
+      const [k0, k1] = rangeSpan(keptShape, keptStrides, x!.offset, o0, o1);
+      const [s0, s1] = rangeSpan(redShape, redStrides, 0, r0, r1);
+      return windowOf(ctx, xb, x!.dtype, k0 + s0, k1 + s1);
+    };
+    const outputsOf = (target: GPUBuffer, shift: number, r0: number, r1: number) =>
+      planRanges(outCount, 1, elementsPerBinding(ctx, out.dtype), (o0, o1) => inputWindow(o0, o1, r0, r1) !== null && windowOf(ctx, target, out.dtype, shift + o0, shift + o1 - 1) !== null);
+    const whole = outputsOf(buffer, 0, 0, count);
+    if (whole) {
+      for (const [o0, o1] of whole) {
+        const w = windowOf(ctx, buffer, out.dtype, o0, o1 - 1)!;
+        piece(inputWindow(o0, o1, 0, count)!, w, o0, o1, 0, count, windowWord(w));
+      }
+      return buffer;
+    }
+    // Each output's reduced elements span more than a window: fold ranges of them into partials
+    // (pieces × outputs), then fold the partials with this same kernel.
+    const ranges = planRanges(count, 1, count, (r0, r1) => {
+      const [a, b] = rangeSpan(redShape, redStrides, 0, r0, r1);
+      return fitsSpan(ctx, x!.dtype, b - a + 1);
+    });
+    if (!ranges) throw new BindingLimitError(bindingLimitMessage(op.name, `input [${x!.shape.join(',')}] ${x!.dtype} reduced over axes [${axes.join(',')}]`, xb.size, ctx));
+    const partials = ctx.acquire(storageBytes(out.dtype, ranges.length * outCount));
+    ranges.forEach(([r0, r1], j) => {
+      const outputs = outputsOf(partials, j * outCount, r0, r1);
+      if (!outputs) throw new BindingLimitError(bindingLimitMessage(op.name, `input [${x!.shape.join(',')}] ${x!.dtype} reduced over axes [${axes.join(',')}]`, xb.size, ctx));
+      for (const [o0, o1] of outputs) {
+        const w = windowOf(ctx, partials, out.dtype, j * outCount + o0, j * outCount + o1 - 1)!;
+        piece(inputWindow(o0, o1, r0, r1)!, w, o0, o1, r0, r1, windowWord(w) - j * outCount);
+      }
+    });
+    ctx.release(buffer);
+    const view = { storage: { data: partials } as unknown as TensorView['storage'], shape: [ranges.length, outCount], strides: [outCount, 1], offset: 0, dtype: out.dtype };
+    const folded = kernel(ctx, [view], { axes: [0], keepDims: false }, { shape: [outCount], dtype: out.dtype });
+    ctx.release(partials);
+    return folded;
   };
+  return kernel;
 }
