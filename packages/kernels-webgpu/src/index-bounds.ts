@@ -7,6 +7,7 @@
 // kernels so it needs no second writable binding and serves both ops with one pipeline.
 import { fmtShape, type DType, type Shape, type TensorView } from '@tessera/tensor';
 import { type GpuContext, PARAM_WORDS } from './gpu-context.js';
+import { BindingLimitError, bindingLimitMessage, elementShift, elementsPerBinding, PIECE, planRanges, rangeSpan, windowOf } from './binding-window.js';
 import { bufferOf } from './map-dispatch.js';
 import { computeType, loadFunction } from './wgsl/dtype-io.js';
 import { extraBase, INDEXING, operandBase, writeLayout } from './wgsl/indexing.js';
@@ -45,7 +46,9 @@ var<workgroup> firstBad: array<u32, ${CHECK_WORKGROUP}>;
   let n = p(0u);
   let size = p(${E}u);
   var found = ${NONE}u;
-  for (var e = lidx; e < n && found == ${NONE}u; e += ${CHECK_WORKGROUP}u) {
+  // One piece of the index per dispatch when it is larger than a binding (binding-window.ts).
+  let end = min(n, p(${PIECE.start}u) + p(${PIECE.count}u));
+  for (var e = p(${PIECE.start}u) + lidx; e < end && found == ${NONE}u; e += ${CHECK_WORKGROUP}u) {
     let k = in0(offset_of(${operandBase(0)}u, e));
     if (${bad}) { found = e; }
   }
@@ -92,7 +95,17 @@ class IndexBounds {
     params[E] = size;
     params[E + 1] = id;
     const pipeline = this.ctx.pipelines.get(`indexBounds:${index.dtype}`, 1, () => checkSource(index.dtype));
-    this.ctx.dispatch(pipeline, [bufferOf(index)], this.#record, params, 1);
+    const buffer = bufferOf(index);
+    const pieces = planRanges(n, 1, elementsPerBinding(this.ctx, index.dtype), (e0, e1) => windowOf(this.ctx, buffer, index.dtype, ...rangeSpan(shape, index.strides, index.offset, e0, e1)) !== null);
+    if (!pieces) throw new BindingLimitError(bindingLimitMessage(op, `its index [${index.shape.join(',')}] ${index.dtype}`, buffer.size, this.ctx));
+    for (const [e0, e1] of pieces) {
+      const window = windowOf(this.ctx, buffer, index.dtype, ...rangeSpan(shape, index.strides, index.offset, e0, e1))!;
+      const p = params.slice();
+      p[operandBase(0)] = (index.offset - elementShift(window, index.dtype)) >>> 0;
+      p[PIECE.start] = e0;
+      p[PIECE.count] = e1 - e0;
+      this.ctx.dispatch(pipeline, [window], this.#record, p, 1);
+    }
   }
 
   /**

@@ -5,7 +5,7 @@ import fc from 'fast-check';
 import { afterAll, describe, expect, test } from 'vitest';
 import * as T from '@tessera/tensor';
 import type { DType, Tensor } from '@tessera/tensor';
-import { gpuOrNull, layoutArb, makeView, numRuns, sameOnBoth } from './cross-backend.js';
+import { gpuOrNull, layoutArb, makeView, numRuns, sameOnBoth, type Layout } from './cross-backend.js';
 
 /** 1024 f32 per binding: the tensors below span several windows. */
 const LIMIT = 4096;
@@ -98,4 +98,32 @@ describe.skipIf(gpu === null)('binding windows: reductions', () => {
     await sameOnBoth('sum all', (d) => T.sum(makeView(d, [300, 400], 'dense', 'f32', 3, 'unit')), [1e-4, 1e-3]);
     await sameOnBoth('sum dim 0', (d) => T.sum(makeView(d, [3000, 40], 'transposed', 'f32', 4, 'unit'), 0), [1e-4, 1e-3]);
   });
+});
+
+describe.skipIf(gpu === null)('binding windows: embedding lookup (gather) and its gradient (scatterAdd)', () => {
+  /** Tables of 1.3k-6k elements: 1.3 to 6 bindings of f32. */
+  const tableArb = fc.tuple(fc.integer({ min: 40, max: 150 }), fc.integer({ min: 33, max: 40 }));
+  const idsArb = fc.array(fc.nat(), { minLength: 1, maxLength: 40 });
+  const idsOf = (d: string, raw: number[], rows: number) => T.tensor(raw.map((v) => v % rows), { dtype: 'i32', device: d });
+
+  test('embedding rows of a table larger than a binding, every layout and dtype', () =>
+    prop([tableArb, fc.constantFrom<Layout>('dense', 'offset', 'sliced', 'transposed'), fc.constantFrom<DType>('f32', 'bf16', 'i32'), idsArb, seedArb], async ([v, dim], layout, dtype, raw, seed) => {
+      await sameOnBoth(`embedding ${dtype} [${v},${dim}] ${layout} ids ${raw.length}`, (d) => T.embedding(idsOf(d, raw, v), makeView(d, [v, dim], layout, dtype, seed)));
+    }));
+
+  test('gather along axis 0 with a full index, and an output larger than a binding', () =>
+    prop([tableArb, fc.integer({ min: 1, max: 3 }), seedArb], async ([v, dim], reps, seed) => {
+      const index = (d: string) => T.tensor(Array.from({ length: reps * v * dim }, (_, i) => (i * 7919 + seed) % v), { shape: [reps * v, dim], dtype: 'i32', device: d });
+      await sameOnBoth(`gather [${v},${dim}] x${reps}`, (d) => T.gather(makeView(d, [v, dim], 'dense', 'f32', seed), 0, index(d)));
+    }));
+
+  test('scatterAdd into a table larger than a binding (the embedding gradient), repeated ids included', () =>
+    prop([tableArb, idsArb, seedArb], async ([v, dim], raw, seed) => {
+      const index = (d: string) => T.expand(idsOf(d, raw, v).reshape([raw.length, 1]), [raw.length, dim]);
+      await sameOnBoth(
+        `scatterAdd [${v},${dim}] ids ${raw.length}`,
+        (d) => T.scatterAdd(makeView(d, [v, dim], 'dense', 'f32', seed), 0, index(d), makeView(d, [raw.length, dim], 'dense', 'f32', seed + 1)),
+        [1e-5, 1e-5],
+      );
+    }));
 });
