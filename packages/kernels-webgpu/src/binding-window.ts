@@ -6,7 +6,7 @@
 // windows by lowering the operand's offset parameter, output windows through a shift word. This file
 // holds the arithmetic: which elements a strided view touches over a box or a flat range of its
 // iteration, the window holding them, and plans that cut an iteration into pieces whose windows fit.
-import type { DType, Shape } from '@tessera/tensor';
+import type { DType, Shape, TensorView } from '@tessera/tensor';
 import { elementsPerWord } from './wgsl/dtype-io.js';
 
 /** Part of a buffer bound to one binding. */
@@ -65,6 +65,14 @@ export function windowWord(b: Binding): number {
 /** How far element indices of `dtype` move when read through `b`: its first word in elements. */
 export function elementShift(b: Binding, dtype: DType): number {
   return windowWord(b) * elementsPerWord(dtype);
+}
+
+/**
+ * The view read through `binding`: its storage's data becomes the window and its offset counts from
+ * the window's first element, so a kernel that binds `bufferOf(view)` as is binds the window.
+ */
+export function viewThrough(view: TensorView, binding: Binding): TensorView {
+  return { ...view, storage: { ...view.storage, data: binding }, offset: view.offset - elementShift(binding, view.dtype) };
 }
 
 /** Word range [first, last] holding elements [min, max] of `dtype`. */

@@ -48,6 +48,8 @@ export interface MapCall {
   readonly into?: GPUBuffer;
   /** How each input is read (see MapWindow); absent: the kernel is never split and a too-large operand is an error. */
   readonly windows?: readonly MapWindow[];
+  /** Compute only this box of `shape` (first coordinate and length per dim; unpacked outputs, with `windows`). */
+  readonly box?: { readonly lo: readonly number[]; readonly len: readonly number[] };
   readonly where: string;
 }
 
@@ -73,7 +75,7 @@ export function runMap(ctx: GpuContext, call: MapCall): GPUBuffer {
   const pipeline = ctx.pipelines.get(call.key, call.inputs.length, () => mapShaderSource(call.spec));
   const buffers = call.inputs.map(bufferOf);
   const invocations = mapInvocations(outDtype, n);
-  if (out.size <= ctx.maxBindingBytes && buffers.every((b) => b.size <= ctx.maxBindingBytes)) {
+  if (!call.box && out.size <= ctx.maxBindingBytes && buffers.every((b) => b.size <= ctx.maxBindingBytes)) {
     params[PIECE.count] = invocations;
     ctx.dispatch(pipeline, buffers, out, params, Math.ceil(invocations / WORKGROUP));
     return out;
@@ -105,14 +107,17 @@ export function runMap(ctx: GpuContext, call: MapCall): GPUBuffer {
     ctx.dispatch(pipeline, bindings, outBinding, p, Math.ceil(p[PIECE.count]! / WORKGROUP));
     return true;
   };
+  if (call.box && isPacked(outDtype)) throw new RangeError(`${call.where}: a box of a packed ${outDtype} output; this is a bug in @tessera/kernels-webgpu`);
   if (!isPacked(outDtype)) {
     // Boxes: every operand's window over a box has the same size wherever the box lies.
     const outStrides = contiguousStrides(call.shape);
-    const len = planBoxLengths(ctx, call.shape, [
+    const region = call.box ?? { lo: call.shape.map(() => 0), len: call.shape };
+    const len = planBoxLengths(ctx, region.len, [
       { strides: outStrides, dtype: outDtype, whole: out.size <= ctx.maxBindingBytes },
       ...call.inputs.map((v, k) => ({ strides: fixed[k] ? call.shape.map(() => 0) : strides[k]!, dtype: v.dtype, whole: buffers[k]!.size <= ctx.maxBindingBytes })),
     ]);
-    for (const box of boxesOf(call.shape, len)) {
+    for (const tile of boxesOf(region.len, len)) {
+      const box = { lo: tile.lo.map((c, d) => c + region.lo[d]!), len: tile.len };
       const [lo, hi] = boxSpan(0, outStrides, box.lo, box.len);
       const outBinding = windowOf(ctx, out, outDtype, lo, hi)!;
       const spans = call.inputs.map((v, k) => (fixed[k] ? null : boxSpan(v.offset, strides[k]!, box.lo, box.len)));

@@ -8,6 +8,7 @@ import { concatKernel } from './kernels/concat.js';
 import { arangeKernel, fullKernel } from './kernels/full.js';
 import { gatherKernel } from './kernels/gather.js';
 import { matmulKernel } from './kernels/matmul.js';
+import { windowedMatmul } from './kernels/matmul-windowed.js';
 import { nf4DequantizeKernel } from './kernels/nf4-dequantize.js';
 import { nf4MatmulKernel } from './kernels/nf4-matmul.js';
 import { padKernel } from './kernels/pad.js';
@@ -68,7 +69,7 @@ export const WEBGPU_KERNELS: ReadonlyMap<OpDef, GpuKernel> = new Map<OpDef, GpuK
   [OPS.argmax, argmaxKernel],
   [OPS.argmin, argminKernel],
   // linear algebra
-  [OPS.matmul, matmulKernel],
+  [OPS.matmul, windowedMatmul(matmulKernel)],
   // copies and indexing
   [OPS.copy, copyKernel],
   [OPS.cast, castKernel],

@@ -127,3 +127,24 @@ describe.skipIf(gpu === null)('binding windows: embedding lookup (gather) and it
       );
     }));
 });
+
+describe.skipIf(gpu === null)('binding windows: matmul with a big weight', () => {
+  const MM_TOL: [number, number] = [1e-4, 1e-4];
+  const dims = fc.record({ m: fc.integer({ min: 1, max: 40 }), k: fc.integer({ min: 20, max: 80 }), n: fc.integer({ min: 30, max: 120 }) });
+  const mmLayout = fc.constantFrom<Layout>('dense', 'transposed', 'offset');
+
+  test('a (M×K) · b (K×N) with b, a or the result larger than a binding (split along M, N and K)', () =>
+    prop([dims, mmLayout, mmLayout, fc.boolean(), seedArb], async ({ m, k, n }, la, lb, batched, seed) => {
+      const aShape = batched ? [2, m, k] : [m, k];
+      await sameOnBoth(`matmul [${aShape}] ${la} · [${k},${n}] ${lb}`, (d) => T.matmul(makeView(d, aShape, batched ? 'dense' : la, 'f32', seed, 'unit'), makeView(d, [k, n], lb, 'f32', seed + 1, 'unit')), MM_TOL);
+    }));
+
+  test('tied lm_head products: h·Wᵀ, dY·W (K split) and hᵀ·dY (result split), f32 and bf16', () =>
+    prop([fc.integer({ min: 40, max: 160 }), fc.integer({ min: 20, max: 40 }), fc.integer({ min: 1, max: 24 }), fc.constantFrom<DType>('f32', 'bf16'), seedArb], async (v, dim, tokens, dtype, seed) => {
+      const tol: [number, number] = dtype === 'bf16' ? [2e-2, 2e-2] : MM_TOL;
+      const w = (d: string) => makeView(d, [v, dim], 'dense', dtype, seed, 'unit');
+      await sameOnBoth(`h·Wᵀ ${dtype} V=${v} D=${dim} T=${tokens}`, (d) => T.matmul(makeView(d, [tokens, dim], 'dense', dtype, seed + 1, 'unit'), T.transpose(w(d), 0, 1)), tol);
+      await sameOnBoth(`dY·W ${dtype} V=${v} D=${dim} T=${tokens}`, (d) => T.matmul(makeView(d, [tokens, v], 'dense', dtype, seed + 2, 'unit'), w(d)), tol);
+      await sameOnBoth(`hᵀ·dY ${dtype} V=${v} D=${dim} T=${tokens}`, (d) => T.matmul(T.transpose(makeView(d, [tokens, dim], 'dense', dtype, seed + 1, 'unit'), 0, 1), makeView(d, [tokens, v], 'dense', dtype, seed + 2, 'unit')), tol);
+    }));
+});
