@@ -16,6 +16,8 @@ export interface DeviceOptions {
   readonly powerPreference?: GPUPowerPreference;
   /** Lower limits than the adapter's (tests use it to force buffer splitting). */
   readonly limits?: Partial<Record<'maxStorageBufferBindingSize' | 'maxBufferSize', number>>;
+  /** Optional features not to request even where the adapter offers them (tests: f16 without `shader-f16`). */
+  readonly disabledFeatures?: readonly GPUFeatureName[];
 }
 
 const NO_ADAPTER_HELP =
@@ -52,7 +54,7 @@ export async function acquireDevice(opts: DeviceOptions = {}): Promise<AcquiredD
   const adapter = await gpu.requestAdapter(opts.powerPreference ? { powerPreference: opts.powerPreference } : {});
   if (!adapter) throw new Error(NO_ADAPTER_HELP);
   keepAlive.push(adapter);
-  const wanted = ['shader-f16', 'subgroups', 'timestamp-query'].filter((f) => adapter.features.has(f)) as GPUFeatureName[];
+  const wanted = (['shader-f16', 'subgroups', 'timestamp-query'] as GPUFeatureName[]).filter((f) => adapter.features.has(f) && !opts.disabledFeatures?.includes(f));
   const l = adapter.limits;
   const requiredLimits: Record<string, number> = {
     maxBufferSize: l.maxBufferSize,

@@ -1,7 +1,9 @@
 // Batched matmul of strided operands: a 64x64 output tile per 16x16-invocation workgroup, each
 // invocation accumulating a 4x4 register block from 16-deep shared-memory tiles of A and B.
 // Operands are read through their strides, so transposed views (b.T) and broadcast batch dims
-// (stride 0) multiply without a copy; one pipeline per dtype serves every shape.
+// (stride 0) multiply without a copy; one pipeline per dtype serves every shape. Float products whose
+// matrices have a unit-stride axis take the vectorised fast path of matmul-tiled.ts; this kernel is
+// the fallback for everything else (integers, doubly strided views).
 import { broadcastShapes, type TensorView } from '@tessera/tensor';
 import { PARAM_WORDS } from '../gpu-context.js';
 import type { GpuKernel } from '../gpu-kernel.js';
@@ -9,6 +11,7 @@ import { bufferOf } from '../map-dispatch.js';
 import { CONVERSIONS, computeType, encodeExpr, loadFunction, storageBytes } from '../wgsl/dtype-io.js';
 import { INDEXING } from '../wgsl/indexing.js';
 import type { DType } from '@tessera/tensor';
+import { operandRead, TILE_128, TILE_64, tiledKey, tiledSource, type MatmulTile, type TiledSpec } from './matmul-tiled.js';
 
 const MAX_BATCH_RANK = 6;
 const TILE = 64;
@@ -81,7 +84,7 @@ var<workgroup> Bs: array<${ct}, 1024>;
 }
 
 /** Parameter words of a batched product (batch dims broadcast, each operand strided). */
-function matmulParams(a: TensorView, b: TensorView): { params: Uint32Array; batch: number[]; m: number; n: number; k: number } {
+function matmulParams(a: TensorView, b: TensorView): { params: Uint32Array; batch: number[]; aBatch: number[]; bBatch: number[]; m: number; n: number; k: number } {
   const m = a.shape[a.shape.length - 2]!;
   const k = a.shape[a.shape.length - 1]!;
   const n = b.shape[b.shape.length - 1]!;
@@ -97,25 +100,77 @@ function matmulParams(a: TensorView, b: TensorView): { params: Uint32Array; batc
     const lead = batch.length - (v.shape.length - 2);
     return batch.map((_, i) => (i < lead || v.shape[i - lead] === 1 ? 0 : v.strides[i - lead]!));
   };
+  const aBatch = batchStrides(a);
+  const bBatch = batchStrides(b);
   params[10] = a.offset;
-  batchStrides(a).forEach((s, i) => (params[11 + i] = s >>> 0));
+  aBatch.forEach((s, i) => (params[11 + i] = s >>> 0));
   params[17] = a.strides[a.shape.length - 2]! >>> 0;
   params[18] = a.strides[a.shape.length - 1]! >>> 0;
   params[19] = b.offset;
-  batchStrides(b).forEach((s, i) => (params[20 + i] = s >>> 0));
+  bBatch.forEach((s, i) => (params[20 + i] = s >>> 0));
   params[26] = b.strides[b.shape.length - 2]! >>> 0;
   params[27] = b.strides[b.shape.length - 1]! >>> 0;
-  return { params, batch, m, n, k };
+  return { params, batch, aBatch, bBatch, m, n, k };
+}
+
+const SOFTWARE_ADAPTER = /llvmpipe|lavapipe|swiftshader/i;
+const FLOATS: ReadonlySet<DType> = new Set<DType>(['f32', 'f16', 'bf16']);
+
+/**
+ * The tile for an (m x n) output: 128x128 (twice the work per workgroup-memory read) once there are
+ * enough such tiles to occupy a GPU's compute units; a CPU adapter (lavapipe, SwiftShader) runs a
+ * workgroup per core, so it takes 128x128 always (on lavapipe it does 1.8x the work per CPU-second).
+ */
+function chooseTile(m: number, n: number, batches: number, software: boolean): MatmulTile {
+  return software || Math.ceil(m / 128) * Math.ceil(n / 128) * batches >= 96 ? TILE_128 : TILE_64;
+}
+
+/** The fast path's specialisation for a product on a device, or null when the strided kernel must serve it. */
+export function matmulRoute(
+  a: TensorView,
+  b: TensorView,
+  outDtype: DType,
+  device: { f16Native: boolean; software: boolean },
+  tile?: MatmulTile,
+  vectorBindable: readonly [boolean, boolean] = [true, true],
+): TiledSpec | null {
+  if (!FLOATS.has(a.dtype) || b.dtype !== a.dtype) return null;
+  const { aBatch, bBatch, batch, m, n } = matmulParams(a, b);
+  const ra = operandRead(a, aBatch, vectorBindable[0]);
+  const rb = operandRead(b, bBatch, vectorBindable[1]);
+  if (!ra || !rb) return null;
+  const batches = batch.reduce((x, y) => x * y, 1);
+  return {
+    dtype: a.dtype as TiledSpec['dtype'],
+    outDtype,
+    f16Native: device.f16Native && a.dtype === 'f16',
+    a: ra,
+    b: rb,
+    tile: tile ?? chooseTile(m, n, batches, device.software),
+  };
+}
+
+/** The matmul kernel; `tile` forces the fast path's tile (tests of the tile a device would not pick). */
+export function matmulKernelWith(tile?: MatmulTile): GpuKernel {
+  return (ctx, [a, b], _attrs, out) => {
+    const { params, batch, m, n } = matmulParams(a!, b!);
+    const batches = batch.reduce((x, y) => x * y, 1);
+    const buffer = ctx.acquire(storageBytes(out.dtype, batches * m * n));
+    if (batches * m * n === 0) return buffer;
+    if (batches > 65535) throw new RangeError(`matmul: ${batches} batches exceed 65535 on webgpu (a: [${a!.shape.join(',')}], b: [${b!.shape.join(',')}]); reshape into fewer`);
+    // A binding window (matmul-windowed.ts) may end mid-vector; its operand is then read by scalars.
+    const bindable = [a!, b!].map((v) => (bufferOf(v) as { size: number }).size % 16 === 0) as [boolean, boolean];
+    const spec = matmulRoute(a!, b!, out.dtype, { f16Native: ctx.features.has('shader-f16'), software: SOFTWARE_ADAPTER.test(ctx.adapterName) }, tile, bindable);
+    if (spec) {
+      const pipeline = ctx.pipelines.get(tiledKey(spec), 2, () => tiledSource(spec));
+      ctx.dispatch(pipeline, [bufferOf(a!), bufferOf(b!)], buffer, params, [Math.ceil(n / spec.tile.bn), Math.ceil(m / spec.tile.bm), batches]);
+      return buffer;
+    }
+    const pipeline = ctx.pipelines.get(`matmul:${a!.dtype}:${b!.dtype}:${out.dtype}`, 2, () => source(a!.dtype, b!.dtype, out.dtype));
+    ctx.dispatch(pipeline, [bufferOf(a!), bufferOf(b!)], buffer, params, [Math.ceil(n / TILE), Math.ceil(m / TILE), batches]);
+    return buffer;
+  };
 }
 
 /** (..., M, K) x (..., K, N) with broadcast batch dims. */
-export const matmulKernel: GpuKernel = (ctx, [a, b], _attrs, out) => {
-  const { params, batch, m, n } = matmulParams(a!, b!);
-  const batches = batch.reduce((x, y) => x * y, 1);
-  const buffer = ctx.acquire(storageBytes(out.dtype, batches * m * n));
-  if (batches * m * n === 0) return buffer;
-  if (batches > 65535) throw new RangeError(`matmul: ${batches} batches exceed 65535 on webgpu (a: [${a!.shape.join(',')}], b: [${b!.shape.join(',')}]); reshape into fewer`);
-  const pipeline = ctx.pipelines.get(`matmul:${a!.dtype}:${b!.dtype}:${out.dtype}`, 2, () => source(a!.dtype, b!.dtype, out.dtype));
-  ctx.dispatch(pipeline, [bufferOf(a!), bufferOf(b!)], buffer, params, [Math.ceil(n / TILE), Math.ceil(m / TILE), batches]);
-  return buffer;
-};
+export const matmulKernel: GpuKernel = matmulKernelWith();
