@@ -6,7 +6,17 @@
 export interface AcquiredDevice {
   readonly device: GPUDevice;
   readonly adapterName: string;
+  /** The adapter's vendor, architecture, device and description (empty strings where it does not say). */
+  readonly adapterInfo: AdapterInfo;
   readonly features: ReadonlySet<string>;
+}
+
+/** What an adapter says about itself (GPUAdapterInfo's strings), so results can name their device. */
+export interface AdapterInfo {
+  readonly vendor: string;
+  readonly architecture: string;
+  readonly device: string;
+  readonly description: string;
 }
 
 /** Options for `acquireDevice`. */
@@ -70,5 +80,6 @@ export async function acquireDevice(opts: DeviceOptions = {}): Promise<AcquiredD
   const device = await adapter.requestDevice({ requiredFeatures: wanted, requiredLimits });
   const info = adapter.info as GPUAdapterInfo | undefined;
   const adapterName = [info?.vendor, info?.architecture, info?.device, info?.description].filter((s) => s).join(' ') || 'unknown adapter';
-  return { device, adapterName, features: new Set(wanted) };
+  const adapterInfo = { vendor: info?.vendor ?? '', architecture: info?.architecture ?? '', device: info?.device ?? '', description: info?.description ?? '' };
+  return { device, adapterName, adapterInfo, features: new Set(wanted) };
 }

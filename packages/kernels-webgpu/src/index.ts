@@ -4,7 +4,7 @@
  * Register explicitly: `registerBackend(await createWebGpuBackend())`.
  */
 export { createWebGpuBackend, type WebGpuBackend, type WebGpuBackendOptions } from './webgpu-backend.js';
-export { acquireDevice, type AcquiredDevice, type DeviceOptions } from './device.js';
+export { acquireDevice, type AcquiredDevice, type AdapterInfo, type DeviceOptions } from './device.js';
 export { GpuContext } from './gpu-context.js';
 export { WEBGPU_KERNELS } from './registry.js';
 export type { GpuKernel } from './gpu-kernel.js';

@@ -1,7 +1,7 @@
 // The WebGPU backend: storages are pooled GPU buffers, kernels record dispatches into the open
 // batch of a GpuContext, and reads map a staging copy asynchronously.
 import { allocTyped, dtypeBytes, type Backend, type DType, type Kernel, type OpDef, type Storage } from '@tessera/tensor';
-import { acquireDevice, type DeviceOptions } from './device.js';
+import { acquireDevice, type AdapterInfo, type DeviceOptions } from './device.js';
 import { GpuContext } from './gpu-context.js';
 import { captureIndexErrors } from './index-bounds.js';
 import type { GpuKernel } from './gpu-kernel.js';
@@ -27,6 +27,7 @@ export interface WebGpuBackendOptions extends DeviceOptions {
 export interface WebGpuBackend extends Backend {
   readonly context: GpuContext;
   readonly adapterName: string;
+  readonly adapterInfo: AdapterInfo;
   /** Bytes of GPU buffers pooled for reuse and handed out to live storages. */
   memory(): { pooledBytes: number; liveBytes: number };
   /** Releases the device (every storage of this backend becomes invalid). */
@@ -38,7 +39,7 @@ const COMPUTE_DTYPES: ReadonlySet<DType> = new Set<DType>(['f32', 'f16', 'bf16',
 
 /** Creates the WebGPU backend: acquires a device and registers a kernel for every primitive. */
 export async function createWebGpuBackend(opts: WebGpuBackendOptions = {}): Promise<WebGpuBackend> {
-  const { device, adapterName, features } = await acquireDevice(opts);
+  const { device, adapterName, adapterInfo, features } = await acquireDevice(opts);
   const ctx = new GpuContext(device, adapterName, features, opts.bindingLimitBytes);
   const kernels = new Map<OpDef, Kernel>();
   const backend: WebGpuBackend = {
@@ -47,6 +48,7 @@ export async function createWebGpuBackend(opts: WebGpuBackendOptions = {}): Prom
     computeDtypes: COMPUTE_DTYPES,
     context: ctx,
     adapterName,
+    adapterInfo,
     upload: (dtype, data) => {
       const bytes = storageBytes(dtype, data.length);
       const buffer = ctx.acquire(bytes);
