@@ -1,6 +1,7 @@
 // The WebGPU backend: storages are pooled GPU buffers, kernels record dispatches into the open
 // batch of a GpuContext, and reads map a staging copy asynchronously.
 import { allocTyped, dtypeBytes, type Backend, type DType, type Kernel, type OpDef, type Storage } from '@tessera/tensor';
+import { BindingLimitError } from './binding-window.js';
 import { acquireDevice, type AdapterInfo, type DeviceOptions } from './device.js';
 import { GpuContext } from './gpu-context.js';
 import { captureIndexErrors } from './index-bounds.js';
@@ -96,14 +97,21 @@ export async function createWebGpuBackend(opts: WebGpuBackendOptions = {}): Prom
     (op: OpDef, kernel: GpuKernel): Kernel =>
     (inputs, attrs, out) => {
       const size = out.shape.reduce((a, b) => a * b, 1);
-      if (WIDENED_OUTPUT.has(op) && isPacked(out.dtype)) {
-        const wide = widened(out.dtype);
-        const tmp = kernel(ctx, inputs, attrs, { shape: out.shape, dtype: wide });
-        const packed = castBuffer(ctx, tmp, wide, out.dtype, size);
-        ctx.release(tmp);
-        return storageOf(out.dtype, size, packed);
+      try {
+        if (WIDENED_OUTPUT.has(op) && isPacked(out.dtype)) {
+          const wide = widened(out.dtype);
+          const tmp = kernel(ctx, inputs, attrs, { shape: out.shape, dtype: wide });
+          const packed = castBuffer(ctx, tmp, wide, out.dtype, size);
+          ctx.release(tmp);
+          return storageOf(out.dtype, size, packed);
+        }
+        return storageOf(out.dtype, size, kernel(ctx, inputs, attrs, out));
+      } catch (err) {
+        // Name the op and the shapes: the kernel only knows the binding it could not make.
+        if (!(err instanceof BindingLimitError)) throw err;
+        const shapes = inputs.map((v) => `[${v.shape.join(',')}] ${v.dtype}`).join(', ');
+        throw new BindingLimitError(`${op.name} on ${backend.name} (inputs ${shapes}; output [${out.shape.join(',')}] ${out.dtype}): ${err.message}`);
       }
-      return storageOf(out.dtype, size, kernel(ctx, inputs, attrs, out));
     };
   for (const [op, kernel] of WEBGPU_KERNELS) kernels.set(op, wrap(op, kernel));
   for (const [op, kernel] of opts.kernels ?? []) kernels.set(op, wrap(op, kernel));

@@ -4,8 +4,9 @@
 import fc from 'fast-check';
 import { afterAll, describe, expect, test } from 'vitest';
 import * as T from '@tessera/tensor';
+import { valueAndGrad } from '@tessera/autograd';
 import type { DType, Tensor } from '@tessera/tensor';
-import { gpuOrNull, layoutArb, makeView, numRuns, sameOnBoth, type Layout } from './cross-backend.js';
+import { expectSame, gpuOrNull, layoutArb, makeView, numRuns, sameOnBoth, type Layout } from './cross-backend.js';
 
 /** 1024 f32 per binding: the tensors below span several windows. */
 const LIMIT = 4096;
@@ -147,4 +148,77 @@ describe.skipIf(gpu === null)('binding windows: matmul with a big weight', () =>
       await sameOnBoth(`dY·W ${dtype} V=${v} D=${dim} T=${tokens}`, (d) => T.matmul(makeView(d, [tokens, v], 'dense', dtype, seed + 2, 'unit'), w(d)), tol);
       await sameOnBoth(`hᵀ·dY ${dtype} V=${v} D=${dim} T=${tokens}`, (d) => T.matmul(T.transpose(makeView(d, [tokens, dim], 'dense', dtype, seed + 1, 'unit'), 0, 1), makeView(d, [tokens, v], 'dense', dtype, seed + 2, 'unit')), tol);
     }));
+});
+
+describe.skipIf(gpu === null)('binding windows: a training step over an embedding table larger than a binding', () => {
+  // Table (V, D) of 4800 f32 (~5 bindings), tied as the lm_head; logits (tokens, V) stay within one
+  // binding (the fused softmax-family kernels do not split).
+  const [vocab, dim, tokens] = [120, 40, 8];
+  const ids = Array.from({ length: tokens }, (_, i) => (i * 37 + 5) % vocab);
+  const next = Array.from({ length: tokens }, (_, i) => (i * 53 + 11) % vocab);
+  const hyper = { lr: 1e-2, beta1: 0.9, beta2: 0.99, eps: 1e-8, weightDecay: 0.1, step: 1 };
+
+  /** Loss of a tied-embedding language model: embedding → rmsNorm → h·Wᵀ → cross-entropy. */
+  const loss = (ids: Tensor, targets: Tensor) => (table: Tensor, gain: Tensor) =>
+    T.crossEntropy(T.matmul(T.rmsNorm(T.embedding(ids, table), gain), T.transpose(table, 0, 1)), targets);
+
+  test('forward gather + tied lm_head + cross-entropy + backward + AdamW match the CPU', async () => {
+    const results: Tensor[][] = [];
+    for (const d of ['cpu', 'webgpu']) {
+      const table = makeView(d, [vocab, dim], 'dense', 'f32', 11, 'unit');
+      const gain = T.add(T.mul(makeView(d, [dim], 'dense', 'f32', 12, 'unit'), 0.1), 1);
+      if (d === 'webgpu') expect(bytesOf(table)).toBeGreaterThan(4 * LIMIT);
+      const idT = T.tensor(ids, { dtype: 'i32', device: d });
+      const targets = T.tensor(next, { dtype: 'i32', device: d });
+      const [value, [dTable, dGain]] = valueAndGrad(loss(idT, targets))(table, gain);
+      const m = T.mul(makeView(d, [vocab, dim], 'dense', 'f32', 13, 'unit'), 0.01);
+      const v = T.mul(T.abs(makeView(d, [vocab, dim], 'dense', 'f32', 14, 'unit')), 0.01);
+      const step = T.adamwStep(table, dTable!, m, v, hyper);
+      results.push([value, dTable!, dGain!, step.param, step.m, step.v]);
+    }
+    const names = ['loss', 'dTable', 'dGain', 'table after AdamW', 'm', 'v'];
+    for (let i = 0; i < names.length; i++) await expectSame(results[0]![i]!, results[1]![i]!, names[i]!, [2e-4, 2e-5]);
+  });
+
+  test('the fused AdamW update splits a parameter larger than a binding', async () => {
+    const make = (d: string) => [1, 2, 3, 4].map((s) => (s === 4 ? T.abs(makeView(d, [vocab, dim], 'dense', 'f32', s)) : makeView(d, [vocab, dim], 'dense', 'f32', s)));
+    const [cp, cg, cm, cv] = make('cpu');
+    const [wp, wg, wm, wv] = make('webgpu');
+    await Promise.all([wp, wg, wm, wv].map((t) => t!.data()));
+    const before = gpu!.context.counters.dispatches;
+    const w = T.adamwStep(wp!, wg!, wm!, wv!, hyper);
+    // Fused (3 updates, each in several pieces), not the ~12 composed elementwise ops.
+    expect(gpu!.context.counters.dispatches - before).toBeGreaterThanOrEqual(3 * 5);
+    const c = T.adamwStep(cp!, cg!, cm!, cv!, hyper);
+    await expectSame(c.param, w.param, 'param');
+    await expectSame(c.m, w.m, 'm');
+    await expectSame(c.v, w.v, 'v');
+  });
+});
+
+describe.skipIf(gpu === null)('binding windows: ops that do not split say so', () => {
+  const big = (d: string) => makeView(d, [30, 100], 'dense', 'f32', 5);
+  const CASES: [string, (x: Tensor) => Tensor][] = [
+    ['softmax', (x) => T.softmax(x, -1)],
+    ['argmax', (x) => T.argmax(x, -1)],
+    ['concat', (x) => T.concat([x, x], 0)],
+    ['pad', (x) => T.pad(x, [[1, 1]])],
+  ];
+  for (const [name, fn] of CASES) {
+    test(`${name} on an operand larger than a binding throws a BindingLimitError naming the op, the shapes, the limit and the fix`, () => {
+      const x = big('webgpu');
+      let message = '';
+      try {
+        fn(x);
+      } catch (err) {
+        expect((err as Error).name).toBe('BindingLimitError');
+        message = (err as Error).message;
+      }
+      expect(message).toContain(name);
+      expect(message).toContain('[30,100]');
+      expect(message).toContain(`binding limit of ${LIMIT} bytes`);
+      expect(message).toMatch(/raise bindingLimitBytes/);
+      x.dispose();
+    });
+  }
 });
