@@ -444,6 +444,53 @@ const SPECS: GradSpec<unknown>[] = [
       return { inputs: [toTensor(logits)], fn: (x) => crossEntropy(x, y, { labelSmoothing: smoothing }) };
     },
   }),
+  // The composites' backward ops: differentiable through their decompositions (second-order gradients).
+  ...[OPS.softmaxBackward, OPS.logSoftmaxBackward].map((op) =>
+    spec({
+      op,
+      arb: data({ min: -5, max: 5 }, nonScalar).chain((d) => fc.tuple(fc.constant(d), valuesArb(d.shape), fc.nat({ max: d.shape.length - 1 }))),
+      build: ([d, g, axis]) => ({ inputs: [toTensor(d), toTensor({ shape: d.shape, values: g })], fn: (x, dy) => apply(op, [x, dy], { axis }) }),
+    }),
+  ),
+  ...[OPS.layerNormBackward, OPS.rmsNormBackward].map((op) =>
+    spec({
+      op,
+      arb: data({}, shapeArb({ minRank: 1, maxRank: 3, minDim: 2, maxDim: 4 })).chain((d) => {
+        const c = d.shape[d.shape.length - 1]!;
+        return fc.tuple(valuesArb(d.shape), valuesArb([c])).map(([g, w]) => ({ d: distinct(d), g: { shape: d.shape, values: g }, w: { shape: [c], values: w } }));
+      }),
+      build: ({ d, g, w }) => ({ inputs: [toTensor(d), toTensor(g), toTensor(w)], fn: (x, dy, wt) => apply(op, [x, dy, wt], { eps: 1e-3, hasWeight: true }) }),
+      tol: { atol: 1e-5, rtol: 1e-4 },
+    }),
+  ),
+  spec({
+    op: OPS.rotaryBackward,
+    arb: fc.tuple(fc.integer({ min: 1, max: 2 }), fc.integer({ min: 1, max: 4 }), fc.integer({ min: 1, max: 3 })).chain(([h, tl, half]) =>
+      fc.tuple(valuesArb([h, tl, 2 * half]), valuesArb([tl, 2 * half]), valuesArb([tl, 2 * half])).map(([g, c, s]) => ({
+        g: { shape: [h, tl, 2 * half], values: g },
+        c: { shape: [tl, 2 * half], values: c },
+        s: { shape: [tl, 2 * half], values: s },
+      })),
+    ),
+    build: ({ g, c, s }) => ({ inputs: [toTensor(g), toTensor(c), toTensor(s)], fn: (dy, cs, sn) => apply(OPS.rotaryBackward, [dy, cs, sn], undefined) }),
+  }),
+  ...[OPS.crossEntropyLosses, OPS.crossEntropyBackward].map((op) =>
+    spec({
+      op,
+      arb: fc.tuple(fc.integer({ min: 1, max: 5 }), fc.integer({ min: 2, max: 5 }), fc.constantFrom(0, 0.1)).chain(([n, c, smoothing]) =>
+        fc
+          .tuple(valuesArb([n, c]), valuesArb([n]), fc.array(fc.integer({ min: -1, max: c - 1 }), { minLength: n, maxLength: n }))
+          .map(([logits, g, targets]) => ({ smoothing, logits: { shape: [n, c], values: logits }, g: { shape: [n], values: g }, targets: targets.map((x) => (x < 0 ? -100 : x)) })),
+      ),
+      build: ({ smoothing, logits, g, targets }) => {
+        const y = tensor(targets, { dtype: 'i32' });
+        const attrs = { ignoreIndex: -100, labelSmoothing: smoothing };
+        return op === OPS.crossEntropyLosses
+          ? { inputs: [toTensor(logits)], fn: (x) => apply(op, [x, y], attrs) }
+          : { inputs: [toTensor(logits), toTensor(g)], fn: (x, gr) => apply(op, [x, y, gr], attrs) };
+      },
+    }),
+  ),
   spec({
     op: OPS.dropout,
     arb: data({}, nonScalar),

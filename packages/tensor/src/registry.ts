@@ -85,7 +85,15 @@ export const OPS = {
   attentionGradQ: o.attentionGradQOp,
   attentionGradKV: o.attentionGradKVOp,
   crossEntropy: o.crossEntropyOp,
+  crossEntropyLosses: o.crossEntropyLossesOp,
   dropout: o.dropoutOp,
+  // gradients of the composites, themselves composites a backend may fuse
+  softmaxBackward: o.softmaxBackwardOp,
+  logSoftmaxBackward: o.logSoftmaxBackwardOp,
+  layerNormBackward: o.layerNormBackwardOp,
+  rmsNormBackward: o.rmsNormBackwardOp,
+  rotaryBackward: o.rotaryBackwardOp,
+  crossEntropyBackward: o.crossEntropyBackwardOp,
   // quantised weights
   nf4Dequantize: o.nf4DequantizeOp,
   nf4Matmul: o.nf4MatmulOp,

@@ -1,24 +1,56 @@
+import type { OutputSpec } from '../backend.js';
+import { promoteTypes } from '../dtype.js';
 import { apply, defineOp } from '../op.js';
-import { fmtShape } from '../shape.js';
+import { broadcastShapes, fmtShape } from '../shape.js';
 import type { Tensor } from '../tensor.js';
-import { add, mul } from './binary.js';
+import { add, mul, sub } from './binary.js';
 import { concat } from './concat.js';
 import { tensor } from './creation.js';
 import { slice } from './slice.js';
 import { neg } from './unary.js';
+
+/** rotateHalf([x1, x2]) = [-x2, x1] over the last dim. */
+function rotateHalf(x: Tensor): Tensor {
+  const d = x.shape[x.rank - 1]!;
+  const half = d / 2;
+  return concat([neg(slice(x, -1, half, d)), slice(x, -1, 0, half)], -1);
+}
+
+/** The broadcast shape and promoted dtype of three operands, as the decompositions' add/mul give. */
+function broadcastSpec([a, b, c]: readonly Tensor[], where: string): OutputSpec {
+  return {
+    shape: broadcastShapes(broadcastShapes(a!.shape, b!.shape, where), c!.shape, where),
+    dtype: promoteTypes(promoteTypes(a!.dtype, b!.dtype), c!.dtype),
+  };
+}
 
 /** Rotary position embedding in Hugging Face's rotate-half layout: x * cos + rotateHalf(x) * sin. */
 export const rotaryOp = defineOp<undefined>({
   name: 'rotary',
   kind: 'composite',
   differentiable: true,
-  decompose: ([x, cos, sin]) => {
-    const d = x!.shape[x!.rank - 1]!;
-    const half = d / 2;
-    // rotateHalf([x1, x2]) = [-x2, x1]
-    const rotated = concat([neg(slice(x!, -1, half, d)), slice(x!, -1, 0, half)], -1);
-    return add(mul(x!, cos!), mul(rotated, sin!));
-  },
+  infer: (inputs) => broadcastSpec(inputs, 'rotary'),
+  decompose: ([x, cos, sin]) => add(mul(x!, cos!), mul(rotateHalf(x!), sin!)),
+  // cos and sin are usually constant tables: their gradients (dy * x, dy * rotateHalf(x)) only when asked.
+  vjp: (dy, { inputs: [x, cos, sin], needsGrad }) => [
+    needsGrad[0] ? apply(rotaryBackwardOp, [dy, cos!, sin!], undefined) : null,
+    needsGrad[1] ? mul(dy, x!) : null,
+    needsGrad[2] ? mul(dy, rotateHalf(x!)) : null,
+  ],
+});
+
+/**
+ * Gradient of rotary with respect to x, given dy, cos and sin: dy * cos + rotateHalfᵀ(dy * sin), where
+ * rotateHalfᵀ([a1, a2]) = [a2, -a1] = -rotateHalf(a). With the halves of sin equal (as rotaryTables
+ * builds them) this is rotary(dy, cos, -sin).
+ */
+export const rotaryBackwardOp = defineOp<undefined>({
+  name: 'rotaryBackward',
+  kind: 'composite',
+  // Differentiable through its decomposition, for higher-order gradients.
+  differentiable: true,
+  infer: (inputs) => broadcastSpec(inputs, 'rotaryBackward'),
+  decompose: ([dy, cos, sin]) => sub(mul(dy!, cos!), rotateHalf(mul(dy!, sin!))),
 });
 
 /** Applies rotary embedding to x (..., T, D) with cos/sin tables broadcastable to it (usually (T, D)). */
