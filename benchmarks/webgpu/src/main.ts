@@ -2,13 +2,14 @@
  * Tessera on WebGPU, one self-contained quick command (a few minutes on lavapipe; the same command
  * runs on a real GPU through Dawn's Vulkan backend):
  *
- *   pnpm --filter @tessera/bench-webgpu bench          sizes 256, 512 (1024 too on a real GPU)
- *   ... bench --sizes=256,1024,4096 --out=/tmp/w.json
+ *   pnpm --filter @tessera/bench-webgpu bench          matmul sizes 256..4096 (4096 skipped on a software adapter)
+ *   ... bench --sizes=256,1024,4096 --out=/tmp/w.json --note='what else ran on the machine'
  *
  * Prints the adapter and its limits first, so every figure names the device it came from, and
  * writes JSON to results/latest.json (temporary name, then renamed).
  */
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createCpuBackend } from '@tessera/kernels-cpu';
@@ -21,6 +22,7 @@ import { benchTrainingStep } from './training-step.js';
 const here = dirname(fileURLToPath(import.meta.url));
 const arg = (name: string) => process.argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1];
 
+const loadavgAtStart = loadavg();
 T.registerBackend(createCpuBackend());
 const gpu = await createWebGpuBackend();
 T.registerBackend(gpu);
@@ -31,18 +33,29 @@ const limits = gpu.context.device.limits;
 console.log(`adapter: ${gpu.adapterName}; features: ${[...gpu.context.features].join(', ') || 'none'}`);
 console.log(`limits: maxBufferSize ${limits.maxBufferSize}, maxStorageBufferBindingSize ${limits.maxStorageBufferBindingSize}`);
 
-const sizes = arg('sizes')?.split(',').map(Number) ?? (software ? [256, 512] : [256, 1024, 2048, 4096]);
-const matmul = await benchMatmul(gpu, sizes, ['f32', 'f16']);
+// On a CPU adapter a 4096³ product takes minutes (~140 GFLOP at a few GFLOP/s): skipped unless asked for.
+const allSizes = [256, 512, 1024, 2048, 4096];
+const sizes = arg('sizes')?.split(',').map(Number) ?? (software ? allSizes.filter((n) => n < 4096) : allSizes);
+const matmulSkipped = allSizes.filter((n) => !sizes.includes(n));
+const matmul = await benchMatmul(gpu, sizes, ['f32', 'f16'], { capMs: software ? 4000 : 2000, minSampleMs: 200, samples: 3 });
 const attention = await benchAttention(gpu, 1, 4, software ? 128 : 1024, 64);
 const training = await benchTrainingStep(gpu, software ? { vocab: 512, dim: 64, heads: 4, layers: 1, batch: 2, seq: 32 } : { vocab: 8192, dim: 512, heads: 8, layers: 4, batch: 8, seq: 256 });
 
 const result = {
   date: new Date().toISOString(),
-  adapter: gpu.adapterName,
+  adapter: { name: gpu.adapterName, ...gpu.adapterInfo, software },
   features: [...gpu.context.features],
   limits: { maxBufferSize: limits.maxBufferSize, maxStorageBufferBindingSize: limits.maxStorageBufferBindingSize },
-  note: 'f16 matmul stores f16 and computes in f32 (no shader-f16 path yet); attention has no fused kernel yet, so only the composition is timed',
-  matmul,
+  // The load average says how much else the machine ran (a shared CI or dev box skews every figure).
+  host: { cpus: cpus().length, loadavgAtStart, loadavgAtEnd: loadavg() },
+  note: ['attention has no fused kernel yet, so only the composition is timed', arg('note')].filter((s) => s).join('; '),
+  matmul: {
+    path: 'tiled fast path (vec4 loads, 128x128 or 64x64 workgroup tiles, f32 accumulation); f16 rounds once on store',
+    f16: gpu.context.features.has('shader-f16') ? 'shader-f16: f16 loads and f16 workgroup tiles' : 'no shader-f16: f16 unpacked to f32 on load',
+    timing: 'median ms per product over up to 3 samples of queued products, after a warm-up product; each size capped in wall time (reps says how many ran)',
+    skipped: matmulSkipped.map((n) => ({ n, reason: software ? 'software adapter: minutes per product; pass --sizes to run it' : 'not in --sizes' })),
+    rows: matmul,
+  },
   attention,
   training,
 };
