@@ -1,6 +1,7 @@
 // The WebGPU kernel registry: one explicit list, one entry per primitive of @tessera/tensor.
 import { OPS, type OpDef } from '@tessera/tensor';
 import type { GpuKernel } from './gpu-kernel.js';
+import { attentionForwardKernel, attentionKernel } from './kernels/attention-forward.js';
 import { argmaxKernel, argminKernel } from './kernels/arg-reduce.js';
 import { binaryKernel } from './kernels/binary.js';
 import { castKernel, copyKernel } from './kernels/cast.js';
@@ -85,7 +86,9 @@ export const WEBGPU_KERNELS: ReadonlyMap<OpDef, GpuKernel> = new Map<OpDef, GpuK
   [OPS.layerNorm, layerNormKernel],
   [OPS.rmsNorm, rmsNormKernel],
   [OPS.nf4Matmul, nf4MatmulKernel],
+  [OPS.attention, attentionKernel],
+  [OPS.attentionForward, attentionForwardKernel],
 ]);
 
 /** Kernels whose invocations write single elements, so packed output dtypes are computed 32-bit and cast. */
-export const WIDENED_OUTPUT: ReadonlySet<OpDef> = new Set<OpDef>([OPS.sum, OPS.max, OPS.min, OPS.matmul, OPS.scatterAdd, OPS.softmax, OPS.logSoftmax, OPS.layerNorm, OPS.rmsNorm]);
+export const WIDENED_OUTPUT: ReadonlySet<OpDef> = new Set<OpDef>([OPS.sum, OPS.max, OPS.min, OPS.matmul, OPS.scatterAdd, OPS.softmax, OPS.logSoftmax, OPS.layerNorm, OPS.rmsNorm, OPS.attention, OPS.attentionForward]);

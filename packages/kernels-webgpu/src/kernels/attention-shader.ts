@@ -1,0 +1,164 @@
+// What the fused attention kernels (attention-forward.ts, attention-grad-q.ts, attention-grad-kv.ts)
+// share: the uniform words, the strided operand loads, the causal/padding mask, and two WGSL
+// building blocks over 16x16 tiles worked by 64 invocations.
+//
+// Every workgroup owns 16 rows (queries, or keys for dK/dV); invocation `tid` owns row r = tid / 4
+// and, of each 16-wide tile, the 4 columns lane*4 .. lane*4+3 (lane = tid % 4) of the score tile and
+// the head-dim columns lane + 4*i of its row. Head dims are walked in chunks of 16 through workgroup
+// memory (4 KiB in all), so any D works with one pipeline. The f32 accumulators of a row are the
+// output row itself (each element owned by one invocation; no atomics): registers indexed by a
+// runtime chunk would make lavapipe's LLVM take seconds per pipeline, and the output row is read
+// and written once per 16 keys, as often as V is. Scores, probabilities and their gradients live
+// only in the 16x16 tiles: no (T, S) matrix is ever written to global memory.
+import type { DType, TensorView } from '@tessera/tensor';
+import { f32Bits } from '../map-dispatch.js';
+import { CONVERSIONS, loadFunction } from '../wgsl/dtype-io.js';
+import { INDEXING } from '../wgsl/indexing.js';
+import type { AttentionAttrs } from '@tessera/tensor';
+
+/** Rows (and columns) of a tile. */
+export const TILE = 16;
+
+/** Uniform words: sizes and flags, then each operand's offset and 4 strides (broadcast strides for the mask). */
+export const W = { B: 0, H: 1, HKV: 2, T: 3, S: 4, D: 5, SCALE: 6, CAUSAL: 7, ROW_TILES: 8, GROUP: 9, OUT_COLS: 10, GROUPS: 11 } as const;
+export const OPERAND = { q: 16, k: 21, v: 26, mask: 31, dO: 36, lse: 41, delta: 46 } as const;
+export type OperandName = keyof typeof OPERAND;
+
+/** The mask's dtype as the shader treats it: none, bool (true = attend) or additive float. */
+export type MaskKind = 'none' | 'bool' | 'float';
+
+/** Checks the mask is bool or float and broadcasts to (B, H, T, S); returns its kind. */
+export function maskKind(name: string, mask: TensorView | undefined, shape: readonly number[]): MaskKind {
+  if (!mask) return 'none';
+  if (mask.dtype !== 'bool' && mask.dtype !== 'f32' && mask.dtype !== 'f16' && mask.dtype !== 'bf16') {
+    throw new TypeError(`${name}: the mask must be bool (true = attend) or an additive float tensor on webgpu (got ${mask.dtype}); cast it`);
+  }
+  const r = mask.shape.length;
+  const ok = r <= 4 && mask.shape.every((d, i) => d === 1 || d === shape[4 - r + i]);
+  if (!ok) throw new RangeError(`${name}: mask [${mask.shape.join(',')}] does not broadcast to (B, H, T, S) = [${shape.join(',')}]`);
+  return mask.dtype === 'bool' ? 'bool' : 'float';
+}
+
+/** Writes an operand's offset and strides over 4 dims (right-aligned; size-1 and missing dims broadcast with stride 0). */
+export function writeOperand(params: Uint32Array, name: OperandName, view: TensorView): void {
+  const base = OPERAND[name];
+  const r = view.shape.length;
+  params[base] = view.offset;
+  for (let i = 0; i < 4; i++) {
+    const k = i - (4 - r);
+    params[base + 1 + i] = k < 0 || view.shape[k] === 1 ? 0 : view.strides[k]! >>> 0;
+  }
+}
+
+/** The shape words shared by every attention kernel. */
+export function writeSizes(params: Uint32Array, q: TensorView, k: TensorView, attrs: AttentionAttrs): void {
+  const [b, h, t, d] = q.shape as [number, number, number, number];
+  const [, hkv, s] = k.shape as [number, number, number, number];
+  params[W.B] = b;
+  params[W.H] = h;
+  params[W.HKV] = hkv;
+  params[W.T] = t;
+  params[W.S] = s;
+  params[W.D] = d;
+  params[W.SCALE] = f32Bits(attrs.scale);
+  params[W.CAUSAL] = attrs.causal ? 1 : 0;
+  params[W.GROUP] = h / hkv;
+}
+
+/** WGSL: bindings, loads, the mask and the workgroup tiles, for `reads` (bound in order) and one f32 output. */
+export function prelude(reads: readonly { name: OperandName; dtype: DType }[], mask: MaskKind): string {
+  const bindings = reads.map((r, i) => `@group(0) @binding(${i + 1}) var<storage, read> b_${r.name}: array<u32>;\n${loadFunction(`ld_${r.name}`, `b_${r.name}`, r.dtype)}`);
+  const maskTest =
+    mask === 'bool'
+      ? `if (ld_mask(at4(${OPERAND.mask}u, b, h, i, j)) == 0u) { return neg_inf(); }`
+      : mask === 'float'
+        ? `bias = f32(ld_mask(at4(${OPERAND.mask}u, b, h, i, j)));`
+        : '';
+  return `${INDEXING}
+${CONVERSIONS}
+${bindings.join('\n')}
+@group(0) @binding(${reads.length + 1}) var<storage, read_write> out: array<u32>;
+// Head-dim chunks of 16: a uniform trip count, so one pipeline serves every head dim.
+fn chunk_count() -> u32 { return max((p(${W.D}u) + 15u) / 16u, 1u); }
+var<workgroup> As: array<f32, 256>;
+var<workgroup> Bs: array<f32, 256>;
+var<workgroup> Ps: array<f32, 256>;
+var<workgroup> Ds: array<f32, 256>;
+// Through a var: WGSL rejects infinities in constant expressions.
+fn neg_inf() -> f32 { var bits = 0xff800000u; return bitcast<f32>(bits); }
+fn nan_f32() -> f32 { var bits = 0x7fc00000u; return bitcast<f32>(bits); }
+// Element (a, b, c, d) of the operand whose offset and 4 strides start at word base.
+fn at4(base: u32, a: u32, b: u32, c: u32, d: u32) -> u32 {
+  return p(base) + a * p(base + 1u) + b * p(base + 2u) + c * p(base + 3u) + d * p(base + 4u);
+}
+// What the masks add to score (b, h, i, j): 0, -inf (causal: key j after query i's diagonal, which
+// sits S - T keys right of the main one; or a false bool mask) or the additive mask's value.
+fn mask_bias(b: u32, h: u32, i: u32, j: u32) -> f32 {
+  if (p(${W.CAUSAL}u) == 1u && i32(j) > i32(i) + i32(p(${W.S}u)) - i32(p(${W.T}u))) { return neg_inf(); }
+  var bias = 0.0;
+  ${maskTest}
+  return bias;
+}
+`;
+}
+
+/**
+ * WGSL: \`res\` (a vec4) = this invocation's 4 dot products of the tile: row r of A (rows a0.., below aN,
+ * loaded by \`aLoad(row, d)\`) with rows lane*4.. of B, over the head dim in chunks of 16. Uses As, Bs.
+ */
+export function tileDot(res: string, a0: string, aN: string, aLoad: (row: string, d: string) => string, b0: string, bN: string, bLoad: (row: string, d: string) => string): string {
+  return `var ${res} = vec4<f32>(0.0);
+  for (var c0 = 0u; c0 < D; c0 = c0 + 16u) {
+    for (var m = 0u; m < 4u; m = m + 1u) {
+      let e = tid + m * 64u; let rr = e / 16u; let dd = e % 16u;
+      var av = 0.0; if (${a0} + rr < ${aN} && c0 + dd < D) { av = ${aLoad(`${a0} + rr`, 'c0 + dd')}; }
+      As[e] = av;
+      var bv = 0.0; if (${b0} + rr < ${bN} && c0 + dd < D) { bv = ${bLoad(`${b0} + rr`, 'c0 + dd')}; }
+      Bs[e] = bv;
+    }
+    workgroupBarrier();
+    for (var dd = 0u; dd < 16u; dd = dd + 1u) {
+      let bb = lane * 64u + dd;
+      ${res} = ${res} + As[r * 16u + dd] * vec4<f32>(Bs[bb], Bs[bb + 16u], Bs[bb + 32u], Bs[bb + 48u]);
+    }
+    workgroupBarrier();
+  }`;
+}
+
+/**
+ * WGSL: for each (weights tile, operand), the 4 sums Σ_c tile[r][c] · X[x0 + c][c0 + lane + 4i] of every
+ * head-dim chunk c0, X loaded by \`load(row, d)\` into As then Bs (at most two pairs), handed to \`store\`.
+ */
+export function accumulateTiles(x0: string, xN: string, pairs: readonly { tile: 'Ps' | 'Ds'; acc: string; store: string; load: (row: string, d: string) => string }[]): string {
+  const buf = ['As', 'Bs'];
+  const loads = pairs
+    .map((pr, k) => `var x${k} = 0.0; if (${x0} + rr < ${xN} && c0 + dd < D) { x${k} = ${pr.load(`${x0} + rr`, 'c0 + dd')}; }\n      ${buf[k]}[e] = x${k};`)
+    .join('\n      ');
+  const adds = pairs.map((pr, k) => `${pr.acc}[ii] = ${pr.acc}[ii] + ${pr.tile}[r * 16u + c] * ${buf[k]}[c * 16u + lane + 4u * ii];`).join('\n          ');
+  return `for (var ch = 0u; ch < chunk_count(); ch = ch + 1u) {
+    let c0 = ch * 16u;
+    for (var m = 0u; m < 4u; m = m + 1u) {
+      let e = tid + m * 64u; let rr = e / 16u; let dd = e % 16u;
+      ${loads}
+    }
+    workgroupBarrier();
+    ${pairs.map((pr) => `var ${pr.acc} = vec4<f32>(0.0);`).join(' ')}
+    for (var c = 0u; c < 16u; c = c + 1u) {
+      for (var ii = 0u; ii < 4u; ii = ii + 1u) {
+          ${adds}
+      }
+    }
+    ${pairs.map((pr) => `${pr.store}`).join('\n    ')}
+    workgroupBarrier();
+  }`;
+}
+
+/** WGSL: the load of element (b, h, row, d) of an operand. */
+export function load(name: OperandName, b: string, h: string): (row: string, d: string) => string {
+  return (row, d) => `f32(ld_${name}(at4(${OPERAND[name]}u, ${b}, ${h}, ${row}, ${d})))`;
+}
+
+/** WGSL: adds a chunk's 4 partial sums \`acc\` to the f32 output row starting at word \`row\` (columns c0 + lane + 4i), when \`live\`. */
+export function addTo(live: string, row: string, acc: string): string {
+  return `for (var ii = 0u; ii < 4u; ii = ii + 1u) { let d = c0 + lane + 4u * ii; if (${live} && d < D) { out[${row} + d] = bitcast<u32>(bitcast<f32>(out[${row} + d]) + ${acc}[ii]); } }`;
+}
