@@ -72,7 +72,8 @@ export function elementShift(b: Binding, dtype: DType): number {
  * the window's first element, so a kernel that binds `bufferOf(view)` as is binds the window.
  */
 export function viewThrough(view: TensorView, binding: Binding): TensorView {
-  return { ...view, storage: { ...view.storage, data: binding }, offset: view.offset - elementShift(binding, view.dtype) };
+  const storage = { ...view.storage, data: binding } as TensorView['storage'];
+  return { storage, shape: view.shape, strides: view.strides, offset: view.offset - elementShift(binding, view.dtype), dtype: view.dtype };
 }
 
 /** Word range [first, last] holding elements [min, max] of `dtype`. */
@@ -147,6 +148,8 @@ export interface BoxOperand {
   readonly strides: readonly number[];
   readonly dtype: DType;
   readonly whole: boolean;
+  /** Elements each iteration point reaches beyond its own (a whole row for row kernels; default 0). */
+  readonly extent?: number;
 }
 
 /**
@@ -162,13 +165,13 @@ export function planBoxLengths(limits: WindowLimits, shape: Shape, operands: rea
     for (const op of operands) {
       if (op.whole) continue;
       const [min, max] = boxSpan(0, op.strides, zero, len);
-      if (fitsSpan(limits, op.dtype, max - min + 1)) continue;
+      if (fitsSpan(limits, op.dtype, max - min + 1 + (op.extent ?? 0))) continue;
       op.strides.forEach((s, d) => {
         const weight = (len[d]! - 1) * Math.abs(s);
         if (weight > 0 && (worst === null || weight > worst.weight)) worst = { d, weight };
       });
     }
-    if (worst === null) return len;
+    if (worst === null) return len; // fits, or a single point that does not (the caller's windowOf says which)
     const d = (worst as { d: number }).d;
     len[d] = Math.ceil(len[d]! / 2);
   }

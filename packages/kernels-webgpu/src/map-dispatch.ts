@@ -28,10 +28,11 @@ import { mapInvocations, mapShaderSource, type MapShaderSpec } from './wgsl/map-
 
 /**
  * How a map shader reads one input, so an input larger than a binding can be windowed: 'strided' when
- * it reads exactly `in_k(offset_of(operandBase(k), i))` for output element i, else the element range
- * [min, max] (absolute, inclusive) it may read for any output.
+ * it reads exactly `in_k(offset_of(operandBase(k), i))` for output element i; `{ extent: [lo, hi] }`
+ * when it reads anywhere from that offset + lo to that offset + hi (gather along an axis); else the
+ * element range [min, max] (absolute, inclusive) it may read for any output.
  */
-export type MapWindow = 'strided' | readonly [number, number];
+export type MapWindow = 'strided' | { readonly extent: readonly [number, number] } | readonly [number, number];
 
 /** One map dispatch: the shader, the iteration shape, and each input's layout over it. */
 export interface MapCall {
@@ -56,6 +57,16 @@ export interface MapCall {
 /** The GPU buffer behind a view. */
 export function bufferOf(view: TensorView): GPUBuffer {
   return view.storage.data as GPUBuffer;
+}
+
+/** `x` with some of its fields replaced (a kernel's input is a Tensor, whose fields object spread would not copy). */
+export function viewWith(x: TensorView, changes: Partial<TensorView>): TensorView {
+  return { storage: x.storage, shape: x.shape, strides: x.strides, offset: x.offset, dtype: x.dtype, ...changes };
+}
+
+/** A view of a kernel's own buffer (a temporary): row-major over `shape` unless `strides` are given. */
+export function bufferView(buffer: GPUBuffer, dtype: DType, shape: Shape, strides: readonly number[] = contiguousStrides(shape), offset = 0): TensorView {
+  return { storage: { data: buffer } as unknown as TensorView['storage'], shape, strides: [...strides], offset, dtype };
 }
 
 /** Dispatches a map shader and returns its output buffer (shape `call.shape`, dtype `call.spec.out`). */
@@ -85,9 +96,11 @@ export function runMap(ctx: GpuContext, call: MapCall): GPUBuffer {
     const what = big === buffers.length ? `its output [${call.shape.join(',')}] ${outDtype}` : `input ${big} (${call.inputs[big]!.dtype}, shape [${call.inputs[big]!.shape.join(',')}])`;
     throw new BindingLimitError(bindingLimitMessage(call.where, what, [...buffers, out][big]!.size, ctx));
   }
+  const extents = call.windows.map((w): readonly [number, number] => (w === 'strided' ? [0, 0] : 'extent' in w ? w.extent : [0, 0]));
+  const widen = ([lo, hi]: [number, number], k: number): [number, number] => [lo + extents[k]![0], hi + extents[k]![1]];
   const fixed = call.inputs.map((v, k) => {
     const w = call.windows![k]!;
-    if (w === 'strided') return null;
+    if (w === 'strided' || 'extent' in w) return null;
     const binding = windowOf(ctx, buffers[k]!, v.dtype, w[0], w[1]);
     if (!binding) throw new BindingLimitError(bindingLimitMessage(call.where, `input ${k} (${v.dtype}, shape [${v.shape.join(',')}]) read anywhere in elements ${w[0]}..${w[1]}`, (w[1] - w[0] + 1) * 4, ctx));
     return binding;
@@ -114,26 +127,35 @@ export function runMap(ctx: GpuContext, call: MapCall): GPUBuffer {
     const region = call.box ?? { lo: call.shape.map(() => 0), len: call.shape };
     const len = planBoxLengths(ctx, region.len, [
       { strides: outStrides, dtype: outDtype, whole: out.size <= ctx.maxBindingBytes },
-      ...call.inputs.map((v, k) => ({ strides: fixed[k] ? call.shape.map(() => 0) : strides[k]!, dtype: v.dtype, whole: buffers[k]!.size <= ctx.maxBindingBytes })),
+      ...call.inputs.map((v, k) => ({
+        strides: fixed[k] ? call.shape.map(() => 0) : strides[k]!,
+        dtype: v.dtype,
+        whole: buffers[k]!.size <= ctx.maxBindingBytes,
+        extent: extents[k]![1] - extents[k]![0],
+      })),
     ]);
     for (const tile of boxesOf(region.len, len)) {
       const box = { lo: tile.lo.map((c, d) => c + region.lo[d]!), len: tile.len };
       const [lo, hi] = boxSpan(0, outStrides, box.lo, box.len);
       const outBinding = windowOf(ctx, out, outDtype, lo, hi)!;
-      const spans = call.inputs.map((v, k) => (fixed[k] ? null : boxSpan(v.offset, strides[k]!, box.lo, box.len)));
+      const spans = call.inputs.map((v, k) => (fixed[k] ? null : widen(boxSpan(v.offset, strides[k]!, box.lo, box.len), k)));
       const ok = piece(outBinding, spans, (p) => {
         p[PIECE.box] = 1;
         box.lo.forEach((c, d) => (p[PIECE.lo + d] = c));
         box.len.forEach((c, d) => (p[PIECE.len + d] = c));
         p[PIECE.count] = box.len.reduce((a, b) => a * b, 1);
       });
-      if (!ok) throw new Error(`${call.where}: a planned binding window did not fit; this is a bug in @tessera/kernels-webgpu`);
+      if (!ok) {
+        const k = spans.findIndex((span, j) => span !== null && windowOf(ctx, buffers[j]!, call.inputs[j]!.dtype, span[0], span[1]) === null);
+        const v = call.inputs[k]!;
+        throw new BindingLimitError(bindingLimitMessage(call.where, `input ${k} ([${v.shape.join(',')}] ${v.dtype}) read ${extents[k]![1] - extents[k]![0] + 1} elements wide per output`, buffers[k]!.size, ctx));
+      }
     }
     return out;
   }
   // Packed outputs: an invocation owns a word, so pieces are flat ranges of whole words.
   const epw = elementsPerWord(outDtype);
-  const spansOf = (e0: number, e1: number) => call.inputs.map((v, k) => (fixed[k] ? null : rangeSpan(call.shape, strides[k]!, v.offset, e0, e1)));
+  const spansOf = (e0: number, e1: number) => call.inputs.map((v, k) => (fixed[k] ? null : widen(rangeSpan(call.shape, strides[k]!, v.offset, e0, e1), k)));
   const ranges = planRanges(n, epw, elementsPerBinding(ctx, outDtype), (e0, e1) => {
     if (!windowOf(ctx, out, outDtype, e0, e1 - 1)) return false;
     return spansOf(e0, e1).every((span, k) => span === null || windowOf(ctx, buffers[k]!, call.inputs[k]!.dtype, span[0], span[1]) !== null);
@@ -156,7 +178,7 @@ export function runMap(ctx: GpuContext, call: MapCall): GPUBuffer {
     key: `pack:${wide}:${outDtype}`,
     spec: { inputs: [wide], out: outDtype, value: `return ${convertExpr(`in0(offset_of(${operandBase(0)}u, i))`, wide, outDtype)};` },
     shape: [n],
-    inputs: [{ storage: { data: unpacked } as unknown as TensorView['storage'], shape: [n], strides: [1], offset: 0, dtype: wide }],
+    inputs: [bufferView(unpacked, wide, [n])],
     windows: ['strided'],
     where: call.where,
   });

@@ -2,12 +2,17 @@
 import { contiguousStrides, type OutputSpec, type TensorView } from '@tessera/tensor';
 import { PARAM_WORDS, type GpuContext } from './gpu-context.js';
 import { bufferOf, f32Bits } from './map-dispatch.js';
+import { alongContiguousRows, dispatchRows, rowSpan } from './row-pieces.js';
 import { storageBytes } from './wgsl/dtype-io.js';
-import { writeLayout } from './wgsl/indexing.js';
+import { operandBase, writeLayout } from './wgsl/indexing.js';
 import { ROW_NORM_BASE as E, rowNormSource } from './wgsl/row-norm-shader.js';
 
 /** Runs layerNorm or rmsNorm of x (weight, bias optional) over the last dim; returns the output buffer. */
 export function runRowNorm(ctx: GpuContext, kind: 'layer' | 'rms', x: TensorView, weight: TensorView | undefined, bias: TensorView | undefined, eps: number, out: OutputSpec): GPUBuffer {
+  return alongContiguousRows(ctx, x, x.shape.length - 1, out, (view, _axis, o) => rowNorm(ctx, kind, view, weight, bias, eps, o));
+}
+
+function rowNorm(ctx: GpuContext, kind: 'layer' | 'rms', x: TensorView, weight: TensorView | undefined, bias: TensorView | undefined, eps: number, out: OutputSpec): GPUBuffer {
   const name = kind === 'layer' ? 'layerNorm' : 'rmsNorm';
   const rank = x.shape.length;
   const d = x.shape[rank - 1] ?? 1;
@@ -26,6 +31,15 @@ export function runRowNorm(ctx: GpuContext, kind: 'layer' | 'rms', x: TensorView
   const spec = { kind, x: x.dtype, weight: weight?.dtype, bias: bias?.dtype, out: out.dtype };
   const reads = [x, ...(weight ? [weight] : []), ...(bias ? [bias] : [])];
   const pipeline = ctx.pipelines.get(`${name}:${JSON.stringify(spec)}`, reads.length, () => rowNormSource(spec));
-  ctx.dispatch(pipeline, reads.map(bufferOf), buffer, params, params[0]!);
+  const lastStride = x.strides[rank - 1] ?? 0;
+  dispatchRows(
+    ctx,
+    pipeline,
+    name,
+    params,
+    kept,
+    [{ buffer: bufferOf(x), dtype: x.dtype, base: operandBase(0), offset: x.offset, strides: x.strides.slice(0, -1), row: rowSpan(d, lastStride) }, ...reads.slice(1).map(bufferOf)],
+    { buffer, dtype: out.dtype, base: operandBase(1), offset: 0, strides: outStrides, row: [0, d - 1] },
+  );
   return buffer;
 }

@@ -3,10 +3,11 @@
 // Indices are clamped into range (a shader cannot throw); index-bounds.ts reports bad ones at the next read.
 import type { GpuKernel } from '../gpu-kernel.js';
 import { checkIndexBounds } from '../index-bounds.js';
-import { contiguousStrides, type TensorView } from '@tessera/tensor';
+import type { TensorView } from '@tessera/tensor';
 import { BindingLimitError, bindingLimitMessage, boxSpan, fitsSpan, planRanges } from '../binding-window.js';
-import { bufferOf, runMap } from '../map-dispatch.js';
+import { bufferOf, bufferView, runMap } from '../map-dispatch.js';
 import { convertExpr, storageBytes } from '../wgsl/dtype-io.js';
+import { rowSpan } from '../row-pieces.js';
 import { copyKernel } from './cast.js';
 import { extraBase, operandBase } from '../wgsl/indexing.js';
 
@@ -26,16 +27,19 @@ export const gatherKernel: GpuKernel<{ axis: number }> = (ctx, [x, index], { axi
   };
   const size = x!.shape[axis]!;
   const rows = (r0: number, r1: number): [number, number] => viewSpan(x!, axis, r0, r1);
-  if (bufferOf(x!).size <= ctx.maxBindingBytes || size === 0) {
+  // Each output reads one slice along the axis: x is windowed like a strided operand widened by that
+  // slice (cross-entropy's pick of the target logit from each row of big logits).
+  const extent = rowSpan(size, x!.strides[axis]!);
+  if (bufferOf(x!).size <= ctx.maxBindingBytes || size === 0 || fitsSpan(ctx, x!.dtype, extent[1] - extent[0] + 1)) {
     return runMap(ctx, {
       ...call,
       key: `gather:${x!.dtype}:${index!.dtype}`,
       spec: { inputs: [index!.dtype, x!.dtype], out: out.dtype, value: `${lookup}\n  return ${read};` },
       extra: [x!.strides[axis]! >>> 0, size],
-      windows: ['strided', size === 0 ? [x!.offset, x!.offset] : rows(0, size)],
+      windows: ['strided', { extent }],
     });
   }
-  // A table larger than a binding (an embedding): one pass per window of rows along `axis`; each pass
+  // A slice along the axis larger than a binding (an embedding table's column): one pass per window of rows along `axis`; each pass
   // writes the elements whose index falls in its rows and keeps the others (an element's final value
   // comes from exactly one pass).
   const ranges = planRanges(size, 1, size, (r0, r1) => {
@@ -50,8 +54,7 @@ export const gatherKernel: GpuKernel<{ axis: number }> = (ctx, [x, index], { axi
       throw new BindingLimitError(bindingLimitMessage('gather', `one slice of input [${x!.shape.join(',')}] ${x!.dtype} along axis ${axis}`, bufferOf(x!).size, ctx) + '; gather along axis 0 of a contiguous table splits');
     }
     const copy = copyKernel(ctx, [x!], undefined, { shape: x!.shape, dtype: x!.dtype });
-    const view: TensorView = { storage: { data: copy } as unknown as TensorView['storage'], shape: x!.shape, strides: contiguousStrides(x!.shape), offset: 0, dtype: x!.dtype };
-    const result = gatherKernel(ctx, [view, index!], { axis }, out);
+    const result = gatherKernel(ctx, [bufferView(copy, x!.dtype, x!.shape), index!], { axis }, out);
     ctx.release(copy);
     return result;
   }

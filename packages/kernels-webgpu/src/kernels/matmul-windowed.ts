@@ -6,7 +6,7 @@
 import { broadcastShapes, type TensorView } from '@tessera/tensor';
 import { boxesOf, boxSpan, planBoxLengths, viewThrough, windowOf } from '../binding-window.js';
 import type { GpuKernel } from '../gpu-kernel.js';
-import { bufferOf, runMap } from '../map-dispatch.js';
+import { bufferOf, bufferView, runMap, viewWith } from '../map-dispatch.js';
 import { storageBytes } from '../wgsl/dtype-io.js';
 import { operandBase } from '../wgsl/indexing.js';
 
@@ -46,8 +46,8 @@ export function windowedMatmul(inner: GpuKernel): GpuKernel {
       for (const { lo, len: l } of boxesOf([m, n, k], len)) {
         const [m0, n0, k0] = lo as [number, number, number];
         const [mc, nc, kc] = l as [number, number, number];
-        const aView: TensorView = { ...a!, shape: [mc, kc], strides: [aSM, aSK], offset: aOff + m0 * aSM + k0 * aSK };
-        const bView: TensorView = { ...b!, shape: [kc, nc], strides: [bSK, bSN], offset: bOff + k0 * bSK + n0 * bSN };
+        const aView = viewWith(a!, { shape: [mc, kc], strides: [aSM, aSK], offset: aOff + m0 * aSM + k0 * aSK });
+        const bView = viewWith(b!, { shape: [kc, nc], strides: [bSK, bSN], offset: bOff + k0 * bSK + n0 * bSN });
         const aWin = windowOf(ctx, ab, a!.dtype, ...boxSpan(aView.offset, aView.strides, [0, 0], [mc, kc]))!;
         const bWin = windowOf(ctx, bb, b!.dtype, ...boxSpan(bView.offset, bView.strides, [0, 0], [kc, nc]))!;
         const tmp = inner(ctx, [viewThrough(aView, aWin), viewThrough(bView, bWin)], attrs, { shape: [mc, nc], dtype: out.dtype });
@@ -63,7 +63,7 @@ export function windowedMatmul(inner: GpuKernel): GpuKernel {
             readsOutput: !first,
           },
           shape: [batches * m, n],
-          inputs: [{ ...a!, storage: { ...a!.storage, data: tmp }, dtype: out.dtype, shape: [mc, nc], strides: [nc, 1], offset: -(row0 * nc + n0) }],
+          inputs: [bufferView(tmp, out.dtype, [mc, nc], [nc, 1], -(row0 * nc + n0))],
           strides: [[nc, 1]],
           windows: ['strided'],
           box: { lo: [row0, n0], len: [mc, nc] },

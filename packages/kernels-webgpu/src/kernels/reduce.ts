@@ -1,11 +1,11 @@
 // sum, max and min over any set of axes: one 64-invocation workgroup per output element, each
 // invocation folding a strided share of the reduced elements, then a tree in workgroup memory.
 // Outputs are 32-bit (packed output dtypes are widened by the backend and cast afterwards).
-import { OPS, type DType, type OpDef, type ReduceAttrs, type TensorView } from '@tessera/tensor';
+import { OPS, type DType, type OpDef, type ReduceAttrs } from '@tessera/tensor';
 import { BindingLimitError, bindingLimitMessage, elementShift, elementsPerBinding, fitsSpan, PIECE, planRanges, rangeSpan, windowOf, windowWord, type Binding } from '../binding-window.js';
 import { PARAM_WORDS } from '../gpu-context.js';
 import type { GpuKernel } from '../gpu-kernel.js';
-import { bufferOf } from '../map-dispatch.js';
+import { bufferOf, bufferView } from '../map-dispatch.js';
 import { CONVERSIONS, computeType, convertExpr, encodeExpr, loadFunction, storageBytes, type ComputeType } from '../wgsl/dtype-io.js';
 import { extraBase, INDEXING, MAX_RANK, writeLayout } from '../wgsl/indexing.js';
 import { SCALAR_FUNCTIONS } from '../wgsl/scalar-functions.js';
@@ -161,8 +161,7 @@ export function reduceKernel(op: OpDef): GpuKernel<ReduceAttrs> {
       }
     });
     ctx.release(buffer);
-    const view = { storage: { data: partials } as unknown as TensorView['storage'], shape: [ranges.length, outCount], strides: [outCount, 1], offset: 0, dtype: out.dtype };
-    const folded = kernel(ctx, [view], { axes: [0], keepDims: false }, { shape: [outCount], dtype: out.dtype });
+    const folded = kernel(ctx, [bufferView(partials, out.dtype, [ranges.length, outCount])], { axes: [0], keepDims: false }, { shape: [outCount], dtype: out.dtype });
     ctx.release(partials);
     return folded;
   };

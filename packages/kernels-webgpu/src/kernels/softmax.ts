@@ -1,11 +1,12 @@
 // Fused softmax / logSoftmax along one axis: one workgroup per row reads the row three times (max,
 // sum of exponentials, output) and keeps nothing but two scalars, instead of the decomposition's five
 // kernels and four full-size temporaries. Held to the decomposition by test/fused.gpu.test.ts.
-import type { DType, TensorView } from '@tessera/tensor';
+import type { DType, OutputSpec, TensorView } from '@tessera/tensor';
 import { contiguousStrides } from '@tessera/tensor';
-import { PARAM_WORDS } from '../gpu-context.js';
+import { PARAM_WORDS, type GpuContext } from '../gpu-context.js';
 import type { GpuKernel } from '../gpu-kernel.js';
 import { bufferOf } from '../map-dispatch.js';
+import { alongContiguousRows, dispatchRows, rowSpan } from '../row-pieces.js';
 import { CONVERSIONS, convertExpr, encodeExpr, loadFunction, storageBytes } from '../wgsl/dtype-io.js';
 import { extraBase, INDEXING, operandBase, writeLayout } from '../wgsl/indexing.js';
 import { SCALAR_FUNCTIONS } from '../wgsl/scalar-functions.js';
@@ -63,8 +64,8 @@ var<workgroup> partial: array<f32, 64>;
 
 function rowKernel(log: boolean): GpuKernel<{ axis: number }> {
   const name = log ? 'logSoftmax' : 'softmax';
-  return (ctx, [x], { axis }, out) => {
-    const view: TensorView = x!;
+  const kernel: GpuKernel<{ axis: number }> = (ctx, [x], { axis }, out) => alongContiguousRows(ctx, x!, axis, out, (view, ax, o) => rows(ctx, view, ax, o));
+  const rows = (ctx: GpuContext, view: TensorView, axis: number, out: OutputSpec): GPUBuffer => {
     // As the decomposition (whose max rejects an empty reduction), not a silent empty result.
     if (view.shape[axis] === 0) throw new RangeError(`${name}: cannot reduce over an empty dim on webgpu (shape [${view.shape.join(',')}], axis ${axis})`);
     const n = view.shape.reduce((a, b) => a * b, 1);
@@ -81,9 +82,12 @@ function rowKernel(log: boolean): GpuKernel<{ axis: number }> {
     params[E + 1] = view.strides[axis]! >>> 0;
     params[E + 2] = outStrides[axis]!;
     const pipeline = ctx.pipelines.get(`${name}:${view.dtype}`, 1, () => source(view.dtype, log));
-    ctx.dispatch(pipeline, [bufferOf(view)], buffer, params, params[0]!);
+    const row = (strides: readonly number[]) => ({ strides: kept.map((i) => strides[i]!), row: rowSpan(view.shape[axis]!, strides[axis]!) });
+    const input = { buffer: bufferOf(view), dtype: view.dtype, base: operandBase(0), offset: view.offset, ...row(view.strides) };
+    dispatchRows(ctx, pipeline, name, params, kept.map((i) => view.shape[i]!), [input], { buffer, dtype: out.dtype, base: operandBase(1), offset: 0, ...row(outStrides) });
     return buffer;
   };
+  return kernel;
 }
 
 /** Fused softmax along `axis` (f32 output; packed dtypes are widened and cast by the backend). */
