@@ -6,6 +6,7 @@ import { argmaxKernel, argminKernel } from './kernels/arg-reduce.js';
 import { binaryKernel } from './kernels/binary.js';
 import { castKernel, copyKernel } from './kernels/cast.js';
 import { concatKernel } from './kernels/concat.js';
+import { crossEntropyBackwardKernel, crossEntropyLossesKernel } from './kernels/cross-entropy.js';
 import { arangeKernel, fullKernel } from './kernels/full.js';
 import { gatherKernel } from './kernels/gather.js';
 import { matmulKernel } from './kernels/matmul.js';
@@ -19,6 +20,9 @@ import { scatterAddKernel } from './kernels/scatter-add.js';
 import { logSoftmaxKernel, softmaxKernel } from './kernels/softmax.js';
 import { layerNormKernel } from './kernels/layer-norm.js';
 import { rmsNormKernel } from './kernels/rms-norm.js';
+import { layerNormBackwardKernel, rmsNormBackwardKernel } from './kernels/norm-backward.js';
+import { rotaryBackwardKernel, rotaryForwardKernel } from './kernels/rotary.js';
+import { logSoftmaxBackwardKernel, softmaxBackwardKernel } from './kernels/softmax-backward.js';
 import { unaryKernel } from './kernels/unary.js';
 import { whereKernel } from './kernels/where.js';
 
@@ -86,9 +90,17 @@ export const WEBGPU_KERNELS: ReadonlyMap<OpDef, GpuKernel> = new Map<OpDef, GpuK
   [OPS.layerNorm, layerNormKernel],
   [OPS.rmsNorm, rmsNormKernel],
   [OPS.nf4Matmul, nf4MatmulKernel],
+  [OPS.softmaxBackward, softmaxBackwardKernel],
+  [OPS.logSoftmaxBackward, logSoftmaxBackwardKernel],
+  [OPS.layerNormBackward, layerNormBackwardKernel],
+  [OPS.rmsNormBackward, rmsNormBackwardKernel],
+  [OPS.rotary, rotaryForwardKernel],
+  [OPS.rotaryBackward, rotaryBackwardKernel],
+  [OPS.crossEntropyLosses, crossEntropyLossesKernel],
+  [OPS.crossEntropyBackward, crossEntropyBackwardKernel],
   [OPS.attention, attentionKernel],
   [OPS.attentionForward, attentionForwardKernel],
 ]);
 
 /** Kernels whose invocations write single elements, so packed output dtypes are computed 32-bit and cast. */
-export const WIDENED_OUTPUT: ReadonlySet<OpDef> = new Set<OpDef>([OPS.sum, OPS.max, OPS.min, OPS.matmul, OPS.scatterAdd, OPS.softmax, OPS.logSoftmax, OPS.layerNorm, OPS.rmsNorm, OPS.attention, OPS.attentionForward]);
+export const WIDENED_OUTPUT: ReadonlySet<OpDef> = new Set<OpDef>([OPS.sum, OPS.max, OPS.min, OPS.matmul, OPS.scatterAdd, OPS.softmax, OPS.logSoftmax, OPS.layerNorm, OPS.rmsNorm, OPS.softmaxBackward, OPS.logSoftmaxBackward, OPS.layerNormBackward, OPS.rmsNormBackward, OPS.crossEntropyLosses, OPS.crossEntropyBackward, OPS.attention, OPS.attentionForward]);

@@ -7,6 +7,7 @@ import * as T from '@tessera/tensor';
 import type { DType, OpDef, Tensor } from '@tessera/tensor';
 import { WEBGPU_KERNELS } from '../src/index.js';
 import { expectSame, gpuOrNull, layoutArb, makeView, numRuns, shapeArb } from './cross-backend.js';
+import { crossEntropyProperty, normBackwardProperty, rotaryProperty, softmaxBackwardProperty } from './fused-backward-properties.js';
 import { nf4MatmulProperty } from './nf4-matmul-property.js';
 
 const gpu = await gpuOrNull();
@@ -77,6 +78,14 @@ const FUSED = new Map<OpDef, () => Promise<void>>([
   [T.OPS.softmax, rowOp(T.OPS.softmax)],
   [T.OPS.logSoftmax, rowOp(T.OPS.logSoftmax)],
   [T.OPS.nf4Matmul, nf4MatmulProperty],
+  [T.OPS.softmaxBackward, softmaxBackwardProperty(T.OPS.softmaxBackward)],
+  [T.OPS.logSoftmaxBackward, softmaxBackwardProperty(T.OPS.logSoftmaxBackward)],
+  [T.OPS.layerNormBackward, normBackwardProperty(T.OPS.layerNormBackward)],
+  [T.OPS.rmsNormBackward, normBackwardProperty(T.OPS.rmsNormBackward)],
+  [T.OPS.rotary, rotaryProperty(T.OPS.rotary)],
+  [T.OPS.rotaryBackward, rotaryProperty(T.OPS.rotaryBackward)],
+  [T.OPS.crossEntropyLosses, crossEntropyProperty(T.OPS.crossEntropyLosses)],
+  [T.OPS.crossEntropyBackward, crossEntropyProperty(T.OPS.crossEntropyBackward)],
 ]);
 
 describe.skipIf(gpu === null)('fused composite kernels equal their decompositions', () => {
