@@ -2,8 +2,9 @@
 import { contiguousStrides, type OutputSpec, type TensorView } from '@tessera/tensor';
 import { PARAM_WORDS, type GpuContext } from './gpu-context.js';
 import { bufferOf, f32Bits } from './map-dispatch.js';
+import { dispatchRows, rowSpan } from './row-pieces.js';
 import { storageBytes } from './wgsl/dtype-io.js';
-import { writeLayout } from './wgsl/indexing.js';
+import { operandBase, writeLayout } from './wgsl/indexing.js';
 import { ROW_GRAD_BASE as E, rowGradSource, type RowGradKind } from './wgsl/row-grad-shader.js';
 
 /** The gradient with respect to x of softmax/logSoftmax (along `axis`) or layerNorm/rmsNorm (last dim), given dy. */
@@ -42,8 +43,10 @@ export function runRowGrad(
   params[E + 4] = f32Bits(eps);
   if (weight) [params[E + 5], params[E + 6]] = [weight.offset, weight.strides[0]! >>> 0];
   const spec = { kind, x: x.dtype, dy: dy.dtype, weight: weight?.dtype, out: out.dtype };
-  const reads = [x, dy, ...(weight ? [weight] : [])];
-  const pipeline = ctx.pipelines.get(`rowGrad:${JSON.stringify(spec)}`, reads.length, () => rowGradSource(spec));
-  ctx.dispatch(pipeline, reads.map(bufferOf), buffer, params, params[0]!);
+  const pipeline = ctx.pipelines.get(`rowGrad:${JSON.stringify(spec)}`, weight ? 3 : 2, () => rowGradSource(spec));
+  // Operands larger than a binding are cut into boxes of whole rows (row-pieces.ts); the weight is bound whole.
+  const walked = (v: TensorView, k: number) => ({ buffer: bufferOf(v), dtype: v.dtype, base: operandBase(k), offset: v.offset, strides: over(v.strides), row: rowSpan(x.shape[axis]!, v.strides[axis]!) });
+  const output = { buffer, dtype: out.dtype, base: operandBase(2), offset: 0, strides: over(outStrides), row: rowSpan(x.shape[axis]!, outStrides[axis]!) };
+  dispatchRows(ctx, pipeline, name, params, over(x.shape), [walked(x, 0), walked(dy, 1), ...(weight ? [bufferOf(weight)] : [])], output);
   return buffer;
 }

@@ -9,6 +9,7 @@ import { contiguousStrides, type DType, type TensorView } from '@tessera/tensor'
 import { PARAM_WORDS } from '../gpu-context.js';
 import type { GpuKernel } from '../gpu-kernel.js';
 import { bufferOf, f32Bits } from '../map-dispatch.js';
+import { dispatchRows, rowSpan } from '../row-pieces.js';
 import { CONVERSIONS, convertExpr, encodeExpr, loadFunction, storageBytes } from '../wgsl/dtype-io.js';
 import { extraBase, INDEXING, operandBase, writeLayout } from '../wgsl/indexing.js';
 import { SCALAR_FUNCTIONS } from '../wgsl/scalar-functions.js';
@@ -126,7 +127,17 @@ function dispatch(name: string, ctx: Parameters<GpuKernel>[0], logits: TensorVie
   const reads = [logits, targets, ...(g ? [g] : [])];
   const key = `${name}:${reads.map((v) => v.dtype).join(',')}:${outDtype}`;
   const pipeline = ctx.pipelines.get(key, reads.length, () => source(logits.dtype, targets.dtype, g?.dtype, outDtype));
-  ctx.dispatch(pipeline, reads.map(bufferOf), buffer, params, rows);
+  // Big logits (tokens x vocabulary) are cut into boxes of whole rows whose windows fit a binding (row-pieces.ts).
+  const walked = reads.map((v, k) => ({
+    buffer: bufferOf(v),
+    dtype: v.dtype,
+    base: operandBase(k),
+    offset: operands[k]!.offset,
+    strides: operands[k]!.strides,
+    row: k === 0 ? rowSpan(c, logits.strides[rank - 1]!) : ([0, 0] as [number, number]),
+  }));
+  const output = { buffer, dtype: outDtype, base: operandBase(reads.length), offset: 0, strides: outStrides, row: g ? ([0, c - 1] as [number, number]) : ([0, 0] as [number, number]) };
+  dispatchRows(ctx, pipeline, name, params, kept, walked, output);
   return buffer;
 }
 
