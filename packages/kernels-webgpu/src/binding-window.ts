@@ -36,9 +36,10 @@ export class BindingLimitError extends RangeError {
 /**
  * Uniform words every windowed shader reads (the tail of the 128-word parameter slot, which no
  * kernel's own layout reaches): the piece's first index, its length, the output window's first word,
- * whether the piece is a box (map shaders), and the box's first coordinate and length per dim.
+ * whether the piece is a box (map shaders), and the box's first coordinate and length per dim;
+ * reductions also read a range of reduced elements and the stride between their outputs.
  */
-export const PIECE = { box: 103, start: 104, count: 105, outShift: 106, rangeLo: 107, rangeHi: 108, lo: 110, len: 118 } as const;
+export const PIECE = { box: 103, start: 104, count: 105, outShift: 106, rangeLo: 107, rangeHi: 108, outStride: 109, lo: 110, len: 118 } as const;
 /** Parameter words below this are the kernels' own. */
 export const PIECE_WORDS_START = 103;
 
@@ -92,7 +93,8 @@ export function windowOf(limits: WindowLimits, buffer: GPUBuffer, dtype: DType, 
   if (buffer.size <= limits.maxBindingBytes) return buffer;
   const [first, last] = wordRange(dtype, min, max);
   const offset = Math.floor((first * 4) / limits.offsetAlignment) * limits.offsetAlignment;
-  const size = Math.min(buffer.size, (last + 1) * 4) - offset;
+  // Whole 16-byte vectors, so kernels that read vec4<u32> (the matmul fast path) can bind it.
+  const size = Math.min(buffer.size, Math.ceil(((last + 1) * 4) / 16) * 16) - offset;
   if (size > limits.maxBindingBytes) return null;
   return { buffer, offset, size };
 }
@@ -136,11 +138,11 @@ function rangeSpanFrom(shape: Shape, strides: readonly number[], d: number, e0: 
   return [Math.min(...parts.map((p) => p[0])), Math.max(...parts.map((p) => p[1]))];
 }
 
-/** True when `elements` consecutive elements of `dtype` (a span max - min + 1) surely fit one window, wherever it starts. */
+/** True when `elements` consecutive elements of `dtype` (a span max - min + 1) surely fit one window, wherever it starts (alignment and 16-byte rounding included). */
 export function fitsSpan(limits: WindowLimits, dtype: DType, elements: number): boolean {
   const epw = elementsPerWord(dtype);
   const words = epw < 1 ? elements * 2 : Math.ceil(elements / epw) + 1;
-  return words * 4 + limits.offsetAlignment <= limits.maxBindingBytes;
+  return words * 4 + limits.offsetAlignment + 16 <= limits.maxBindingBytes;
 }
 
 /** A strided operand of a box plan: its strides over the iteration dims and its dtype; `whole` when its buffer fits unsplit. */
@@ -219,7 +221,7 @@ export function planRanges(n: number, granule: number, first: number, fits: (e0:
 /** Elements of `dtype` one binding can surely hold (a first guess for planRanges). */
 export function elementsPerBinding(limits: WindowLimits, dtype: DType): number {
   const epw = elementsPerWord(dtype);
-  const words = Math.floor((limits.maxBindingBytes - limits.offsetAlignment) / 4) - 1;
+  const words = Math.floor((limits.maxBindingBytes - limits.offsetAlignment - 16) / 4) - 1;
   return Math.max(1, Math.floor(words * epw));
 }
 

@@ -98,6 +98,10 @@ describe.skipIf(gpu === null)('binding windows: reductions', () => {
   test('a sum over 100 windows of one output folds partial sums', async () => {
     await sameOnBoth('sum all', (d) => T.sum(makeView(d, [300, 400], 'dense', 'f32', 3, 'unit')), [1e-4, 1e-3]);
     await sameOnBoth('sum dim 0', (d) => T.sum(makeView(d, [3000, 40], 'transposed', 'f32', 4, 'unit'), 0), [1e-4, 1e-3]);
+    // Regression (found by fast-check): outputs wider than a window, each over 2 elements a window
+    // apart; partials laid out (pieces, outputs) folded into as many partials, forever.
+    await sameOnBoth('sum dim 0 of [2, 3000]', (d) => T.sum(makeView(d, [2, 3000], 'dense', 'f32', 5), 0));
+    await sameOnBoth('max dim 0 of [3000, 7]', (d) => T.max(makeView(d, [3000, 7], 'dense', 'f32', 6), 0));
   });
 });
 

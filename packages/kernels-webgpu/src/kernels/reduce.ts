@@ -95,7 +95,7 @@ fn fold(a: ${ct}, x: ${ct}) -> ${ct} { return ${fold.step[ct]}; }
     if (lidx < s) { partial[lidx] = fold(partial[lidx], partial[lidx + s]); }
     workgroupBarrier();
   }
-  if (lidx == 0u && valid) { out[o - p(${PIECE.outShift}u)] = ${encodeExpr(outDtype, 'partial[0]')}; }
+  if (lidx == 0u && valid) { out[o * p(${PIECE.outStride}u) - p(${PIECE.outShift}u)] = ${encodeExpr(outDtype, 'partial[0]')}; }
 }
 `;
 }
@@ -109,7 +109,7 @@ export function reduceKernel(op: OpDef): GpuKernel<ReduceAttrs> {
     if (outCount === 0) return buffer;
     const pipeline = ctx.pipelines.get(`reduce:${op.name}:${x!.dtype}:${out.dtype}`, 1, () => source(fold, x!.dtype, out.dtype));
     const xb = bufferOf(x!);
-    const piece = (input: Binding, output: Binding, o0: number, o1: number, r0: number, r1: number, outShift: number): void => {
+    const piece = (input: Binding, output: Binding, o0: number, o1: number, r0: number, r1: number, outShift: number, outStride = 1): void => {
       const p = params.slice();
       p[4 + MAX_RANK] = (x!.offset - elementShift(input, x!.dtype)) >>> 0;
       p[PIECE.start] = o0;
@@ -117,6 +117,7 @@ export function reduceKernel(op: OpDef): GpuKernel<ReduceAttrs> {
       p[PIECE.rangeLo] = r0;
       p[PIECE.rangeHi] = r1;
       p[PIECE.outShift] = outShift >>> 0;
+      p[PIECE.outStride] = outStride;
       ctx.dispatch(pipeline, [input], output, p, o1 - o0);
     };
     if (xb.size <= ctx.maxBindingBytes && buffer.size <= ctx.maxBindingBytes) {
@@ -134,9 +135,10 @@ export function reduceKernel(op: OpDef): GpuKernel<ReduceAttrs> {
       const [s0, s1] = rangeSpan(redShape, redStrides, 0, r0, r1);
       return windowOf(ctx, xb, x!.dtype, k0 + s0, k1 + s1);
     };
-    const outputsOf = (target: GPUBuffer, shift: number, r0: number, r1: number) =>
-      planRanges(outCount, 1, elementsPerBinding(ctx, out.dtype), (o0, o1) => inputWindow(o0, o1, r0, r1) !== null && windowOf(ctx, target, out.dtype, shift + o0, shift + o1 - 1) !== null);
-    const whole = outputsOf(buffer, 0, 0, count);
+    // Outputs o0 .. o1 written at o * stride + first of `target`.
+    const outputsOf = (target: GPUBuffer, first: number, stride: number, r0: number, r1: number) =>
+      planRanges(outCount, 1, elementsPerBinding(ctx, out.dtype), (o0, o1) => inputWindow(o0, o1, r0, r1) !== null && windowOf(ctx, target, out.dtype, o0 * stride + first, (o1 - 1) * stride + first) !== null);
+    const whole = outputsOf(buffer, 0, 1, 0, count);
     if (whole) {
       for (const [o0, o1] of whole) {
         const w = windowOf(ctx, buffer, out.dtype, o0, o1 - 1)!;
@@ -144,24 +146,26 @@ export function reduceKernel(op: OpDef): GpuKernel<ReduceAttrs> {
       }
       return buffer;
     }
-    // Each output's reduced elements span more than a window: fold ranges of them into partials
-    // (pieces × outputs), then fold the partials with this same kernel.
+    // Each output's reduced elements span more than a window: fold ranges of them into partials laid
+    // out (outputs, pieces), so each output's partials are contiguous, then fold those with this same
+    // kernel (far fewer of them: it converges).
     const ranges = planRanges(count, 1, count, (r0, r1) => {
       const [a, b] = rangeSpan(redShape, redStrides, 0, r0, r1);
       return fitsSpan(ctx, x!.dtype, b - a + 1);
     });
     if (!ranges) throw new BindingLimitError(bindingLimitMessage(op.name, `input [${x!.shape.join(',')}] ${x!.dtype} reduced over axes [${axes.join(',')}]`, xb.size, ctx));
-    const partials = ctx.acquire(storageBytes(out.dtype, ranges.length * outCount));
+    const pieces = ranges.length;
+    const partials = ctx.acquire(storageBytes(out.dtype, pieces * outCount));
     ranges.forEach(([r0, r1], j) => {
-      const outputs = outputsOf(partials, j * outCount, r0, r1);
+      const outputs = outputsOf(partials, j, pieces, r0, r1);
       if (!outputs) throw new BindingLimitError(bindingLimitMessage(op.name, `input [${x!.shape.join(',')}] ${x!.dtype} reduced over axes [${axes.join(',')}]`, xb.size, ctx));
       for (const [o0, o1] of outputs) {
-        const w = windowOf(ctx, partials, out.dtype, j * outCount + o0, j * outCount + o1 - 1)!;
-        piece(inputWindow(o0, o1, r0, r1)!, w, o0, o1, r0, r1, windowWord(w) - j * outCount);
+        const w = windowOf(ctx, partials, out.dtype, o0 * pieces + j, (o1 - 1) * pieces + j)!;
+        piece(inputWindow(o0, o1, r0, r1)!, w, o0, o1, r0, r1, windowWord(w) - j, pieces);
       }
     });
     ctx.release(buffer);
-    const folded = kernel(ctx, [bufferView(partials, out.dtype, [ranges.length, outCount])], { axes: [0], keepDims: false }, { shape: [outCount], dtype: out.dtype });
+    const folded = kernel(ctx, [bufferView(partials, out.dtype, [outCount, pieces])], { axes: [1], keepDims: false }, { shape: [outCount], dtype: out.dtype });
     ctx.release(partials);
     return folded;
   };
