@@ -1,6 +1,7 @@
 // The CPU backend: storages are plain typed arrays, and every kernel runs at once on the calling thread.
 import type { Backend, DType, Kernel, OpDef, Storage, TypedArray } from '@tessera/tensor';
 import { OPS, allocTyped, dtypeBytes } from '@tessera/tensor';
+import { adamwUpdateArrays } from './adamw-update.js';
 import type { CpuKernel } from './cpu-kernel.js';
 import { wasmMatmulKernel } from './kernels/matmul-wasm.js';
 import { CPU_KERNELS } from './registry.js';
@@ -21,6 +22,8 @@ export interface CpuBackendOptions {
   readonly wasm?: boolean;
   /** Threads for large f32 matmuls, the calling thread included (default: the available cores). */
   readonly threads?: number;
+  /** Fuse AdamW updates of dense f32 parameters into one pass (default true; false composes them from ops). */
+  readonly fusedAdamW?: boolean;
 }
 
 const COMPUTE_DTYPES: ReadonlySet<DType> = new Set<DType>(['f32', 'f64', 'i32', 'u32', 'u8', 'bool']);
@@ -42,6 +45,12 @@ export function createCpuBackend(opts: CpuBackendOptions = {}): Backend {
     },
     sync: async () => {},
   };
+  if (opts.fusedAdamW !== false) {
+    backend.adamwUpdate = (param, grad, m, v, h) => {
+      const r = adamwUpdateArrays(param, grad, m, v, h);
+      return r && { param: storageOf('f32', r.param), m: storageOf('f32', r.m), v: storageOf('f32', r.v) };
+    };
+  }
   function storageOf(dtype: DType, data: TypedArray): Storage {
     return { backend, dtype, size: data.length, byteLength: data.length * dtypeBytes(dtype), data, refs: 0 };
   }

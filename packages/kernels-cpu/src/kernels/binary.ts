@@ -1,7 +1,8 @@
 // Every broadcasting binary primitive is one scalar function in a table, run by one strided kernel.
-import { OPS, allocTyped, numel, type DType, type OpDef } from '@tessera/tensor';
+import { OPS, allocTyped, numel, type DType, type OpDef, type Shape, type TensorView } from '@tessera/tensor';
 import { dataOf, type CpuKernel } from '../cpu-kernel.js';
 import { broadcastStrides, denseStrides, forEachRow, isDenseRowMajor } from '../strided.js';
+import { F32_ROW_LOOPS, type F32RowLoop } from './binary-f32.js';
 
 /** A scalar function of two elements. */
 export type BinaryFn = (a: number, b: number) => number;
@@ -45,9 +46,22 @@ function functionFor(op: OpDef, fn: BinaryFn, dtype: DType, outDtype: DType): Bi
   return outDtype === 'bool' && !BOOL_VALUED.has(op) ? (a, b) => (f(a, b) !== 0 ? 1 : 0) : f;
 }
 
-/** The strided, broadcasting kernel for one binary op. */
-export function binaryKernel(op: OpDef, fn: BinaryFn): CpuKernel {
+/** Runs an f32 row loop over the broadcast of `a` and `b`: one call for a dense or scalar-broadcast op, one per row otherwise. */
+function runF32(loop: F32RowLoop, a: TensorView, b: TensorView, shape: Shape): Float32Array {
+  const dst = new Float32Array(numel(shape));
+  const x = dataOf(a) as Float32Array;
+  const y = dataOf(b) as Float32Array;
+  const strides = [denseStrides(shape), broadcastStrides(a, shape), broadcastStrides(b, shape)];
+  forEachRow(shape, strides, [0, a.offset, b.offset], (offs, n, inner) => loop(dst, offs[0]!, x, offs[1]!, inner[1]!, y, offs[2]!, inner[2]!, n));
+  return dst;
+}
+
+/** The strided, broadcasting kernel for one binary op; f32 operands go through `f32Loop` when given. */
+export function binaryKernel(op: OpDef, fn: BinaryFn, f32Loop?: F32RowLoop): CpuKernel {
   return ([a, b], _attrs, out) => {
+    if (f32Loop !== undefined && out.dtype === 'f32' && dataOf(a!) instanceof Float32Array && dataOf(b!) instanceof Float32Array) {
+      return runF32(f32Loop, a!, b!, out.shape);
+    }
     const f = functionFor(op, fn, a!.dtype, out.dtype);
     const x = dataOf(a!);
     const y = dataOf(b!);
@@ -75,4 +89,4 @@ export function binaryKernel(op: OpDef, fn: BinaryFn): CpuKernel {
 }
 
 /** A kernel for every binary primitive, keyed by op. */
-export const BINARY_KERNELS: ReadonlyMap<OpDef, CpuKernel> = new Map([...BINARY_FUNCTIONS].map(([op, fn]) => [op, binaryKernel(op, fn)]));
+export const BINARY_KERNELS: ReadonlyMap<OpDef, CpuKernel> = new Map([...BINARY_FUNCTIONS].map(([op, fn]) => [op, binaryKernel(op, fn, F32_ROW_LOOPS.get(op))]));

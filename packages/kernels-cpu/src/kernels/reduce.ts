@@ -1,22 +1,68 @@
 // sum, max and min over any set of axes. The walk follows the input's own layout (cache friendly),
 // with the output described by strides that are 0 along reduced axes, so each input element lands
 // on its output slot. Accumulators are doubles: f32 sums gain precision, integers stay exact.
-import { OPS, allocTyped, numel, type OpDef, type ReduceAttrs, type TensorView } from '@tessera/tensor';
+import { allocTyped, numel, type ReduceAttrs, type TensorView, type TypedArray } from '@tessera/tensor';
 import { dataOf, storeFor, type CpuKernel } from '../cpu-kernel.js';
 import { denseStrides, forEachRow } from '../strided.js';
 
-/** How a reduction folds: its starting value and its step. */
+/**
+ * How a reduction folds, as two loops written per fold so the operation inlines (a shared
+ * `step(acc, x)` call site sees every fold's function and stays a call per element):
+ * `row` folds a run of elements along a reduced axis into one value; `across` folds a run of
+ * elements into a run of accumulators (a kept axis innermost, as when summing a broadcast gradient
+ * over its leading axes).
+ */
 interface Fold {
   readonly init: number;
-  readonly step: (acc: number, x: number) => number;
+  readonly row: (acc: number, src: TypedArray, i: number, si: number, n: number) => number;
+  readonly across: (acc: Float64Array, o: number, so: number, src: TypedArray, i: number, si: number, n: number) => void;
 }
 
 // A NaN wins and then stays (NaN compares false both ways), as in PyTorch.
-const FOLDS = new Map<OpDef, Fold>([
-  [OPS.sum, { init: 0, step: (acc, x) => acc + x }],
-  [OPS.max, { init: -Infinity, step: (acc, x) => (x > acc || x !== x ? x : acc) }],
-  [OPS.min, { init: Infinity, step: (acc, x) => (x < acc || x !== x ? x : acc) }],
-]);
+const SUM: Fold = {
+  init: 0,
+  row: (a, src, i, si, n) => {
+    if (si === 1) for (const end = i + n; i < end; i++) a += src[i]!;
+    else for (let t = 0; t < n; t++, i += si) a += src[i]!;
+    return a;
+  },
+  across: (acc, o, so, src, i, si, n) => {
+    if (so === 1 && si === 1) for (const end = o + n; o < end; o++, i++) acc[o] += src[i]!;
+    else for (let t = 0; t < n; t++, o += so, i += si) acc[o] += src[i]!;
+  },
+};
+const MAX: Fold = {
+  init: -Infinity,
+  row: (a, src, i, si, n) => {
+    for (let t = 0; t < n; t++, i += si) {
+      const x = src[i]!;
+      if (x > a || x !== x) a = x;
+    }
+    return a;
+  },
+  across: (acc, o, so, src, i, si, n) => {
+    for (let t = 0; t < n; t++, o += so, i += si) {
+      const x = src[i]!;
+      if (x > acc[o]! || x !== x) acc[o] = x;
+    }
+  },
+};
+const MIN: Fold = {
+  init: Infinity,
+  row: (a, src, i, si, n) => {
+    for (let t = 0; t < n; t++, i += si) {
+      const x = src[i]!;
+      if (x < a || x !== x) a = x;
+    }
+    return a;
+  },
+  across: (acc, o, so, src, i, si, n) => {
+    for (let t = 0; t < n; t++, o += so, i += si) {
+      const x = src[i]!;
+      if (x < acc[o]! || x !== x) acc[o] = x;
+    }
+  },
+};
 
 /** Strides over `x`'s shape that address the reduced output: 0 on reduced axes, dense elsewhere. */
 export function reducedOutputStrides(x: TensorView, axes: readonly number[]): number[] {
@@ -25,35 +71,30 @@ export function reducedOutputStrides(x: TensorView, axes: readonly number[]): nu
 }
 
 /** The strided kernel for one reduction fold. */
-function reduceKernel({ init, step }: Fold): CpuKernel<ReduceAttrs> {
+function reduceKernel({ init, row, across }: Fold): CpuKernel<ReduceAttrs> {
   return ([x], { axes }, out) => {
     const src = dataOf(x!);
     const acc = new Float64Array(numel(out.shape)).fill(init);
     const outStrides = reducedOutputStrides(x!, axes);
     forEachRow(x!.shape, [outStrides, x!.strides], [0, x!.offset], (offs, n, inner) => {
-      const so = inner[0]!;
-      const si = inner[1]!;
-      let o = offs[0]!;
-      let i = offs[1]!;
-      if (so === 0) {
-        // The row runs along a reduced axis: fold it into one accumulator held in a local.
-        let a = acc[o]!;
-        for (let t = 0; t < n; t++, i += si) a = step(a, src[i]!);
-        acc[o] = a;
-      } else {
-        for (let t = 0; t < n; t++, o += so, i += si) acc[o] = step(acc[o]!, src[i]!);
-      }
+      const o = offs[0]!;
+      // A row along a reduced axis folds into one accumulator held in a local.
+      if (inner[0] === 0) acc[o] = row(acc[o]!, src, offs[1]!, inner[1]!, n);
+      else across(acc, o, inner[0]!, src, offs[1]!, inner[1]!, n);
     });
     const dst = allocTyped(out.dtype, acc.length);
-    const store = storeFor(out.dtype);
-    for (let i = 0; i < acc.length; i++) dst[i] = store(acc[i]!);
+    // set() rounds to f32 and wraps integers as assignment does; only bool needs its 0/1.
+    if (out.dtype === 'bool') {
+      const store = storeFor(out.dtype);
+      for (let i = 0; i < acc.length; i++) dst[i] = store(acc[i]!);
+    } else dst.set(acc);
     return dst;
   };
 }
 
 /** Sums over `axes` (an empty reduction gives 0). */
-export const sumKernel = reduceKernel(FOLDS.get(OPS.sum)!);
+export const sumKernel = reduceKernel(SUM);
 /** Largest value over `axes`; NaN propagates. */
-export const maxKernel = reduceKernel(FOLDS.get(OPS.max)!);
+export const maxKernel = reduceKernel(MAX);
 /** Smallest value over `axes`; NaN propagates. */
-export const minKernel = reduceKernel(FOLDS.get(OPS.min)!);
+export const minKernel = reduceKernel(MIN);

@@ -1,26 +1,14 @@
 // Every elementwise unary primitive is one scalar function in a table, run by one strided kernel.
 // Values are computed in double precision and rounded once when stored into the output array.
-import { OPS, allocTyped, type OpDef } from '@tessera/tensor';
+import { OPS, allocTyped, numel, type OpDef } from '@tessera/tensor';
 import { dataOf, type CpuKernel } from '../cpu-kernel.js';
 import { erf } from '../erf.js';
+import { sigmoid, softplus } from '../logistic.js';
 import { denseStrides, forEachRow, isDenseRowMajor } from '../strided.js';
+import { F32_UNARY_LOOPS, type F32UnaryLoop } from './unary-f32.js';
 
 /** A scalar function of one element (and the op's attributes, for clamp). */
 export type UnaryFn = (x: number, attrs: any) => number;
-
-/** log(1 + e^x) without overflow for large x or loss of precision for very negative x. */
-export function softplus(x: number): number {
-  if (x > 20) return x;
-  if (x < -37) return Math.exp(x); // log1p(e^x) == e^x to double precision here
-  return Math.log1p(Math.exp(x));
-}
-
-/** 1 / (1 + e^-x), evaluated on the side where the exponential cannot overflow. */
-export function sigmoid(x: number): number {
-  if (x >= 0) return 1 / (1 + Math.exp(-x));
-  const e = Math.exp(x);
-  return e / (1 + e);
-}
 
 /** The scalar function of each unary primitive. */
 export const UNARY_FUNCTIONS: ReadonlyMap<OpDef, UnaryFn> = new Map<OpDef, UnaryFn>([
@@ -43,10 +31,15 @@ export const UNARY_FUNCTIONS: ReadonlyMap<OpDef, UnaryFn> = new Map<OpDef, Unary
   [OPS.clamp, (x, { min, max }: { min: number; max: number }) => (x < min ? min : x > max ? max : x)],
 ]);
 
-/** The strided kernel for one unary scalar function. */
-export function unaryKernel(fn: UnaryFn): CpuKernel {
+/** The strided kernel for one unary scalar function; f32 operands go through `f32Loop` when given. */
+export function unaryKernel(fn: UnaryFn, f32Loop?: F32UnaryLoop): CpuKernel {
   return ([x], attrs, out) => {
     const src = dataOf(x!);
+    if (f32Loop !== undefined && out.dtype === 'f32' && src instanceof Float32Array) {
+      const dst = new Float32Array(numel(out.shape));
+      forEachRow(out.shape, [denseStrides(out.shape), x!.strides], [0, x!.offset], (offs, n, inner) => f32Loop(dst, offs[0]!, src, offs[1]!, inner[1]!, n));
+      return dst;
+    }
     const dst = allocTyped(out.dtype, x!.shape.reduce((a, b) => a * b, 1));
     // Integer arrays truncate and wrap on assignment by themselves; only bool needs 0/1.
     const f: UnaryFn = out.dtype === 'bool' ? (v, a) => (fn(v, a) !== 0 ? 1 : 0) : fn;
@@ -67,4 +60,4 @@ export function unaryKernel(fn: UnaryFn): CpuKernel {
 }
 
 /** A kernel for every unary primitive, keyed by op. */
-export const UNARY_KERNELS: ReadonlyMap<OpDef, CpuKernel> = new Map([...UNARY_FUNCTIONS].map(([op, fn]) => [op, unaryKernel(fn)]));
+export const UNARY_KERNELS: ReadonlyMap<OpDef, CpuKernel> = new Map([...UNARY_FUNCTIONS].map(([op, fn]) => [op, unaryKernel(fn, F32_UNARY_LOOPS.get(op))]));
