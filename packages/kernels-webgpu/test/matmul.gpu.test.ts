@@ -145,4 +145,12 @@ describe.skipIf(gpu === null)('matmul fast path on webgpu', () => {
     expect(matmulRoute(big, wide, 'f32', dev)?.tile).toBe(TILE_128);
     [a, sliced, big, wide].forEach((t) => t.dispose());
   });
+
+  test('regression (found by the property): a matrix with a size-1 axis is read along its other, unit-stride axis', async () => {
+    // b (5 x 1) stored as a padded (1 x 8) row, transposed: its rows have stride 1, its one column stride 8.
+    const c: Case = { dtype: 'f32', batch: [[], []], m: 1, k: 5, n: 1, la: { transposed: false, storage: 'padded' }, lb: { transposed: true, storage: 'padded' }, seed: 0 };
+    (await checkCase('webgpu', gpu!, c)).dispose();
+    const d: Case = { dtype: 'f32', batch: [[], []], m: 4, k: 1, n: 1, la: { transposed: true, storage: 'padded' }, lb: { transposed: false, storage: 'padded' }, seed: 0 };
+    (await checkCase('webgpu-tile64', tile64!, d)).dispose();
+  });
 });

@@ -66,9 +66,12 @@ export function operandRead(view: TensorView, batchStrides: readonly number[], v
   // A size-1 axis never advances, so its stride is free.
   const rs = rows === 1 ? 0 : view.strides[r - 2]!;
   const cs = cols === 1 ? 0 : view.strides[r - 1]!;
+  const colsUnit = cs === 1 || cols === 1;
+  const rowsUnit = rs === 1 || rows === 1;
+  // Prefer the axis with more than one element: a (5 x 1) column read along its rows is one vector.
   let read: { alongCols: boolean; outerStride: number };
-  if (cs === 1 || cols === 1) read = { alongCols: true, outerStride: rs };
-  else if (rs === 1 || rows === 1) read = { alongCols: false, outerStride: cs };
+  if (colsUnit && (cols > 1 || !rowsUnit)) read = { alongCols: true, outerStride: rs };
+  else if (rowsUnit) read = { alongCols: false, outerStride: cs };
   else return null;
   if (read.outerStride < 0 || view.offset < 0 || batchStrides.some((s) => s < 0)) return null;
   const aligned = vectorBindable && [view.offset, read.outerStride, ...batchStrides].every((x) => x % 4 === 0);
