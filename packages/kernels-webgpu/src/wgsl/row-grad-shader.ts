@@ -7,6 +7,7 @@
 import type { DType } from '@tessera/tensor';
 import { CONVERSIONS, convertExpr, encodeExpr, loadFunction } from './dtype-io.js';
 import { extraBase, INDEXING, operandBase } from './indexing.js';
+import { roundedTo } from './row-norm-shader.js';
 import { SCALAR_FUNCTIONS } from './scalar-functions.js';
 
 /** Word index of the row-gradient parameters after the three operands. */
@@ -23,13 +24,6 @@ export interface RowGradSpec {
   readonly dy: DType;
   readonly weight?: DType;
   readonly out: DType;
-}
-
-/** WGSL expression rounding an f32 to `dtype`'s precision and back (what a cast to it would keep). */
-function roundedTo(dtype: DType, v: string): string {
-  if (dtype === 'f16') return `unpack2x16float(f32_to_f16(${v})).x`;
-  if (dtype === 'bf16') return `bitcast<f32>(f32_to_bf16(${v}) << 16u)`;
-  return v;
 }
 
 /** WGSL of the passes computing the row statistics and the value written at column r. */

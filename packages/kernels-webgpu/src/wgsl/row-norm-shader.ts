@@ -21,7 +21,7 @@ export interface RowNormSpec {
 }
 
 /** WGSL expression rounding an f32 to `dtype`'s precision and back (what storing it would keep). */
-function roundedTo(dtype: DType, v: string): string {
+export function roundedTo(dtype: DType, v: string): string {
   if (dtype === 'f16') return `unpack2x16float(f32_to_f16(${v})).x`;
   if (dtype === 'bf16') return `bitcast<f32>(f32_to_bf16(${v}) << 16u)`;
   if (dtype === 'f32' || dtype === 'f64') return v;
