@@ -48,16 +48,6 @@ export function isWindow(b: Binding): b is BufferWindow {
   return 'buffer' in b;
 }
 
-/** The GPUBuffer behind a binding. */
-export function bufferOfBinding(b: Binding): GPUBuffer {
-  return isWindow(b) ? b.buffer : b;
-}
-
-/** Bytes a binding exposes. */
-export function bindingBytes(b: Binding): number {
-  return isWindow(b) ? b.size : b.size;
-}
-
 /** The first u32 word of the buffer a binding exposes (0 for a whole buffer). */
 export function windowWord(b: Binding): number {
   return isWindow(b) ? b.offset / 4 : 0;

@@ -174,9 +174,8 @@ describe.skipIf(gpu === null)('binding windows: matmul with a big weight', () =>
 });
 
 describe.skipIf(gpu === null)('binding windows: a training step over an embedding table larger than a binding', () => {
-  // Table (V, D) of 4800 f32 (~5 bindings), tied as the lm_head; logits (tokens, V) within one binding
-  // (cross-entropy's fused kernels bind the logits whole).
-  const [vocab, dim, tokens] = [120, 40, 8];
+  // Table (V, D) of 4800 f32 (~5 bindings), tied as the lm_head; logits (tokens, V) of ~3 bindings.
+  const [vocab, dim, tokens] = [120, 40, 24];
   const ids = Array.from({ length: tokens }, (_, i) => (i * 37 + 5) % vocab);
   const next = Array.from({ length: tokens }, (_, i) => (i * 53 + 11) % vocab);
   const hyper = { lr: 1e-2, beta1: 0.9, beta2: 0.99, eps: 1e-8, weightDecay: 0.1, step: 1 };
@@ -191,6 +190,7 @@ describe.skipIf(gpu === null)('binding windows: a training step over an embeddin
       const table = makeView(d, [vocab, dim], 'dense', 'f32', 11, 'unit');
       const gain = T.add(T.mul(makeView(d, [dim], 'dense', 'f32', 12, 'unit'), 0.1), 1);
       if (d === 'webgpu') expect(bytesOf(table)).toBeGreaterThan(4 * LIMIT);
+      expect(tokens * vocab * 4).toBeGreaterThan(2 * LIMIT); // the logits too
       const idT = T.tensor(ids, { dtype: 'i32', device: d });
       const targets = T.tensor(next, { dtype: 'i32', device: d });
       const [value, [dTable, dGain]] = valueAndGrad(loss(idT, targets))(table, gain);
