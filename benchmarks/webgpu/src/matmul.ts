@@ -14,6 +14,12 @@ export interface MatmulRow {
   gflops: number;
   /** Timed products (after one warm-up product that also compiles the pipeline). */
   reps: number;
+  /**
+   * Process CPU time per product. On a software adapter (lavapipe runs in-process) it is the work
+   * itself, so GFLOP per CPU-second compares runs on a loaded machine, where wall time does not.
+   */
+  cpuMs: number;
+  gflopPerCpuSecond: number;
 }
 
 /** Options of the matmul table. */
@@ -26,9 +32,10 @@ export interface MatmulOptions {
 }
 
 /** Median ms per call of `fn` (which queues GPU work), with `reps` calls queued per sync. */
-async function timeQueued(gpu: WebGpuBackend, fn: () => void, opts: MatmulOptions): Promise<{ ms: number; reps: number }> {
+async function timeQueued(gpu: WebGpuBackend, fn: () => void, opts: MatmulOptions): Promise<{ ms: number; reps: number; cpuMs: number }> {
   fn();
   await gpu.sync!();
+  const cpu0 = process.cpuUsage();
   const start = performance.now();
   fn();
   await gpu.sync!();
@@ -43,9 +50,11 @@ async function timeQueued(gpu: WebGpuBackend, fn: () => void, opts: MatmulOption
     times.push((performance.now() - t0) / perSample);
     reps += perSample;
   }
-  if (times.length === 0) return { ms: single, reps };
+  const cpu = process.cpuUsage(cpu0);
+  const cpuMs = (cpu.user + cpu.system) / 1000 / reps;
+  if (times.length === 0) return { ms: single, reps, cpuMs };
   times.sort((a, b) => a - b);
-  return { ms: times[Math.floor(times.length / 2)]!, reps };
+  return { ms: times[Math.floor(times.length / 2)]!, reps, cpuMs };
 }
 
 /** GFLOP/s of an n×n×n product for each size and dtype. */
@@ -54,9 +63,10 @@ export async function benchMatmul(gpu: WebGpuBackend, sizes: number[], dtypes: (
   for (const dtype of dtypes) {
     for (const n of sizes) {
       const [a, b] = [0, 1].map(() => T.tidy(() => T.cast(T.randn([n, n], { device: gpu.name }), dtype)));
-      const { ms, reps } = await timeQueued(gpu, () => T.matmul(a!, b!).dispose(), opts);
-      rows.push({ dtype, n, ms, gflops: (2 * n ** 3) / (ms * 1e6), reps });
-      console.log(`matmul ${dtype} ${n}: ${ms.toFixed(2)} ms, ${rows.at(-1)!.gflops.toFixed(2)} GFLOP/s (${reps} timed)`);
+      const { ms, reps, cpuMs } = await timeQueued(gpu, () => T.matmul(a!, b!).dispose(), opts);
+      const flop = 2 * n ** 3;
+      rows.push({ dtype, n, ms, gflops: flop / (ms * 1e6), reps, cpuMs, gflopPerCpuSecond: flop / (cpuMs * 1e6) });
+      console.log(`matmul ${dtype} ${n}: ${ms.toFixed(2)} ms, ${rows.at(-1)!.gflops.toFixed(2)} GFLOP/s (${reps} timed; ${rows.at(-1)!.gflopPerCpuSecond.toFixed(2)} GFLOP per CPU-second)`);
       a!.dispose();
       b!.dispose();
     }

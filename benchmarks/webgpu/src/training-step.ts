@@ -35,7 +35,7 @@ function loss(cfg: StepConfig, ids: T.Tensor, targets: T.Tensor) {
 }
 
 /** Tokens/s of one training step on `gpu`. */
-export async function benchTrainingStep(gpu: WebGpuBackend, cfg: StepConfig): Promise<{ config: StepConfig; ms: number; tokensPerSec: number }> {
+export async function benchTrainingStep(gpu: WebGpuBackend, cfg: StepConfig): Promise<{ config: StepConfig; ms: number; tokensPerSec: number; cpuMs: number; tokensPerCpuSecond: number }> {
   const dev = gpu.name;
   const { vocab, dim, layers } = cfg;
   const shapes: number[][] = [[vocab, dim]];
@@ -46,6 +46,7 @@ export async function benchTrainingStep(gpu: WebGpuBackend, cfg: StepConfig): Pr
   const ids = T.randint(0, vocab, [cfg.batch, cfg.seq], { device: dev });
   const targets = T.randint(0, vocab, [cfg.batch, cfg.seq], { device: dev });
   let n = 0;
+  const cpu0 = process.cpuUsage();
   const ms = await timeGpu(gpu, () => {
     n++;
     const [value, grads] = valueAndGrad(loss(cfg, ids, targets))(...params);
@@ -54,8 +55,12 @@ export async function benchTrainingStep(gpu: WebGpuBackend, cfg: StepConfig): Pr
     params = next.map((r) => r.param);
     moments = next.flatMap((r) => [r.m, r.v]);
   }, { samples: 3, minSampleMs: 300 });
+  const cpu = process.cpuUsage(cpu0);
+  // Per step, warm-up included; on a software adapter this is the work itself (see matmul.ts).
+  const cpuMs = (cpu.user + cpu.system) / 1000 / n;
   [...params, ...moments, ids, targets].forEach((t) => t.dispose());
   const tokensPerSec = (cfg.batch * cfg.seq) / (ms / 1000);
-  console.log(`training step ${JSON.stringify(cfg)}: ${ms.toFixed(1)} ms, ${tokensPerSec.toFixed(0)} tokens/s`);
-  return { config: cfg, ms, tokensPerSec };
+  const tokensPerCpuSecond = (cfg.batch * cfg.seq) / (cpuMs / 1000);
+  console.log(`training step ${JSON.stringify(cfg)}: ${ms.toFixed(1)} ms, ${tokensPerSec.toFixed(0)} tokens/s (${tokensPerCpuSecond.toFixed(0)} tokens per CPU-second)`);
+  return { config: cfg, ms, tokensPerSec, cpuMs, tokensPerCpuSecond };
 }
