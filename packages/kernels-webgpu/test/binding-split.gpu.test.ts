@@ -13,7 +13,7 @@ const LIMIT = 4096;
 const gpu = await gpuOrNull({ bindingLimitBytes: LIMIT });
 afterAll(() => gpu?.destroy());
 const seedArb = fc.integer({ min: 0, max: 2 ** 31 - 1 });
-const runs = { numRuns: Math.min(numRuns(), 25) };
+const runs = { numRuns: numRuns() };
 
 const prop = <A extends unknown[]>(arbs: { [K in keyof A]: fc.Arbitrary<A[K]> }, body: (...args: A) => Promise<void>) =>
   fc.assert(fc.asyncProperty(...(arbs as [fc.Arbitrary<unknown>]), body as (...a: unknown[]) => Promise<void>), runs);
