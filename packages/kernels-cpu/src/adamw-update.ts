@@ -4,6 +4,7 @@
 // 0-d tensor there), so the fused result is bit-identical to the composition.
 import type { AdamWResolved, TensorView, TypedArray } from '@tessera/tensor';
 import { dataOf } from './cpu-kernel.js';
+import { takeF32 } from './f32-array-pool.js';
 import { isDenseRowMajor } from './strided.js';
 
 /** New param, m and v arrays, or null where an operand is not a dense f32 array of the param's size (the composition runs then). */
@@ -23,9 +24,9 @@ export function adamwUpdateArrays(param: TensorView, grad: TensorView, m: Tensor
   const sqrtBc2 = f(Math.sqrt(h.bc2));
   const eps = f(h.eps);
   const stepSize = f(h.lr / h.bc1);
-  const p2 = new Float32Array(n);
-  const m2 = new Float32Array(n);
-  const v2 = new Float32Array(n);
+  const p2 = takeF32(n);
+  const m2 = takeF32(n);
+  const v2 = takeF32(n);
   for (let i = 0; i < n; i++) {
     const gi = g[go + i]!;
     const mi = f(f(m0[mo + i]! * beta1) + f(gi * oneMinusBeta1));

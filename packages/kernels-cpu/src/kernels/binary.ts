@@ -2,6 +2,7 @@
 import { OPS, allocTyped, numel, type DType, type OpDef, type Shape, type TensorView } from '@tessera/tensor';
 import { dataOf, type CpuKernel } from '../cpu-kernel.js';
 import { broadcastStrides, denseStrides, forEachRow, isDenseRowMajor } from '../strided.js';
+import { takeF32 } from '../f32-array-pool.js';
 import { F32_ROW_LOOPS, type F32RowLoop } from './binary-f32.js';
 
 /** A scalar function of two elements. */
@@ -48,7 +49,7 @@ function functionFor(op: OpDef, fn: BinaryFn, dtype: DType, outDtype: DType): Bi
 
 /** Runs an f32 row loop over the broadcast of `a` and `b`: one call for a dense or scalar-broadcast op, one per row otherwise. */
 function runF32(loop: F32RowLoop, a: TensorView, b: TensorView, shape: Shape): Float32Array {
-  const dst = new Float32Array(numel(shape));
+  const dst = takeF32(numel(shape));
   const x = dataOf(a) as Float32Array;
   const y = dataOf(b) as Float32Array;
   const strides = [denseStrides(shape), broadcastStrides(a, shape), broadcastStrides(b, shape)];

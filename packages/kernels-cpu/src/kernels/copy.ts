@@ -1,5 +1,6 @@
 import { allocTyped, numel, type TensorView, type TypedArray } from '@tessera/tensor';
 import { dataOf, type CpuKernel } from '../cpu-kernel.js';
+import { takeF32 } from '../f32-array-pool.js';
 import { denseStrides, forEachRow } from '../strided.js';
 
 /** Copies a strided view's elements (raw, no conversion) into `dst` laid out with `dstStrides` from `dstOffset`. */
@@ -17,7 +18,7 @@ export function copyStrided(src: TensorView, dst: TypedArray, dstStrides: readon
 
 /** A dense row-major copy of any strided view. */
 export const copyKernel: CpuKernel = ([x], _attrs, out) => {
-  const dst = allocTyped(out.dtype, numel(out.shape));
+  const dst = out.dtype === 'f32' ? takeF32(numel(out.shape)) : allocTyped(out.dtype, numel(out.shape));
   copyStrided(x!, dst, denseStrides(out.shape), 0);
   return dst;
 };

@@ -1,8 +1,9 @@
 // The f32 matmul on the WebAssembly SIMD gemm: each batch entry's operands are packed straight from
 // their strided views, so transposed, sliced and broadcast operands cost nothing extra. Everything
 // else (f64, integers, products too small to pack or too large for a 2 GiB memory) goes to the TypeScript kernel.
-import { allocTyped, numel } from '@tessera/tensor';
+import { numel } from '@tessera/tensor';
 import type { CpuKernel } from '../cpu-kernel.js';
+import { takeF32 } from '../f32-array-pool.js';
 import type { WasmGemm } from '../wasm/wasm-gemm.js';
 import { forEachBatch, matmulKernel, operand, useGemm } from './matmul.js';
 
@@ -35,7 +36,8 @@ export function wasmMatmulKernel(engine: () => WasmGemm): CpuKernel {
     if (!useGemm(rows, n, k)) return matmulKernel(inputs, attrs, out);
     const gemm = engine();
     if (!gemm.fits(rows, n, k)) return matmulKernel(inputs, attrs, out);
-    const dst = allocTyped('f32', numel(out.shape)) as Float32Array;
+    // Every element is written by the copy out of C.
+    const dst = takeF32(numel(out.shape));
     if (fold) gemm.matmul(rows, n, k, A0, operand(b!, entries[0]![1]), dst, 0);
     else if (gemm.splitsBatch(entries.length, m, n, k)) {
       // Many small products (attention's per-head scores): whole entries per thread.

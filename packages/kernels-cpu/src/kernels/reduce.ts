@@ -3,6 +3,7 @@
 // on its output slot. Accumulators are doubles: f32 sums gain precision, integers stay exact.
 import { allocTyped, numel, type ReduceAttrs, type TensorView, type TypedArray } from '@tessera/tensor';
 import { dataOf, storeFor, type CpuKernel } from '../cpu-kernel.js';
+import { takeF32 } from '../f32-array-pool.js';
 import { denseStrides, forEachRow } from '../strided.js';
 
 /**
@@ -82,7 +83,7 @@ function reduceKernel({ init, row, across }: Fold): CpuKernel<ReduceAttrs> {
       if (inner[0] === 0) acc[o] = row(acc[o]!, src, offs[1]!, inner[1]!, n);
       else across(acc, o, inner[0]!, src, offs[1]!, inner[1]!, n);
     });
-    const dst = allocTyped(out.dtype, acc.length);
+    const dst = out.dtype === 'f32' ? takeF32(acc.length) : allocTyped(out.dtype, acc.length);
     // set() rounds to f32 and wraps integers as assignment does; only bool needs its 0/1.
     if (out.dtype === 'bool') {
       const store = storeFor(out.dtype);

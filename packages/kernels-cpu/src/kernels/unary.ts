@@ -5,6 +5,7 @@ import { dataOf, type CpuKernel } from '../cpu-kernel.js';
 import { erf } from '../erf.js';
 import { sigmoid, softplus } from '../logistic.js';
 import { denseStrides, forEachRow, isDenseRowMajor } from '../strided.js';
+import { takeF32 } from '../f32-array-pool.js';
 import { F32_UNARY_LOOPS, type F32UnaryLoop } from './unary-f32.js';
 
 /** A scalar function of one element (and the op's attributes, for clamp). */
@@ -36,7 +37,7 @@ export function unaryKernel(fn: UnaryFn, f32Loop?: F32UnaryLoop): CpuKernel {
   return ([x], attrs, out) => {
     const src = dataOf(x!);
     if (f32Loop !== undefined && out.dtype === 'f32' && src instanceof Float32Array) {
-      const dst = new Float32Array(numel(out.shape));
+      const dst = takeF32(numel(out.shape));
       forEachRow(out.shape, [denseStrides(out.shape), x!.strides], [0, x!.offset], (offs, n, inner) => f32Loop(dst, offs[0]!, src, offs[1]!, inner[1]!, n));
       return dst;
     }
