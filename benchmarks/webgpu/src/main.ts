@@ -37,7 +37,10 @@ console.log(`limits: maxBufferSize ${limits.maxBufferSize}, maxStorageBufferBind
 const allSizes = [256, 512, 1024, 2048, 4096];
 const sizes = arg('sizes')?.split(',').map(Number) ?? (software ? allSizes.filter((n) => n < 4096) : allSizes);
 const matmulSkipped = allSizes.filter((n) => !sizes.includes(n));
-const matmul = await benchMatmul(gpu, sizes, ['f32', 'f16'], { capMs: software ? 4000 : 2000, minSampleMs: 200, samples: 3 });
+const matmulOptions = { capMs: software ? 4000 : 2000, minSampleMs: 200, samples: 3 };
+const matmul = await benchMatmul(gpu, sizes, ['f32', 'f16'], matmulOptions);
+const stridedSizes = software ? [512] : [1024, 4096];
+const strided = await benchMatmul(gpu, stridedSizes, ['f32', 'f16'], matmulOptions, true);
 const attention = await benchAttention(gpu, 1, 4, software ? 128 : 1024, 64);
 const training = await benchTrainingStep(gpu, software ? { vocab: 512, dim: 64, heads: 4, layers: 1, batch: 2, seq: 32 } : { vocab: 8192, dim: 512, heads: 8, layers: 4, batch: 8, seq: 256 });
 
@@ -55,6 +58,8 @@ const result = {
     timing: 'median ms per product over up to 3 samples of queued products, after a warm-up product; each size capped in wall time (reps says how many ran)',
     skipped: matmulSkipped.map((n) => ({ n, reason: software ? 'software adapter: minutes per product; pass --sizes to run it' : 'not in --sizes' })),
     rows: matmul,
+    // Same run, same load: B column-sliced so the product takes the strided fallback kernel.
+    stridedKernelRows: strided,
   },
   attention,
   training,

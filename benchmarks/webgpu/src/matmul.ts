@@ -57,18 +57,23 @@ async function timeQueued(gpu: WebGpuBackend, fn: () => void, opts: MatmulOption
   return { ms: times[Math.floor(times.length / 2)]!, reps, cpuMs };
 }
 
-/** GFLOP/s of an n×n×n product for each size and dtype. */
-export async function benchMatmul(gpu: WebGpuBackend, sizes: number[], dtypes: ('f32' | 'f16')[], opts: MatmulOptions): Promise<MatmulRow[]> {
+/**
+ * GFLOP/s of an n×n×n product for each size and dtype. `strided`: B is a column-sliced view (no
+ * unit-stride axis), so the product takes the strided fallback kernel — the same run's reference
+ * for what the fast path gains.
+ */
+export async function benchMatmul(gpu: WebGpuBackend, sizes: number[], dtypes: ('f32' | 'f16')[], opts: MatmulOptions, strided = false): Promise<MatmulRow[]> {
   const rows: MatmulRow[] = [];
   for (const dtype of dtypes) {
     for (const n of sizes) {
-      const [a, b] = [0, 1].map(() => T.tidy(() => T.cast(T.randn([n, n], { device: gpu.name }), dtype)));
-      const { ms, reps, cpuMs } = await timeQueued(gpu, () => T.matmul(a!, b!).dispose(), opts);
+      const a = T.tidy(() => T.cast(T.randn([n, n], { device: gpu.name }), dtype));
+      const b = T.tidy(() => (strided ? T.cast(T.randn([n, 2 * n], { device: gpu.name }), dtype).slice(1, 0, 2 * n, 2) : T.cast(T.randn([n, n], { device: gpu.name }), dtype)));
+      const { ms, reps, cpuMs } = await timeQueued(gpu, () => T.matmul(a, b).dispose(), opts);
       const flop = 2 * n ** 3;
       rows.push({ dtype, n, ms, gflops: flop / (ms * 1e6), reps, cpuMs, gflopPerCpuSecond: flop / (cpuMs * 1e6) });
-      console.log(`matmul ${dtype} ${n}: ${ms.toFixed(2)} ms, ${rows.at(-1)!.gflops.toFixed(2)} GFLOP/s (${reps} timed; ${rows.at(-1)!.gflopPerCpuSecond.toFixed(2)} GFLOP per CPU-second)`);
-      a!.dispose();
-      b!.dispose();
+      console.log(`matmul${strided ? ' (strided kernel)' : ''} ${dtype} ${n}: ${ms.toFixed(2)} ms, ${rows.at(-1)!.gflops.toFixed(2)} GFLOP/s (${reps} timed; ${rows.at(-1)!.gflopPerCpuSecond.toFixed(2)} GFLOP per CPU-second)`);
+      a.dispose();
+      b.dispose();
     }
   }
   return rows;
