@@ -58,3 +58,16 @@ describe.skipIf(gpu === null)('fused backward kernels over binding windows', () 
     );
   });
 });
+
+describe.skipIf(gpu === null)('fused cross-entropy targets', () => {
+  test('a target out of range that is not ignored is raised at the next read, as gather raises it', async () => {
+    const logits = makeView('webgpu', [3, 4], 'dense', 'f32', 1);
+    const targets = T.tensor([1, -100, 4], { dtype: 'i32', device: 'webgpu' });
+    const loss = T.crossEntropy(logits, targets);
+    await expect(loss.data()).rejects.toThrow(/crossEntropy: index 4 at position \[2\].*out of range for axis 1 of size 4/);
+    const inRange = T.tensor([1, -100, 3], { dtype: 'i32', device: 'webgpu' });
+    const ok = T.crossEntropy(logits, inRange, { reduction: 'none' });
+    expect(Array.from((await ok.data()) as Float32Array)[1]).toBe(0);
+    [logits, targets, loss, inRange, ok].forEach((t) => t.dispose());
+  });
+});

@@ -4,11 +4,13 @@
 // per-position loss lse - (1 - s) x[t] - s mean(x) (0 where the target is ignored); the backward
 // recomputes the row's max and sum in the same single pass, then writes
 // dlogits = (softmax - ((1 - s) onehot(t) + s / C)) * g * valid directly. Held to the decompositions
-// by test/fused-backward-properties.ts. A target outside [0, C) that is not ignored gives NaN.
+// by test/fused-backward-properties.ts. A target outside [0, C) that is not ignored is reported at the
+// next read or sync, as gather reports it (index-bounds.ts), and its row's loss is NaN.
 import { contiguousStrides, type DType, type TensorView } from '@tessera/tensor';
 import { PARAM_WORDS } from '../gpu-context.js';
 import type { GpuKernel } from '../gpu-kernel.js';
-import { bufferOf, f32Bits } from '../map-dispatch.js';
+import { checkIndexBounds } from '../index-bounds.js';
+import { bufferOf, bufferView, f32Bits, runMap } from '../map-dispatch.js';
 import { dispatchRows, rowSpan } from '../row-pieces.js';
 import { CONVERSIONS, convertExpr, encodeExpr, loadFunction, storageBytes } from '../wgsl/dtype-io.js';
 import { extraBase, INDEXING, operandBase, writeLayout } from '../wgsl/indexing.js';
@@ -141,9 +143,34 @@ function dispatch(name: string, ctx: Parameters<GpuKernel>[0], logits: TensorVie
   return buffer;
 }
 
+/** Records the check gather makes in the decomposition: every target not ignored lies in [0, C). */
+function checkTargets(ctx: Parameters<GpuKernel>[0], targets: TensorView, ignoreIndex: number, c: number): void {
+  if (targets.shape.reduce((a, b) => a * b, 1) === 0) return;
+  // Ignored targets become 0 (always in range) in a small i32 copy, which the shared index check scans.
+  const safe = runMap(ctx, {
+    key: `crossEntropyTargets:${targets.dtype}`,
+    spec: {
+      inputs: [targets.dtype],
+      out: 'i32',
+      value: `let t = ${convertExpr(`in0(offset_of(${operandBase(0)}u, i))`, targets.dtype, 'i32')};
+  return select(t, 0, t == bitcast<i32>(p(${extraBase(1)}u)));`,
+    },
+    shape: targets.shape,
+    inputs: [targets],
+    extra: [ignoreIndex >>> 0],
+    windows: ['strided'],
+    where: 'crossEntropy',
+  });
+  checkIndexBounds(ctx, 'crossEntropy', bufferView(safe, 'i32', targets.shape), targets.shape.length, c);
+  ctx.release(safe);
+}
+
 /** Per-position losses (0 where ignored), streaming each row's logits once. */
-export const crossEntropyLossesKernel: GpuKernel<Attrs> = (ctx, [logits, targets], attrs, out) =>
-  dispatch('crossEntropyLosses', ctx, logits!, targets!, undefined, attrs, out.dtype, out.shape.reduce((a, b) => a * b, 1));
+export const crossEntropyLossesKernel: GpuKernel<Attrs> = (ctx, [logits, targets], attrs, out) => {
+  checkRows('crossEntropyLosses', logits!, targets!);
+  checkTargets(ctx, targets!, attrs.ignoreIndex, logits!.shape[logits!.shape.length - 1]!);
+  return dispatch('crossEntropyLosses', ctx, logits!, targets!, undefined, attrs, out.dtype, out.shape.reduce((a, b) => a * b, 1));
+};
 
 /** dlogits = (softmax - q) * g * valid, from one streaming pass for the statistics and one for the write. */
 export const crossEntropyBackwardKernel: GpuKernel<Attrs> = (ctx, [logits, targets, g], attrs, out) => {
