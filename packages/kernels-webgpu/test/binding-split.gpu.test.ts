@@ -203,6 +203,37 @@ describe.skipIf(gpu === null)('binding windows: a training step over an embeddin
     for (let i = 0; i < names.length; i++) await expectSame(results[0]![i]!, results[1]![i]!, names[i]!, [2e-4, 2e-5]);
   });
 
+  test('split steps leak no tensors and no GPU buffers (temporaries of every split path are released)', async () => {
+    const d = 'webgpu';
+    let table = makeView(d, [vocab, dim], 'dense', 'f32', 21, 'unit');
+    const gain = T.ones([dim], { device: d });
+    let m = T.zerosLike(table);
+    let v = T.zerosLike(table);
+    const idT = T.tensor(ids, { dtype: 'i32', device: d });
+    const targets = T.tensor(next, { dtype: 'i32', device: d });
+    const step = async (n: number) => {
+      const [value, [dTable, dGain]] = valueAndGrad(loss(idT, targets))(table, gain);
+      const r = T.adamwStep(table, dTable!, m, v, { ...hyper, step: n });
+      [table, m, v, dTable!, dGain!].forEach((t) => t.dispose());
+      [table, m, v] = [r.param, r.m, r.v];
+      // Reductions over all of a big tensor, a softmax over its first dim, a transposed copy.
+      const extra = T.tidy(() => T.add(T.sum(T.softmax(table, 0)), T.sum(T.contiguous(T.transpose(table, 0, 1)))));
+      await extra.data();
+      extra.dispose();
+      await value.data();
+      value.dispose();
+    };
+    await step(1);
+    await gpu!.sync!();
+    const tensors = T.memory().backends.webgpu?.numTensors;
+    const bytes = gpu!.memory().liveBytes;
+    await step(2);
+    await gpu!.sync!();
+    expect(T.memory().backends.webgpu?.numTensors).toBe(tensors);
+    expect(gpu!.memory().liveBytes).toBe(bytes);
+    [table, m, v, gain, idT, targets].forEach((t) => t.dispose());
+  });
+
   test('the fused AdamW update splits a parameter larger than a binding', async () => {
     const make = (d: string) => [1, 2, 3, 4].map((s) => (s === 4 ? T.abs(makeView(d, [vocab, dim], 'dense', 'f32', s)) : makeView(d, [vocab, dim], 'dense', 'f32', s)));
     const [cp, cg, cm, cv] = make('cpu');
