@@ -68,6 +68,13 @@ describe.skipIf(gpu === null)('binding windows: map kernels', () => {
       await sameOnBoth(`contiguous ${from} [${shape}] ${layout}`, (d) => T.contiguous(makeView(d, shape, layout, from, seed)));
     }));
 
+  test('concat of strided inputs into a result larger than a binding (unpacked dtypes), along any axis', () =>
+    prop([bigShapeArb, layoutArb, layoutArb, fc.nat(), fc.constantFrom<DType>('f32', 'i32'), seedArb], async (shape, la, lb, pick, dtype, seed) => {
+      const axis = pick % shape.length;
+      const other = shape.map((d, i) => (i === axis ? 1 + (pick % 7) : d));
+      await sameOnBoth(`concat ${dtype} [${shape}] ${la} + [${other}] ${lb} axis ${axis}`, (d) => T.concat([makeView(d, shape, la, dtype, seed), makeView(d, other, lb, dtype, seed + 1)], axis));
+    }));
+
   test('full, arange and random fill tensors larger than a binding', async () => {
     await sameOnBoth('full', (d) => T.full([70, 90], 2.5, { device: d }));
     await sameOnBoth('zeros f16', (d) => T.zeros([3001], { device: d, dtype: 'f16' }));
@@ -254,7 +261,7 @@ describe.skipIf(gpu === null)('binding windows: ops that do not split say so', (
   const big = (d: string) => makeView(d, [30, 100], 'dense', 'f32', 5);
   const CASES: [string, (x: Tensor) => Tensor][] = [
     ['argmax', (x) => T.argmax(x, -1)],
-    ['concat', (x) => T.concat([x, x], 0)],
+    ['concat', (x) => T.concat([T.cast(x, 'f16'), T.cast(x, 'f16')], 0)],
     ['pad', (x) => T.pad(x, [[1, 1]])],
   ];
   for (const [name, fn] of CASES) {
@@ -268,7 +275,7 @@ describe.skipIf(gpu === null)('binding windows: ops that do not split say so', (
         message = (err as Error).message;
       }
       expect(message).toContain(name);
-      expect(message).toContain('[30,100]');
+      expect(message).toContain(name === 'concat' ? '[60,100] f16' : '[30,100]');
       expect(message).toContain(`binding limit of ${LIMIT} bytes`);
       expect(message).toMatch(/raise bindingLimitBytes/);
       x.dispose();
