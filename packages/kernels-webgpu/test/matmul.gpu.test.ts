@@ -15,13 +15,17 @@ import { draw, expectSame, gpuOrNull, numRuns, rng } from './cross-backend.js';
 const gpu = await gpuOrNull();
 let noF16: WebGpuBackend | null = null;
 let tile64: WebGpuBackend | null = null;
+let windowed: WebGpuBackend | null = null;
 if (gpu) {
   noF16 = await createWebGpuBackend({ name: 'webgpu-no-f16', disabledFeatures: ['shader-f16'] });
   tile64 = await createWebGpuBackend({ name: 'webgpu-tile64', kernels: new Map([[T.OPS.matmul, matmulKernelWith(TILE_64)]]) });
+  // Bindings of at most 4 KiB: bigger operands are read through windows (matmul-windowed.ts), which may end mid-vector.
+  windowed = await createWebGpuBackend({ name: 'webgpu-windows', bindingLimitBytes: 4096 });
   T.registerBackend(noF16);
   T.registerBackend(tile64);
+  T.registerBackend(windowed);
 }
-afterAll(() => [gpu, noF16, tile64].forEach((b) => b?.destroy()));
+afterAll(() => [gpu, noF16, tile64, windowed].forEach((b) => b?.destroy()));
 
 /** How an operand's matrices lie in memory. */
 interface Layout {
@@ -118,6 +122,25 @@ describe.skipIf(gpu === null)('matmul fast path on webgpu', () => {
 
   test('the 64x64 tile (a GPU picks it for mid-sized products) equals the CPU', async () => {
     await fc.assert(fc.asyncProperty(caseArb(['f32', 'f16', 'bf16']), async (c) => (await checkCase('webgpu-tile64', tile64!, c)).dispose()), runs);
+  });
+
+  test('operands read through binding windows that end mid-vector (4 KiB bindings, aligned leading strides, K not a multiple of 4)', async () => {
+    const big = fc.constantFrom(97, 130, 201);
+    const arb = fc.record({ dtype: fc.constantFrom<DType>('f32', 'f16', 'bf16'), batch: fc.constant<[number[], number[]]>([[], []]), m: big, k: fc.constantFrom(5, 7, 33), n: big, la: layoutArb, lb: layoutArb, seed: seedArb });
+    await fc.assert(
+      fc.asyncProperty(arb, async (c) => {
+        const what = `${describeCase(c)} on webgpu-windows`;
+        const out = build('webgpu-windows', c);
+        const cpu = build('cpu', c);
+        try {
+          await expectSame(cpu, out, what, TOL[c.dtype]);
+        } finally {
+          out.dispose();
+          cpu.dispose();
+        }
+      }),
+      { numRuns: Math.min(runs.numRuns, 30) },
+    );
   });
 
   test('several tiles in every direction and many k-steps (f32 and f16, 128x128 and 64x64 tiles)', async () => {
