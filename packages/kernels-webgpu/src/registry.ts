@@ -2,6 +2,8 @@
 import { OPS, type OpDef } from '@tessera/tensor';
 import type { GpuKernel } from './gpu-kernel.js';
 import { attentionForwardKernel, attentionKernel } from './kernels/attention-forward.js';
+import { attentionGradKVKernel } from './kernels/attention-grad-kv.js';
+import { attentionGradQKernel } from './kernels/attention-grad-q.js';
 import { argmaxKernel, argminKernel } from './kernels/arg-reduce.js';
 import { binaryKernel } from './kernels/binary.js';
 import { castKernel, copyKernel } from './kernels/cast.js';
@@ -100,7 +102,9 @@ export const WEBGPU_KERNELS: ReadonlyMap<OpDef, GpuKernel> = new Map<OpDef, GpuK
   [OPS.crossEntropyBackward, crossEntropyBackwardKernel],
   [OPS.attention, attentionKernel],
   [OPS.attentionForward, attentionForwardKernel],
+  [OPS.attentionGradQ, attentionGradQKernel],
+  [OPS.attentionGradKV, attentionGradKVKernel],
 ]);
 
 /** Kernels whose invocations write single elements, so packed output dtypes are computed 32-bit and cast. */
-export const WIDENED_OUTPUT: ReadonlySet<OpDef> = new Set<OpDef>([OPS.sum, OPS.max, OPS.min, OPS.matmul, OPS.scatterAdd, OPS.softmax, OPS.logSoftmax, OPS.layerNorm, OPS.rmsNorm, OPS.softmaxBackward, OPS.logSoftmaxBackward, OPS.layerNormBackward, OPS.rmsNormBackward, OPS.crossEntropyLosses, OPS.crossEntropyBackward, OPS.attention, OPS.attentionForward]);
+export const WIDENED_OUTPUT: ReadonlySet<OpDef> = new Set<OpDef>([OPS.sum, OPS.max, OPS.min, OPS.matmul, OPS.scatterAdd, OPS.softmax, OPS.logSoftmax, OPS.layerNorm, OPS.rmsNorm, OPS.softmaxBackward, OPS.logSoftmaxBackward, OPS.layerNormBackward, OPS.rmsNormBackward, OPS.crossEntropyLosses, OPS.crossEntropyBackward, OPS.attention, OPS.attentionForward, OPS.attentionGradQ, OPS.attentionGradKV]);

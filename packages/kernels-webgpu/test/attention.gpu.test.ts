@@ -97,6 +97,8 @@ function kernelProperty(op: OpDef, withGradInputs: boolean) {
 const PROPERTIES = new Map<OpDef, () => Promise<void>>([
   [T.OPS.attention, kernelProperty(T.OPS.attention, false)],
   [T.OPS.attentionForward, kernelProperty(T.OPS.attentionForward, false)],
+  [T.OPS.attentionGradQ, kernelProperty(T.OPS.attentionGradQ, true)],
+  [T.OPS.attentionGradKV, kernelProperty(T.OPS.attentionGradKV, true)],
 ]);
 
 describe.skipIf(gpu === null)('fused attention kernels equal the CPU decomposition (f32)', () => {
@@ -105,6 +107,24 @@ describe.skipIf(gpu === null)('fused attention kernels equal the CPU decompositi
     expect(fused.filter((op) => !PROPERTIES.has(op)).map((op) => op.name)).toEqual([]);
   });
   for (const [op, property] of PROPERTIES) test(op.name, property);
+
+  test('gradients through scaledDotProductAttention (fused forward, dQ and dK/dV kernels) equal the CPU', () =>
+    fc.assert(
+      fc.asyncProperty(problemArb, async (p) => {
+        const results: Tensor[][] = [];
+        for (const dev of ['cpu', 'webgpu']) {
+          const { qkv, mask } = inputsOf(dev, p);
+          const u = makeView(dev, [p.b, p.h, p.t, p.d], 'dense', 'f32', p.seed + 6, 'unit');
+          const [loss, grads] = valueAndGrad((q: Tensor, k: Tensor, v: Tensor) => T.sum(T.mul(T.scaledDotProductAttention(q, k, v, mask, { causal: p.causal }), u)))(...qkv);
+          results.push([loss, ...grads]);
+          [...qkv, u, ...(mask ? [mask] : [])].forEach((t) => t.dispose());
+        }
+        const names = ['loss', 'dq', 'dk', 'dv'];
+        for (let i = 0; i < names.length; i++) await expectSame(results[0]![i]!, results[1]![i]!, `${names[i]} ${describeProblem(p)}`, TOL);
+        results.flat().forEach((t) => t.dispose());
+      }),
+      { numRuns: numRuns() },
+    ));
 
   test('a query row no key may attend to is NaN, as in the decomposition (causal, T > S)', async () => {
     for (const dev of ['cpu', 'webgpu']) {

@@ -42,7 +42,7 @@ function source(q: TensorView, k: TensorView, v: TensorView, mask: TensorView | 
   for (var d = lane; d < D; d = d + 4u) { if (live) { out[row + d] = 0u; } }
   for (var j0 = 0u; j0 < kEnd; j0 = j0 + 16u) {
     ${tileDot('qk', 't0', 'T', load('q', 'b', 'h'), 'j0', 'S', load('k', 'b', 'hk'))}
-    for (var jj = 0u; jj < 4u; jj = jj + 1u) {
+    for (var jj = 0u; jj < n4(); jj = jj + 1u) {
       let c = lane * 4u + jj; let j = j0 + c;
       var s = neg_inf();
       if (j < S && i < T) { s = qk[jj] * scale + mask_bias(b, h, i, j); }
@@ -50,15 +50,15 @@ function source(q: TensorView, k: TensorView, v: TensorView, mask: TensorView | 
     }
     workgroupBarrier();
     var mx = m_run;
-    for (var c = 0u; c < 16u; c = c + 1u) { mx = max(mx, Ds[r * 16u + c]); }
-    for (var jj = 0u; jj < 4u; jj = jj + 1u) {
+    for (var c = 0u; c < n16(); c = c + 1u) { mx = max(mx, Ds[r * 16u + c]); }
+    for (var jj = 0u; jj < n4(); jj = jj + 1u) {
       let c = lane * 4u + jj; let s = Ds[r * 16u + c];
       Ps[r * 16u + c] = select(exp(s - mx), 0.0, s == neg_inf());
     }
     let alpha = select(exp(m_run - mx), 0.0, m_run == neg_inf());
     workgroupBarrier();
     var rowSum = 0.0;
-    for (var c = 0u; c < 16u; c = c + 1u) { rowSum = rowSum + Ps[r * 16u + c]; }
+    for (var c = 0u; c < n16(); c = c + 1u) { rowSum = rowSum + Ps[r * 16u + c]; }
     l_run = l_run * alpha + rowSum;
     m_run = mx;
     for (var d = lane; d < D; d = d + 4u) { if (live) { out[row + d] = bitcast<u32>(bitcast<f32>(out[row + d]) * alpha); } }

@@ -11,6 +11,7 @@
 // and written once per 16 keys, as often as V is. Scores, probabilities and their gradients live
 // only in the 16x16 tiles: no (T, S) matrix is ever written to global memory.
 import type { DType, TensorView } from '@tessera/tensor';
+import { PARAM_WORDS } from '../gpu-context.js';
 import { f32Bits } from '../map-dispatch.js';
 import { CONVERSIONS, loadFunction } from '../wgsl/dtype-io.js';
 import { INDEXING } from '../wgsl/indexing.js';
@@ -20,7 +21,7 @@ import type { AttentionAttrs } from '@tessera/tensor';
 export const TILE = 16;
 
 /** Uniform words: sizes and flags, then each operand's offset and 4 strides (broadcast strides for the mask). */
-export const W = { B: 0, H: 1, HKV: 2, T: 3, S: 4, D: 5, SCALE: 6, CAUSAL: 7, ROW_TILES: 8, GROUP: 9, OUT_COLS: 10, GROUPS: 11 } as const;
+export const W = { B: 0, H: 1, HKV: 2, T: 3, S: 4, D: 5, SCALE: 6, CAUSAL: 7, ROW_TILES: 8, GROUP: 9, OUT_COLS: 10, GROUPS: 11, SIXTEEN: 12, FOUR: 13 } as const;
 export const OPERAND = { q: 16, k: 21, v: 26, mask: 31, dO: 36, lse: 41, delta: 46 } as const;
 export type OperandName = keyof typeof OPERAND;
 
@@ -63,6 +64,8 @@ export function writeSizes(params: Uint32Array, q: TensorView, k: TensorView, at
   params[W.SCALE] = f32Bits(attrs.scale);
   params[W.CAUSAL] = attrs.causal ? 1 : 0;
   params[W.GROUP] = h / hkv;
+  params[W.SIXTEEN] = 16;
+  params[W.FOUR] = 4;
 }
 
 /** WGSL: bindings, loads, the mask and the workgroup tiles, for `reads` (bound in order) and one f32 output. */
@@ -79,6 +82,10 @@ ${CONVERSIONS}
 ${bindings.join('\n')}
 @group(0) @binding(${reads.length + 1}) var<storage, read_write> out: array<u32>;
 // Head-dim chunks of 16: a uniform trip count, so one pipeline serves every head dim.
+// The tile loops run to 16 and 4 read from uniform words, not constants: lavapipe's LLVM otherwise
+// unrolls them fully and takes a minute or more to compile each of these pipelines.
+fn n16() -> u32 { return p(${W.SIXTEEN}u); }
+fn n4() -> u32 { return p(${W.FOUR}u); }
 fn chunk_count() -> u32 { return max((p(${W.D}u) + 15u) / 16u, 1u); }
 var<workgroup> As: array<f32, 256>;
 var<workgroup> Bs: array<f32, 256>;
@@ -109,7 +116,7 @@ fn mask_bias(b: u32, h: u32, i: u32, j: u32) -> f32 {
 export function tileDot(res: string, a0: string, aN: string, aLoad: (row: string, d: string) => string, b0: string, bN: string, bLoad: (row: string, d: string) => string): string {
   return `var ${res} = vec4<f32>(0.0);
   for (var c0 = 0u; c0 < D; c0 = c0 + 16u) {
-    for (var m = 0u; m < 4u; m = m + 1u) {
+    for (var m = 0u; m < n4(); m = m + 1u) {
       let e = tid + m * 64u; let rr = e / 16u; let dd = e % 16u;
       var av = 0.0; if (${a0} + rr < ${aN} && c0 + dd < D) { av = ${aLoad(`${a0} + rr`, 'c0 + dd')}; }
       As[e] = av;
@@ -117,7 +124,7 @@ export function tileDot(res: string, a0: string, aN: string, aLoad: (row: string
       Bs[e] = bv;
     }
     workgroupBarrier();
-    for (var dd = 0u; dd < 16u; dd = dd + 1u) {
+    for (var dd = 0u; dd < n16(); dd = dd + 1u) {
       let bb = lane * 64u + dd;
       ${res} = ${res} + As[r * 16u + dd] * vec4<f32>(Bs[bb], Bs[bb + 16u], Bs[bb + 32u], Bs[bb + 48u]);
     }
@@ -137,14 +144,14 @@ export function accumulateTiles(x0: string, xN: string, pairs: readonly { tile: 
   const adds = pairs.map((pr, k) => `${pr.acc}[ii] = ${pr.acc}[ii] + ${pr.tile}[r * 16u + c] * ${buf[k]}[c * 16u + lane + 4u * ii];`).join('\n          ');
   return `for (var ch = 0u; ch < chunk_count(); ch = ch + 1u) {
     let c0 = ch * 16u;
-    for (var m = 0u; m < 4u; m = m + 1u) {
+    for (var m = 0u; m < n4(); m = m + 1u) {
       let e = tid + m * 64u; let rr = e / 16u; let dd = e % 16u;
       ${loads}
     }
     workgroupBarrier();
     ${pairs.map((pr) => `var ${pr.acc} = vec4<f32>(0.0);`).join(' ')}
-    for (var c = 0u; c < 16u; c = c + 1u) {
-      for (var ii = 0u; ii < 4u; ii = ii + 1u) {
+    for (var c = 0u; c < n16(); c = c + 1u) {
+      for (var ii = 0u; ii < n4(); ii = ii + 1u) {
           ${adds}
       }
     }
@@ -160,5 +167,24 @@ export function load(name: OperandName, b: string, h: string): (row: string, d: 
 
 /** WGSL: adds a chunk's 4 partial sums \`acc\` to the f32 output row starting at word \`row\` (columns c0 + lane + 4i), when \`live\`. */
 export function addTo(live: string, row: string, acc: string): string {
-  return `for (var ii = 0u; ii < 4u; ii = ii + 1u) { let d = c0 + lane + 4u * ii; if (${live} && d < D) { out[${row} + d] = bitcast<u32>(bitcast<f32>(out[${row} + d]) + ${acc}[ii]); } }`;
+  return `for (var ii = 0u; ii < n4(); ii = ii + 1u) { let d = c0 + lane + 4u * ii; if (${live} && d < D) { out[${row} + d] = bitcast<u32>(bitcast<f32>(out[${row} + d]) + ${acc}[ii]); } }`;
+}
+
+/** The reads of a gradient kernel, in binding order: q, k, v, dO, lse, delta and the mask when there is one. */
+export function gradReads(inputs: readonly TensorView[], attrs: AttentionAttrs): { name: OperandName; view: TensorView }[] {
+  const names: OperandName[] = ['q', 'k', 'v', 'dO', 'lse', 'delta', ...(attrs.hasMask ? (['mask'] as const) : [])];
+  return names.map((name, i) => ({ name, view: inputs[i]! }));
+}
+
+/** Uniform words of a gradient kernel whose workgroups each own 16 of `rows` rows of every (batch, head) in `heads`. */
+export function gradParams(name: string, reads: readonly { name: OperandName; view: TensorView }[], attrs: AttentionAttrs, heads: number, rows: number): { params: Uint32Array; kind: MaskKind } {
+  const [q, k] = [reads[0]!.view, reads[1]!.view];
+  const params = new Uint32Array(PARAM_WORDS);
+  writeSizes(params, q, k, attrs);
+  const mask = reads.find((r) => r.name === 'mask');
+  const kind = maskKind(name, mask?.view, [q.shape[0]!, q.shape[1]!, q.shape[2]!, k.shape[2]!]);
+  params[W.ROW_TILES] = Math.ceil(rows / TILE);
+  params[W.GROUPS] = q.shape[0]! * heads * params[W.ROW_TILES]!;
+  for (const r of reads) writeOperand(params, r.name, r.view);
+  return { params, kind };
 }
