@@ -5,6 +5,7 @@
 // reader can see them afterwards, since the backend's `read` results are copied by Tensor.data()
 // and dataSync() before they reach callers. Only kernels that write every element of their result
 // take arrays from here, because a recycled array holds stale values.
+import { allocTyped, type DType, type TypedArray } from '@tessera/tensor';
 
 /** Arrays below this many elements are left to the young-generation collector, which handles them cheaply. */
 const MIN_ELEMENTS = 1024;
@@ -24,6 +25,11 @@ export function takeF32(n: number): Float32Array {
     }
   }
   return new Float32Array(n);
+}
+
+/** A result array of `dtype` and `n` elements whose every element the caller writes (f32 ones may be recycled). */
+export function resultArray(dtype: DType, n: number): TypedArray {
+  return dtype === 'f32' ? takeF32(n) : allocTyped(dtype, n);
 }
 
 /** Offers a freed storage's array for reuse (arrays that are not whole f32 buffers of pooled size are ignored). */

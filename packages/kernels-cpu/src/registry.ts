@@ -1,4 +1,5 @@
-// The CPU kernel registry: one explicit list, one entry per primitive of @tessera/tensor.
+// The CPU kernel registry: one explicit list, one entry per primitive of @tessera/tensor, plus fused
+// kernels for the composites that dominate a training step.
 import { OPS, type OpDef } from '@tessera/tensor';
 import type { CpuKernel } from './cpu-kernel.js';
 import { arangeKernel } from './kernels/arange.js';
@@ -7,8 +8,10 @@ import { BINARY_KERNELS } from './kernels/binary.js';
 import { castKernel } from './kernels/cast.js';
 import { concatKernel } from './kernels/concat.js';
 import { copyKernel } from './kernels/copy.js';
+import { crossEntropyBackwardKernel, crossEntropyLossesKernel } from './kernels/cross-entropy.js';
 import { fullKernel } from './kernels/full.js';
 import { gatherKernel } from './kernels/gather.js';
+import { layerNormBackwardKernel, layerNormKernel } from './kernels/layer-norm.js';
 import { matmulKernel } from './kernels/matmul.js';
 import { nf4DequantizeKernel } from './kernels/nf4-dequantize.js';
 import { nf4MatmulKernel } from './kernels/nf4-matmul.js';
@@ -16,6 +19,7 @@ import { padKernel } from './kernels/pad.js';
 import { randomKernel } from './kernels/random.js';
 import { maxKernel, minKernel, sumKernel } from './kernels/reduce.js';
 import { scatterAddKernel } from './kernels/scatter-add.js';
+import { logSoftmaxBackwardKernel, logSoftmaxKernel, softmaxBackwardKernel, softmaxKernel } from './kernels/softmax.js';
 import { UNARY_KERNELS } from './kernels/unary.js';
 import { whereKernel } from './kernels/where.js';
 
@@ -78,4 +82,13 @@ export const CPU_KERNELS: ReadonlyMap<OpDef, CpuKernel> = new Map<OpDef, CpuKern
   // quantised weights: dequantisation, and the fused NF4 product (a composite's kernel)
   [OPS.nf4Dequantize, nf4DequantizeKernel],
   [OPS.nf4Matmul, nf4MatmulKernel],
+  // fused composites: softmax, norms and cross-entropy with their gradients (tests hold them to the decompositions)
+  [OPS.softmax, softmaxKernel],
+  [OPS.logSoftmax, logSoftmaxKernel],
+  [OPS.softmaxBackward, softmaxBackwardKernel],
+  [OPS.logSoftmaxBackward, logSoftmaxBackwardKernel],
+  [OPS.layerNorm, layerNormKernel],
+  [OPS.layerNormBackward, layerNormBackwardKernel],
+  [OPS.crossEntropyLosses, crossEntropyLossesKernel],
+  [OPS.crossEntropyBackward, crossEntropyBackwardKernel],
 ]);
