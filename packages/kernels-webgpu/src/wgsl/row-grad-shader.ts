@@ -9,6 +9,7 @@ import { CONVERSIONS, convertExpr, encodeExpr, loadFunction } from './dtype-io.j
 import { extraBase, INDEXING, operandBase } from './indexing.js';
 import { roundedTo } from './row-norm-shader.js';
 import { SCALAR_FUNCTIONS } from './scalar-functions.js';
+import { WORKGROUP_SUM } from './workgroup-sum.js';
 
 /** Word index of the row-gradient parameters after the three operands. */
 export const ROW_GRAD_BASE = extraBase(3);
@@ -34,26 +35,26 @@ function body({ kind, x, weight }: RowGradSpec, enc: (v: string) => string): str
       // s = exp(x - max) / total; dx = s * (dy - sum(dy * s))
       return `let mx = row_max(lidx, n);
   mx_saved = mx;
-  let total = row_sum(lidx, n, 0u);
-  let dot = row_sum(lidx, n, 1u) / total;
+  let total = row_sum_of(lidx, n, 0u);
+  let dot = row_sum_of(lidx, n, 1u) / total;
   for (var r = lidx; r < n; r = r + 64u) { out[ob + r * os] = ${enc('exp(xv(r) - mx) / total * (dyv(r) - dot)')}; }`;
     case 'logSoftmax':
       // dx = dy - softmax(x) * sum(dy)
       return `let mx = row_max(lidx, n);
   mx_saved = mx;
-  let total = row_sum(lidx, n, 0u);
-  let sdy = row_sum(lidx, n, 2u);
+  let total = row_sum_of(lidx, n, 0u);
+  let sdy = row_sum_of(lidx, n, 2u);
   for (var r = lidx; r < n; r = r + 64u) { out[ob + r * os] = ${enc('dyv(r) - exp(xv(r) - mx) / total * sdy')}; }`;
     case 'layerNorm':
       // The mean with the forward kernel's correction pass, so a constant row centres to exactly 0.
-      return `let mu0 = row_sum(lidx, n, 3u) / count;
+      return `let mu0 = row_sum_of(lidx, n, 3u) / count;
   let mu = mu0 + row_sum_c(lidx, n, mu0) / count;
   let rstd = 1.0 / sqrt(row_var(lidx, n, mu) / count + pf(${E + 4}u));
   var a = 0.0;
   var b = 0.0;
   for (var r = lidx; r < n; r = r + 64u) { let g = ${g}; a = a + g; b = b + g * (xv(r) - mu) * rstd; }
-  let sa = row_total(lidx, a) / count;
-  let sb = row_total(lidx, b) / count;
+  let sa = row_sum(lidx, a) / count;
+  let sb = row_sum(lidx, b) / count;
   for (var r = lidx; r < n; r = r + 64u) {
     let g = ${g};
     out[ob + r * os] = ${enc('rstd * (g - sa - (xv(r) - mu) * rstd * sb)')};
@@ -63,7 +64,7 @@ function body({ kind, x, weight }: RowGradSpec, enc: (v: string) => string): str
       return `let rstd = 1.0 / sqrt(row_var(lidx, n, 0.0) / count + pf(${E + 4}u));
   var b = 0.0;
   for (var r = lidx; r < n; r = r + 64u) { b = b + ${roundedTo(x, g)} * xv(r) * rstd; }
-  let sb = row_total(lidx, b) / count;
+  let sb = row_sum(lidx, b) / count;
   for (var r = lidx; r < n; r = r + 64u) {
     out[ob + r * os] = ${enc(`rstd * (${roundedTo(x, g)} - xv(r) * rstd * sb)`)};
   }`;
@@ -86,17 +87,7 @@ var<private> db: u32;
 fn xv(r: u32) -> f32 { return ${convertExpr(`in0(xb + r * p(${E + 1}u))`, x, 'f32')}; }
 fn dyv(r: u32) -> f32 { return ${convertExpr(`in1(db + r * p(${E + 2}u))`, dy, 'f32')}; }
 ${weightFn}
-var<workgroup> partial: array<f32, 64>;
-fn row_total(lidx: u32, v: f32) -> f32 {
-  workgroupBarrier();
-  partial[lidx] = v;
-  workgroupBarrier();
-  for (var s = 32u; s > 0u; s = s >> 1u) {
-    if (lidx < s) { partial[lidx] = partial[lidx] + partial[lidx + s]; }
-    workgroupBarrier();
-  }
-  return partial[0];
-}
+${WORKGROUP_SUM}
 // The row max, NaN-propagating as the max reduction is.
 fn row_max(lidx: u32, n: u32) -> f32 {
   var m = -inf_f32();
@@ -112,7 +103,7 @@ fn row_max(lidx: u32, n: u32) -> f32 {
 }
 var<private> mx_saved: f32;
 // Sums over the row: 0 = exp(x - max), 1 = dy * exp(x - max), 2 = dy, 3 = x (mx_saved holds the max).
-fn row_sum(lidx: u32, n: u32, what: u32) -> f32 {
+fn row_sum_of(lidx: u32, n: u32, what: u32) -> f32 {
   var acc = 0.0;
   for (var r = lidx; r < n; r = r + 64u) {
     switch what {
@@ -122,17 +113,17 @@ fn row_sum(lidx: u32, n: u32, what: u32) -> f32 {
       default: { acc = acc + xv(r); }
     }
   }
-  return row_total(lidx, acc);
+  return row_sum(lidx, acc);
 }
 fn row_sum_c(lidx: u32, n: u32, mu: f32) -> f32 {
   var acc = 0.0;
   for (var r = lidx; r < n; r = r + 64u) { acc = acc + (xv(r) - mu); }
-  return row_total(lidx, acc);
+  return row_sum(lidx, acc);
 }
 fn row_var(lidx: u32, n: u32, mu: f32) -> f32 {
   var acc = 0.0;
   for (var r = lidx; r < n; r = r + 64u) { let c = xv(r) - mu; acc = acc + c * c; }
-  return row_total(lidx, acc);
+  return row_sum(lidx, acc);
 }
 @compute @workgroup_size(64) fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lidx: u32) {
   let o = wid.x + wid.y * nwg.x;

@@ -6,6 +6,7 @@ import type { DType } from '@tessera/tensor';
 import { CONVERSIONS, convertExpr, encodeExpr, loadFunction } from './dtype-io.js';
 import { extraBase, INDEXING, operandBase } from './indexing.js';
 import { SCALAR_FUNCTIONS } from './scalar-functions.js';
+import { WORKGROUP_SUM } from './workgroup-sum.js';
 
 /** Word index of the row-norm parameters after the two operands. */
 export const ROW_NORM_BASE = extraBase(2);
@@ -42,17 +43,7 @@ ${CONVERSIONS}
 ${SCALAR_FUNCTIONS}
 ${decls}
 @group(0) @binding(${reads.length + 1}) var<storage, read_write> out: array<u32>;
-var<workgroup> partial: array<f32, 64>;
-fn row_sum(lidx: u32, v: f32) -> f32 {
-  workgroupBarrier();
-  partial[lidx] = v;
-  workgroupBarrier();
-  for (var s = 32u; s > 0u; s = s >> 1u) {
-    if (lidx < s) { partial[lidx] = partial[lidx] + partial[lidx + s]; }
-    workgroupBarrier();
-  }
-  return partial[0];
-}
+${WORKGROUP_SUM}
 @compute @workgroup_size(64) fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lidx: u32) {
   let o = wid.x + wid.y * nwg.x;
   let valid = o < p(0u);
