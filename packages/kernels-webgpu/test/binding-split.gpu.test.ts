@@ -102,6 +102,13 @@ describe.skipIf(gpu === null)('binding windows: reductions', () => {
       await sameOnBoth(`${name} ${dtype} [${shape}] ${layout} axes [${axes}]`, (d) => fn(makeView(d, shape, layout, dtype, seed), axes), tol);
     }));
 
+  test('argmax/argmin along the last or the first dim (a row strided wider than a window runs on a copy)', () =>
+    // Rank >= 2: one row of a 1-D shape here exceeds a window (see the error cases).
+    prop([bigShapeArb.filter((s) => s.length > 1), layoutArb, fc.boolean(), fc.boolean(), fc.constantFrom<DType>('f32', 'i32', 'bf16'), seedArb], async (shape, layout, last, max, dtype, seed) => {
+      const axis = last ? -1 : 0;
+      await sameOnBoth(`${max ? 'argmax' : 'argmin'} ${dtype} [${shape}] ${layout} axis ${axis}`, (d) => (max ? T.argmax : T.argmin)(makeView(d, shape, layout, dtype, seed), axis));
+    }));
+
   test('a sum over 100 windows of one output folds partial sums', async () => {
     await sameOnBoth('sum all', (d) => T.sum(makeView(d, [300, 400], 'dense', 'f32', 3, 'unit')), [1e-4, 1e-3]);
     await sameOnBoth('sum dim 0', (d) => T.sum(makeView(d, [3000, 40], 'transposed', 'f32', 4, 'unit'), 0), [1e-4, 1e-3]);
@@ -259,12 +266,14 @@ describe.skipIf(gpu === null)('binding windows: a training step over an embeddin
 
 describe.skipIf(gpu === null)('binding windows: ops that do not split say so', () => {
   const big = (d: string) => makeView(d, [30, 100], 'dense', 'f32', 5);
-  const CASES: [string, (x: Tensor) => Tensor][] = [
-    ['argmax', (x) => T.argmax(x, -1)],
-    ['concat', (x) => T.concat([T.cast(x, 'f16'), T.cast(x, 'f16')], 0)],
-    ['pad', (x) => T.pad(x, [[1, 1]])],
+  // [op, call on a [30, 100] f32 tensor, the shape its message names]
+  const CASES: [string, (x: Tensor) => Tensor, string][] = [
+    ['concat', (x) => T.concat([T.cast(x, 'f16'), T.cast(x, 'f16')], 0), '[60,100] f16'],
+    ['pad', (x) => T.pad(x, [[1, 1]]), '[30,100]'],
+    // One row (3000 elements) larger than a window.
+    ['argmax', (x) => T.argmax(x.reshape([3000])), '[3000]'],
   ];
-  for (const [name, fn] of CASES) {
+  for (const [name, fn, shape] of CASES) {
     test(`${name} on an operand larger than a binding throws a BindingLimitError naming the op, the shapes, the limit and the fix`, () => {
       const x = big('webgpu');
       let message = '';
@@ -275,7 +284,7 @@ describe.skipIf(gpu === null)('binding windows: ops that do not split say so', (
         message = (err as Error).message;
       }
       expect(message).toContain(name);
-      expect(message).toContain(name === 'concat' ? '[60,100] f16' : '[30,100]');
+      expect(message).toContain(shape);
       expect(message).toContain(`binding limit of ${LIMIT} bytes`);
       expect(message).toMatch(/raise bindingLimitBytes/);
       x.dispose();
