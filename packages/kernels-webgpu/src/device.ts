@@ -24,7 +24,7 @@ export interface DeviceOptions {
   /** A `GPU` object to use instead of navigator.gpu / Dawn (tests, or a browser worker's own). */
   readonly gpu?: GPU;
   readonly powerPreference?: GPUPowerPreference;
-  /** Lower limits than the adapter's (tests use it to force buffer splitting). */
+  /** Lower limits than the adapter's. WebGPU grants no limit below its default (128 MiB bindings): to exercise binding windows on small tensors, use the backend's `bindingLimitBytes`. */
   readonly limits?: Partial<Record<'maxStorageBufferBindingSize' | 'maxBufferSize', number>>;
   /** Optional features not to request even where the adapter offers them (tests: f16 without `shader-f16`). */
   readonly disabledFeatures?: readonly GPUFeatureName[];
