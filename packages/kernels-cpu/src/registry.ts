@@ -4,6 +4,9 @@ import { OPS, type OpDef } from '@tessera/tensor';
 import type { CpuKernel } from './cpu-kernel.js';
 import { arangeKernel } from './kernels/arange.js';
 import { argmaxKernel, argminKernel } from './kernels/arg-reduce.js';
+import { attentionForwardKernel, attentionKernel } from './kernels/attention-forward.js';
+import { attentionGradKVKernel } from './kernels/attention-grad-kv.js';
+import { attentionGradQKernel } from './kernels/attention-grad-q.js';
 import { BINARY_KERNELS } from './kernels/binary.js';
 import { castKernel } from './kernels/cast.js';
 import { concatKernel } from './kernels/concat.js';
@@ -91,4 +94,9 @@ export const CPU_KERNELS: ReadonlyMap<OpDef, CpuKernel> = new Map<OpDef, CpuKern
   [OPS.layerNormBackward, layerNormBackwardKernel],
   [OPS.crossEntropyLosses, crossEntropyLossesKernel],
   [OPS.crossEntropyBackward, crossEntropyBackwardKernel],
+  // fused attention: a row of scores per query, never a (T, S) matrix (dropout declines to the decomposition)
+  [OPS.attention, attentionKernel],
+  [OPS.attentionForward, attentionForwardKernel],
+  [OPS.attentionGradQ, attentionGradQKernel],
+  [OPS.attentionGradKV, attentionGradKVKernel],
 ]);
