@@ -21,6 +21,8 @@ import { nf4MatmulKernel } from './kernels/nf4-matmul.js';
 import { padKernel } from './kernels/pad.js';
 import { randomKernel } from './kernels/random.js';
 import { maxKernel, minKernel, sumKernel } from './kernels/reduce.js';
+import { rmsNormBackwardKernel, rmsNormKernel } from './kernels/rms-norm.js';
+import { rotaryBackwardKernel, rotaryKernel } from './kernels/rotary.js';
 import { scatterAddKernel } from './kernels/scatter-add.js';
 import { logSoftmaxBackwardKernel, logSoftmaxKernel, softmaxBackwardKernel, softmaxKernel } from './kernels/softmax.js';
 import { UNARY_KERNELS } from './kernels/unary.js';
@@ -94,6 +96,10 @@ export const CPU_KERNELS: ReadonlyMap<OpDef, CpuKernel> = new Map<OpDef, CpuKern
   [OPS.layerNormBackward, layerNormBackwardKernel],
   [OPS.crossEntropyLosses, crossEntropyLossesKernel],
   [OPS.crossEntropyBackward, crossEntropyBackwardKernel],
+  [OPS.rmsNorm, rmsNormKernel],
+  [OPS.rmsNormBackward, rmsNormBackwardKernel],
+  [OPS.rotary, rotaryKernel],
+  [OPS.rotaryBackward, rotaryBackwardKernel],
   // fused attention: a row of scores per query, never a (T, S) matrix (dropout declines to the decomposition)
   [OPS.attention, attentionKernel],
   [OPS.attentionForward, attentionForwardKernel],
