@@ -4,8 +4,9 @@
 //
 // Every workgroup owns 16 rows (queries, or keys for dK/dV); invocation `tid` owns row r = tid / 4
 // and, of each 16-wide tile, the 4 columns lane*4 .. lane*4+3 (lane = tid % 4) of the score tile and
-// the head-dim columns lane + 4*i of its row. Head dims are walked in chunks of 16 through workgroup
-// memory (4 KiB in all), so any D works with one pipeline. The f32 accumulators of a row are the
+// the head-dim columns lane + 4*i of its row. Head dims are walked in chunks of 64 through workgroup
+// memory (10 KiB in all; wide chunks mean few barriers, which lavapipe pays dearly for), so any D works
+// with one pipeline. The f32 accumulators of a row are the
 // output row itself (each element owned by one invocation; no atomics): registers indexed by a
 // runtime chunk would make lavapipe's LLVM take seconds per pipeline, and the output row is read
 // and written once per 16 keys, as often as V is. Scores, probabilities and their gradients live
@@ -81,19 +82,27 @@ export function prelude(reads: readonly { name: OperandName; dtype: DType }[], m
 ${CONVERSIONS}
 ${bindings.join('\n')}
 @group(0) @binding(${reads.length + 1}) var<storage, read_write> out: array<u32>;
-// Head-dim chunks of 16: a uniform trip count, so one pipeline serves every head dim.
+// Head-dim chunks of 64: a uniform trip count, so one pipeline serves every head dim.
 // The tile loops run to 16 and 4 read from uniform words, not constants: lavapipe's LLVM otherwise
 // unrolls them fully and takes a minute or more to compile each of these pipelines.
 fn n16() -> u32 { return p(${W.SIXTEEN}u); }
 fn n4() -> u32 { return p(${W.FOUR}u); }
-fn chunk_count() -> u32 { return max((p(${W.D}u) + 15u) / 16u, 1u); }
-var<workgroup> As: array<f32, 256>;
-var<workgroup> Bs: array<f32, 256>;
+fn chunk_count() -> u32 { return max((p(${W.D}u) + 63u) / 64u, 1u); }
+// 16 rows x 64 head-dim columns of two operands, and the 16x16 probability and score-gradient tiles (10 KiB).
+var<workgroup> As: array<f32, 1024>;
+var<workgroup> Bs: array<f32, 1024>;
 var<workgroup> Ps: array<f32, 256>;
 var<workgroup> Ds: array<f32, 256>;
 // Through a var: WGSL rejects infinities in constant expressions.
 fn neg_inf() -> f32 { var bits = 0xff800000u; return bitcast<f32>(bits); }
 fn nan_f32() -> f32 { var bits = 0x7fc00000u; return bitcast<f32>(bits); }
+// out[row + d0 + 4q] += v[q] for the columns below D.
+fn add4(live: bool, row: u32, d0: u32, v: vec4<f32>) {
+  for (var q = 0u; q < n4(); q = q + 1u) {
+    let d = d0 + 4u * q;
+    if (live && d < p(${W.D}u)) { out[row + d] = bitcast<u32>(bitcast<f32>(out[row + d]) + v[q]); }
+  }
+}
 // Element (a, b, c, d) of the operand whose offset and 4 strides start at word base.
 fn at4(base: u32, a: u32, b: u32, c: u32, d: u32) -> u32 {
   return p(base) + a * p(base + 1u) + b * p(base + 2u) + c * p(base + 3u) + d * p(base + 4u);
@@ -111,49 +120,52 @@ fn mask_bias(b: u32, h: u32, i: u32, j: u32) -> f32 {
 
 /**
  * WGSL: \`res\` (a vec4) = this invocation's 4 dot products of the tile: row r of A (rows a0.., below aN,
- * loaded by \`aLoad(row, d)\`) with rows lane*4.. of B, over the head dim in chunks of 16. Uses As, Bs.
+ * loaded by \`aLoad(row, d)\`) with rows lane*4.. of B, over the head dim in chunks of 64. Uses As, Bs.
  */
 export function tileDot(res: string, a0: string, aN: string, aLoad: (row: string, d: string) => string, b0: string, bN: string, bLoad: (row: string, d: string) => string): string {
   return `var ${res} = vec4<f32>(0.0);
-  for (var c0 = 0u; c0 < D; c0 = c0 + 16u) {
-    for (var m = 0u; m < n4(); m = m + 1u) {
-      let e = tid + m * 64u; let rr = e / 16u; let dd = e % 16u;
-      var av = 0.0; if (${a0} + rr < ${aN} && c0 + dd < D) { av = ${aLoad(`${a0} + rr`, 'c0 + dd')}; }
+  for (var c0 = 0u; c0 < D; c0 = c0 + 64u) {
+    // Row m, column tid of each operand's 16x64 chunk.
+    for (var m = 0u; m < n16(); m = m + 1u) {
+      let e = m * 64u + tid;
+      var av = 0.0; if (${a0} + m < ${aN} && c0 + tid < D) { av = ${aLoad(`${a0} + m`, 'c0 + tid')}; }
       As[e] = av;
-      var bv = 0.0; if (${b0} + rr < ${bN} && c0 + dd < D) { bv = ${bLoad(`${b0} + rr`, 'c0 + dd')}; }
+      var bv = 0.0; if (${b0} + m < ${bN} && c0 + tid < D) { bv = ${bLoad(`${b0} + m`, 'c0 + tid')}; }
       Bs[e] = bv;
     }
     workgroupBarrier();
-    for (var dd = 0u; dd < n16(); dd = dd + 1u) {
-      let bb = lane * 64u + dd;
-      ${res} = ${res} + As[r * 16u + dd] * vec4<f32>(Bs[bb], Bs[bb + 16u], Bs[bb + 32u], Bs[bb + 48u]);
+    let dn = min(64u, D - c0);
+    for (var dd = 0u; dd < dn; dd = dd + 1u) {
+      let bb = lane * 256u + dd;
+      ${res} = ${res} + As[r * 64u + dd] * vec4<f32>(Bs[bb], Bs[bb + 64u], Bs[bb + 128u], Bs[bb + 192u]);
     }
     workgroupBarrier();
   }`;
 }
 
 /**
- * WGSL: for each (weights tile, operand), the 4 sums Σ_c tile[r][c] · X[x0 + c][c0 + lane + 4i] of every
- * head-dim chunk c0, X loaded by \`load(row, d)\` into As then Bs (at most two pairs), handed to \`store\`.
+ * WGSL: for each (weights tile, operand), the 16 sums Σ_c tile[r][c] · X[x0 + c][c0 + lane + 4i] of
+ * every head-dim chunk c0 of 64, as 4 vec4s \`acc\`0..3 (column c0 + lane + 16k + 4q in component q of
+ * acc k), X loaded by \`load(row, d)\` into As then Bs (at most two pairs), handed to \`store\`.
  */
 export function accumulateTiles(x0: string, xN: string, pairs: readonly { tile: 'Ps' | 'Ds'; acc: string; store: string; load: (row: string, d: string) => string }[]): string {
   const buf = ['As', 'Bs'];
   const loads = pairs
-    .map((pr, k) => `var x${k} = 0.0; if (${x0} + rr < ${xN} && c0 + dd < D) { x${k} = ${pr.load(`${x0} + rr`, 'c0 + dd')}; }\n      ${buf[k]}[e] = x${k};`)
+    .map((pr, k) => `var x${k} = 0.0; if (${x0} + m < ${xN} && c0 + tid < D) { x${k} = ${pr.load(`${x0} + m`, 'c0 + tid')}; }\n      ${buf[k]}[m * 64u + tid] = x${k};`)
     .join('\n      ');
-  const adds = pairs.map((pr, k) => `${pr.acc}[ii] = ${pr.acc}[ii] + ${pr.tile}[r * 16u + c] * ${buf[k]}[c * 16u + lane + 4u * ii];`).join('\n          ');
+  const adds = pairs
+    .flatMap((pr, k) => [0, 1, 2, 3].map((a) => `${pr.acc}${a} = ${pr.acc}${a} + ${pr.tile}[r * 16u + c] * vec4<f32>(${[0, 4, 8, 12].map((o) => `${buf[k]}[xb + ${16 * a + o}u]`).join(', ')});`))
+    .join('\n      ');
   return `for (var ch = 0u; ch < chunk_count(); ch = ch + 1u) {
-    let c0 = ch * 16u;
-    for (var m = 0u; m < n4(); m = m + 1u) {
-      let e = tid + m * 64u; let rr = e / 16u; let dd = e % 16u;
+    let c0 = ch * 64u;
+    for (var m = 0u; m < n16(); m = m + 1u) {
       ${loads}
     }
     workgroupBarrier();
-    ${pairs.map((pr) => `var ${pr.acc} = vec4<f32>(0.0);`).join(' ')}
+    ${pairs.map((pr) => [0, 1, 2, 3].map((a) => `var ${pr.acc}${a} = vec4<f32>(0.0);`).join(' ')).join('\n    ')}
     for (var c = 0u; c < n16(); c = c + 1u) {
-      for (var ii = 0u; ii < n4(); ii = ii + 1u) {
-          ${adds}
-      }
+      let xb = c * 64u + lane;
+      ${adds}
     }
     ${pairs.map((pr) => `${pr.store}`).join('\n    ')}
     workgroupBarrier();
@@ -165,9 +177,9 @@ export function load(name: OperandName, b: string, h: string): (row: string, d: 
   return (row, d) => `f32(ld_${name}(at4(${OPERAND[name]}u, ${b}, ${h}, ${row}, ${d})))`;
 }
 
-/** WGSL: adds a chunk's 4 partial sums \`acc\` to the f32 output row starting at word \`row\` (columns c0 + lane + 4i), when \`live\`. */
+/** WGSL: adds a chunk's 16 partial sums \`acc\`0..3 (see accumulateTiles) to the f32 output row starting at word \`row\`, when \`live\`. */
 export function addTo(live: string, row: string, acc: string): string {
-  return `for (var ii = 0u; ii < n4(); ii = ii + 1u) { let d = c0 + lane + 4u * ii; if (${live} && d < D) { out[${row} + d] = bitcast<u32>(bitcast<f32>(out[${row} + d]) + ${acc}[ii]); } }`;
+  return [0, 1, 2, 3].map((a) => `add4(${live}, ${row}, c0 + lane + ${16 * a}u, ${acc}${a});`).join(' ');
 }
 
 /** The reads of a gradient kernel, in binding order: q, k, v, dO, lse, delta and the mask when there is one. */
