@@ -8,3 +8,4 @@ export { acquireDevice, type AcquiredDevice, type AdapterInfo, type DeviceOption
 export { GpuContext } from './gpu-context.js';
 export { WEBGPU_KERNELS } from './registry.js';
 export type { GpuKernel } from './gpu-kernel.js';
+export { BindingLimitError } from './binding-window.js';

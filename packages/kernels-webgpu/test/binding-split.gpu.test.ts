@@ -6,6 +6,7 @@ import { afterAll, describe, expect, test } from 'vitest';
 import * as T from '@tessera/tensor';
 import { valueAndGrad } from '@tessera/autograd';
 import type { DType, Tensor } from '@tessera/tensor';
+import { BindingLimitError } from '../src/index.js';
 import { expectSame, gpuOrNull, layoutArb, makeView, numRuns, sameOnBoth, type Layout } from './cross-backend.js';
 
 /** 1024 f32 per binding: the tensors below span several windows. */
@@ -280,7 +281,7 @@ describe.skipIf(gpu === null)('binding windows: ops that do not split say so', (
       try {
         fn(x);
       } catch (err) {
-        expect((err as Error).name).toBe('BindingLimitError');
+        expect(err).toBeInstanceOf(BindingLimitError);
         message = (err as Error).message;
       }
       expect(message).toContain(name);
