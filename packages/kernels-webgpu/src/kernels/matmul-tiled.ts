@@ -11,6 +11,7 @@
 import type { DType, TensorView } from '@tessera/tensor';
 import { CONVERSIONS, encodeExpr, loadFunction } from '../wgsl/dtype-io.js';
 import { INDEXING } from '../wgsl/indexing.js';
+import { BATCH_OFFSETS } from './matmul-params.js';
 
 /** Output tile BM x BN per workgroup, BK deep in k, TM x TN outputs per invocation. */
 export interface MatmulTile {
@@ -196,20 +197,14 @@ ${CONVERSIONS}
 ${operandIo('A', 1, spec, spec.a, st)}
 ${operandIo('B', 2, spec, spec.b, st)}
 @group(0) @binding(3) var<storage, read_write> out: array<u32>;
+${BATCH_OFFSETS}
 var<workgroup> As: array<vec4<${st}>, ${(bk * bm) / 4}>;
 var<workgroup> Bs: array<vec4<${st}>, ${(bk * bn) / 4}>;
 @compute @workgroup_size(${wx}, ${wy}) fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
   let M = p(0u); let N = p(1u); let K = p(2u);
-  var rem = wid.z;
-  var aOff = p(10u);
-  var bOff = p(19u);
-  for (var d = i32(p(3u)) - 1; d >= 0; d--) {
-    let s = p(4u + u32(d));
-    let c = rem % s;
-    rem = rem / s;
-    aOff = aOff + c * p(11u + u32(d));
-    bOff = bOff + c * p(20u + u32(d));
-  }
+  let offs = batch_offsets(wid.z);
+  let aOff = offs.x;
+  let bOff = offs.y;
   let aLd = p(${spec.a.alongCols ? 17 : 18}u);
   let bLd = p(${spec.b.alongCols ? 26 : 27}u);
   let row0 = wid.y * ${bm}u;

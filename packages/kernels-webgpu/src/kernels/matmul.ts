@@ -4,16 +4,15 @@
 // (stride 0) multiply without a copy; one pipeline per dtype serves every shape. Float products whose
 // matrices have a unit-stride axis take the vectorised fast path of matmul-tiled.ts; this kernel is
 // the fallback for everything else (integers, doubly strided views).
-import { broadcastShapes, type TensorView } from '@tessera/tensor';
-import { PARAM_WORDS } from '../gpu-context.js';
+import type { TensorView } from '@tessera/tensor';
 import type { GpuKernel } from '../gpu-kernel.js';
 import { bufferOf } from '../map-dispatch.js';
 import { CONVERSIONS, computeType, encodeExpr, loadFunction, storageBytes } from '../wgsl/dtype-io.js';
 import { INDEXING } from '../wgsl/indexing.js';
 import type { DType } from '@tessera/tensor';
+import { BATCH_OFFSETS, matmulParams } from './matmul-params.js';
 import { operandRead, TILE_128, TILE_64, tiledKey, tiledSource, type MatmulTile, type TiledSpec } from './matmul-tiled.js';
 
-const MAX_BATCH_RANK = 6;
 const TILE = 64;
 
 function source(aDtype: DType, bDtype: DType, outDtype: DType): string {
@@ -25,20 +24,14 @@ ${CONVERSIONS}
 @group(0) @binding(3) var<storage, read_write> out: array<u32>;
 ${loadFunction('inA', 'ba', aDtype)}
 ${loadFunction('inB', 'bb', bDtype)}
+${BATCH_OFFSETS}
 var<workgroup> As: array<${ct}, 1024>;
 var<workgroup> Bs: array<${ct}, 1024>;
 @compute @workgroup_size(16, 16) fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
   let M = p(0u); let N = p(1u); let K = p(2u);
-  var rem = wid.z;
-  var aOff = p(10u);
-  var bOff = p(19u);
-  for (var d = i32(p(3u)) - 1; d >= 0; d--) {
-    let s = p(4u + u32(d));
-    let c = rem % s;
-    rem = rem / s;
-    aOff = aOff + c * p(11u + u32(d));
-    bOff = bOff + c * p(20u + u32(d));
-  }
+  let offs = batch_offsets(wid.z);
+  let aOff = offs.x;
+  let bOff = offs.y;
   let aSM = p(17u); let aSK = p(18u); let bSK = p(26u); let bSN = p(27u);
   let row0 = wid.y * 64u;
   let col0 = wid.x * 64u;
@@ -83,35 +76,6 @@ var<workgroup> Bs: array<${ct}, 1024>;
 `;
 }
 
-/** Parameter words of a batched product (batch dims broadcast, each operand strided). */
-function matmulParams(a: TensorView, b: TensorView): { params: Uint32Array; batch: number[]; aBatch: number[]; bBatch: number[]; m: number; n: number; k: number } {
-  const m = a.shape[a.shape.length - 2]!;
-  const k = a.shape[a.shape.length - 1]!;
-  const n = b.shape[b.shape.length - 1]!;
-  const batch = broadcastShapes(a.shape.slice(0, -2), b.shape.slice(0, -2), 'matmul');
-  if (batch.length > MAX_BATCH_RANK) throw new RangeError(`matmul: ${batch.length} batch dims exceed the webgpu backend's ${MAX_BATCH_RANK} (a: [${a.shape.join(',')}], b: [${b.shape.join(',')}])`);
-  const params = new Uint32Array(PARAM_WORDS);
-  params[0] = m;
-  params[1] = n;
-  params[2] = k;
-  params[3] = batch.length;
-  batch.forEach((d, i) => (params[4 + i] = d));
-  const batchStrides = (v: TensorView): number[] => {
-    const lead = batch.length - (v.shape.length - 2);
-    return batch.map((_, i) => (i < lead || v.shape[i - lead] === 1 ? 0 : v.strides[i - lead]!));
-  };
-  const aBatch = batchStrides(a);
-  const bBatch = batchStrides(b);
-  params[10] = a.offset;
-  aBatch.forEach((s, i) => (params[11 + i] = s >>> 0));
-  params[17] = a.strides[a.shape.length - 2]! >>> 0;
-  params[18] = a.strides[a.shape.length - 1]! >>> 0;
-  params[19] = b.offset;
-  bBatch.forEach((s, i) => (params[20 + i] = s >>> 0));
-  params[26] = b.strides[b.shape.length - 2]! >>> 0;
-  params[27] = b.strides[b.shape.length - 1]! >>> 0;
-  return { params, batch, aBatch, bBatch, m, n, k };
-}
 
 const SOFTWARE_ADAPTER = /llvmpipe|lavapipe|swiftshader/i;
 const FLOATS: ReadonlySet<DType> = new Set<DType>(['f32', 'f16', 'bf16']);
