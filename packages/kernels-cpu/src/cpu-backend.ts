@@ -4,6 +4,7 @@ import { OPS, allocTyped, dtypeBytes } from '@tessera/tensor';
 import { adamwUpdateArrays } from './adamw-update.js';
 import type { CpuKernel } from './cpu-kernel.js';
 import { recycleF32 } from './f32-array-pool.js';
+import { BINARY_KERNELS_TS } from './kernels/binary.js';
 import { wasmMatmulKernel } from './kernels/matmul-wasm.js';
 import { CPU_KERNELS } from './registry.js';
 import { gemmModule } from './wasm/gemm-module.js';
@@ -17,8 +18,8 @@ export interface CpuBackendOptions {
   /** Kernels to add or override, keyed by op. */
   readonly kernels?: ReadonlyMap<OpDef, CpuKernel>;
   /**
-   * Run f32 matmuls on the WebAssembly SIMD kernels (default: true where WebAssembly SIMD and
-   * shared memory are available; false keeps every op on the plain TypeScript kernels).
+   * Run f32 matmuls and large f32 add/sub/mul/div on the WebAssembly SIMD kernels (default: true
+   * where WebAssembly SIMD and shared memory are available; false keeps every op in TypeScript).
    */
   readonly wasm?: boolean;
   /** Threads for large f32 matmuls, the calling thread included (default: the available cores). */
@@ -70,6 +71,8 @@ export function createCpuBackend(opts: CpuBackendOptions = {}): Backend {
       throw new Error(`createCpuBackend: threads must be a positive integer (got ${opts.threads}); omit it to use every core`);
     }
     kernels.set(OPS.matmul, wrap(wasmMatmulKernel(() => (engine ??= new WasmGemm(threads)))));
+  } else if (opts.wasm === false) {
+    for (const [op, kernel] of BINARY_KERNELS_TS) kernels.set(op, wrap(kernel));
   } else if (opts.wasm === true) {
     throw new Error('createCpuBackend: wasm: true, but WebAssembly SIMD with shared memory is not available here; omit the option to fall back to the TypeScript kernels');
   }

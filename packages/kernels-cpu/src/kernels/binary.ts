@@ -3,6 +3,7 @@ import { OPS, allocTyped, numel, type DType, type OpDef, type Shape, type Tensor
 import { dataOf, type CpuKernel } from '../cpu-kernel.js';
 import { broadcastStrides, denseStrides, forEachRow, isDenseRowMajor } from '../strided.js';
 import { takeF32 } from '../f32-array-pool.js';
+import { wasmBinaryF32, type WasmBinaryOp } from '../wasm/wasm-elementwise.js';
 import { F32_ROW_LOOPS, type F32RowLoop } from './binary-f32.js';
 
 /** A scalar function of two elements. */
@@ -57,11 +58,14 @@ function runF32(loop: F32RowLoop, a: TensorView, b: TensorView, shape: Shape): F
   return dst;
 }
 
-/** The strided, broadcasting kernel for one binary op; f32 operands go through `f32Loop` when given. */
-export function binaryKernel(op: OpDef, fn: BinaryFn, f32Loop?: F32RowLoop): CpuKernel {
+/**
+ * The strided, broadcasting kernel for one binary op; f32 operands go through the WebAssembly SIMD
+ * module for `wasmOp` where it applies (large dense, scalar or row-vector operands), else `f32Loop`.
+ */
+export function binaryKernel(op: OpDef, fn: BinaryFn, f32Loop?: F32RowLoop, wasmOp?: WasmBinaryOp): CpuKernel {
   return ([a, b], _attrs, out) => {
     if (f32Loop !== undefined && out.dtype === 'f32' && dataOf(a!) instanceof Float32Array && dataOf(b!) instanceof Float32Array) {
-      return runF32(f32Loop, a!, b!, out.shape);
+      return (wasmOp !== undefined ? wasmBinaryF32(wasmOp, a!, b!, out.shape) : null) ?? runF32(f32Loop, a!, b!, out.shape);
     }
     const f = functionFor(op, fn, a!.dtype, out.dtype);
     const x = dataOf(a!);
@@ -89,5 +93,18 @@ export function binaryKernel(op: OpDef, fn: BinaryFn, f32Loop?: F32RowLoop): Cpu
   };
 }
 
-/** A kernel for every binary primitive, keyed by op. */
-export const BINARY_KERNELS: ReadonlyMap<OpDef, CpuKernel> = new Map([...BINARY_FUNCTIONS].map(([op, fn]) => [op, binaryKernel(op, fn, F32_ROW_LOOPS.get(op))]));
+/** The ops the WebAssembly SIMD elementwise module implements. */
+export const WASM_BINARY_OPS: ReadonlyMap<OpDef, WasmBinaryOp> = new Map<OpDef, WasmBinaryOp>([
+  [OPS.add, 'add'],
+  [OPS.sub, 'sub'],
+  [OPS.mul, 'mul'],
+  [OPS.div, 'div'],
+]);
+
+/** A kernel for every binary primitive, keyed by op (f32 add/sub/mul/div use WebAssembly SIMD where available). */
+export const BINARY_KERNELS: ReadonlyMap<OpDef, CpuKernel> = new Map(
+  [...BINARY_FUNCTIONS].map(([op, fn]) => [op, binaryKernel(op, fn, F32_ROW_LOOPS.get(op), WASM_BINARY_OPS.get(op))]),
+);
+
+/** The same kernels in TypeScript only (createCpuBackend({ wasm: false })). */
+export const BINARY_KERNELS_TS: ReadonlyMap<OpDef, CpuKernel> = new Map([...BINARY_FUNCTIONS].map(([op, fn]) => [op, binaryKernel(op, fn, F32_ROW_LOOPS.get(op))]));

@@ -11,7 +11,8 @@ export const KC = 256;
 
 let compiled: WebAssembly.Module | null | undefined;
 
-function decodeBase64(b64: string): Uint8Array<ArrayBuffer> {
+/** Bytes of a base64 string (atob: Node and browsers alike). */
+export function decodeBase64(b64: string): Uint8Array<ArrayBuffer> {
   const bin = atob(b64);
   const out = new Uint8Array(bin.length);
   for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);

@@ -1,0 +1,131 @@
+// f32 add/sub/mul/div on the WebAssembly SIMD elementwise module, for dense operands, a scalar
+// operand, or a row vector broadcast over the leading dims. The operands stream through a fixed
+// scratch of the module's memory in chunks (64 KiB per operand, so the copies stay in cache):
+// copy in, four lanes per instruction, copy out. The SIMD arithmetic alone runs ~10x faster than
+// the JavaScript loop; the copies leave ~1.6x (1M-element product, one core). The memory never
+// grows, so its views never detach. Main thread only: each call runs to completion synchronously.
+import { numel, type Shape, type TensorView } from '@tessera/tensor';
+import { dataOf } from '../cpu-kernel.js';
+import { takeF32 } from '../f32-array-pool.js';
+import { isDenseRowMajor } from '../strided.js';
+import { decodeBase64 } from './gemm-module.js';
+import { ELEMENTWISE_WASM_BASE64 } from './elementwise-bytes.js';
+
+/** The ops the module implements. */
+export type WasmBinaryOp = 'add' | 'sub' | 'mul' | 'div';
+
+/** Floats per chunk of one operand. */
+const CHUNK = 16384;
+/** A region holds a chunk plus the vector of padding the last step may touch. */
+const REGION = CHUNK + 16;
+const A = 0;
+const B = REGION;
+const D = 2 * REGION;
+const ROW = 3 * REGION;
+/** Below this many elements the JavaScript loop wins (call and copy overheads). */
+export const WASM_MIN_ELEMENTS = 4096;
+/** Row-broadcast rows shorter than this go to the JavaScript loop (a call per row would dominate). */
+const MIN_ROW = 64;
+
+type VV = (a: number, b: number, d: number, n: number) => void;
+type VS = (a: number, s: number, d: number, n: number) => void;
+type SV = (s: number, b: number, d: number, n: number) => void;
+interface Engine {
+  readonly f32: Float32Array;
+  readonly exports: Record<string, VV & VS & SV>;
+}
+
+let engine: Engine | null | undefined;
+
+/** The instantiated module, or null where WebAssembly SIMD is unavailable. */
+export function elementwiseEngine(): Engine | null {
+  if (engine !== undefined) return engine;
+  try {
+    const bytes = decodeBase64(ELEMENTWISE_WASM_BASE64);
+    if (typeof WebAssembly === 'undefined' || !WebAssembly.validate(bytes)) return (engine = null);
+    const memory = new WebAssembly.Memory({ initial: Math.ceil((4 * REGION * 4) / 65536) });
+    const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } });
+    engine = { f32: new Float32Array(memory.buffer), exports: instance.exports as unknown as Engine['exports'] };
+  } catch {
+    engine = null;
+  }
+  return engine;
+}
+
+/** True when `v` (broadcast to `shape`) is `shape`'s elements in row-major order. */
+function fills(v: TensorView, shape: Shape, n: number): boolean {
+  return numel(v.shape) === n && isDenseRowMajor(v);
+}
+
+/** True when `v` is one vector along `shape`'s last dim, broadcast over the others. */
+function isRow(v: TensorView, shape: Shape): boolean {
+  const c = shape[shape.length - 1]!;
+  return v.shape.length > 0 && v.shape[v.shape.length - 1] === c && numel(v.shape) === c && (c === 1 || v.strides[v.strides.length - 1] === 1);
+}
+
+/**
+ * `a op b` broadcast to `shape` on the SIMD module, or null when the operands are not dense/scalar/row
+ * vector f32 arrays the module handles (the caller then runs the JavaScript loop).
+ */
+export function wasmBinaryF32(op: WasmBinaryOp, a: TensorView, b: TensorView, shape: Shape): Float32Array | null {
+  const n = numel(shape);
+  if (n < WASM_MIN_ELEMENTS) return null;
+  const e = elementwiseEngine();
+  if (e === null) return null;
+  const x = dataOf(a) as Float32Array;
+  const y = dataOf(b) as Float32Array;
+  const aFills = fills(a, shape, n);
+  const bFills = fills(b, shape, n);
+  const f32 = e.f32;
+  const fn = e.exports;
+  if (aFills && bFills) {
+    const dst = takeF32(n);
+    chunks(n, (k, len) => {
+      f32.set(x.subarray(a.offset + k, a.offset + k + len), A);
+      f32.set(y.subarray(b.offset + k, b.offset + k + len), B);
+      fn[`${op}_vv`]!(A * 4, B * 4, D * 4, len);
+      dst.set(f32.subarray(D, D + len), k);
+    });
+    return dst;
+  }
+  if (aFills && numel(b.shape) === 1) {
+    const s = y[b.offset]!;
+    const dst = takeF32(n);
+    chunks(n, (k, len) => {
+      f32.set(x.subarray(a.offset + k, a.offset + k + len), A);
+      fn[`${op}_vs`]!(A * 4, s, D * 4, len);
+      dst.set(f32.subarray(D, D + len), k);
+    });
+    return dst;
+  }
+  if (bFills && numel(a.shape) === 1) {
+    const s = x[a.offset]!;
+    const dst = takeF32(n);
+    chunks(n, (k, len) => {
+      f32.set(y.subarray(b.offset + k, b.offset + k + len), B);
+      fn[`${op}_sv`]!(s, B * 4, D * 4, len);
+      dst.set(f32.subarray(D, D + len), k);
+    });
+    return dst;
+  }
+  const c = shape[shape.length - 1]!;
+  if (aFills && c >= MIN_ROW && c <= CHUNK && isRow(b, shape)) {
+    // Row r of the chunk computes ceil(c / 4) vectors; the overrun into row r + 1 is rewritten by it.
+    f32.set(y.subarray(b.offset, b.offset + c), ROW);
+    const rowsPerChunk = Math.floor(CHUNK / c);
+    const dst = takeF32(n);
+    const f = fn[`${op}_vv`]!;
+    for (let k = 0; k < n; k += rowsPerChunk * c) {
+      const len = Math.min(rowsPerChunk * c, n - k);
+      f32.set(x.subarray(a.offset + k, a.offset + k + len), A);
+      for (let r = 0; r < len; r += c) f((A + r) * 4, ROW * 4, (D + r) * 4, c);
+      dst.set(f32.subarray(D, D + len), k);
+    }
+    return dst;
+  }
+  return null;
+}
+
+function chunks(n: number, body: (k: number, len: number) => void): void {
+  for (let k = 0; k < n; k += CHUNK) body(k, Math.min(CHUNK, n - k));
+}
