@@ -4,6 +4,7 @@
  *
  *   pnpm --filter @tessera/bench-webgpu bench          matmul sizes 256..4096 (4096 skipped on a software adapter)
  *   ... bench --sizes=256,1024,4096 --out=/tmp/w.json --note='what else ran on the machine'
+ *   ... bench --attention=128,512,1024                 attention lengths (1024 skipped on a software adapter)
  *
  * Prints the adapter and its limits first, so every figure names the device it came from, and
  * writes JSON to results/latest.json (temporary name, then renamed).
@@ -41,7 +42,11 @@ const matmulOptions = { capMs: software ? 4000 : 2000, minSampleMs: 200, samples
 const matmul = await benchMatmul(gpu, sizes, ['f32', 'f16'], matmulOptions);
 const stridedSizes = software ? [512] : [1024, 4096];
 const strided = await benchMatmul(gpu, stridedSizes, ['f32', 'f16'], matmulOptions, true);
-const attention = await benchAttention(gpu, 1, 4, software ? 128 : 1024, 64);
+// Attention B=1, H=8, T=S, D=64. On a software adapter one sample each, and T=1024 (~2 min there) only when asked for.
+const allLengths = [128, 512, 1024];
+const lengths = arg('attention')?.split(',').map(Number) ?? (software ? [128, 512] : allLengths);
+const attentionRun = await benchAttention(gpu, 1, 8, lengths, 64, software ? { samples: 1, minSampleMs: 0 } : { samples: 3, minSampleMs: 200 });
+const attention = { ...attentionRun, skipped: allLengths.filter((t) => !lengths.includes(t)).map((t) => ({ t, reason: software ? 'software adapter: minutes per call; pass --attention=128,512,1024 to run it' : 'not in --attention' })) };
 const training = await benchTrainingStep(gpu, software ? { vocab: 512, dim: 64, heads: 4, layers: 1, batch: 2, seq: 32 } : { vocab: 8192, dim: 512, heads: 8, layers: 4, batch: 8, seq: 256 });
 
 const result = {
@@ -51,7 +56,7 @@ const result = {
   limits: { maxBufferSize: limits.maxBufferSize, maxStorageBufferBindingSize: limits.maxStorageBufferBindingSize },
   // The load average says how much else the machine ran (a shared CI or dev box skews every figure).
   host: { cpus: cpus().length, loadavgAtStart, loadavgAtEnd: loadavg() },
-  note: ['attention has no fused kernel yet, so only the composition is timed', arg('note')].filter((s) => s).join('; '),
+  note: arg('note') ?? '',
   matmul: {
     path: 'tiled fast path (vec4 loads, 128x128 or 64x64 workgroup tiles, f32 accumulation); f16 rounds once on store',
     f16: gpu.context.features.has('shader-f16') ? 'shader-f16: f16 loads and f16 workgroup tiles' : 'no shader-f16: f16 unpacked to f32 on load',
