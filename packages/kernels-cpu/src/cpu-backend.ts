@@ -4,6 +4,7 @@ import { OPS, allocTyped, dtypeBytes } from '@tessera/tensor';
 import { adamwUpdateArrays } from './adamw-update.js';
 import type { CpuKernel } from './cpu-kernel.js';
 import { recycleF32 } from './f32-array-pool.js';
+import { wasmAttentionKernels } from './kernels/attention-wasm.js';
 import { BINARY_KERNELS_TS } from './kernels/binary.js';
 import { wasmMatmulKernel } from './kernels/matmul-wasm.js';
 import { CPU_KERNELS } from './registry.js';
@@ -71,6 +72,7 @@ export function createCpuBackend(opts: CpuBackendOptions = {}): Backend {
       throw new Error(`createCpuBackend: threads must be a positive integer (got ${opts.threads}); omit it to use every core`);
     }
     kernels.set(OPS.matmul, wrap(wasmMatmulKernel(() => (engine ??= new WasmGemm(threads)))));
+    for (const [op, kernel] of wasmAttentionKernels(() => (engine ??= new WasmGemm(threads)))) kernels.set(op, wrap(kernel));
   } else if (opts.wasm === false) {
     for (const [op, kernel] of BINARY_KERNELS_TS) kernels.set(op, wrap(kernel));
   } else if (opts.wasm === true) {

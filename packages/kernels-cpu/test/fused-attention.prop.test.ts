@@ -121,6 +121,44 @@ describe('fused attention equals its decomposition', () => {
     );
   });
 
+  test('on heads of 8+ queries and keys (the WebAssembly gemm path for f32) all four ops equal the decomposition', () => {
+    const bigArb = fc
+      .record({
+        b: fc.integer({ min: 1, max: 2 }),
+        hkv: fc.integer({ min: 1, max: 2 }),
+        group: fc.integer({ min: 1, max: 2 }),
+        t: fc.integer({ min: 8, max: 21 }),
+        s: fc.integer({ min: 8, max: 23 }),
+        d: fc.integer({ min: 1, max: 17 }),
+        causal: fc.boolean(),
+        maskKind: fc.constantFrom<MaskKind>('none', 'bool', 'additive'),
+        layouts: fc.array(layoutArb, { minLength: 5, maxLength: 5 }),
+        seeds: fc.array(seedArb, { minLength: 6, maxLength: 6 }),
+        dtype: fc.constant<DType>('f32'),
+      })
+      .chain((c) => broadcastableArb([c.b, c.hkv * c.group, c.t, c.s]).map((maskShape) => ({ ...c, maskShape })));
+    fc.assert(
+      fc.property(bigArb, seedArb, (c, sdo) => {
+        const { inputs, attrs } = inputsOf(c);
+        const [q, k, v, mask] = inputs as [Tensor, Tensor, Tensor, Tensor | undefined];
+        const h = c.hkv * c.group;
+        const [rtol, atol] = tol(c.dtype);
+        for (const op of [T.OPS.attention, T.OPS.attentionForward] as OpDef<AttentionAttrs>[]) {
+          const [got, want] = both(op, inputs, attrs);
+          expectClose(got, want, rtol, atol, `${op.name} ${describeCase(c)}`);
+        }
+        const packed = T.apply(T.OPS.attentionForward as OpDef<AttentionAttrs>, inputs.map(onRef), attrs);
+        const lse = packed.slice(-1, c.d, c.d + 1).reshape([c.b, h, c.t]);
+        const gradInputs = [q, k, v, makeView([c.b, h, c.t, c.d], c.layouts[4]!, c.dtype, sdo), T.tensor(logical(lse), { shape: [c.b, h, c.t], dtype: c.dtype }), makeView([c.b, h, c.t], 'sliced', c.dtype, c.seeds[5]!, 'unit'), ...(mask ? [mask] : [])];
+        for (const op of [T.OPS.attentionGradQ, T.OPS.attentionGradKV] as OpDef<AttentionAttrs>[]) {
+          const [got, want] = both(op, gradInputs, attrs);
+          expectClose(got, want, rtol * 5, atol * 5, `${op.name} ${describeCase(c)}`);
+        }
+      }),
+      { numRuns: numRuns() },
+    );
+  });
+
   test('a causal query that sees no key (S < T) is NaN in the forward and poisons the gradients as the decomposition does', () => {
     const q = makeView([1, 2, 4, 3], 'dense', 'f64', 1, 'unit');
     const k = makeView([1, 1, 2, 3], 'dense', 'f64', 2, 'unit');
