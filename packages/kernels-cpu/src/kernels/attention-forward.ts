@@ -6,7 +6,7 @@
 import type { TensorView, TypedArray } from '@tessera/tensor';
 import type { CpuKernel } from '../cpu-kernel.js';
 import { resultArray } from '../f32-array-pool.js';
-import { attentionDims, checkNoDropout, denseOperand, MaskReader, scoreRow, visibleKeys, type FusedAttentionAttrs } from './attention-rows.js';
+import { attentionDims, checkNoDropout, denseOperands, MaskReader, scoreRow, visibleKeys, type FusedAttentionAttrs } from './attention-rows.js';
 
 /** Runs attention into a (B, H, T, Dv + extra) array; with extra 1 the last column holds lse. */
 function attentionRows(op: string, inputs: readonly TensorView[], attrs: FusedAttentionAttrs, dtype: TensorView['dtype'], extra: 0 | 1): TypedArray {
@@ -17,9 +17,7 @@ function attentionRows(op: string, inputs: readonly TensorView[], attrs: FusedAt
   const width = Dv + extra;
   const dst = resultArray(dtype, B * H * T * width);
   if (dst.length === 0) return dst;
-  const q = denseOperand(qv);
-  const k = denseOperand(kv);
-  const v = denseOperand(vv);
+  const { q, k, v } = denseOperands(inputs, false);
   const mask = attrs.hasMask ? new MaskReader(maskView!, dims) : null;
   const row = new Float64Array(S);
   const acc = new Float64Array(Dv);

@@ -3,28 +3,23 @@
 // dP = dO_i · v_j, dS = P (dP - delta_i); dK_j = scale Σ dS q_i and dV_j = Σ P dO_i accumulate in
 // double precision, summed over the group (GQA) without a repeated-heads copy. Output (2, B, Hkv, S, D).
 import type { TensorView } from '@tessera/tensor';
-import { dataOf, type CpuKernel } from '../cpu-kernel.js';
+import type { CpuKernel } from '../cpu-kernel.js';
 import { resultArray } from '../f32-array-pool.js';
-import { attentionDims, checkNoDropout, denseOperand, MaskReader, type FusedAttentionAttrs } from './attention-rows.js';
+import { attentionDims, checkNoDropout, denseOperands, MaskReader, RowStat, type FusedAttentionAttrs } from './attention-rows.js';
 
 /** [dK, dV] stacked on a leading dim of 2, from q, k, v, dO, lse, delta and the optional mask. */
 export const attentionGradKVKernel: CpuKernel<FusedAttentionAttrs> = (inputs, attrs, out) => {
   checkNoDropout('attentionGradKV', attrs);
-  const [qv, kv, vv, dov, lsev, deltav, maskView] = inputs as TensorView[];
+  const [qv, kv, vv, , lsev, deltav, maskView] = inputs as TensorView[];
   const dims = attentionDims('attentionGradKV', qv!, kv!, vv!);
   const { b: B, h: H, hkv: Hkv, t: T, s: S, d: D, dv: Dv, group } = dims;
   if (Dv !== D) throw new RangeError(`attentionGradKV: dK and dV are stacked, so v's head dim ${Dv} must equal k's ${D}`);
   const half = B * Hkv * S * D;
   const dst = resultArray(out.dtype, 2 * half);
   if (dst.length === 0) return dst;
-  const q = denseOperand(qv!);
-  const k = denseOperand(kv!);
-  const v = denseOperand(vv!);
-  const dO = denseOperand(dov!);
-  const lse = dataOf(lsev!);
-  const delta = dataOf(deltav!);
-  const [l0, l1, l2] = lsev!.strides as [number, number, number];
-  const [d0, d1, d2] = deltav!.strides as [number, number, number];
+  const { q, k, v, dO } = denseOperands(inputs, true);
+  const lse = new RowStat(lsev!);
+  const delta = new RowStat(deltav!);
   const mask = attrs.hasMask ? new MaskReader(maskView!, dims) : null;
   const { scale, causal } = attrs;
   const dk = new Float64Array(D);
@@ -40,12 +35,10 @@ export const attentionGradKVKernel: CpuKernel<FusedAttentionAttrs> = (inputs, at
         dk.fill(0);
         dv.fill(0);
         for (let h = g * group; h < (g + 1) * group; h++) {
-          const lAt = lsev!.offset + b * l0 + h * l1;
-          const dlAt = deltav!.offset + b * d0 + h * d1;
           const mAt = mask ? mask.rowOffset(b, h, 0) + j * mask.step : 0;
           const mRow = mask ? mask.rowStep : 0;
           for (let i = 0; i < T; i++) {
-            const l = lse[lAt + i * l2]!;
+            const l = lse.at(b, h, i);
             const hidden = i < first;
             // A hidden pair has P = exp(-inf - lse) = 0, unless lse is -inf or NaN (every key of row i masked): then NaN.
             if (hidden && l > -Infinity) continue;
@@ -62,7 +55,7 @@ export const attentionGradKVKernel: CpuKernel<FusedAttentionAttrs> = (inputs, at
             if (p === 0) continue;
             let dp = 0;
             for (let e = 0; e < D; e++) dp += dO.data[gi + e]! * v.data[vj + e]!;
-            const ds = p * (dp - delta[dlAt + i * d2]!) * scale;
+            const ds = p * (dp - delta.at(b, h, i)) * scale;
             for (let e = 0; e < D; e++) {
               dk[e] += ds * q.data[qi + e]!;
               dv[e] += p * dO.data[gi + e]!;

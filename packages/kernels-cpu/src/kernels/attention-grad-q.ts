@@ -2,26 +2,21 @@
 // scores is recomputed, P = exp(s - lse), dP = dO_i · v_j, dS = P (dP - delta_i), and
 // dQ_i = scale Σ_j dS_j k_j accumulates in double precision. No (T, S) matrix is formed.
 import type { TensorView } from '@tessera/tensor';
-import { dataOf, type CpuKernel } from '../cpu-kernel.js';
+import type { CpuKernel } from '../cpu-kernel.js';
 import { resultArray } from '../f32-array-pool.js';
-import { attentionDims, checkNoDropout, denseOperand, MaskReader, scoreRow, visibleKeys, type FusedAttentionAttrs } from './attention-rows.js';
+import { attentionDims, checkNoDropout, denseOperands, MaskReader, RowStat, scoreRow, visibleKeys, type FusedAttentionAttrs } from './attention-rows.js';
 
 /** dQ (B, H, T, D) from q, k, v, dO, lse, delta and the optional mask. */
 export const attentionGradQKernel: CpuKernel<FusedAttentionAttrs> = (inputs, attrs, out) => {
   checkNoDropout('attentionGradQ', attrs);
-  const [qv, kv, vv, dov, lsev, deltav, maskView] = inputs as TensorView[];
+  const [qv, kv, vv, , lsev, deltav, maskView] = inputs as TensorView[];
   const dims = attentionDims('attentionGradQ', qv!, kv!, vv!);
   const { b: B, h: H, hkv: Hkv, t: T, s: S, d: D, dv: Dv, group } = dims;
   const dst = resultArray(out.dtype, B * H * T * D);
   if (dst.length === 0) return dst;
-  const q = denseOperand(qv!);
-  const k = denseOperand(kv!);
-  const v = denseOperand(vv!);
-  const dO = denseOperand(dov!);
-  const lse = dataOf(lsev!);
-  const delta = dataOf(deltav!);
-  const [l0, l1, l2] = lsev!.strides as [number, number, number];
-  const [d0, d1, d2] = deltav!.strides as [number, number, number];
+  const { q, k, v, dO } = denseOperands(inputs, true);
+  const lse = new RowStat(lsev!);
+  const delta = new RowStat(deltav!);
   const mask = attrs.hasMask ? new MaskReader(maskView!, dims) : null;
   const row = new Float64Array(S);
   const acc = new Float64Array(D);
@@ -33,8 +28,8 @@ export const attentionGradQKernel: CpuKernel<FusedAttentionAttrs> = (inputs, att
       for (let i = 0; i < T; i++) {
         const qAt = q.offset + ((b * H + h) * T + i) * D;
         const gAt = dO.offset + ((b * H + h) * T + i) * Dv;
-        const l = lse[lsev!.offset + b * l0 + h * l1 + i * l2]!;
-        const dl = delta[deltav!.offset + b * d0 + h * d1 + i * d2]!;
+        const l = lse.at(b, h, i);
+        const dl = delta.at(b, h, i);
         // Causally hidden keys have P = exp(-inf - lse) = 0 and are skipped, unless lse is -inf or NaN
         // (a row with every key masked), where the decomposition's P is NaN for every key.
         const seen = visibleKeys(attrs.causal, i, dims);

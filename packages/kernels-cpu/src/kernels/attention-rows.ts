@@ -115,6 +115,40 @@ export function scoreRow(
   return max;
 }
 
+/** Dense q, k, v and (for the gradient ops, inputs[3]) dO; without dO, `dO` is q. */
+export interface AttentionOperands {
+  readonly q: DenseOperand;
+  readonly k: DenseOperand;
+  readonly v: DenseOperand;
+  readonly dO: DenseOperand;
+}
+
+/** The attention inputs q, k, v (and dO) as dense operands. */
+export function denseOperands(inputs: readonly TensorView[], withGrad: boolean): AttentionOperands {
+  const q = denseOperand(inputs[0]!);
+  return { q, k: denseOperand(inputs[1]!), v: denseOperand(inputs[2]!), dO: withGrad ? denseOperand(inputs[3]!) : q };
+}
+
+/** A (B, H, T) row statistic the gradient ops take (lse, delta), read through its strides (lse is a column view). */
+export class RowStat {
+  private readonly data: TypedArray;
+  private readonly offset: number;
+  private readonly s0: number;
+  private readonly s1: number;
+  private readonly s2: number;
+
+  constructor(view: TensorView) {
+    this.data = dataOf(view);
+    this.offset = view.offset;
+    [this.s0, this.s1, this.s2] = view.strides as [number, number, number];
+  }
+
+  /** The value of query row i of head h in batch b. */
+  at(b: number, h: number, i: number): number {
+    return this.data[this.offset + b * this.s0 + h * this.s1 + i * this.s2]!;
+  }
+}
+
 /** Attributes the attention kernels read; dropout never reaches them (the ops' fusedWhen declines it). */
 export type FusedAttentionAttrs = Pick<AttentionAttrs, 'causal' | 'scale' | 'hasMask' | 'dropoutP'>;
 

@@ -7,14 +7,13 @@
 // engine cannot hold go to the row kernels.
 import { OPS, type OpDef, type TensorView } from '@tessera/tensor';
 import type { CpuKernel } from '../cpu-kernel.js';
-import { dataOf } from '../cpu-kernel.js';
 import { resultArray } from '../f32-array-pool.js';
 import type { MatrixOperand } from '../gemm.js';
 import type { WasmGemm } from '../wasm/wasm-gemm.js';
 import { attentionForwardKernel, attentionKernel } from './attention-forward.js';
 import { attentionGradKVKernel } from './attention-grad-kv.js';
 import { attentionGradQKernel } from './attention-grad-q.js';
-import { attentionDims, checkNoDropout, denseOperand, MaskReader, visibleKeys, type AttentionDims, type DenseOperand, type FusedAttentionAttrs } from './attention-rows.js';
+import { attentionDims, checkNoDropout, denseOperands, MaskReader, RowStat, visibleKeys, type AttentionDims, type AttentionOperands, type DenseOperand, type FusedAttentionAttrs } from './attention-rows.js';
 
 /** A row-major (rows × cols) matrix of `x` at `offset`, or its transpose. */
 const matrix = (x: DenseOperand | Float32Array, offset: number, cols: number, transposed = false): MatrixOperand => {
@@ -64,18 +63,16 @@ class HeadTiles {
   }
 
   /** scores := P = exp(s - lse_i) and grads := dS = P ∘ (dO Vᵀ - delta_i), for the head's gradient kernels. */
-  probabilitiesAndScoreGrad(inputs: readonly TensorView[], ops: Operands, b: number, h: number): void {
+  probabilitiesAndScoreGrad(ops: AttentionOperands, lse: RowStat, delta: RowStat, b: number, h: number): void {
     const { t, s, d, dv, h: H, hkv, group } = this.dims;
     const head = (b * H + h) * t;
     const kvHead = b * hkv + Math.floor(h / group);
     const p = this.maskedScores(ops.q, head * d, ops.k, kvHead * s * d, b, h);
     const ds = this.grads;
     this.gemm.matmul(t, s, dv, matrix(ops.dO, head * dv, dv), matrix(ops.v, kvHead * s * dv, dv, true), ds, 0);
-    const [lse, delta] = [inputs[4]!, inputs[5]!];
-    const [ld, dd] = [dataOf(lse), dataOf(delta)];
     for (let i = 0; i < t; i++) {
-      const l = ld[lse.offset + b * lse.strides[0]! + h * lse.strides[1]! + i * lse.strides[2]!]!;
-      const dl = dd[delta.offset + b * delta.strides[0]! + h * delta.strides[1]! + i * delta.strides[2]!]!;
+      const l = lse.at(b, h, i);
+      const dl = delta.at(b, h, i);
       for (let j = 0, at = i * s; j < s; j++, at++) {
         const pij = Math.exp(p[at]! - l);
         p[at] = pij;
@@ -84,19 +81,6 @@ class HeadTiles {
     }
   }
 }
-
-/** Dense q, k, v and (for the gradients) dO. */
-interface Operands {
-  q: DenseOperand;
-  k: DenseOperand;
-  v: DenseOperand;
-  dO: DenseOperand;
-}
-
-const operands = (inputs: readonly TensorView[]): Operands => {
-  const [q, k, v, dO] = inputs.map((x) => (x ? denseOperand(x) : null));
-  return { q: q!, k: k!, v: v!, dO: dO ?? q! };
-};
 
 /** attention (extra 0) or attentionForward (extra 1: lse in the last column) on the gemm. */
 function forward(gemm: () => WasmGemm, extra: 0 | 1, rows: CpuKernel<FusedAttentionAttrs>, op: string): CpuKernel<FusedAttentionAttrs> {
@@ -108,7 +92,7 @@ function forward(gemm: () => WasmGemm, extra: 0 | 1, rows: CpuKernel<FusedAttent
     const { b: B, h: H, hkv: Hkv, t: T, s: S, d: D, dv: Dv, group } = dims;
     const width = Dv + extra;
     const dst = resultArray(out.dtype, B * H * T * width);
-    const ops = operands(inputs);
+    const ops = denseOperands(inputs, false);
     const tiles = new HeadTiles(engine, dims, attrs, inputs[3]);
     const o = new Float32Array(T * Dv);
     const inv = new Float64Array(T);
@@ -157,11 +141,12 @@ function gradQ(gemm: () => WasmGemm): CpuKernel<FusedAttentionAttrs> {
     if (!gemmApplies(inputs, dims, engine)) return attentionGradQKernel(inputs, attrs, out);
     const { b: B, h: H, hkv: Hkv, t: T, s: S, d: D, group } = dims;
     const dst = resultArray(out.dtype, B * H * T * D) as Float32Array;
-    const ops = operands(inputs);
+    const ops = denseOperands(inputs, true);
+    const [lse, delta] = [new RowStat(inputs[4]!), new RowStat(inputs[5]!)];
     const tiles = new HeadTiles(engine, dims, attrs, inputs[6]);
     for (let b = 0; b < B; b++) {
       for (let h = 0; h < H; h++) {
-        tiles.probabilitiesAndScoreGrad(inputs, ops, b, h);
+        tiles.probabilitiesAndScoreGrad(ops, lse, delta, b, h);
         const kvHead = b * Hkv + Math.floor(h / group);
         const at = (b * H + h) * T * D;
         engine.matmul(T, D, S, matrix(tiles.grads, 0, S), matrix(ops.k, kvHead * S * D, D), dst, at);
@@ -182,14 +167,15 @@ function gradKV(gemm: () => WasmGemm): CpuKernel<FusedAttentionAttrs> {
     const { b: B, h: H, hkv: Hkv, t: T, s: S, d: D, group } = dims;
     const half = B * Hkv * S * D;
     const dst = resultArray(out.dtype, 2 * half) as Float32Array;
-    const ops = operands(inputs);
+    const ops = denseOperands(inputs, true);
+    const [lse, delta] = [new RowStat(inputs[4]!), new RowStat(inputs[5]!)];
     const tiles = new HeadTiles(engine, dims, attrs, inputs[6]);
     const part = new Float32Array(S * D);
     for (let b = 0; b < B; b++) {
       for (let g = 0; g < Hkv; g++) {
         const kAt = (b * Hkv + g) * S * D;
         for (let h = g * group; h < (g + 1) * group; h++) {
-          tiles.probabilitiesAndScoreGrad(inputs, ops, b, h);
+          tiles.probabilitiesAndScoreGrad(ops, lse, delta, b, h);
           const qAt = (b * H + h) * T * D;
           // The first head of the group writes the result rows, the others add into them.
           const first = h === g * group;
