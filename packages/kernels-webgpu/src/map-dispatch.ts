@@ -29,10 +29,16 @@ import { mapInvocations, mapShaderSource, type MapShaderSpec } from './wgsl/map-
 /**
  * How a map shader reads one input, so an input larger than a binding can be windowed: 'strided' when
  * it reads exactly `in_k(offset_of(operandBase(k), i))` for output element i; `{ extent: [lo, hi] }`
- * when it reads anywhere from that offset + lo to that offset + hi (gather along an axis); else the
- * element range [min, max] (absolute, inclusive) it may read for any output.
+ * when it reads anywhere from that offset + lo to that offset + hi (gather along an axis);
+ * `{ reads, strides }` when the kernel computes the element range [min, max] read for a box of
+ * outputs itself (null: none), no wider than a view with `strides` would span over that box (pad);
+ * else the element range [min, max] (absolute, inclusive) it may read for any output.
  */
-export type MapWindow = 'strided' | { readonly extent: readonly [number, number] } | readonly [number, number];
+export type MapWindow =
+  | 'strided'
+  | { readonly extent: readonly [number, number] }
+  | { readonly reads: (lo: readonly number[], len: readonly number[]) => [number, number] | null; readonly strides: readonly number[] }
+  | readonly [number, number];
 
 /** One map dispatch: the shader, the iteration shape, and each input's layout over it. */
 export interface MapCall {
@@ -97,10 +103,17 @@ export function runMap(ctx: GpuContext, call: MapCall): GPUBuffer {
     throw new BindingLimitError(bindingLimitMessage(call.where, what, [...buffers, out][big]!.size, ctx));
   }
   const extents = call.windows.map((w): readonly [number, number] => (w === 'strided' ? [0, 0] : 'extent' in w ? w.extent : [0, 0]));
-  const widen = ([lo, hi]: [number, number], k: number): [number, number] => [lo + extents[k]![0], hi + extents[k]![1]];
+  // The element range input k reads over a box of outputs.
+  const boxReads = (k: number, lo: readonly number[], len: readonly number[]): [number, number] => {
+    const w = call.windows![k]!;
+    const v = call.inputs[k]!;
+    if (w !== 'strided' && 'reads' in w) return w.reads(lo, len) ?? [v.offset, v.offset];
+    const [a, b] = boxSpan(v.offset, strides[k]!, lo, len);
+    return [a + extents[k]![0], b + extents[k]![1]];
+  };
   const fixed = call.inputs.map((v, k) => {
     const w = call.windows![k]!;
-    if (w === 'strided' || 'extent' in w) return null;
+    if (w === 'strided' || 'extent' in w || 'reads' in w) return null;
     const binding = windowOf(ctx, buffers[k]!, v.dtype, w[0], w[1]);
     if (!binding) throw new BindingLimitError(bindingLimitMessage(call.where, `input ${k} (${v.dtype}, shape [${v.shape.join(',')}]) read anywhere in elements ${w[0]}..${w[1]}`, (w[1] - w[0] + 1) * 4, ctx));
     return binding;
@@ -128,7 +141,7 @@ export function runMap(ctx: GpuContext, call: MapCall): GPUBuffer {
     const len = planBoxLengths(ctx, region.len, [
       { strides: outStrides, dtype: outDtype, whole: out.size <= ctx.maxBindingBytes },
       ...call.inputs.map((v, k) => ({
-        strides: fixed[k] ? call.shape.map(() => 0) : strides[k]!,
+        strides: fixed[k] ? call.shape.map(() => 0) : readsStrides(call.windows![k]!) ?? strides[k]!,
         dtype: v.dtype,
         whole: buffers[k]!.size <= ctx.maxBindingBytes,
         extent: extents[k]![1] - extents[k]![0],
@@ -138,7 +151,7 @@ export function runMap(ctx: GpuContext, call: MapCall): GPUBuffer {
       const box = { lo: tile.lo.map((c, d) => c + region.lo[d]!), len: tile.len };
       const [lo, hi] = boxSpan(0, outStrides, box.lo, box.len);
       const outBinding = windowOf(ctx, out, outDtype, lo, hi)!;
-      const spans = call.inputs.map((v, k) => (fixed[k] ? null : widen(boxSpan(v.offset, strides[k]!, box.lo, box.len), k)));
+      const spans = call.inputs.map((_, k) => (fixed[k] ? null : boxReads(k, box.lo, box.len)));
       const ok = piece(outBinding, spans, (p) => {
         p[PIECE.box] = 1;
         box.lo.forEach((c, d) => (p[PIECE.lo + d] = c));
@@ -155,7 +168,17 @@ export function runMap(ctx: GpuContext, call: MapCall): GPUBuffer {
   }
   // Packed outputs: an invocation owns a word, so pieces are flat ranges of whole words.
   const epw = elementsPerWord(outDtype);
-  const spansOf = (e0: number, e1: number) => call.inputs.map((v, k) => (fixed[k] ? null : widen(rangeSpan(call.shape, strides[k]!, v.offset, e0, e1), k)));
+  const spansOf = (e0: number, e1: number) =>
+    call.inputs.map((v, k): [number, number] | null => {
+      if (fixed[k]) return null;
+      const w = call.windows![k]!;
+      if (w !== 'strided' && 'reads' in w) {
+        const { lo, len } = boundingBox(call.shape, e0, e1);
+        return boxReads(k, lo, len);
+      }
+      const [a, b] = rangeSpan(call.shape, strides[k]!, v.offset, e0, e1);
+      return [a + extents[k]![0], b + extents[k]![1]];
+    });
   const ranges = planRanges(n, epw, elementsPerBinding(ctx, outDtype), (e0, e1) => {
     if (!windowOf(ctx, out, outDtype, e0, e1 - 1)) return false;
     return spansOf(e0, e1).every((span, k) => span === null || windowOf(ctx, buffers[k]!, call.inputs[k]!.dtype, span[0], span[1]) !== null);
@@ -184,6 +207,29 @@ export function runMap(ctx: GpuContext, call: MapCall): GPUBuffer {
   });
   ctx.release(unpacked);
   return packed;
+}
+
+/** The strides a `{ reads, strides }` window plans with. */
+function readsStrides(w: MapWindow): readonly number[] | null {
+  return w !== 'strided' && 'reads' in w ? w.strides : null;
+}
+
+/** The smallest box of `shape` holding the flat range [e0, e1): fixed leading coordinates, a range in the first dim that varies, the rest whole. */
+function boundingBox(shape: Shape, e0: number, e1: number): { lo: number[]; len: number[] } {
+  const first = unravel(shape, e0);
+  const last = unravel(shape, e1 - 1);
+  const d = first.findIndex((c, i) => c !== last[i]);
+  if (d < 0) return { lo: first, len: shape.map(() => 1) };
+  return { lo: shape.map((_, i) => (i < d ? first[i]! : i === d ? first[d]! : 0)), len: shape.map((n, i) => (i < d ? 1 : i === d ? last[d]! - first[d]! + 1 : n)) };
+}
+
+function unravel(shape: Shape, e: number): number[] {
+  const out = new Array<number>(shape.length);
+  for (let d = shape.length - 1; d >= 0; d--) {
+    out[d] = e % shape[d]!;
+    e = Math.floor(e / shape[d]!);
+  }
+  return out;
 }
 
 /** The u32 word holding an f32's bits (for float parameters). */

@@ -2,6 +2,7 @@
 // element or is the fill value.
 import type { DType } from '@tessera/tensor';
 import type { GpuKernel } from '../gpu-kernel.js';
+import { boxSpan } from '../binding-window.js';
 import { runMap } from '../map-dispatch.js';
 import { computeType } from '../wgsl/dtype-io.js';
 import { extraBase, MAX_RANK, operandBase } from '../wgsl/indexing.js';
@@ -11,7 +12,7 @@ type PadSpec = [number, number, number];
 
 const E = extraBase(1);
 
-/** A copy of x with `value` around and between elements. */
+/** A copy of x with `value` around and between elements (split over binding windows like any map kernel). */
 export const padKernel: GpuKernel<{ pads: PadSpec[]; value: number }> = (ctx, [x], { pads, value }, out) => {
   const extra = new Array<number>(1 + 3 * MAX_RANK).fill(0);
   extra[0] = computeWord(out.dtype as DType, value);
@@ -44,6 +45,26 @@ export const padKernel: GpuKernel<{ pads: PadSpec[]; value: number }> = (ctx, [x
     shape: out.shape,
     inputs: [x!],
     extra,
+    // Outputs lo .. lo + len - 1 along dim d read input coordinates (c - before) / (interior + 1) that land on one.
+    windows: [
+      {
+        strides: x!.strides,
+        reads: (lo, len) => {
+          const first: number[] = [];
+          const count: number[] = [];
+          for (let d = 0; d < lo.length; d++) {
+            const [before, , interior] = pads[d]!;
+            const step = interior + 1;
+            const i0 = Math.max(0, Math.ceil((lo[d]! - before) / step));
+            const i1 = Math.min(x!.shape[d]! - 1, Math.floor((lo[d]! + len[d]! - 1 - before) / step));
+            if (i1 < i0) return null;
+            first.push(i0);
+            count.push(i1 - i0 + 1);
+          }
+          return boxSpan(x!.offset, x!.strides, first, count);
+        },
+      },
+    ],
     where: 'pad',
   });
 };
