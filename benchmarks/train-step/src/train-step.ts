@@ -23,8 +23,9 @@ import { fileURLToPath } from 'node:url';
 
 import { backward } from '@tessera/autograd';
 import { createCpuBackend } from '@tessera/kernels-cpu';
-import { GPT2LMHeadModel, parseGPT2Config } from '@tessera/models';
+import { GPT2LMHeadModel, loadModel, parseGPT2Config } from '@tessera/models';
 import { AdamW } from '@tessera/optim';
+import { PeftModel } from '@tessera/peft';
 import { Generator, registerBackend, setBackend, tensor, tidy } from '@tessera/tensor';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -154,6 +155,54 @@ async function tesseraRow(o: Options, ids: Int32Array): Promise<Row> {
     firstLoss: r.first,
     lastLoss: r.last,
     notes: `@tessera/models GPT2LMHeadModel, @tessera/optim AdamW, createCpuBackend({ threads: ${threads} }) (WebAssembly SIMD matmul; other kernels TypeScript)`,
+  };
+}
+
+// ---------------------------------------------------------------- Tessera, LoRA on the default model
+/** The trainer's built-in default model (a small pretrained Llama), fine-tuned through LoRA adapters. */
+const DEFAULT_MODEL = join(here, '..', '..', '..', 'apps', 'trainer', 'assets', 'default-model');
+
+async function tesseraLoraRow(o: Options): Promise<Row> {
+  const threads = cpus().length;
+  registerBackend(createCpuBackend({ name: 'bench-cpu-lora', threads }));
+  setBackend('bench-cpu-lora');
+  const { model, config } = await loadModel(DEFAULT_MODEL);
+  const targets = ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj'];
+  const peft = new PeftModel(model, { r: 8, loraAlpha: 16, loraDropout: 0, targetModules: targets }, 'default', { generator: new Generator(0) });
+  const opt = new AdamW(model.trainableParameters(), { lr: 1e-3, weightDecay: 0.01 });
+  // The model's context (max_position_embeddings) bounds the sequence; the batch is the GPT row's.
+  const batch = o.quick ? 4 : 8;
+  const seq = Math.min(o.quick ? 64 : 128, config.maxPositionEmbeddings);
+  const ids = batchIds({ ...o.shape, vocab: config.vocabSize, batch, seq });
+  const input = tensor(ids, { shape: [batch, seq], dtype: 'i32' });
+  model.train();
+  const r = await timeSteps(o, () => {
+    opt.zeroGrad();
+    const loss = tidy(() => {
+      const l = model.forward(input, { labels: input }).loss!;
+      backward(l);
+      return l;
+    });
+    opt.step();
+    const v = loss.dataSync()[0]!;
+    loss.dispose();
+    return v;
+  });
+  const counts = peft.trainableParameters();
+  model.dispose();
+  input.dispose();
+  return {
+    peer: 'tessera-lora',
+    version: pkgVersion('@tessera/kernels-cpu'),
+    threads,
+    parameters: counts.trainable,
+    medianStepMs: r.ms,
+    tokensPerSec: (batch * seq * 1000) / r.ms,
+    firstLoss: r.first,
+    lastLoss: r.last,
+    notes:
+      `LoRA fine-tuning step of apps/trainer/assets/default-model (Llama, vocab ${config.vocabSize}, dim ${config.hiddenSize}, ${config.numHiddenLayers} layers, ` +
+      `${counts.total} parameters, ${counts.trainable} trainable: r 8, alpha 16 on ${targets.join('/')}), batch ${batch} x ${seq}, AdamW on the adapters; createCpuBackend({ threads: ${threads} })`,
   };
 }
 
@@ -320,9 +369,10 @@ async function main(): Promise<void> {
   for (const peer of o.peers) {
     process.stderr.write(`bench-train-step: ${peer}...\n`);
     if (peer === 'tessera') rows.push(await tesseraRow(o, ids));
+    else if (peer === 'tessera-lora') rows.push(await tesseraLoraRow(o));
     else if (peer === 'torch') rows.push(torchRow(o, ids));
     else if (peer === 'tfjs-cpu' || peer === 'tfjs-wasm') rows.push(await tfjsRow(o, ids, peer === 'tfjs-cpu' ? 'cpu' : 'wasm'));
-    else throw new Error(`bench-train-step: unknown peer "${peer}"; use tessera, torch, tfjs-cpu, tfjs-wasm`);
+    else throw new Error(`bench-train-step: unknown peer "${peer}"; use tessera, tessera-lora, torch, tfjs-cpu, tfjs-wasm`);
   }
   const result = {
     benchmark: 'train-step',
