@@ -73,11 +73,17 @@ class HeadTiles {
     for (let i = 0; i < t; i++) {
       const l = lse.at(b, h, i);
       const dl = delta.at(b, h, i);
-      for (let j = 0, at = i * s; j < s; j++, at++) {
+      // Causally hidden keys have P = exp(-inf - lse) = 0 without an exp, unless lse is -inf or NaN
+      // (a row with every key masked), where the decomposition's P is NaN for every key.
+      const end = l > -Infinity ? visibleKeys(this.attrs.causal, i, this.dims) : s;
+      const row = i * s;
+      for (let j = 0, at = row; j < end; j++, at++) {
         const pij = Math.exp(p[at]! - l);
         p[at] = pij;
         ds[at] = pij * (ds[at]! - dl);
       }
+      p.fill(0, row + end, row + s);
+      ds.fill(0, row + end, row + s);
     }
   }
 }
@@ -103,17 +109,20 @@ function forward(gemm: () => WasmGemm, extra: 0 | 1, rows: CpuKernel<FusedAttent
         const p = tiles.maskedScores(ops.q, (b * H + h) * T * D, ops.k, kvHead * S * D, b, h);
         for (let i = 0; i < T; i++) {
           const row = i * S;
+          // Keys past `end` are causally hidden: their weight is 0 (no exp needed).
+          const end = visibleKeys(attrs.causal, i, dims);
           let m = -Infinity;
-          for (let j = 0; j < S; j++) {
+          for (let j = 0; j < end; j++) {
             const v = p[row + j]!;
             if (v > m || v !== v) m = v;
           }
           let sum = 0;
-          for (let j = 0; j < S; j++) {
+          for (let j = 0; j < end; j++) {
             const e = Math.exp(p[row + j]! - m);
             p[row + j] = e;
             sum += e;
           }
+          p.fill(0, row + end, row + S);
           // Every key masked (m = -inf) or a NaN/inf score: NaN, as the decomposition's softmax and logsumexp give.
           const bad = !(m > -Infinity) || m === Infinity;
           inv[i] = bad ? NaN : 1 / sum;
