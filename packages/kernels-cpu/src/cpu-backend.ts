@@ -45,7 +45,8 @@ export function createCpuBackend(opts: CpuBackendOptions = {}): Backend {
     kernels,
     computeDtypes: COMPUTE_DTYPES,
     upload: (dtype, data) => storageOf(dtype, copyTyped(dtype, data)),
-    read: async (storage) => dataOfStorage(storage),
+    // A copy: the caller reads it after an await, by which time the storage may be freed and its array recycled.
+    read: async (storage) => dataOfStorage(storage).slice(),
     readSync: (storage) => dataOfStorage(storage),
     free: (storage) => {
       if (opts.recycle !== false) recycleF32(storage.data);

@@ -2,8 +2,8 @@
 // allocates the same sizes every step (activations, gradients, optimizer state), and fresh arrays
 // of megabytes each kept the garbage collector busy for ~13% of the step. Arrays return here only
 // from Backend.free, which runs once the last tensor of a storage is disposed (or collected); no
-// reader can see them afterwards, since the backend's `read` results are copied by Tensor.data()
-// and dataSync() before they reach callers. Only kernels that write every element of their result
+// reader can see them afterwards: the backend's async `read` returns a copy, and dataSync() copies
+// `readSync`'s array before returning. Only kernels that write every element of their result
 // take arrays from here, because a recycled array holds stale values.
 import { allocTyped, type DType, type TypedArray } from '@tessera/tensor';
 

@@ -27,6 +27,19 @@ describe('recycled f32 result arrays', () => {
     c.dispose();
   });
 
+  test('an async read started before a dispose still sees the values of that moment', async () => {
+    const a = T.randn([64, 64], { generator: new T.Generator(2) });
+    const b = T.mul(a, 3);
+    const expected = [...b.dataSync()];
+    const pending = b.data();
+    b.dispose();
+    // The next result of this size takes b's recycled array and overwrites it before the read resolves.
+    const c = T.mul(a, -1);
+    expect([...((await pending) as Float32Array)]).toEqual(expected);
+    a.dispose();
+    c.dispose();
+  });
+
   test('small, non-f32 and recycle: false storages are not pooled', () => {
     clearF32Pool();
     T.ones([10]).dispose();
