@@ -167,6 +167,13 @@ describe('fused cross-entropy (per position) and its gradient equal the decompos
     expectClose(got, want, 1e-6, 1e-7, 'crossEntropy mean');
   });
 
+  test('logits with no classes refuse, as the decomposition does', () => {
+    const targets = T.tensor([0, 0], { dtype: 'i32' });
+    const attrs = { ignoreIndex: -100, labelSmoothing: 0 };
+    expect(() => T.apply(T.OPS.crossEntropyLosses, [T.zeros([2, 0]), targets], attrs)).toThrow(/no classes/);
+    expect(() => T.apply(T.OPS.crossEntropyLosses, [T.zeros([2, 0], { device: 'cpu-decomposed' }), T.tensor([0, 0], { dtype: 'i32', device: 'cpu-decomposed' })], attrs)).toThrow();
+  });
+
   test('an out-of-range target is an error naming the value and the valid range', () => {
     const logits = T.zeros([2, 3]);
     expect(() => T.apply(T.OPS.crossEntropyLosses, [logits, T.tensor([1, 3], { dtype: 'i32' })], { ignoreIndex: -100, labelSmoothing: 0 })).toThrow(/index 3 at position \[1\].*expected 0 <= index < 3/);

@@ -1,7 +1,7 @@
 // Fused per-position cross-entropy and its logits gradient (composites of @tessera/tensor): each row
 // of logits is read two or three times in double precision, and neither log-probabilities nor
 // softmax are materialised (the decomposition holds several (..., C) temporaries).
-import { numel, type CrossEntropyRowAttrs, type TensorView } from '@tessera/tensor';
+import { fmtShape, numel, type CrossEntropyRowAttrs, type TensorView } from '@tessera/tensor';
 import { dataOf, type CpuKernel } from '../cpu-kernel.js';
 import { resultArray } from '../f32-array-pool.js';
 import { indexOutOfRange } from '../index-check.js';
@@ -27,6 +27,9 @@ export const crossEntropyLossesKernel: CpuKernel<CrossEntropyRowAttrs> = ([logit
   const shape = logits!.shape;
   const axis = shape.length - 1;
   const c = shape[axis]!;
+  if (c === 0 && numel(out.shape) > 0) {
+    throw new RangeError(`crossEntropy: logits ${fmtShape(shape)} have no classes; the log-softmax over an empty class dim is undefined`);
+  }
   const x = dataOf(logits!);
   const tg = dataOf(targets!);
   const dst = resultArray(out.dtype, numel(out.shape));
