@@ -3,13 +3,17 @@
 // shapes with grouped-query heads, causal masks with S != T, bool and additive masks, and dropout.
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { Generator, OPS, registerBackend, scaledDotProductAttention, tensor, tidy, type AttentionAttrs, type Tensor } from '@tessera/tensor';
+import { Generator, OPS, registerBackend, scaledDotProductAttention, tensor, tidy, type AttentionAttrs, type OpDef, type Tensor } from '@tessera/tensor';
 import { createCpuBackend } from '@tessera/kernels-cpu';
 import { gradients } from '../src/index.js';
 import { numRuns, valuesArb } from '../src/testing.js';
 
 beforeAll(() => {
   registerBackend(createCpuBackend());
+  // The same CPU without its fused composite kernels: the vjp's own ops then run their decompositions.
+  const primitives = createCpuBackend({ name: 'cpu-primitives' });
+  for (const op of [...primitives.kernels.keys()]) if (op.kind === 'composite') (primitives.kernels as Map<OpDef, unknown>).delete(op);
+  registerBackend(primitives);
 });
 
 const problemArb = fc
@@ -35,21 +39,21 @@ const problemArb = fc
   });
 
 describe('attention vjp', () => {
-  it('equals the gradient through the decomposition (f64, CPU)', () => {
+  it.each(['cpu-primitives', 'cpu'])('equals the gradient through the decomposition (f64, %s)', (device) => {
     fc.assert(
       fc.property(problemArb, (p) =>
         tidy(() => {
-          const q = tensor(p.q, { shape: [p.b, p.h, p.t, p.d], dtype: 'f64', requiresGrad: true });
-          const k = tensor(p.k, { shape: [p.b, p.hkv, p.s, p.d], dtype: 'f64', requiresGrad: true });
-          const v = tensor(p.v, { shape: [p.b, p.hkv, p.s, p.d], dtype: 'f64', requiresGrad: true });
-          const u = tensor(p.u, { shape: [p.b, p.h, p.t, p.d], dtype: 'f64' });
+          const q = tensor(p.q, { shape: [p.b, p.h, p.t, p.d], dtype: 'f64', requiresGrad: true, device });
+          const k = tensor(p.k, { shape: [p.b, p.hkv, p.s, p.d], dtype: 'f64', requiresGrad: true, device });
+          const v = tensor(p.v, { shape: [p.b, p.hkv, p.s, p.d], dtype: 'f64', requiresGrad: true, device });
+          const u = tensor(p.u, { shape: [p.b, p.h, p.t, p.d], dtype: 'f64', device });
           // The trainer's packed mask: (B, 1, T, S) bool, key 0 always visible; or an additive bias (1, H, T, S), learnt or not.
           const mask =
             p.mask === 'bool'
-              ? tensor(p.keep.map((x, i) => x || i % p.s === 0), { shape: [p.b, 1, p.t, p.s], dtype: 'bool' })
+              ? tensor(p.keep.map((x, i) => x || i % p.s === 0), { shape: [p.b, 1, p.t, p.s], dtype: 'bool', device })
               : p.mask === 'none'
                 ? undefined
-                : tensor(p.bias, { shape: [1, p.h, p.t, p.s], dtype: 'f64', requiresGrad: p.mask === 'float-grad' });
+                : tensor(p.bias, { shape: [1, p.h, p.t, p.s], dtype: 'f64', requiresGrad: p.mask === 'float-grad', device });
           const leaves = [q, k, v, ...(mask?.requiresGrad ? [mask] : [])];
           const fused = scaledDotProductAttention(q, k, v, mask, { causal: p.causal, dropoutP: p.dropoutP, generator: new Generator(p.seed) });
           const viaRule = gradients(fused, leaves, { gradient: u });
