@@ -88,6 +88,8 @@ interface Row {
   threads: number | string;
   parameters?: number;
   medianStepMs?: number;
+  /** Process CPU time per step (all threads of the process running the step): steadier than wall time on a loaded machine. */
+  medianStepCpuMs?: number;
   tokensPerSec?: number;
   firstLoss?: number;
   lastLoss?: number;
@@ -101,15 +103,21 @@ function median(xs: number[]): number {
 }
 
 /** Times warmup + steps calls of `step` (which returns the loss). */
-async function timeSteps(o: Options, step: () => Promise<number> | number): Promise<{ ms: number; first: number; last: number }> {
+async function timeSteps(o: Options, step: () => Promise<number> | number): Promise<{ ms: number; cpuMs: number; first: number; last: number }> {
   const times: number[] = [];
+  const cpuTimes: number[] = [];
   const losses: number[] = [];
   for (let i = 0; i < o.warmup + o.steps; i++) {
     const t0 = performance.now();
+    const c0 = process.cpuUsage();
     losses.push(await step());
-    if (i >= o.warmup) times.push(performance.now() - t0);
+    const c = process.cpuUsage(c0);
+    if (i >= o.warmup) {
+      times.push(performance.now() - t0);
+      cpuTimes.push((c.user + c.system) / 1000);
+    }
   }
-  return { ms: median(times), first: losses[0]!, last: losses[losses.length - 1]! };
+  return { ms: median(times), cpuMs: median(cpuTimes), first: losses[0]!, last: losses[losses.length - 1]! };
 }
 
 function pkgVersion(name: string): string {
@@ -151,10 +159,11 @@ async function tesseraRow(o: Options, ids: Int32Array): Promise<Row> {
     threads,
     parameters,
     medianStepMs: r.ms,
+    medianStepCpuMs: r.cpuMs,
     tokensPerSec: (s.batch * s.seq * 1000) / r.ms,
     firstLoss: r.first,
     lastLoss: r.last,
-    notes: `@tessera/models GPT2LMHeadModel, @tessera/optim AdamW, createCpuBackend({ threads: ${threads} }) (WebAssembly SIMD matmul; other kernels TypeScript)`,
+    notes: `@tessera/models GPT2LMHeadModel, @tessera/optim AdamW, createCpuBackend({ threads: ${threads} }) (WebAssembly SIMD matmul and large f32 add/sub/mul/div, per-op TypeScript loops, fused softmax/layerNorm/cross-entropy/attention and AdamW)`,
   };
 }
 
@@ -197,6 +206,7 @@ async function tesseraLoraRow(o: Options): Promise<Row> {
     threads,
     parameters: counts.trainable,
     medianStepMs: r.ms,
+    medianStepCpuMs: r.cpuMs,
     tokensPerSec: (batch * seq * 1000) / r.ms,
     firstLoss: r.first,
     lastLoss: r.last,
@@ -248,13 +258,13 @@ with torch.no_grad():  # GPT-2's init, as the other peers use (N(0, 1) embedding
         elif p.dim() == 2: p.normal_(0, 0.02)
 ids = torch.tensor(a["ids"], dtype=torch.long).view(B, T)
 opt = torch.optim.AdamW(m.parameters(), lr=1e-3, weight_decay=0.01)
-times, losses = [], []
+times, cpu, losses = [], [], []
 for i in range(a["warmup"] + a["steps"]):
-    t0 = time.perf_counter()
+    t0 = time.perf_counter(); c0 = time.process_time()
     opt.zero_grad(); loss = m(ids); loss.backward(); opt.step(); losses.append(loss.item())
-    if i >= a["warmup"]: times.append((time.perf_counter() - t0) * 1000)
-times.sort()
-print(json.dumps({"ms": times[len(times) // 2], "first": losses[0], "last": losses[-1], "torch": torch.__version__,
+    if i >= a["warmup"]: times.append((time.perf_counter() - t0) * 1000); cpu.append((time.process_time() - c0) * 1000)
+times.sort(); cpu.sort()
+print(json.dumps({"ms": times[len(times) // 2], "cpuMs": cpu[len(cpu) // 2], "first": losses[0], "last": losses[-1], "torch": torch.__version__,
   "threads": torch.get_num_threads(), "parameters": sum(p.numel() for p in m.parameters())}))
 `;
 
@@ -266,6 +276,7 @@ function torchRow(o: Options, ids: Int32Array): Row {
     const out = JSON.parse(execFileSync(python, ['-c', TORCH_SCRIPT, arg], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 10 * 60 * 1000 })) as {
       error?: string;
       ms: number;
+      cpuMs: number;
       first: number;
       last: number;
       torch: string;
@@ -274,7 +285,7 @@ function torchRow(o: Options, ids: Int32Array): Row {
     };
     if (out.error) return { ...base, version: 'none', threads: '-', skipped: out.error };
     const s = o.shape;
-    return { ...base, version: out.torch, threads: out.threads, parameters: out.parameters, medianStepMs: out.ms, tokensPerSec: (s.batch * s.seq * 1000) / out.ms, firstLoss: out.first, lastLoss: out.last };
+    return { ...base, version: out.torch, threads: out.threads, parameters: out.parameters, medianStepMs: out.ms, medianStepCpuMs: out.cpuMs, tokensPerSec: (s.batch * s.seq * 1000) / out.ms, firstLoss: out.first, lastLoss: out.last };
   } catch (err) {
     return { ...base, version: 'none', threads: '-', skipped: `${python} with torch not runnable: ${String((err as { stderr?: string }).stderr ?? (err as Error).message).trim().split('\n').pop()}` };
   }
@@ -354,6 +365,7 @@ async function tfjsRow(o: Options, ids: Int32Array, backend: 'cpu' | 'wasm'): Pr
     threads,
     parameters,
     medianStepMs: r.ms,
+    medianStepCpuMs: r.cpuMs,
     tokensPerSec: (s.batch * s.seq * 1000) / r.ms,
     firstLoss: r.first,
     lastLoss: r.last,
@@ -389,11 +401,11 @@ async function main(): Promise<void> {
   renameSync(o.out + '.tmp', o.out);
   const s = o.shape;
   console.log(`train step, GPT vocab ${s.vocab} dim ${s.dim} ${s.layers} layers ${s.heads} heads, batch ${s.batch} x ${s.seq} (${o.steps} timed steps, median)`);
-  console.log('| peer | threads | params | step ms | tokens/s | loss first -> last |');
-  console.log('|---|---|---|---|---|---|');
+  console.log('| peer | threads | params | step ms | CPU ms/step | tokens/s | loss first -> last |');
+  console.log('|---|---|---|---|---|---|---|');
   for (const r of rows) {
-    if (r.skipped) console.log(`| ${r.peer} | - | - | - | skipped: ${r.skipped} | - |`);
-    else console.log(`| ${r.peer} | ${r.threads} | ${r.parameters} | ${r.medianStepMs!.toFixed(0)} | ${r.tokensPerSec!.toFixed(0)} | ${r.firstLoss!.toFixed(3)} -> ${r.lastLoss!.toFixed(3)} |`);
+    if (r.skipped) console.log(`| ${r.peer} | - | - | - | - | skipped: ${r.skipped} | - |`);
+    else console.log(`| ${r.peer} | ${r.threads} | ${r.parameters} | ${r.medianStepMs!.toFixed(0)} | ${r.medianStepCpuMs?.toFixed(0) ?? '-'} | ${r.tokensPerSec!.toFixed(0)} | ${r.firstLoss!.toFixed(3)} -> ${r.lastLoss!.toFixed(3)} |`);
   }
   console.log(`written ${o.out}`);
   // tfjs-backend-wasm may keep worker threads alive.
