@@ -23,9 +23,10 @@ const matrix = (x: DenseOperand | Float32Array, offset: number, cols: number, tr
 };
 
 /** True when the gemm path applies: f32 throughout, heads of at least 8 queries and 8 keys that the engine can hold. */
-function gemmApplies(inputs: readonly TensorView[], dims: AttentionDims, gemm: WasmGemm): boolean {
+function gemmApplies(inputs: readonly TensorView[], dims: AttentionDims, gemm: () => WasmGemm): boolean {
   const { t, s, d, dv } = dims;
-  return inputs.every((x) => x.dtype === 'f32' || x.dtype === 'bool') && t >= 8 && s >= 8 && gemm.fits(Math.max(t, s), Math.max(t, s), Math.max(t, s, d, dv));
+  // The engine is created only once a head qualifies (f64 and tiny heads never start it).
+  return inputs.every((x) => x.dtype === 'f32' || x.dtype === 'bool') && t >= 8 && s >= 8 && gemm().fits(Math.max(t, s), Math.max(t, s), Math.max(t, s, d, dv));
 }
 
 /** One head's operands and the (T × S) tiles it reuses. */
@@ -93,8 +94,8 @@ function forward(gemm: () => WasmGemm, extra: 0 | 1, rows: CpuKernel<FusedAttent
   return (inputs, attrs, out) => {
     checkNoDropout(op, attrs);
     const dims = attentionDims(op, inputs[0]!, inputs[1]!, inputs[2]!);
+    if (!gemmApplies(inputs, dims, gemm)) return rows(inputs, attrs, out);
     const engine = gemm();
-    if (!gemmApplies(inputs, dims, engine)) return rows(inputs, attrs, out);
     const { b: B, h: H, hkv: Hkv, t: T, s: S, d: D, dv: Dv, group } = dims;
     const width = Dv + extra;
     const dst = resultArray(out.dtype, B * H * T * width);
@@ -146,8 +147,8 @@ function gradQ(gemm: () => WasmGemm): CpuKernel<FusedAttentionAttrs> {
   return (inputs, attrs, out) => {
     checkNoDropout('attentionGradQ', attrs);
     const dims = attentionDims('attentionGradQ', inputs[0]!, inputs[1]!, inputs[2]!);
+    if (!gemmApplies(inputs, dims, gemm)) return attentionGradQKernel(inputs, attrs, out);
     const engine = gemm();
-    if (!gemmApplies(inputs, dims, engine)) return attentionGradQKernel(inputs, attrs, out);
     const { b: B, h: H, hkv: Hkv, t: T, s: S, d: D, group } = dims;
     const dst = resultArray(out.dtype, B * H * T * D) as Float32Array;
     const ops = denseOperands(inputs, true);
@@ -171,8 +172,8 @@ function gradKV(gemm: () => WasmGemm): CpuKernel<FusedAttentionAttrs> {
   return (inputs, attrs, out) => {
     checkNoDropout('attentionGradKV', attrs);
     const dims = attentionDims('attentionGradKV', inputs[0]!, inputs[1]!, inputs[2]!);
+    if (!gemmApplies(inputs, dims, gemm) || dims.dv !== dims.d) return attentionGradKVKernel(inputs, attrs, out);
     const engine = gemm();
-    if (!gemmApplies(inputs, dims, engine) || dims.dv !== dims.d) return attentionGradKVKernel(inputs, attrs, out);
     const { b: B, h: H, hkv: Hkv, t: T, s: S, d: D, group } = dims;
     const half = B * Hkv * S * D;
     const dst = resultArray(out.dtype, 2 * half) as Float32Array;
