@@ -140,7 +140,9 @@ export const crossEntropyProperty = (op: OpDef) => () =>
         ];
         const backward = op === T.OPS.crossEntropyBackward;
         // f16: the decomposition rounds the log-probabilities (|x| up to ~12: ulp 2^-7) and softmax to f16; the fused kernel rounds once.
-        const tol: [number, number] = dtype === 'f16' ? (backward ? [8e-3, 2e-4] : [4e-3, 2e-2]) : backward ? [1e-4, 1e-6] : [1e-5, 1e-4];
+        // f16 backward: the decomposition rounds its softmax to f16 (2^-10 steps near 1) before subtracting the target, so its
+        // dlogits carry ~1e-3 absolute error; the fused kernel keeps f32 until the store (found: 0.1005 vs 0.0994).
+        const tol: [number, number] = dtype === 'f16' ? (backward ? [8e-3, 2e-3] : [4e-3, 2e-2]) : backward ? [1e-4, 1e-6] : [1e-5, 1e-4];
         await fusedEqualsCpu(op, build, { ignoreIndex: -100, labelSmoothing }, `${dtype} ${layout} [${lead}] x ${c} smoothing ${labelSmoothing}`, tol);
       },
     ),
