@@ -26,7 +26,7 @@ import { createCpuBackend } from '@tessera/kernels-cpu';
 import { GPT2LMHeadModel, loadModel, parseGPT2Config } from '@tessera/models';
 import { AdamW } from '@tessera/optim';
 import { PeftModel } from '@tessera/peft';
-import { Generator, registerBackend, setBackend, tensor, tidy } from '@tessera/tensor';
+import { Generator, registerBackend, setBackend, tensor, tidy, type Tensor } from '@tessera/tensor';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const require = createRequire(import.meta.url);
@@ -120,6 +120,31 @@ async function timeSteps(o: Options, step: () => Promise<number> | number): Prom
   return { ms: median(times), cpuMs: median(cpuTimes), first: losses[0]!, last: losses[losses.length - 1]! };
 }
 
+/** What a timed Tessera step needs of a model: the causal-LM loss of `input` against labels. */
+interface LanguageModel {
+  forward(input: Tensor, opts: { labels: Tensor }): { loss?: Tensor | null };
+}
+
+/**
+ * One Tessera training step on `input` as its own labels: forward + loss + backward in a tidy scope
+ * (freeing every intermediate), then the optimizer update; returns the loss read back, so a lazy
+ * backend finishes the step before the clock stops.
+ */
+function languageModelStep(model: LanguageModel, opt: AdamW, input: Tensor): () => number {
+  return () => {
+    opt.zeroGrad();
+    const loss = tidy(() => {
+      const l = model.forward(input, { labels: input }).loss!;
+      backward(l);
+      return l;
+    });
+    opt.step();
+    const v = loss.dataSync()[0]!;
+    loss.dispose();
+    return v;
+  };
+}
+
 function pkgVersion(name: string): string {
   try {
     return (require(`${name}/package.json`) as { version: string }).version;
@@ -138,18 +163,7 @@ async function tesseraRow(o: Options, ids: Int32Array): Promise<Row> {
   const model = new GPT2LMHeadModel(config, { generator: new Generator(0) });
   const opt = new AdamW(model.namedParameters(), { lr: 1e-3, weightDecay: 0.01 });
   const input = tensor(ids, { shape: [s.batch, s.seq], dtype: 'i32' });
-  const r = await timeSteps(o, () => {
-    opt.zeroGrad();
-    const loss = tidy(() => {
-      const l = model.forward(input, { labels: input }).loss!;
-      backward(l);
-      return l;
-    });
-    opt.step();
-    const v = loss.dataSync()[0]!;
-    loss.dispose();
-    return v;
-  });
+  const r = await timeSteps(o, languageModelStep(model, opt, input));
   const parameters = model.numParameters();
   model.dispose();
   input.dispose();
@@ -185,18 +199,7 @@ async function tesseraLoraRow(o: Options): Promise<Row> {
   const ids = batchIds({ ...o.shape, vocab: config.vocabSize, batch, seq });
   const input = tensor(ids, { shape: [batch, seq], dtype: 'i32' });
   model.train();
-  const r = await timeSteps(o, () => {
-    opt.zeroGrad();
-    const loss = tidy(() => {
-      const l = model.forward(input, { labels: input }).loss!;
-      backward(l);
-      return l;
-    });
-    opt.step();
-    const v = loss.dataSync()[0]!;
-    loss.dispose();
-    return v;
-  });
+  const r = await timeSteps(o, languageModelStep(model, opt, input));
   const counts = peft.trainableParameters();
   model.dispose();
   input.dispose();
