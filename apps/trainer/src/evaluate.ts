@@ -52,11 +52,13 @@ export async function evaluate(model: LlamaForCausalLM, tokenizer: Tokenizer, ch
       const v = noGrad(() =>
         tidy(() => {
           const b = batchTensors([t], padId);
-          return { loss: model.forward(b.ids, { labels: b.labels }).loss!.dataSync()[0]!, tokens: b.tokens };
+          return { loss: model.forward(b.ids, { labels: b.labels }).loss!, tokens: b.tokens };
         }),
       );
-      lossOf.push(v.loss);
-      tokensOf.push(Math.max(1, v.tokens - 0));
+      // An async read: GPU backends (WebGPU in the studio) cannot read synchronously.
+      lossOf.push((await v.loss.data())[0]!);
+      v.loss.dispose();
+      tokensOf.push(Math.max(1, v.tokens));
     }
     const prompts = chunk.map((ex) => tokenizer.encode(tokenizer.applyChatTemplate(ex.messages.slice(0, -1) as Array<{ role: string; content: string }>, { addGenerationPrompt: true }).text, { addSpecialTokens: false }).ids);
     const longest = Math.max(...prompts.map((p) => p.length));

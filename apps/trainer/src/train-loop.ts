@@ -3,7 +3,6 @@ import { bucketByLength, padCollate, SeededRandom, type PackedSequence, type Tok
 import type { LlamaForCausalLM } from '@tessera/models';
 import { AdamW, LRScheduler, clipGradNorm, constantSchedule, cosineSchedule, linearSchedule, type Schedule } from '@tessera/optim';
 import { tensorFromTyped, tidy, type Tensor } from '@tessera/tensor';
-import { StepProgress } from './progress.js';
 
 /** The training knobs the loop reads. */
 export interface TrainLoopOptions {
@@ -21,7 +20,17 @@ export interface TrainLoopOptions {
    * over windows of 8 batches), so a batch pads to little more than its own length. Default off.
    */
   groupByLength?: boolean;
+  /** No progress output: callers that build a progress reporter (the CLI's StepProgress) read it. */
   quiet?: boolean;
+}
+
+/**
+ * Where the loop reports each step's numbers for display: the CLI passes its terminal bar
+ * (progress.ts), the studio its worker messages. The loop stays free of any console or DOM.
+ */
+export interface StepReporter {
+  update(step: number, loss: number, lr: number, tokensPerSecond: number): void;
+  stop(): void;
 }
 
 /** One logged optimizer step. */
@@ -90,7 +99,7 @@ export async function trainLoop(
   examples: readonly TrainRow[],
   padId: number,
   o: TrainLoopOptions,
-  hooks: { onStep?: (r: StepRecord, cursor: LoopCursor) => void | Promise<void>; shouldStop?: () => boolean; optimizer?: AdamW; cursor?: LoopCursor } = {},
+  hooks: { onStep?: (r: StepRecord, cursor: LoopCursor) => void | Promise<void>; shouldStop?: () => boolean; optimizer?: AdamW; cursor?: LoopCursor; progress?: StepReporter } = {},
 ): Promise<{ records: StepRecord[]; optimizer: AdamW; scheduler: LRScheduler; cursor: LoopCursor }> {
   const params = model.trainableParameters();
   const optimizer = hooks.optimizer ?? new AdamW(params, { lr: o.lr, weightDecay: o.weightDecay });
@@ -102,7 +111,7 @@ export async function trainLoop(
     o.groupByLength ? bucketByLength(examples as TokenizedExample[], { batchSize: o.batchSize, seed: o.seed * 1_000_003 + epoch, windowBatches: 8 }).flat() : epochOrder(examples.length, o.seed, epoch);
   let order = orderOf(cursor.epoch);
   const records: StepRecord[] = [];
-  const bar = new StepProgress('train', o.steps, o.quiet);
+  const bar = hooks.progress;
   const t0 = performance.now();
   let tokensSeen = 0;
   model.train();
@@ -141,10 +150,10 @@ export async function trainLoop(
     const seconds = (performance.now() - t0) / 1000;
     const record = { step: cursor.step, loss: lossSum / o.gradAccumulation, lr, tokens: tokenSum, seconds };
     records.push(record);
-    bar.update(cursor.step, record.loss, lr, tokensSeen / seconds);
+    bar?.update(cursor.step, record.loss, lr, tokensSeen / seconds);
     await hooks.onStep?.(record, { ...cursor });
   }
-  bar.stop();
+  bar?.stop();
   model.eval();
   optimizer.zeroGrad();
   return { records, optimizer, scheduler, cursor };

@@ -11,6 +11,7 @@ import { evaluate, type Evaluation } from '../evaluate.js';
 import { beforeAfterRows, formatBeforeAfter } from '../report/before-after-table.js';
 import { htmlReport } from '../report/html-report.js';
 import { RunFolder } from '../run-folder.js';
+import { StepProgress } from '../progress.js';
 import { trainLoop, type TrainLoopOptions } from '../train-loop.js';
 
 /** The committed base model (made by `tessera-train pretrain`; see assets/README.md). */
@@ -70,7 +71,7 @@ export async function defaultRun(o: DefaultRunOptions): Promise<{ before: Evalua
   const peft = new PeftModel(model, { r: o.r, loraAlpha: o.alpha, loraDropout: 0, targetModules: o.targets, modulesToSave: o.modulesToSave }, 'default', { generator: new Generator(o.seed) });
   log(peft.printTrainableParameters(() => undefined));
   const validation: Array<[number, number]> = [[0, before.overall.loss]];
-  const { records } = await trainLoop(model, train, config.padTokenId ?? 0, { ...o.loop, quiet: o.quiet }, { onStep: (r) => run.metric({ phase: 'train', ...r }) });
+  const { records } = await trainLoop(model, train, config.padTokenId ?? 0, { ...o.loop, quiet: o.quiet }, { onStep: (r) => run.metric({ phase: 'train', ...r }), progress: new StepProgress('train', o.loop.steps, o.quiet) });
 
   log('evaluating the fine-tuned model ...');
   const after = await evaluate(model, tokenizer, chat, data.test, { maxNewTokens: ANSWER_TOKENS });

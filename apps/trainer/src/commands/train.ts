@@ -10,6 +10,7 @@ import { loadCheckpoint, saveCheckpoint } from '../checkpoint.js';
 import { RUN_CONFIG_DEFAULTS, parseRunConfig, type RunConfig } from '../config/run-config.js';
 import { dataFiles, readChatRecords } from '../read-chat-records.js';
 import { RunFolder } from '../run-folder.js';
+import { StepProgress } from '../progress.js';
 import { batchTensors, trainLoop, type TrainRow } from '../train-loop.js';
 import { useComputeBackend } from '../compute-backend.js';
 import { quantizeDecoderLinears } from '../quantize-base.js';
@@ -113,6 +114,7 @@ export async function trainCommand(o: TrainCommandOptions): Promise<{ losses: nu
     optimizer,
     cursor,
     shouldStop: () => stop || earlyStopped,
+    progress: new StepProgress('train', steps, o.quiet),
     onStep: async (r, at) => {
       await run.metric({ phase: 'train', ...r });
       if (cfg.evalEvery > 0 && r.step % cfg.evalEvery === 0) {
