@@ -1,4 +1,4 @@
-import { adamwStep, tidy, withGradMode, zerosLike, type Tensor } from '@tessera/tensor';
+import { adamwSteps, withGradMode, zerosLike, type AdamWStepItem, type Tensor } from '@tessera/tensor';
 import { Optimizer } from './optimizer.js';
 import { toGroups, type ParamGroup } from './param-groups.js';
 
@@ -28,24 +28,30 @@ export class AdamW extends Optimizer {
   step(): void {
     this.stepCount++;
     withGradMode(false, () => {
+      // Every parameter goes to adamwSteps in one call, so a backend with a multi-tensor update
+      // (WebGPU) spends a constant number of dispatches on the whole step.
+      const names: string[] = [];
+      const fresh: boolean[] = [];
+      const items: AdamWStepItem[] = [];
       for (const g of this.groups) {
         for (const [name, p] of g.params) {
           if (!p.grad) continue;
           const prev = this.state.get(name);
-          const m = prev?.m ?? zerosLike(p);
-          const v = prev?.v ?? zerosLike(p);
-          const next = tidy(() =>
-            adamwStep(p, p.grad!, m, v, { lr: g.lr!, beta1: this.betas[0], beta2: this.betas[1], eps: this.eps, weightDecay: g.weightDecay!, step: this.stepCount }),
-          );
-          p.assign(next.param);
-          next.param.dispose();
-          this.setState(name, { m: next.m, v: next.v });
-          if (!prev) {
-            m.dispose();
-            v.dispose();
-          }
+          names.push(name);
+          fresh.push(!prev);
+          const hyper = { lr: g.lr!, beta1: this.betas[0], beta2: this.betas[1], eps: this.eps, weightDecay: g.weightDecay!, step: this.stepCount };
+          items.push({ param: p, grad: p.grad, m: prev?.m ?? zerosLike(p), v: prev?.v ?? zerosLike(p), hyper });
         }
       }
+      adamwSteps(items, (i, r) => {
+        items[i]!.param.assign(r.param);
+        r.param.dispose();
+        this.setState(names[i]!, { m: r.m, v: r.v });
+        if (fresh[i]) {
+          items[i]!.m.dispose();
+          items[i]!.v.dispose();
+        }
+      });
     });
   }
 }

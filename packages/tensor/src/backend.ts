@@ -42,6 +42,12 @@ export interface Backend {
   readonly kernels: ReadonlyMap<OpDef<any>, Kernel>;
   /** dtypes kernels compute in directly; inputs of other dtypes are cast to f32 around each kernel (except `cast`). */
   readonly computeDtypes: ReadonlySet<DType>;
+  /**
+   * Ops whose kernels read f16/bf16 inputs directly (converting as they go, e.g. while packing matmul
+   * panels), so the dispatcher hands those inputs over as they are instead of casting each to an f32
+   * copy first. The output still computes in a compute dtype and is cast from there.
+   */
+  readonly halfInputs?: ReadonlySet<OpDef<any>>;
   /** A storage holding a copy of these raw elements (f16/bf16 as 16-bit words). */
   upload(dtype: DType, data: TypedArray): Storage;
   /** Reads a whole storage back as raw elements. */
@@ -59,6 +65,28 @@ export interface Backend {
    * within f32 rounding.
    */
   adamwUpdate?(param: TensorView, grad: TensorView, m: TensorView, v: TensorView, h: AdamWResolved): { param: Storage; m: Storage; v: Storage } | null;
+  /**
+   * Optional multi-tensor AdamW (see adamwSteps), as torch's fused/foreach AdamW: updates many
+   * parameters in a constant number of dispatches. Returns one entry per item: where its new param, m
+   * and v lie (a contiguous block of a storage, which several results may share), or null for an item
+   * it cannot fuse (adamwSteps then updates that one alone).
+   */
+  adamwUpdateMany?(items: readonly AdamWOperands[]): ({ param: StorageBlock; m: StorageBlock; v: StorageBlock } | null)[];
+}
+
+/** One parameter's operands of a multi-tensor AdamW update (Backend.adamwUpdateMany). */
+export interface AdamWOperands {
+  readonly param: TensorView;
+  readonly grad: TensorView;
+  readonly m: TensorView;
+  readonly v: TensorView;
+  readonly h: AdamWResolved;
+}
+
+/** A contiguous block of elements of a storage, starting at `offset` (a result of adamwUpdateMany). */
+export interface StorageBlock {
+  readonly storage: Storage;
+  readonly offset: number;
 }
 
 /** AdamW hyperparameters with defaults applied and bias corrections precomputed (for Backend.adamwUpdate). */
