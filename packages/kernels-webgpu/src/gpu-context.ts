@@ -35,8 +35,8 @@ export class GpuContext implements WindowLimits {
   #pendingFree: GPUBuffer[] = [];
   #lost: string | null = null;
   #error: string | null = null;
-  /** Dispatches and submits so far (benchmarks and tests read them). */
-  readonly counters = { dispatches: 0, submits: 0 };
+  /** Dispatches, buffer copies and submits so far (benchmarks and tests read them). */
+  readonly counters = { dispatches: 0, copies: 0, submits: 0 };
 
   /**
    * `bindingLimitBytes` caps bindings below the device's limit: WebGPU will not grant a limit below its
@@ -127,6 +127,7 @@ export class GpuContext implements WindowLimits {
       this.#uniform = this.#uniformPool.acquire(SLOT_BYTES * MAX_BATCH);
     }
     this.#encoder.copyBufferToBuffer(src, srcOffset, dst, dstOffset, bytes);
+    this.counters.copies++;
   }
 
   /** Submits everything recorded so far. */

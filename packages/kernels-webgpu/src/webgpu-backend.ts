@@ -7,6 +7,7 @@ import { GpuContext } from './gpu-context.js';
 import { captureIndexErrors } from './index-bounds.js';
 import type { GpuKernel } from './gpu-kernel.js';
 import { adamwUpdateBuffers } from './kernels/adamw.js';
+import { adamwUpdateMany } from './kernels/adamw-many.js';
 import { castBuffer } from './kernels/cast.js';
 import { WEBGPU_KERNELS, WIDENED_OUTPUT } from './registry.js';
 import { isPacked, storageBytes, widened } from './wgsl/dtype-io.js';
@@ -82,6 +83,17 @@ export async function createWebGpuBackend(opts: WebGpuBackendOptions = {}): Prom
       if (!r) return null;
       const size = param.shape.reduce((a, b) => a * b, 1);
       return { param: storageOf('f32', size, r.param), m: storageOf('f32', size, r.m), v: storageOf('f32', size, r.v) };
+    },
+    adamwUpdateMany: (items) => {
+      // One storage per group arena, shared by the m and v views of all its parameters.
+      const arenas = new Map<GPUBuffer, Storage>();
+      return adamwUpdateMany(ctx, items).map((r, i) => {
+        if (!r) return null;
+        let arena = arenas.get(r.arena.buffer);
+        if (!arena) arenas.set(r.arena.buffer, (arena = storageOf('f32', r.arena.size, r.arena.buffer)));
+        const size = items[i]!.param.shape.reduce((a, b) => a * b, 1);
+        return { param: { storage: storageOf('f32', size, r.param), offset: 0 }, m: { storage: arena, offset: r.m }, v: { storage: arena, offset: r.v } };
+      });
     },
     memory: () => ctx.memory(),
     destroy: () => {
