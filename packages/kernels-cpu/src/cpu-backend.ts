@@ -39,11 +39,13 @@ const COMPUTE_DTYPES: ReadonlySet<DType> = new Set<DType>(['f32', 'f64', 'i32', 
 /** Creates the CPU backend: typed-array storage plus a kernel for every primitive of @tessera/tensor. */
 export function createCpuBackend(opts: CpuBackendOptions = {}): Backend {
   const kernels = new Map<OpDef, Kernel>();
+  const halfInputs = new Set<OpDef>();
   const wrap = (cpu: CpuKernel): Kernel => (inputs, attrs, out) => storageOf(out.dtype, cpu(inputs, attrs, out));
   const backend: Backend = {
     name: opts.name ?? 'cpu',
     kernels,
     computeDtypes: COMPUTE_DTYPES,
+    halfInputs,
     upload: (dtype, data) => storageOf(dtype, copyTyped(dtype, data)),
     // A copy: the caller reads it after an await, by which time the storage may be freed and its array recycled.
     read: async (storage) => dataOfStorage(storage).slice(),
@@ -73,13 +75,19 @@ export function createCpuBackend(opts: CpuBackendOptions = {}): Backend {
       throw new Error(`createCpuBackend: threads must be a positive integer (got ${opts.threads}); omit it to use every core`);
     }
     kernels.set(OPS.matmul, wrap(wasmMatmulKernel(() => (engine ??= new WasmGemm(threads)))));
+    // The gemm widens f16/bf16 operands while packing them: a frozen half-precision weight is never copied to f32.
+    halfInputs.add(OPS.matmul);
     for (const [op, kernel] of wasmAttentionKernels(() => (engine ??= new WasmGemm(threads)))) kernels.set(op, wrap(kernel));
   } else if (opts.wasm === false) {
     for (const [op, kernel] of BINARY_KERNELS_TS) kernels.set(op, wrap(kernel));
   } else if (opts.wasm === true) {
     throw new Error('createCpuBackend: wasm: true, but WebAssembly SIMD with shared memory is not available here; omit the option to fall back to the TypeScript kernels');
   }
-  for (const [op, kernel] of opts.kernels ?? []) kernels.set(op, wrap(kernel));
+  for (const [op, kernel] of opts.kernels ?? []) {
+    kernels.set(op, wrap(kernel));
+    // A kernel given here reads what the dispatcher gives every kernel: f32, never half words.
+    halfInputs.delete(op);
+  }
   return backend;
 }
 

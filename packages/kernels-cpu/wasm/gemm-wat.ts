@@ -54,6 +54,20 @@ export function gemmWat({ mr: MR, nr: NR, kc: KC, mc: MC }: GemmShape = { mr: MR
   // One depth row of a full B sliver: NR scalar loads $csb bytes apart (B = W.T and other layouts).
   const gatherRow: string[] = [];
   for (let c = 0; c < NR; c++) gatherRow.push(`(f32.store offset=${c * 4} (local.get $d) (f32.load (i32.add (local.get $s) (i32.mul (local.get $csb) (i32.const ${c})))))`);
+  // One depth row of a full f16/bf16 B sliver: per f32x4 of the sliver, 4 halves loaded (contiguous,
+  // or gathered $csb bytes apart into lanes) and widened together.
+  const halfRow = (contiguous: boolean): string[] => {
+    const out: string[] = [];
+    for (let v = 0; v < NV; v++) {
+      if (contiguous) out.push(`(local.set $h (v128.load64_zero offset=${v * 8} (local.get $s)))`);
+      else {
+        out.push('(local.set $h (i32x4.splat (i32.const 0)))');
+        for (let c = 0; c < 4; c++) out.push(`(local.set $h (v128.load16_lane ${c} (i32.add (local.get $s) (i32.mul (local.get $csb) (i32.const ${v * 4 + c}))) (local.get $h)))`);
+      }
+      out.push(`(v128.store offset=${v * 16} (local.get $d) (call $widen (i32x4.extend_low_i16x8_u (local.get $h)) (local.get $kind)))`);
+    }
+    return out;
+  };
   const copyRow: string[] = [];
   for (let v = 0; v < NV; v++) copyRow.push(`(v128.store offset=${v * 16} (local.get $d) (v128.load offset=${v * 16} (local.get $s)))`);
   return `(module
@@ -109,10 +123,65 @@ export function gemmWat({ mr: MR, nr: NR, kc: KC, mc: MC }: GemmShape = { mr: MR
         (br_if $jLoop (i32.lt_u (local.tee $js (i32.add (local.get $js) (i32.const 1))) (local.get $jsEnd))))
       (local.set $k0 (i32.add (local.get $k0) (local.get $kc)))
       (br_if $kLoop (i32.lt_u (local.get $k0) (local.get $k)))))
-  ;; One thread's share: pack its B slivers (when $src is not 0, i.e. B was copied in raw), then multiply them.
+  ;; Four f16 (kind 2) or bf16 (kind 1) bit patterns, zero-extended in i32 lanes, as f32s. bf16 is the
+  ;; top half of an f32. f16: the exponent/mantissa bits shifted into f32 position and scaled by 2^112
+  ;; rebias the exponent and turn f16 subnormals into f32 normals exactly; Inf/NaN (exponent 31) keep
+  ;; their mantissa under an all-ones f32 exponent; the sign is ORed back last.
+  (func $widen (param $h v128) (param $kind i32) (result v128) (local $em v128) (local $mag v128)
+    (if (i32.eq (local.get $kind) (i32.const 1)) (then (return (i32x4.shl (local.get $h) (i32.const 16)))))
+    (local.set $em (v128.and (local.get $h) (v128.const i32x4 0x7fff 0x7fff 0x7fff 0x7fff)))
+    (local.set $mag (i32x4.shl (local.get $em) (i32.const 13)))
+    (v128.or
+      (v128.bitselect
+        (v128.or (local.get $mag) (v128.const i32x4 0x7f800000 0x7f800000 0x7f800000 0x7f800000))
+        (f32x4.mul (local.get $mag) (v128.const f32x4 0x1p112 0x1p112 0x1p112 0x1p112))
+        (i32x4.ge_u (local.get $em) (v128.const i32x4 0x7c00 0x7c00 0x7c00 0x7c00)))
+      (i32x4.shl (v128.and (local.get $h) (v128.const i32x4 0x8000 0x8000 0x8000 0x8000)) (i32.const 16))))
+  ;; $packB for f16/bf16 B (kind 2/1): element (p, j) is the 16-bit word at $src + 2·(p·$rs + j·$cs),
+  ;; widened to f32 while packing, so the micro-kernel stays f32 and no f32 copy of B is ever made.
+  (func $packBHalf (param $src i32) (param $rs i32) (param $cs i32) (param $n i32) (param $k i32) (param $nPad i32) (param $dst i32) (param $jsStart i32) (param $jsEnd i32) (param $kind i32)
+    (local $k0 i32) (local $kc i32) (local $js i32) (local $j i32) (local $p i32) (local $c i32) (local $d i32) (local $s i32) (local $rsb i32) (local $csb i32) (local $h v128)
+    (local.set $rsb (i32.shl (local.get $rs) (i32.const 1)))
+    (local.set $csb (i32.shl (local.get $cs) (i32.const 1)))
+    (if (i32.or (i32.eqz (local.get $k)) (i32.ge_u (local.get $jsStart) (local.get $jsEnd))) (then (return)))
+    (loop $kLoop
+      (local.set $kc (select (i32.const ${KC}) (i32.sub (local.get $k) (local.get $k0)) (i32.lt_u (i32.const ${KC}) (i32.sub (local.get $k) (local.get $k0)))))
+      (local.set $js (local.get $jsStart))
+      (loop $jLoop
+        (local.set $j (i32.mul (local.get $js) (i32.const ${NR})))
+        (local.set $d (i32.add (local.get $dst) (i32.shl (i32.add (i32.mul (local.get $k0) (local.get $nPad)) (i32.mul (local.get $j) (local.get $kc))) (i32.const 2))))
+        (local.set $s (i32.add (local.get $src) (i32.add (i32.mul (local.get $k0) (local.get $rsb)) (i32.mul (local.get $j) (local.get $csb)))))
+        (local.set $p (local.get $kc))
+        (if (i32.le_u (i32.add (local.get $j) (i32.const ${NR})) (local.get $n))
+          (then (loop $row
+            (if (i32.eq (local.get $cs) (i32.const 1))
+              (then ${halfRow(true).join('\n                ')})
+              (else ${halfRow(false).join('\n                ')}))
+            (local.set $d (i32.add (local.get $d) (i32.const ${NR * 4})))
+            (local.set $s (i32.add (local.get $s) (local.get $rsb)))
+            (br_if $row (local.tee $p (i32.sub (local.get $p) (i32.const 1))))))
+          (else (loop $row
+            (local.set $c (i32.const 0))
+            (loop $col
+              (f32.store (i32.add (local.get $d) (i32.shl (local.get $c) (i32.const 2)))
+                (if (result f32) (i32.lt_u (i32.add (local.get $j) (local.get $c)) (local.get $n))
+                  (then (f32x4.extract_lane 0 (call $widen (i32x4.splat (i32.load16_u (i32.add (local.get $s) (i32.mul (local.get $c) (local.get $csb))))) (local.get $kind))))
+                  (else (f32.const 0))))
+              (br_if $col (i32.lt_u (local.tee $c (i32.add (local.get $c) (i32.const 1))) (i32.const ${NR}))))
+            (local.set $d (i32.add (local.get $d) (i32.const ${NR * 4})))
+            (local.set $s (i32.add (local.get $s) (local.get $rsb)))
+            (br_if $row (local.tee $p (i32.sub (local.get $p) (i32.const 1)))))))
+        (br_if $jLoop (i32.lt_u (local.tee $js (i32.add (local.get $js) (i32.const 1))) (local.get $jsEnd))))
+      (local.set $k0 (i32.add (local.get $k0) (local.get $kc)))
+      (br_if $kLoop (i32.lt_u (local.get $k0) (local.get $k)))))
+  ;; One thread's share: pack its B slivers (when $src is not 0, i.e. B was copied in raw; $kind 0 f32,
+  ;; 1 bf16, 2 f16), then multiply them.
   (func (export "job") (param $pa i32) (param $pb i32) (param $pc i32) (param $mPad i32) (param $nPad i32) (param $k i32) (param $nStart i32) (param $nEnd i32)
-    (param $src i32) (param $rs i32) (param $cs i32) (param $n i32)
-    (if (local.get $src) (then (call $packB (local.get $src) (local.get $rs) (local.get $cs) (local.get $n) (local.get $k) (local.get $nPad) (local.get $pb) (local.get $nStart) (local.get $nEnd))))
+    (param $src i32) (param $rs i32) (param $cs i32) (param $n i32) (param $kind i32)
+    (if (local.get $src) (then
+      (if (local.get $kind)
+        (then (call $packBHalf (local.get $src) (local.get $rs) (local.get $cs) (local.get $n) (local.get $k) (local.get $nPad) (local.get $pb) (local.get $nStart) (local.get $nEnd) (local.get $kind)))
+        (else (call $packB (local.get $src) (local.get $rs) (local.get $cs) (local.get $n) (local.get $k) (local.get $nPad) (local.get $pb) (local.get $nStart) (local.get $nEnd))))))
     (call $gemm (local.get $pa) (local.get $pb) (local.get $pc) (local.get $mPad) (local.get $nPad) (local.get $k) (local.get $nStart) (local.get $nEnd)))
   ;; Batch entries eStart..eEnd, each a packed A, packed B and C laid out back to back from
   ;; $base + e·$stride: a thread takes whole entries when they are too small to split.

@@ -95,15 +95,17 @@ function runKernel<A>(op: OpDef<A>, backend: Backend, inputs: readonly Tensor[],
         'use a backend that implements it or register a kernel',
     );
   }
-  const needsCast = op !== castOp && (inputs.some((t) => !backend.computeDtypes.has(t.dtype)) || !backend.computeDtypes.has(spec.dtype));
+  const direct = (t: Tensor): boolean => backend.computeDtypes.has(t.dtype) || ((t.dtype === 'f16' || t.dtype === 'bf16') && backend.halfInputs?.has(op) === true);
+  const needsCast = op !== castOp && (inputs.some((t) => !direct(t)) || !backend.computeDtypes.has(spec.dtype));
   if (!needsCast) {
     const storage = kernel(inputs, attrs, spec);
     return new Tensor(storage, spec.shape, contiguousStrides(spec.shape), 0, spec.dtype);
   }
-  // The backend lacks this dtype for compute (f16/bf16 on the CPU): run the kernel in f32 and convert.
+  // The backend lacks this dtype for compute (f16/bf16 on the CPU): run the kernel in f32 and convert
+  // (inputs the kernel reads directly, `halfInputs`, are passed as they are).
   return withGradMode(false, () =>
     tidy(() => {
-      const widened = inputs.map((t) => (backend.computeDtypes.has(t.dtype) ? t : apply(castOp, [t], { dtype: 'f32' })));
+      const widened = inputs.map((t) => (direct(t) ? t : apply(castOp, [t], { dtype: 'f32' })));
       const computeDtype = backend.computeDtypes.has(spec.dtype) ? spec.dtype : 'f32';
       const storage = kernel(widened, attrs, { shape: spec.shape, dtype: computeDtype });
       const out = new Tensor(storage, spec.shape, contiguousStrides(spec.shape), 0, computeDtype);

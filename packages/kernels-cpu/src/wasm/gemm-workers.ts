@@ -7,7 +7,7 @@ const GENERATION = 0;
 const PENDING = 1;
 const FAILED = 2;
 const ARGS = 4;
-const ARG_COUNT = 13;
+const ARG_COUNT = 14;
 /** How long the caller waits for a worker's share without any progress before reporting it dead. */
 const STALL_MS = 120_000;
 
@@ -29,12 +29,12 @@ for (;;) {
   seen = Atomics.load(ctl, ${GENERATION});
   if (seen < 0) break;
   const a = ctl.subarray(${ARGS}, ${ARGS + ARG_COUNT});
-  const count = a[10], threads = a[11];
+  const count = a[11], threads = a[12];
   const start = Math.floor((count * index) / threads), end = Math.floor((count * (index + 1)) / threads);
   try {
     if (exports === null) throw new Error('no instance');
     const { job, batch } = exports;
-    if (a[12] === 0) job(a[0], a[1], a[2], a[3], a[4], a[5], start, end, a[6], a[7], a[8], a[9]);
+    if (a[13] === 0) job(a[0], a[1], a[2], a[3], a[4], a[5], start, end, a[6], a[7], a[8], a[9], a[10]);
     else batch(a[0], a[1], start, end, a[3], a[4], a[5]);
   } catch (e) {
     Atomics.store(ctl, ${FAILED}, 1);
@@ -84,15 +84,15 @@ export class GemmWorkers {
    * Splits `count` units (B slivers of one product, or batch entries) across all threads; `own`
    * runs the caller's share (0 .. count/threads) and the call returns once every share is done.
    * args for slivers: the module's `job` arguments without the range (pa, pb, pc, mPad, nPad, k, src,
-   * rs, cs, n); for entries: `batch`'s (base, stride, -, mPad, nPad, k).
+   * rs, cs, n, kind); for entries: `batch`'s (base, stride, -, mPad, nPad, k).
    */
   run(kind: SplitKind, args: readonly number[], count: number, own: (start: number, end: number) => void): void {
     const ctl = this.ctl;
     const t = this.threads;
-    for (let i = 0; i < 10; i++) ctl[ARGS + i] = args[i] ?? 0;
-    ctl[ARGS + 10] = count;
-    ctl[ARGS + 11] = t;
-    ctl[ARGS + 12] = kind === 'slivers' ? 0 : 1;
+    for (let i = 0; i < 11; i++) ctl[ARGS + i] = args[i] ?? 0;
+    ctl[ARGS + 11] = count;
+    ctl[ARGS + 12] = t;
+    ctl[ARGS + 13] = kind === 'slivers' ? 0 : 1;
     Atomics.store(ctl, FAILED, 0);
     Atomics.store(ctl, PENDING, t - 1);
     Atomics.add(ctl, GENERATION, 1);

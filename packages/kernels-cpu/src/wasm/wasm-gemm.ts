@@ -2,10 +2,18 @@
 // into one growing shared WebAssembly memory (packing is the one copy in; it also handles every
 // transposition and stride), the SIMD module multiplies the packed panels into a padded C there,
 // and the valid corner of C is copied out (the one copy out). The memory only grows, so steady-state
-// calls allocate nothing.
+// calls allocate nothing. f16/bf16 operands (16-bit words) are widened to f32 while they are packed,
+// so a half-precision weight is multiplied without an f32 copy of it ever existing.
 import type { MatrixOperand } from '../gemm.js';
 import { GemmWorkers } from './gemm-workers.js';
 import { KC, MR, NR, gemmModule } from './gemm-module.js';
+import { ELEMENT_CODE, halfValues, type GemmElement } from './half-values.js';
+
+/** A strided operand of the gemm: f32 values, or f16/bf16 words in a Uint16Array (`element`). */
+export interface GemmOperand extends MatrixOperand {
+  /** What `data` holds (default f32). */
+  readonly element?: GemmElement;
+}
 
 const PAGE = 65536;
 /** Below this many padded multiply-adds, waking other threads costs more than it saves. */
@@ -15,7 +23,7 @@ const THREAD_MIN_WORK = 1 << 21;
 /** The module's `batch` export: multiply entries eStart..eEnd laid out `stride` bytes apart from `base`. */
 type BatchFn = (base: number, stride: number, eStart: number, eEnd: number, mPad: number, nPad: number, k: number) => void;
 
-type JobFn = (pa: number, pb: number, pc: number, mPad: number, nPad: number, k: number, nStart: number, nEnd: number, src: number, rs: number, cs: number, n: number) => void;
+type JobFn = (pa: number, pb: number, pc: number, mPad: number, nPad: number, k: number, nStart: number, nEnd: number, src: number, rs: number, cs: number, n: number, kind: number) => void;
 
 /**
  * The most memory one product may use: byte offsets stay below 2^31, so `>> 2` and the module's
@@ -38,6 +46,8 @@ export class WasmGemm {
   private readonly threadMinWork: number;
   private workers: GemmWorkers | null = null;
   private f32: Float32Array;
+  /** The same memory as 16-bit words (raw copies of f16/bf16 B). */
+  private u16: Uint16Array;
 
   /**
    * Creates the engine, or throws where `gemmModule()` is null (callers check first). Products of
@@ -54,6 +64,7 @@ export class WasmGemm {
     this.job = exports.job as JobFn;
     this.batchFn = exports.batch as BatchFn;
     this.f32 = new Float32Array(this.memory.buffer);
+    this.u16 = new Uint16Array(this.memory.buffer);
   }
 
   /** Threads this engine uses for large products. */
@@ -65,7 +76,10 @@ export class WasmGemm {
   private reserve(bytes: number): Float32Array {
     const have = this.memory.buffer.byteLength;
     if (bytes > have) this.memory.grow(Math.ceil((bytes - have) / PAGE));
-    if (this.f32.buffer.byteLength !== this.memory.buffer.byteLength) this.f32 = new Float32Array(this.memory.buffer);
+    if (this.f32.buffer.byteLength !== this.memory.buffer.byteLength) {
+      this.f32 = new Float32Array(this.memory.buffer);
+      this.u16 = new Uint16Array(this.memory.buffer);
+    }
     return this.f32;
   }
 
@@ -77,8 +91,8 @@ export class WasmGemm {
     return 4 * (mPad * k + nPad * k + mPad * nPad + RAW_SPAN_LIMIT * k * n) + 1024 <= MAX_BYTES;
   }
 
-  /** out[outOffset + i*n + j] = (A·B)[i, j] for m×k A and k×n B of any strides, in f32 (check `fits` first). */
-  matmul(m: number, n: number, k: number, a: MatrixOperand, b: MatrixOperand, out: Float32Array, outOffset: number): void {
+  /** out[outOffset + i*n + j] = (A·B)[i, j] for m×k A and k×n B of any strides and elements, in f32 (check `fits` first). */
+  matmul(m: number, n: number, k: number, a: GemmOperand, b: GemmOperand, out: Float32Array, outOffset: number): void {
     const mPad = roundUp(m, MR);
     const nPad = roundUp(n, NR);
     // When threads share the product, B is copied in raw (one memcpy-speed set) and each thread
@@ -93,15 +107,20 @@ export class WasmGemm {
     const pa = 64;
     const pb = roundUp(pa + mPad * k * 4, 64);
     const pc = roundUp(pb + nPad * k * 4, 64);
+    const bElement = b.element ?? 'f32';
+    const bytes = bElement === 'f32' ? 4 : 2;
     const src = raw ? roundUp(pc + mPad * nPad * 4, 64) : 0;
-    const mem = this.reserve(raw ? src + span * 4 : pc + mPad * nPad * 4);
-    packA(a, m, k, mPad, mem, pa >> 2);
-    if (raw) mem.set(b.data.subarray(b.offset, b.offset + span) as Float32Array, src >> 2);
-    else packB(b, n, k, nPad, mem, pb >> 2);
+    const mem = this.reserve(raw ? src + span * bytes : pc + mPad * nPad * 4);
+    this.packA(a, m, k, mPad, pa >> 2);
+    if (raw && bytes === 4) mem.set(b.data.subarray(b.offset, b.offset + span) as Float32Array, src >> 2);
+    else if (raw) this.u16.set(b.data.subarray(b.offset, b.offset + span) as Uint16Array, src >> 1);
+    else this.packB(b, n, k, nPad, pb >> 2);
     mem.fill(0, pc >> 2, (pc >> 2) + mPad * nPad);
-    const args = [pa, pb, pc, mPad, nPad, k, src, b.rowStride, b.colStride, n] as const;
-    if (pool) pool.run('slivers', args, slivers, (s, e) => this.job(pa, pb, pc, mPad, nPad, k, s, e, src, b.rowStride, b.colStride, n));
-    else this.job(pa, pb, pc, mPad, nPad, k, 0, slivers, src, b.rowStride, b.colStride, n);
+    // A raw half B is widened by the module while each thread packs its slivers.
+    const kind = raw ? ELEMENT_CODE[bElement] : 0;
+    const args = [pa, pb, pc, mPad, nPad, k, src, b.rowStride, b.colStride, n, kind] as const;
+    if (pool) pool.run('slivers', args, slivers, (s, e) => this.job(pa, pb, pc, mPad, nPad, k, s, e, src, b.rowStride, b.colStride, n, kind));
+    else this.job(pa, pb, pc, mPad, nPad, k, 0, slivers, src, b.rowStride, b.colStride, n, kind);
     const c = pc >> 2;
     if (n === nPad) out.set(mem.subarray(c, c + m * n), outOffset);
     else for (let i = 0; i < m; i++) out.set(mem.subarray(c + i * nPad, c + i * nPad + n), outOffset + i * n);
@@ -124,7 +143,7 @@ export class WasmGemm {
   }
 
   /** out[e·m·n + i·n + j] = (A_e·B_e)[i, j] for every entry, entries split across threads (check `splitsBatch` first). */
-  matmulBatch(m: number, n: number, k: number, as: readonly MatrixOperand[], bs: readonly MatrixOperand[], out: Float32Array): void {
+  matmulBatch(m: number, n: number, k: number, as: readonly GemmOperand[], bs: readonly GemmOperand[], out: Float32Array): void {
     const mPad = roundUp(m, MR);
     const nPad = roundUp(n, NR);
     const stride = WasmGemm.entryBytes(m, n, k);
@@ -135,8 +154,8 @@ export class WasmGemm {
       const pa = (base + e * stride) >> 2;
       const pb = pa + mPad * k;
       const pc = pb + nPad * k;
-      packA(as[e]!, m, k, mPad, mem, pa);
-      packB(bs[e]!, n, k, nPad, mem, pb);
+      this.packA(as[e]!, m, k, mPad, pa);
+      this.packB(bs[e]!, n, k, nPad, pb);
       mem.fill(0, pc, pc + mPad * nPad);
     }
     const pool = this.pool(Infinity, count);
@@ -156,6 +175,16 @@ export class WasmGemm {
     return this.workers.threads > 1 ? this.workers : null;
   }
 
+  /** Packs A at float index `at`: f32 values as they are, f16/bf16 words through their values' table. */
+  private packA(a: GemmOperand, m: number, k: number, mPad: number, at: number): void {
+    packA(a, m, k, mPad, this.f32, at, a.element === undefined || a.element === 'f32' ? null : halfValues(a.element));
+  }
+
+  /** Packs B at float index `at` (see packA). */
+  private packB(b: GemmOperand, n: number, k: number, nPad: number, at: number): void {
+    packB(b, n, k, nPad, this.f32, at, b.element === undefined || b.element === 'f32' ? null : halfValues(b.element));
+  }
+
   /** Stops the worker threads (the engine still works, single-threaded, until they restart). */
   close(): void {
     this.workers?.close();
@@ -163,8 +192,12 @@ export class WasmGemm {
   }
 }
 
-/** Packs A (m×k) into depth blocks of MR-row slivers, kc×MR each, zero rows past m. */
-function packA(a: MatrixOperand, m: number, k: number, mPad: number, dst: Float32Array, at: number): void {
+/**
+ * Packs A (m×k) into depth blocks of MR-row slivers, kc×MR each, zero rows past m. With `table`, A's
+ * data are f16/bf16 words and each element is its table entry (the loops are kept apart so the f32
+ * one stays monomorphic).
+ */
+function packA(a: MatrixOperand, m: number, k: number, mPad: number, dst: Float32Array, at: number, table: Float32Array | null): void {
   const { data, offset, rowStride: rs, colStride: cs } = a;
   for (let k0 = 0; k0 < k; k0 += KC) {
     const kc = Math.min(KC, k - k0);
@@ -178,14 +211,16 @@ function packA(a: MatrixOperand, m: number, k: number, mPad: number, dst: Float3
           continue;
         }
         // Along one row of A: contiguous reads when A is row-major, and each write lands MR apart.
-        for (let p = 0, s = offset + (i + r) * rs + k0 * cs; p < kc; p++, d += MR, s += cs) dst[d] = data[s]!;
+        const s0 = offset + (i + r) * rs + k0 * cs;
+        if (table) for (let p = 0, s = s0; p < kc; p++, d += MR, s += cs) dst[d] = table[data[s]!]!;
+        else for (let p = 0, s = s0; p < kc; p++, d += MR, s += cs) dst[d] = data[s]!;
       }
     }
   }
 }
 
-/** Packs B (k×n) into depth blocks of NR-column slivers, kc×NR each, zero columns past n. */
-function packB(b: MatrixOperand, n: number, k: number, nPad: number, dst: Float32Array, at: number): void {
+/** Packs B (k×n) into depth blocks of NR-column slivers, kc×NR each, zero columns past n (`table` as in packA). */
+function packB(b: MatrixOperand, n: number, k: number, nPad: number, dst: Float32Array, at: number, table: Float32Array | null): void {
   const { data, offset, rowStride: rs, colStride: cs } = b;
   for (let k0 = 0; k0 < k; k0 += KC) {
     const kc = Math.min(KC, k - k0);
@@ -193,7 +228,7 @@ function packB(b: MatrixOperand, n: number, k: number, nPad: number, dst: Float3
     for (let j = 0; j < nPad; j += NR) {
       const sliver = block + j * kc;
       const cols = Math.min(NR, n - j);
-      if (cols === NR && cs === 1) {
+      if (cols === NR && cs === 1 && !table) {
         // Row-major B: each depth row of the sliver is 8 contiguous floats.
         for (let p = 0, s = offset + k0 * rs + j, d = sliver; p < kc; p++, s += rs, d += NR) {
           dst[d] = data[s]!; dst[d + 1] = data[s + 1]!; dst[d + 2] = data[s + 2]!; dst[d + 3] = data[s + 3]!;
@@ -208,7 +243,9 @@ function packB(b: MatrixOperand, n: number, k: number, nPad: number, dst: Float3
           for (let p = 0; p < kc; p++, d += NR) dst[d] = 0;
           continue;
         }
-        for (let p = 0, s = offset + k0 * rs + (j + c) * cs; p < kc; p++, d += NR, s += rs) dst[d] = data[s]!;
+        const s0 = offset + k0 * rs + (j + c) * cs;
+        if (table) for (let p = 0, s = s0; p < kc; p++, d += NR, s += rs) dst[d] = table[data[s]!]!;
+        else for (let p = 0, s = s0; p < kc; p++, d += NR, s += rs) dst[d] = data[s]!;
       }
     }
   }
