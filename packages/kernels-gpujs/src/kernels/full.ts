@@ -1,0 +1,11 @@
+// full and arange: kernels with no inputs, their numbers in the table m.
+import { numel, type DType, type Shape } from '@tessera/tensor';
+import type { GpuJsKernel } from '../gpujs-kernel.js';
+
+/** A new tensor holding `value` everywhere. */
+export const fullKernel: GpuJsKernel<{ shape: Shape; value: number; dtype: DType }> = (ctx, _inputs, { value }, out) =>
+  ctx.run({ source: 'function(m) {\nreturn m[0];\n}', size: numel(out.shape), args: [Float32Array.of(value)] });
+
+/** start + i * step for each i (no accumulated error). */
+export const arangeKernel: GpuJsKernel<{ start: number; step: number; size: number; dtype: DType }> = (ctx, _inputs, { start, step, size }) =>
+  ctx.run({ source: 'function(m) {\nreturn m[0] + (this.thread.x * 1.0) * m[1];\n}', size, args: [Float32Array.of(start, step)] });
