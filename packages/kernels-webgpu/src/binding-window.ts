@@ -81,7 +81,9 @@ function wordRange(dtype: DType, min: number, max: number): [number, number] {
  */
 export function windowOf(limits: WindowLimits, buffer: GPUBuffer, dtype: DType, min: number, max: number): Binding | null {
   if (buffer.size <= limits.maxBindingBytes) return buffer;
-  const [first, last] = wordRange(dtype, min, max);
+  const [from, last] = wordRange(dtype, min, max);
+  // Reads reaching before the buffer (a rotary partner of the first rows: an extent below 0) never happen.
+  const first = Math.max(0, from);
   const offset = Math.floor((first * 4) / limits.offsetAlignment) * limits.offsetAlignment;
   // Whole 16-byte vectors, so kernels that read vec4<u32> (the matmul fast path) can bind it.
   const size = Math.min(buffer.size, Math.ceil(((last + 1) * 4) / 16) * 16) - offset;

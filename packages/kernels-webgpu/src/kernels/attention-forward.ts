@@ -7,9 +7,9 @@
 import type { AttentionAttrs, TensorView } from '@tessera/tensor';
 import { PARAM_WORDS } from '../gpu-context.js';
 import type { GpuKernel } from '../gpu-kernel.js';
-import { bufferOf } from '../map-dispatch.js';
 import { storageBytes } from '../wgsl/dtype-io.js';
-import { accumulateTiles, addTo, load, maskKind, prelude, TILE, tileDot, W, writeOperand, writeSizes, type MaskKind } from './attention-shader.js';
+import { accumulateTiles, addTo, ENTRY, load, maskKind, prelude, queryTile, TILE, tileDot, W, writeOperand, writeSizes, type MaskKind } from './attention-shader.js';
+import { dispatchAttention } from './attention-windows.js';
 
 function source(q: TensorView, k: TensorView, v: TensorView, mask: TensorView | undefined, kind: MaskKind): string {
   const reads = [
@@ -19,25 +19,12 @@ function source(q: TensorView, k: TensorView, v: TensorView, mask: TensorView | 
     ...(mask ? [{ name: 'mask' as const, dtype: mask.dtype }] : []),
   ];
   return `${prelude(reads, kind)}
-@compute @workgroup_size(64) fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) tid: u32) {
-  let o = wid.x + wid.y * nwg.x;
-  if (o >= p(${W.GROUPS}u)) { return; }
-  let T = p(${W.T}u); let S = p(${W.S}u); let D = p(${W.D}u); let H = p(${W.H}u);
-  let scale = pf(${W.SCALE}u);
-  let tile = o % p(${W.ROW_TILES}u);
-  let bh = o / p(${W.ROW_TILES}u);
-  let b = bh / H; let h = bh % H; let hk = h / p(${W.GROUP}u);
-  let r = tid / 4u; let lane = tid % 4u;
-  let t0 = tile * 16u;
-  let i = t0 + r;
-  // Keys past the last visible one of this tile's last query are skipped (causal).
-  var kEnd = S;
-  if (p(${W.CAUSAL}u) == 1u) { kEnd = u32(clamp(i32(min(t0 + 15u, T - 1u)) + i32(S) - i32(T) + 1, 0, i32(S))); }
+${ENTRY} {
+  ${queryTile()}
   var m_run = neg_inf();
   var l_run = 0.0;
   let cols = p(${W.OUT_COLS}u);
-  let row = (bh * T + min(i, T - 1u)) * cols;
-  let live = i < T;
+  let row = (bh * T + min(i, T - 1u)) * cols - p(${W.OUT_SHIFT}u);
   // Pool buffers hold stale data: the accumulated output rows start at zero.
   for (var d = lane; d < D; d = d + 4u) { if (live) { out[row + d] = 0u; } }
   for (var j0 = 0u; j0 < kEnd; j0 = j0 + 16u) {
@@ -94,9 +81,14 @@ function forwardKernel(packed: boolean): GpuKernel<AttentionAttrs> {
     if (kind !== 'none') writeOperand(params, 'mask', mask!);
     const m = kind === 'none' ? undefined : mask;
     const key = `attention:${q!.dtype},${k!.dtype},${v!.dtype},${m?.dtype ?? 'none'}`;
-    const reads = [q!, k!, v!, ...(m ? [m] : [])];
+    const reads = [
+      { name: 'q' as const, view: q! },
+      { name: 'k' as const, view: k! },
+      { name: 'v' as const, view: v! },
+      ...(m ? [{ name: 'mask' as const, view: m }] : []),
+    ];
     const pipeline = ctx.pipelines.get(key, reads.length, () => source(q!, k!, v!, m, kind));
-    ctx.dispatch(pipeline, reads.map(bufferOf), buffer, params, params[W.GROUPS]!);
+    dispatchAttention(ctx, name, pipeline, reads, buffer, params, 'query');
     return buffer;
   };
 }

@@ -6,15 +6,16 @@
 // Held to the decomposition in test/attention.gpu.test.ts.
 import type { AttentionAttrs, TensorView } from '@tessera/tensor';
 import type { GpuKernel } from '../gpu-kernel.js';
-import { bufferOf } from '../map-dispatch.js';
 import { storageBytes } from '../wgsl/dtype-io.js';
-import { accumulateTiles, addTo, gradParams, gradReads, load, OPERAND, prelude, tileDot, W, type MaskKind, type OperandName } from './attention-shader.js';
+import { accumulateTiles, addTo, ENTRY, gradParams, gradReads, load, OPERAND, prelude, tileDot, W, type MaskKind, type OperandName } from './attention-shader.js';
+import { dispatchAttention } from './attention-windows.js';
 
 function source(reads: readonly { name: OperandName; view: TensorView }[], kind: MaskKind): string {
   return `${prelude(reads.map((r) => ({ name: r.name, dtype: r.view.dtype })), kind)}
-@compute @workgroup_size(64) fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) tid: u32) {
-  let o = wid.x + wid.y * nwg.x;
-  if (o >= p(${W.GROUPS}u)) { return; }
+${ENTRY} {
+  let local = wid.x + wid.y * nwg.x;
+  if (local >= p(${W.GROUPS}u)) { return; }
+  let o = p(${W.O0}u) + local;
   let T = p(${W.T}u); let S = p(${W.S}u); let D = p(${W.D}u); let HKV = p(${W.HKV}u); let G = p(${W.GROUP}u);
   let scale = pf(${W.SCALE}u);
   let tile = o % p(${W.ROW_TILES}u);
@@ -24,13 +25,16 @@ function source(reads: readonly { name: OperandName; view: TensorView }[], kind:
   let j0 = tile * 16u;
   let j = j0 + r;
   let live = j < S;
-  let rowK = (bk * S + min(j, S - 1u)) * D;
+  // Split over binding windows, a dispatch may write only dK or only dV (its window holds one of them).
+  let liveK = live && p(${W.KV_PART}u) != 2u;
+  let liveV = live && p(${W.KV_PART}u) != 1u;
+  let rowK = (bk * S + min(j, S - 1u)) * D - p(${W.OUT_SHIFT}u);
   let rowV = rowK + p(${W.B}u) * HKV * S * D;
   // Queries before the first one that sees key j0 are skipped (causal).
   var iStart = 0u;
   if (p(${W.CAUSAL}u) == 1u) { iStart = (u32(max(i32(j0) + i32(T) - i32(S), 0)) / 16u) * 16u; }
   // Pool buffers hold stale data: the accumulated output rows start at zero.
-  for (var d = lane; d < D; d = d + 4u) { if (live) { out[rowK + d] = 0u; out[rowV + d] = 0u; } }
+  for (var d = lane; d < D; d = d + 4u) { if (liveK) { out[rowK + d] = 0u; } if (liveV) { out[rowV + d] = 0u; } }
   for (var g = 0u; g < G; g = g + 1u) {
     let h = hk * G + g;
     for (var i0 = iStart; i0 < T; i0 = i0 + 16u) {
@@ -51,12 +55,12 @@ function source(reads: readonly { name: OperandName; view: TensorView }[], kind:
         Ds[r * 16u + c] = pr * (vdo[ii] - delta);
       }
       ${accumulateTiles('i0', 'T', [
-        { tile: 'Ps', acc: 'dv', store: addTo('live', 'rowV', 'dv'), load: load('dO', 'b', 'h') },
-        { tile: 'Ds', acc: 'dk', store: addTo('live', 'rowK', 'dk'), load: load('q', 'b', 'h') },
+        { tile: 'Ps', acc: 'dv', store: addTo('liveV', 'rowV', 'dv'), load: load('dO', 'b', 'h') },
+        { tile: 'Ds', acc: 'dk', store: addTo('liveK', 'rowK', 'dk'), load: load('q', 'b', 'h') },
       ])}
     }
   }
-  for (var d = lane; d < D; d = d + 4u) { if (live) { out[rowK + d] = bitcast<u32>(bitcast<f32>(out[rowK + d]) * scale); } }
+  for (var d = lane; d < D; d = d + 4u) { if (liveK) { out[rowK + d] = bitcast<u32>(bitcast<f32>(out[rowK + d]) * scale); } }
 }
 `;
 }
@@ -71,6 +75,6 @@ export const attentionGradKVKernel: GpuKernel<AttentionAttrs> = (ctx, inputs, at
   const { params, kind } = gradParams('attentionGradKV', reads, attrs, k.shape[1]!, k.shape[2]!);
   const key = `attentionGradKV:${reads.map((r) => r.view.dtype).join(',')}`;
   const pipeline = ctx.pipelines.get(key, reads.length, () => source(reads, kind));
-  ctx.dispatch(pipeline, reads.map((r) => bufferOf(r.view)), buffer, params, params[W.GROUPS]!);
+  dispatchAttention(ctx, 'attentionGradKV', pipeline, reads, buffer, params, 'key');
   return buffer;
 };

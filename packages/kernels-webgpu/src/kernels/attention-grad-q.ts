@@ -5,30 +5,18 @@
 // test/attention.gpu.test.ts.
 import type { AttentionAttrs, TensorView } from '@tessera/tensor';
 import type { GpuKernel } from '../gpu-kernel.js';
-import { bufferOf } from '../map-dispatch.js';
 import { storageBytes } from '../wgsl/dtype-io.js';
-import { accumulateTiles, addTo, gradParams, gradReads, load, OPERAND, prelude, tileDot, W, type MaskKind, type OperandName } from './attention-shader.js';
+import { accumulateTiles, addTo, ENTRY, gradParams, gradReads, load, OPERAND, prelude, queryTile, tileDot, W, type MaskKind, type OperandName } from './attention-shader.js';
+import { dispatchAttention } from './attention-windows.js';
 
 function source(reads: readonly { name: OperandName; view: TensorView }[], kind: MaskKind): string {
   return `${prelude(reads.map((r) => ({ name: r.name, dtype: r.view.dtype })), kind)}
-@compute @workgroup_size(64) fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) tid: u32) {
-  let o = wid.x + wid.y * nwg.x;
-  if (o >= p(${W.GROUPS}u)) { return; }
-  let T = p(${W.T}u); let S = p(${W.S}u); let D = p(${W.D}u); let H = p(${W.H}u);
-  let scale = pf(${W.SCALE}u);
-  let tile = o % p(${W.ROW_TILES}u);
-  let bh = o / p(${W.ROW_TILES}u);
-  let b = bh / H; let h = bh % H; let hk = h / p(${W.GROUP}u);
-  let r = tid / 4u; let lane = tid % 4u;
-  let t0 = tile * 16u;
-  let i = t0 + r;
-  let live = i < T;
+${ENTRY} {
+  ${queryTile()}
   let ic = min(i, T - 1u);
-  let row = (bh * T + ic) * D;
+  let row = (bh * T + ic) * D - p(${W.OUT_SHIFT}u);
   let lse = f32(ld_lse(at4(${OPERAND.lse}u, 0u, b, h, ic)));
   let delta = f32(ld_delta(at4(${OPERAND.delta}u, 0u, b, h, ic)));
-  var kEnd = S;
-  if (p(${W.CAUSAL}u) == 1u) { kEnd = u32(clamp(i32(min(t0 + 15u, T - 1u)) + i32(S) - i32(T) + 1, 0, i32(S))); }
   // Pool buffers hold stale data: the accumulated output rows start at zero.
   for (var d = lane; d < D; d = d + 4u) { if (live) { out[row + d] = 0u; } }
   for (var j0 = 0u; j0 < kEnd; j0 = j0 + 16u) {
@@ -58,6 +46,6 @@ export const attentionGradQKernel: GpuKernel<AttentionAttrs> = (ctx, inputs, att
   const { params, kind } = gradParams('attentionGradQ', reads, attrs, q.shape[1]!, q.shape[2]!);
   const key = `attentionGradQ:${reads.map((r) => r.view.dtype).join(',')}`;
   const pipeline = ctx.pipelines.get(key, reads.length, () => source(reads, kind));
-  ctx.dispatch(pipeline, reads.map((r) => bufferOf(r.view)), buffer, params, params[W.GROUPS]!);
+  dispatchAttention(ctx, 'attentionGradQ', pipeline, reads, buffer, params, 'query');
   return buffer;
 };

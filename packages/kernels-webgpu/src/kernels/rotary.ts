@@ -1,7 +1,8 @@
 // Fused rotary embedding (Hugging Face's rotate-half layout) forward and backward with respect to x:
 // one map invocation per output element reads its own element and its partner half a row away, with
-// cos and sin broadcast through their strides; no rotated copy, no concat, no temporaries. Held to the
-// decompositions by test/fused-backward-properties.ts.
+// cos and sin broadcast through their strides; no rotated copy, no concat, no temporaries. Splits over
+// binding windows like every map kernel. Held to the decompositions by test/fused-backward-properties.ts
+// and, over 4 KiB bindings, by test/attention-windows.gpu.test.ts.
 import type { GpuKernel } from '../gpu-kernel.js';
 import { runMap } from '../map-dispatch.js';
 import { convertExpr } from '../wgsl/dtype-io.js';
@@ -19,6 +20,7 @@ function rotaryKernel(backward: boolean): GpuKernel<undefined> {
     const d = shape[shape.length - 1] ?? 0;
     if (shape.length === 0 || d % 2 !== 0) throw new RangeError(`${name}: the last dim must be even on webgpu (got [${shape.join(',')}])`);
     const views = [a!, cos!, sin!];
+    const strides = views.map((v) => broadcastStrides(v, shape));
     const ld = (k: number, e: string) => convertExpr(`in${k}(${e})`, views[k]!.dtype, 'f32');
     // The element of operand k at the partner column: its own offset moved by (partner - k) columns (wrapping u32).
     const at = (k: number, partner: boolean) => {
@@ -42,7 +44,13 @@ function rotaryKernel(backward: boolean): GpuKernel<undefined> {
       },
       shape,
       inputs: views,
-      strides: views.map((v) => broadcastStrides(v, shape)),
+      strides,
+      // Each element's partner lies half a row away: over binding windows an input is read up to
+      // that far either side of the element at the output's own position.
+      windows: strides.map((st) => {
+        const reach = (d / 2) * Math.abs(st[st.length - 1]!);
+        return { extent: [-reach, reach] as const };
+      }),
       where: name,
     });
   };
