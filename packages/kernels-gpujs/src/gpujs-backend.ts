@@ -120,6 +120,8 @@ function fromValues(dtype: DType, values: Float32Array): TypedArray {
   if (dtype === 'f16' || dtype === 'bf16') {
     const encode = dtype === 'f16' ? f32ToF16 : f32ToBf16;
     for (let i = 0; i < values.length; i++) out[i] = encode(values[i]!);
+  } else if (dtype === 'f64') {
+    out.set(values);
   } else if (dtype === 'bool') {
     for (let i = 0; i < values.length; i++) out[i] = values[i] !== 0 ? 1 : 0;
   } else {

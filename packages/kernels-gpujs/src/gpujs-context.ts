@@ -33,6 +33,8 @@ export interface Launch {
   readonly size: number;
   /** Storage handles (device values) or host arrays (small index/parameter tables, uploaded per call). */
   readonly args: readonly (Handle | Float32Array)[];
+  /** The element count the handle reports when it differs from the values computed (empty tensors). */
+  readonly logicalSize?: number;
 }
 
 /** The largest loop any kernel runs (gpu.js bounds every loop; GLSL needs a constant bound). */
@@ -64,15 +66,26 @@ export class GpuJsContext {
     return this.track({ value: values, promise: null, size: values.length, freed: false });
   }
 
+  /**
+   * A handle of no elements. On a device it still holds one value: gpu.js cannot take an empty
+   * argument, and a kernel argument that switched between host arrays and device results would
+   * recompile (on WebGPU, against a different context).
+   */
+  emptyHandle(): Handle {
+    if (this.mode === 'cpu' || this.mode === 'webasm') return this.hostHandle(new Float32Array(0));
+    return this.run({ source: UPLOAD_SOURCE, size: 1, args: [new Float32Array(1)], logicalSize: 0 });
+  }
+
   /** Places host values on the device (an identity kernel in pipeline mode makes the texture/buffer). */
   upload(values: Float32Array): Handle {
-    if (values.length === 0 || this.mode === 'cpu' || this.mode === 'webasm') return this.hostHandle(values);
+    if (values.length === 0) return this.emptyHandle();
+    if (this.mode === 'cpu' || this.mode === 'webasm') return this.hostHandle(values);
     return this.run({ source: UPLOAD_SOURCE, size: values.length, args: [values] });
   }
 
   /** Launches a kernel producing `size` f32 values; returns at once (the work may still be queued). */
   run(launch: Launch): Handle {
-    if (launch.size === 0) return this.hostHandle(new Float32Array(0));
+    if (launch.size === 0) return this.emptyHandle();
     const kernel = this.kernelFor(launch.source);
     this.counters.launches++;
     for (const a of launch.args) if (!(a instanceof Float32Array) && a.freed) throw new Error('gpujs: a kernel input was already freed (a disposed tensor was used)');
@@ -80,9 +93,9 @@ export class GpuJsContext {
       kernel.setOutput([launch.size]);
       const value = kernel(...launch.args.map((a) => nonEmpty(a instanceof Float32Array ? a : a.value!)) as never[]) as unknown as GpuJsValue;
       if (this.actualMode === '') this.actualMode = String((kernel as unknown as { kernel: { constructor: { mode?: string } } }).kernel.constructor.mode ?? this.mode);
-      return this.track({ value: asValue(value), promise: null, size: launch.size, freed: false });
+      return this.track({ value: asValue(value), promise: null, size: launch.logicalSize ?? launch.size, freed: false });
     }
-    const handle: Handle = { value: null, promise: null, size: launch.size, freed: false };
+    const handle: Handle = { value: null, promise: null, size: launch.logicalSize ?? launch.size, freed: false };
     const promise = this.tail.then(async () => {
       const args = (await Promise.all(launch.args.map((a) => (a instanceof Float32Array ? a : valueOf(a))))).map(nonEmpty);
       kernel.setOutput([launch.size]);

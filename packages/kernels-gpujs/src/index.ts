@@ -8,3 +8,4 @@ export { GpuJsContext, type GpuJsMode, type Handle } from './gpujs-context.js';
 export { GPUJS_KERNELS } from './registry.js';
 export type { GpuJsKernel } from './gpujs-kernel.js';
 export { GpuJsUnsupportedError, MAX_RANK } from './kernel-source.js';
+export { provideNavigatorGpu } from './node-webgpu.js';

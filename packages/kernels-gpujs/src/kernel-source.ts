@@ -66,13 +66,13 @@ function padRank(xs: readonly number[], fill: number, what: string): number[] {
  * short of the next integer (GLSL division is not exact).
  */
 export function coordsCode(at: number, prefix: string, from: string): string {
-  const lines = [`let ${prefix}r = ${from};`];
+  const lines = [`let ${prefix}rem = ${from};`];
   for (let d = MAX_RANK - 1; d > 0; d--) {
-    lines.push(`let ${prefix}q${d} = Math.floor((${prefix}r + 0.5) / m[${at + d}]);`);
-    lines.push(`let ${prefix}${d} = ${prefix}r - ${prefix}q${d} * m[${at + d}];`);
-    lines.push(`${prefix}r = ${prefix}q${d};`);
+    lines.push(`let ${prefix}quo${d} = Math.floor((${prefix}rem + 0.5) / m[${at + d}]);`);
+    lines.push(`let ${prefix}${d} = ${prefix}rem - ${prefix}quo${d} * m[${at + d}];`);
+    lines.push(`${prefix}rem = ${prefix}quo${d};`);
   }
-  lines.push(`let ${prefix}0 = ${prefix}r;`);
+  lines.push(`let ${prefix}0 = ${prefix}rem;`);
   return lines.join('\n');
 }
 

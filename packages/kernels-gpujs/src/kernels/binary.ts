@@ -22,7 +22,7 @@ const BINARY: ReadonlyMap<OpDef, readonly [string, string]> = new Map<OpDef, rea
       [OPS.gt, '>'],
       [OPS.ge, '>='],
     ] as const
-  ).map(([op, cmp]) => [op, [`let cr = 0.0;\nif (v0 ${cmp} v1) { cr = 1.0; }`, 'cr']] as [OpDef, readonly [string, string]]),
+  ).map(([op, cmp]) => [op, [`let cmpv = 0.0;\nif (v0 ${cmp} v1) { cmpv = 1.0; }`, 'cmpv']] as [OpDef, readonly [string, string]]),
 ]);
 
 /** The kernel of one binary primitive. */

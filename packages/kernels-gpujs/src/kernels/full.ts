@@ -3,8 +3,18 @@ import { numel, type DType, type Shape } from '@tessera/tensor';
 import type { GpuJsKernel } from '../gpujs-kernel.js';
 
 /** A new tensor holding `value` everywhere. */
-export const fullKernel: GpuJsKernel<{ shape: Shape; value: number; dtype: DType }> = (ctx, _inputs, { value }, out) =>
-  ctx.run({ source: 'function(m) {\nreturn m[0];\n}', size: numel(out.shape), args: [Float32Array.of(value)] });
+export const fullKernel: GpuJsKernel<{ shape: Shape; value: number; dtype: DType }> = (ctx, _inputs, { value, dtype }, out) =>
+  ctx.run({ source: 'function(m) {\nreturn m[0];\n}', size: numel(out.shape), args: [Float32Array.of(valueOf(value, dtype))] });
+
+/**
+ * The value as the target dtype stores it, taken before it becomes an f32 (which would round
+ * 299.99998 up to 300 before an i32 cast truncates, and flush 5e-324 to a false bool).
+ */
+function valueOf(value: number, dtype: DType): number {
+  if (dtype === 'bool') return value !== 0 ? 1 : 0;
+  if (dtype === 'i32' || dtype === 'u32' || dtype === 'u8') return Math.trunc(value);
+  return value;
+}
 
 /** start + i * step for each i (no accumulated error). */
 export const arangeKernel: GpuJsKernel<{ start: number; step: number; size: number; dtype: DType }> = (ctx, _inputs, { start, step, size }) =>

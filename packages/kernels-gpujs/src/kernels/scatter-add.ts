@@ -42,7 +42,7 @@ export const scatterAddKernel: GpuJsKernel<{ axis: number }> = (ctx, [x, index, 
   m.push(index!.offset);
   m.strides(src!.strides.map((s, i) => (i === axis ? 0 : s)), what);
   m.push(src!.offset);
-  m.strides(index!.shape.map((d, i) => (i === axis ? 2 ** 24 : d)), what);
+  m.dims(index!.shape.map((d, i) => (i === axis ? 2 ** 24 : d)), what);
   m.strides(out.shape.map((_, i) => (i === axis ? 1 : 0)), what);
   m.push(index!.shape[axis]!, index!.strides[axis]!, src!.strides[axis]!);
   return ctx.run({ source: SOURCE, size: numel(out.shape), args: [handleOf(x!), handleOf(index!), handleOf(src!), m.toArray()] });
