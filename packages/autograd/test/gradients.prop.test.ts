@@ -244,21 +244,23 @@ const SPECS: GradSpec<unknown>[] = [
     ),
     build: ([d, axes, keep, correction]) => ({ inputs: [toTensor(d)], fn: (x) => variance(x, axes, keep, correction) }),
   }),
+  // Batch dims that broadcast either way: a 2-D or all-ones-batch operand shared by the batch on
+  // either side (its gradient is one product folded over the batch), size-1 dims meeting (batched,
+  // then summed), each operand a plain or transposed view.
   spec({
     op: OPS.matmul,
     arb: fc
       .record({
-        batchA: fc.array(fc.integer({ min: 1, max: 3 }), { maxLength: 2 }),
+        batches: broadcastPairArb({ maxRank: 2, maxDim: 3 }),
         m: fc.integer({ min: 1, max: 4 }),
         k: fc.integer({ min: 1, max: 4 }),
         n: fc.integer({ min: 1, max: 4 }),
-        oneBatchB: fc.boolean(),
         transA: fc.boolean(),
         transB: fc.boolean(),
       })
       .chain((r) => {
-        const batchB = r.oneBatchB ? r.batchA.map(() => 1) : r.batchA.slice(1);
-        const sa = r.transA ? [...r.batchA, r.k, r.m] : [...r.batchA, r.m, r.k];
+        const [batchA, batchB] = r.batches;
+        const sa = r.transA ? [...batchA, r.k, r.m] : [...batchA, r.m, r.k];
         const sb = r.transB ? [...batchB, r.n, r.k] : [...batchB, r.k, r.n];
         return fc.tuple(valuesArb(sa), valuesArb(sb)).map(([va, vb]) => ({ r, a: { shape: sa, values: va }, b: { shape: sb, values: vb } }));
       }),
