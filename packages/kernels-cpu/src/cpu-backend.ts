@@ -74,10 +74,12 @@ export function createCpuBackend(opts: CpuBackendOptions = {}): Backend {
     if (!Number.isInteger(threads) || threads < 1) {
       throw new Error(`createCpuBackend: threads must be a positive integer (got ${opts.threads}); omit it to use every core`);
     }
-    kernels.set(OPS.matmul, wrap(wasmMatmulKernel(() => (engine ??= new WasmGemm(threads)))));
+    const gemm = (): WasmGemm => (engine ??= new WasmGemm(threads));
+    GEMM_ENGINES.set(backend, gemm);
+    kernels.set(OPS.matmul, wrap(wasmMatmulKernel(gemm)));
     // The gemm widens f16/bf16 operands while packing them: a frozen half-precision weight is never copied to f32.
     halfInputs.add(OPS.matmul);
-    for (const [op, kernel] of wasmAttentionKernels(() => (engine ??= new WasmGemm(threads)))) kernels.set(op, wrap(kernel));
+    for (const [op, kernel] of wasmAttentionKernels(gemm)) kernels.set(op, wrap(kernel));
   } else if (opts.wasm === false) {
     for (const [op, kernel] of BINARY_KERNELS_TS) kernels.set(op, wrap(kernel));
   } else if (opts.wasm === true) {
@@ -89,6 +91,25 @@ export function createCpuBackend(opts: CpuBackendOptions = {}): Backend {
     halfInputs.delete(op);
   }
   return backend;
+}
+
+/** Each CPU backend's gemm engine (created on first use), for the thread functions below. */
+const GEMM_ENGINES = new WeakMap<Backend, () => WasmGemm>();
+
+/**
+ * Starts a CPU backend's gemm worker threads and resolves with the threads large products will use
+ * (1 without WebAssembly, with `threads: 1`, or on a page's main thread). In a browser, call it from the
+ * worker that runs the backend and await it before the heavy work: Web Workers only start while their
+ * parent is idle, and until they have, products run on the calling thread alone. In Node it is optional.
+ */
+export async function whenCpuThreadsReady(backend: Backend): Promise<number> {
+  const gemm = GEMM_ENGINES.get(backend);
+  return gemm ? gemm().whenReady() : 1;
+}
+
+/** How many gemm slices each thread of a CPU backend has run (index 0: the calling thread); for diagnostics and tests. */
+export function cpuThreadJobs(backend: Backend): number[] {
+  return GEMM_ENGINES.get(backend)?.().jobsPerThread() ?? [];
 }
 
 function copyTyped(dtype: DType, data: TypedArray): TypedArray {

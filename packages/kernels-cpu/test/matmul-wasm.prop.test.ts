@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { afterAll, describe, expect, test } from 'vitest';
 import * as T from '@tessera/tensor';
 import type { Tensor } from '@tessera/tensor';
-import { matmulReference } from '../src/index.js';
+import { cpuThreadJobs, createCpuBackend, matmulReference, whenCpuThreadsReady } from '../src/index.js';
 import { wasmMatmulKernel } from '../src/kernels/matmul-wasm.js';
 import { GEMM_WASM_BASE64 } from '../src/wasm/gemm-bytes.js';
 import { KC, MR, NR, gemmModule } from '../src/wasm/gemm-module.js';
@@ -118,6 +118,18 @@ describe('WebAssembly SIMD matmul', () => {
   test('products too large for the engine memory are refused (the kernel sends them to the TypeScript gemm)', () => {
     expect(single.fits(4096, 4096, 4096)).toBe(true);
     expect(single.fits(16384, 16384, 4096)).toBe(false);
+  });
+
+  test('whenCpuThreadsReady starts a backend\'s workers, and a large product runs slices on every thread (cpuThreadJobs)', async () => {
+    const backend = T.registerBackend(createCpuBackend({ name: 'cpu-thread-jobs', threads: 3 }));
+    expect(await whenCpuThreadsReady(backend)).toBe(3);
+    const a = T.tensor(Array.from({ length: 200 * 300 }, (_, i) => Math.sin(i)), { shape: [200, 300], device: backend.name });
+    const b = T.tensor(Array.from({ length: 300 * 160 }, (_, i) => Math.cos(i)), { shape: [300, 160], device: backend.name });
+    T.matmul(a, b).dispose();
+    const jobs = cpuThreadJobs(backend);
+    expect(jobs).toHaveLength(3);
+    for (const j of jobs) expect(j).toBeGreaterThan(0);
+    expect(await whenCpuThreadsReady(T.registerBackend(createCpuBackend({ name: 'cpu-one-thread', threads: 1 })))).toBe(1);
   });
 
   test('one engine serves products of growing then shrinking size (memory grows, stale C never leaks in)', () => {

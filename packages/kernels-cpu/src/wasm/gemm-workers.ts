@@ -1,11 +1,16 @@
 // Worker threads that run slices of one gemm on the shared WebAssembly memory. The CPU backend is
 // synchronous, so the calling thread posts a job through a shared control block, runs its own slice,
 // and blocks in Atomics.wait until the others are done: no event-loop turn, no promise.
+// In Node the threads are worker_threads; in a browser they are Web Workers from a blob URL, used
+// only from a worker (a page's main thread may not Atomics.wait) and only once every one of them has
+// started (a Web Worker starts on its parent's event loop, never while the parent blocks).
 
 /** Control block layout (Int32 slots). */
 const GENERATION = 0;
 const PENDING = 1;
 const FAILED = 2;
+/** Workers that have instantiated the module and wait for jobs. */
+const READY = 3;
 const ARGS = 4;
 const ARG_COUNT = 14;
 /** How long the caller waits for a worker's share without any progress before reporting it dead. */
@@ -16,13 +21,16 @@ export type SplitKind = 'slivers' | 'entries';
 
 // The worker body: plain JS evaluated in the worker, so no file path has to resolve under tsx,
 // vitest or a bundler. A failing slice still counts down, so the caller never waits forever.
-const WORKER_SOURCE = `
-const { workerData } = require('node:worker_threads');
-const { module, memory, control, index } = workerData;
+// `jobs` counts the slices each thread ran (index 0: the caller), so tests can see the threads work.
+const WORKER_LOOP = `
+function serve({ module, memory, control, jobs, index }, started) {
 const ctl = new Int32Array(control);
+const done = new Int32Array(jobs);
 // A worker that cannot instantiate still answers every job (as failed), so the caller never waits forever.
 let exports = null;
 try { exports = new WebAssembly.Instance(module, { env: { memory } }).exports; } catch (e) { exports = null; }
+Atomics.add(ctl, ${READY}, 1);
+started();
 let seen = 0;
 for (;;) {
   Atomics.wait(ctl, ${GENERATION}, seen);
@@ -36,15 +44,33 @@ for (;;) {
     const { job, batch } = exports;
     if (a[13] === 0) job(a[0], a[1], a[2], a[3], a[4], a[5], start, end, a[6], a[7], a[8], a[9], a[10]);
     else batch(a[0], a[1], start, end, a[3], a[4], a[5]);
+    if (end > start) Atomics.add(done, index, 1);
   } catch (e) {
     Atomics.store(ctl, ${FAILED}, 1);
   }
   if (Atomics.sub(ctl, ${PENDING}, 1) === 1) Atomics.notify(ctl, ${PENDING});
 }
+}
+`;
+const NODE_WORKER_SOURCE = `${WORKER_LOOP}
+const { workerData, parentPort } = require('node:worker_threads');
+serve(workerData, () => parentPort.postMessage('ready'));
+`;
+const WEB_WORKER_SOURCE = `${WORKER_LOOP}
+onmessage = (e) => serve(e.data, () => postMessage('ready'));
 `;
 
-type NodeWorker = { unref(): void; terminate(): Promise<number> };
+type NodeWorker = { unref(): void; terminate(): Promise<number>; once(event: 'message', listener: () => void): void };
 type WorkerCtor = new (code: string, opts: { eval: true; workerData: unknown }) => NodeWorker;
+type WebWorker = { postMessage(message: unknown): void; terminate(): void; onmessage: (() => void) | null };
+type WebWorkerCtor = new (url: string) => WebWorker;
+
+/** Web Workers where blocking is allowed: a browser worker (not a page's main thread, where Atomics.wait throws). */
+function webWorkerClass(): WebWorkerCtor | null {
+  const g = globalThis as { Worker?: WebWorkerCtor; document?: unknown; Blob?: unknown; URL?: { createObjectURL?: unknown } };
+  if (typeof g.Worker !== 'function' || g.document !== undefined || typeof g.Blob !== 'function' || typeof g.URL?.createObjectURL !== 'function') return null;
+  return g.Worker;
+}
 
 /** Node's Worker class, found without a static import so browser bundles never see `node:*`. */
 function nodeWorkerClass(): WorkerCtor | null {
@@ -65,19 +91,49 @@ export function availableThreads(): number {
 export class GemmWorkers {
   readonly threads: number;
   private readonly ctl: Int32Array;
-  private readonly workers: NodeWorker[] = [];
+  private readonly workers: { terminate(): unknown }[] = [];
+  private readonly jobs: Int32Array;
+  /** Web Workers start only when the creating thread returns to its event loop; until all have, the pool is not used. */
+  private readonly gated: boolean;
+  /** Resolves once every worker has started (at once for a pool of one). */
+  readonly ready: Promise<void>;
 
-  /** Starts the workers, or returns a pool of one (the caller) where Node workers are unavailable. */
+  /** Starts the workers, or returns a pool of one (the caller) where neither Node workers nor (inside a worker) Web Workers exist. */
   constructor(module: WebAssembly.Module, memory: WebAssembly.Memory, threads: number) {
-    const Worker = threads > 1 ? nodeWorkerClass() : null;
-    this.threads = Worker ? threads : 1;
+    const NodeWorker = threads > 1 ? nodeWorkerClass() : null;
+    const WebWorker = threads > 1 && !NodeWorker ? webWorkerClass() : null;
+    this.threads = NodeWorker || WebWorker ? threads : 1;
+    this.gated = WebWorker !== null;
     this.ctl = new Int32Array(new SharedArrayBuffer((ARGS + ARG_COUNT) * 4));
+    this.jobs = new Int32Array(new SharedArrayBuffer(this.threads * 4));
+    const started: Promise<void>[] = [];
+    const url = WebWorker ? URL.createObjectURL(new Blob([WEB_WORKER_SOURCE], { type: 'text/javascript' })) : '';
     for (let index = 1; index < this.threads; index++) {
-      const worker = new Worker!(WORKER_SOURCE, { eval: true, workerData: { module, memory, control: this.ctl.buffer, index } });
-      // Idle workers must not keep the process alive.
-      worker.unref();
-      this.workers.push(worker);
+      const data = { module, memory, control: this.ctl.buffer, jobs: this.jobs.buffer, index };
+      if (NodeWorker) {
+        const worker = new NodeWorker(NODE_WORKER_SOURCE, { eval: true, workerData: data });
+        started.push(new Promise((resolve) => worker.once('message', () => resolve())));
+        // Idle workers must not keep the process alive.
+        worker.unref();
+        this.workers.push(worker);
+      } else {
+        const worker = new WebWorker!(url);
+        started.push(new Promise((resolve) => (worker.onmessage = () => resolve())));
+        worker.postMessage(data);
+        this.workers.push(worker);
+      }
     }
+    this.ready = Promise.all(started).then(() => undefined);
+  }
+
+  /** False while Web Workers are still starting (products then run on the calling thread alone). */
+  get usable(): boolean {
+    return !this.gated || Atomics.load(this.ctl, READY) === this.threads - 1;
+  }
+
+  /** Slices each thread has run so far (index 0: the calling thread). */
+  jobsPerThread(): number[] {
+    return Array.from(this.jobs, (_, i) => Atomics.load(this.jobs, i));
   }
 
   /**
@@ -98,7 +154,9 @@ export class GemmWorkers {
     Atomics.add(ctl, GENERATION, 1);
     Atomics.notify(ctl, GENERATION);
     try {
-      own(0, Math.floor(count / t));
+      const end = Math.floor(count / t);
+      own(0, end);
+      if (end > 0) Atomics.add(this.jobs, 0, 1);
     } finally {
       // Even when the caller's share throws, wait for the workers: a job still running when the next
       // one is posted would leave PENDING off by one and hang a later call.

@@ -168,11 +168,29 @@ export class WasmGemm {
     }
   }
 
-  /** The worker pool when this product is worth splitting, started on first use. */
+  /** The worker pool when this product is worth splitting, started on first use (and once its workers run). */
   private pool(work: number, slivers: number): GemmWorkers | null {
     if (this.requestedThreads < 2 || work < this.threadMinWork || slivers < 2) return null;
-    this.workers ??= new GemmWorkers(this.module, this.memory, this.requestedThreads);
-    return this.workers.threads > 1 ? this.workers : null;
+    const workers = this.startWorkers();
+    return workers.threads > 1 && workers.usable ? workers : null;
+  }
+
+  /** Starts the worker threads now (normally the first large product does). */
+  startWorkers(): GemmWorkers {
+    return (this.workers ??= new GemmWorkers(this.module, this.memory, this.requestedThreads));
+  }
+
+  /** Resolves with the threads large products use once every worker has started (in a browser worker they start asynchronously). */
+  async whenReady(): Promise<number> {
+    if (this.requestedThreads < 2) return 1;
+    const workers = this.startWorkers();
+    await workers.ready;
+    return workers.threads;
+  }
+
+  /** Slices each thread has run (index 0: the calling thread; empty before workers start). */
+  jobsPerThread(): number[] {
+    return this.workers?.jobsPerThread() ?? [];
   }
 
   /** Packs A at float index `at`: f32 values as they are, f16/bf16 words through their values' table. */
