@@ -101,3 +101,53 @@ export function numRuns(fallback = 100): number {
   const n = env ? Number.parseInt(env, 10) : NaN;
   return Number.isFinite(n) && n > 0 ? n : fallback;
 }
+
+/** The geometry of an attention problem: q (B, H, T, D) against k, v (B, Hkv, S, D), H = Hkv·group. */
+export interface AttentionShape<M extends string = string> {
+  b: number;
+  hkv: number;
+  group: number;
+  h: number;
+  t: number;
+  s: number;
+  d: number;
+  causal: boolean;
+  mask: M;
+}
+
+/** Bounds of `attentionShapeArb` (each a range from 1, S − T from minExtra). */
+export interface AttentionShapeOptions<M extends string> {
+  maxBatch?: number;
+  maxKvHeads?: number;
+  maxGroup?: number;
+  maxT?: number;
+  /** Keys beyond the queries, S − T (default 0..2); a negative minimum gives S < T when not causal. */
+  minExtra?: number;
+  maxExtra?: number;
+  /** Head dims: up to this (default 3), or drawn from a list (tile edges, 64, 128). */
+  maxD?: number;
+  headDims?: readonly number[];
+  /** Mask kinds the test builds (default none, bool, float). */
+  masks?: readonly M[];
+}
+
+/**
+ * Attention problems with grouped-query heads and causal masks where S may differ from T. A causal
+ * problem always has S ≥ T, so every query row sees at least key 0 (S < T leaves rows with no key:
+ * NaN, tested apart); S is at least 1.
+ */
+export function attentionShapeArb<M extends string = 'none' | 'bool' | 'float'>(opts: AttentionShapeOptions<M> = {}): fc.Arbitrary<AttentionShape<M>> {
+  const masks = opts.masks ?? (['none', 'bool', 'float'] as unknown as readonly M[]);
+  return fc
+    .record({
+      b: fc.integer({ min: 1, max: opts.maxBatch ?? 2 }),
+      hkv: fc.integer({ min: 1, max: opts.maxKvHeads ?? 2 }),
+      group: fc.integer({ min: 1, max: opts.maxGroup ?? 2 }),
+      t: fc.integer({ min: 1, max: opts.maxT ?? 3 }),
+      extra: fc.integer({ min: opts.minExtra ?? 0, max: opts.maxExtra ?? 2 }),
+      d: opts.headDims ? fc.constantFrom(...opts.headDims) : fc.integer({ min: 1, max: opts.maxD ?? 3 }),
+      causal: fc.boolean(),
+      mask: fc.constantFrom(...masks),
+    })
+    .map(({ extra, ...p }) => ({ ...p, h: p.hkv * p.group, s: Math.max(1, p.t + (p.causal ? Math.abs(extra) : extra)) }));
+}

@@ -54,7 +54,7 @@ import {
 import * as t from '@tessera/tensor';
 import { createCpuBackend } from '@tessera/kernels-cpu';
 import { checkpoint, checkpointOp } from '../src/index.js';
-import { axesArb, broadcastPairArb, gradcheck, numRuns, shapeArb, tensorDataArb, toTensor, valuesArb, type TensorData, type ValueOptions } from '../src/testing.js';
+import { attentionShapeArb, axesArb, broadcastPairArb, gradcheck, numRuns, shapeArb, tensorDataArb, toTensor, valuesArb, type TensorData, type ValueOptions } from '../src/testing.js';
 
 beforeAll(() => {
   registerBackend(createCpuBackend());
@@ -122,24 +122,12 @@ const permutationArb = (rank: number): fc.Arbitrary<number[]> =>
 
 /** A random attention problem: GQA heads, causal (S >= T so no query row is fully masked), a mask kind, dropout. */
 const attentionProblemArb = fc
-  .record({
-    b: fc.integer({ min: 1, max: 2 }),
-    hkv: fc.integer({ min: 1, max: 2 }),
-    group: fc.integer({ min: 1, max: 2 }),
-    t: fc.integer({ min: 1, max: 3 }),
-    extra: fc.integer({ min: 0, max: 2 }),
-    d: fc.integer({ min: 1, max: 3 }),
-    causal: fc.boolean(),
-    mask: fc.constantFrom('none', 'bool', 'float'),
-    dropoutP: fc.constantFrom(0, 0, 0.3),
-  })
-  .chain((r) => {
-    const s = r.t + r.extra;
-    const h = r.hkv * r.group;
-    return fc
-      .tuple(valuesArb([r.b, h, r.t, r.d]), valuesArb([r.b, r.hkv, s, r.d]), valuesArb([r.b, r.hkv, s, r.d]), fc.array(fc.boolean(), { minLength: r.b * s, maxLength: r.b * s }), valuesArb([r.t, s]))
-      .map(([q, k, v, keep, bias]) => ({ r, s, h, q: { shape: [r.b, h, r.t, r.d], values: q }, k: { shape: [r.b, r.hkv, s, r.d], values: k }, v: { shape: [r.b, r.hkv, s, r.d], values: v }, keep, bias }));
-  });
+  .tuple(attentionShapeArb(), fc.constantFrom(0, 0, 0.3))
+  .chain(([r, dropoutP]) =>
+    fc
+      .tuple(valuesArb([r.b, r.h, r.t, r.d]), valuesArb([r.b, r.hkv, r.s, r.d]), valuesArb([r.b, r.hkv, r.s, r.d]), fc.array(fc.boolean(), { minLength: r.b * r.s, maxLength: r.b * r.s }), valuesArb([r.t, r.s]))
+      .map(([q, k, v, keep, bias]) => ({ r: { ...r, dropoutP }, s: r.s, h: r.h, q: { shape: [r.b, r.h, r.t, r.d], values: q }, k: { shape: [r.b, r.hkv, r.s, r.d], values: k }, v: { shape: [r.b, r.hkv, r.s, r.d], values: v }, keep, bias })),
+  );
 type AttentionProblem = typeof attentionProblemArb extends fc.Arbitrary<infer P> ? P : never;
 
 /** The problem's inputs (q, k, v and a float mask are differentiated) and attributes. */
