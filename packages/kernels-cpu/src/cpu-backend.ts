@@ -6,6 +6,7 @@ import type { CpuKernel } from './cpu-kernel.js';
 import { recycleF32 } from './f32-array-pool.js';
 import { wasmAttentionKernels } from './kernels/attention-wasm.js';
 import { BINARY_KERNELS_TS } from './kernels/binary.js';
+import { UNARY_KERNELS_TS } from './kernels/unary.js';
 import { wasmMatmulKernel } from './kernels/matmul-wasm.js';
 import { CPU_KERNELS } from './registry.js';
 import { gemmModule } from './wasm/gemm-module.js';
@@ -81,7 +82,7 @@ export function createCpuBackend(opts: CpuBackendOptions = {}): Backend {
     halfInputs.add(OPS.matmul);
     for (const [op, kernel] of wasmAttentionKernels(gemm)) kernels.set(op, wrap(kernel));
   } else if (opts.wasm === false) {
-    for (const [op, kernel] of BINARY_KERNELS_TS) kernels.set(op, wrap(kernel));
+    for (const [op, kernel] of [...BINARY_KERNELS_TS, ...UNARY_KERNELS_TS]) kernels.set(op, wrap(kernel));
   } else if (opts.wasm === true) {
     throw new Error('createCpuBackend: wasm: true, but WebAssembly SIMD with shared memory is not available here; omit the option to fall back to the TypeScript kernels');
   }

@@ -5,6 +5,9 @@
 //
 // Per op: `<op>_vv(a, b, d, n)`: d[i] = a[i] op b[i]; `<op>_vs(a, s, d, n)`: d[i] = a[i] op s;
 // `<op>_sv(s, b, d, n)`: d[i] = s op b[i] (pointers are byte offsets, 16-byte aligned).
+// Unary `<op>_v(a, d, n)`: d[i] = op(a[i]) for exp, tanh and sigmoid, in f32 from Cephes' expf and
+// tanhf polynomials (a few ulp from the correctly rounded value, where the TypeScript kernels compute
+// in double and round once: the JavaScript loops pay a Math.exp/Math.tanh call per element).
 
 /** The ops the module exports, by their WebAssembly instruction. */
 export const ELEMENTWISE_OPS = { add: 'f32x4.add', sub: 'f32x4.sub', mul: 'f32x4.mul', div: 'f32x4.div' } as const;
@@ -19,6 +22,55 @@ function loop(body: string, pointers: readonly string[]): string {
       (br $next)))`;
 }
 
+/** The unary ops the module exports, by the helper function that computes four lanes. */
+export const ELEMENTWISE_UNARY_OPS = { exp: '$exp4', tanh: '$tanh4', sigmoid: '$sigmoid4' } as const;
+
+const splat = (x: number | string): string => `(v128.const f32x4 ${x} ${x} ${x} ${x})`;
+const splatI = (x: number | string): string => `(v128.const i32x4 ${x} ${x} ${x} ${x})`;
+
+/** The helpers: four-lane exp, tanh and sigmoid. */
+function unaryHelpers(): string {
+  // exp: x clamped to [-104, 89] (past those e^x rounds to 0 or overflows to Inf in f32; NaN stays NaN
+  // through min/max), n = round(x·log2 e), r = x - n·ln 2 in two parts (Cephes' C1 + C2), e^r by
+  // Cephes' degree-6 polynomial, times 2^n as two powers of two so results down to subnormals and up
+  // to overflow come out right.
+  const poly = [1.9875691500e-4, 1.3981999507e-3, 8.3334519073e-3, 4.1665795894e-2, 1.6666665459e-1, 5.0000001201e-1];
+  let p = splat(poly[0]!);
+  for (const c of poly.slice(1)) p = `(f32x4.add (f32x4.mul ${p} (local.get $r)) ${splat(c)})`;
+  // tanh: |x| < 0.625 by Cephes' odd polynomial (no cancellation near 0), else 1 - 2/(e^2|x| + 1); x's sign last.
+  const tpoly = [-5.70498872745e-3, 2.06390887954e-2, -5.37397155531e-2, 1.33314422036e-1, -3.33332819422e-1];
+  let t = splat(tpoly[0]!);
+  for (const c of tpoly.slice(1)) t = `(f32x4.add (f32x4.mul ${t} (local.get $z)) ${splat(c)})`;
+  return `
+  (func $exp4 (param $x v128) (result v128) (local $n v128) (local $r v128) (local $ni v128) (local $h v128)
+    (local.set $x (f32x4.min (f32x4.max (local.get $x) ${splat(-104)}) ${splat(89)}))
+    (local.set $n (f32x4.nearest (f32x4.mul (local.get $x) ${splat(1.4426950408889634)})))
+    (local.set $r (f32x4.sub (f32x4.sub (local.get $x) (f32x4.mul (local.get $n) ${splat(0.693359375)})) (f32x4.mul (local.get $n) ${splat(-2.12194440e-4)})))
+    (local.set $ni (i32x4.trunc_sat_f32x4_s (local.get $n)))
+    (local.set $h (i32x4.shr_s (local.get $ni) (i32.const 1)))
+    (f32x4.mul
+      (f32x4.mul
+        (f32x4.add (f32x4.add (f32x4.mul ${p} (f32x4.mul (local.get $r) (local.get $r))) (local.get $r)) ${splat(1)})
+        (i32x4.shl (i32x4.add (local.get $h) ${splatI(127)}) (i32.const 23)))
+      (i32x4.shl (i32x4.add (i32x4.sub (local.get $ni) (local.get $h)) ${splatI(127)}) (i32.const 23))))
+  (func $tanh4 (param $x v128) (result v128) (local $z v128) (local $ax v128) (local $e v128)
+    (local.set $ax (f32x4.abs (local.get $x)))
+    (local.set $z (f32x4.mul (local.get $x) (local.get $x)))
+    (local.set $e (call $exp4 (f32x4.add (local.get $ax) (local.get $ax))))
+    ;; |tanh x| on either side, then x's sign (so tanh(-0) is -0).
+    (v128.or
+      (v128.bitselect
+        (f32x4.add (local.get $ax) (f32x4.mul (f32x4.mul (local.get $ax) (local.get $z)) ${t}))
+        (f32x4.sub ${splat(1)} (f32x4.div ${splat(2)} (f32x4.add (local.get $e) ${splat(1)})))
+        (f32x4.lt (local.get $ax) ${splat(0.625)}))
+      (v128.and (local.get $x) ${splatI('0x80000000')})))
+  ;; sigmoid from e = e^-|x|: 1 / (1 + e) for x >= 0, e / (1 + e) below (no overflow on either side).
+  (func $sigmoid4 (param $x v128) (result v128) (local $e v128) (local $q v128)
+    (local.set $e (call $exp4 (f32x4.neg (f32x4.abs (local.get $x)))))
+    (local.set $q (f32x4.div ${splat(1)} (f32x4.add ${splat(1)} (local.get $e))))
+    (v128.bitselect (f32x4.mul (local.get $e) (local.get $q)) (local.get $q) (f32x4.lt (local.get $x) ${splat(0)})))`;
+}
+
 /** The WebAssembly text of the elementwise module (memory imported as env.memory). */
 export function elementwiseWat(): string {
   const funcs = Object.entries(ELEMENTWISE_OPS).map(([name, instr]) => `
@@ -30,7 +82,10 @@ export function elementwiseWat(): string {
   (func (export "${name}_sv") (param $s f32) (param $b i32) (param $d i32) (param $n i32) (local $end i32) (local $v v128)
     (local.set $v (f32x4.splat (local.get $s)))
     ${loop(`(${instr} (local.get $v) (v128.load (local.get $b)))`, ['$b', '$d'])})`);
+  const unary = Object.entries(ELEMENTWISE_UNARY_OPS).map(([name, helper]) => `
+  (func (export "${name}_v") (param $a i32) (param $d i32) (param $n i32) (local $end i32)
+    ${loop(`(call ${helper} (v128.load (local.get $a)))`, ['$a', '$d'])})`);
   return `(module
-  (import "env" "memory" (memory 1))${funcs.join('')}
+  (import "env" "memory" (memory 1))${unaryHelpers()}${funcs.join('')}${unary.join('')}
 )`;
 }

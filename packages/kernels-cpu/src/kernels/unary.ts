@@ -6,6 +6,7 @@ import { erf } from '../erf.js';
 import { sigmoid, softplus } from '../logistic.js';
 import { denseStrides, forEachRow, isDenseRowMajor } from '../strided.js';
 import { takeF32 } from '../f32-array-pool.js';
+import { wasmUnaryF32, type WasmUnaryOp } from '../wasm/wasm-elementwise.js';
 import { F32_UNARY_LOOPS, type F32UnaryLoop } from './unary-f32.js';
 
 /** A scalar function of one element (and the op's attributes, for clamp). */
@@ -33,10 +34,12 @@ export const UNARY_FUNCTIONS: ReadonlyMap<OpDef, UnaryFn> = new Map<OpDef, Unary
 ]);
 
 /** The strided kernel for one unary scalar function; f32 operands go through `f32Loop` when given. */
-export function unaryKernel(fn: UnaryFn, f32Loop?: F32UnaryLoop): CpuKernel {
+export function unaryKernel(fn: UnaryFn, f32Loop?: F32UnaryLoop, wasmOp?: WasmUnaryOp): CpuKernel {
   return ([x], attrs, out) => {
     const src = dataOf(x!);
     if (f32Loop !== undefined && out.dtype === 'f32' && src instanceof Float32Array) {
+      const simd = wasmOp !== undefined ? wasmUnaryF32(wasmOp, x!, out.shape) : null;
+      if (simd !== null) return simd;
       const dst = takeF32(numel(out.shape));
       forEachRow(out.shape, [denseStrides(out.shape), x!.strides], [0, x!.offset], (offs, n, inner) => f32Loop(dst, offs[0]!, src, offs[1]!, inner[1]!, n));
       return dst;
@@ -60,5 +63,21 @@ export function unaryKernel(fn: UnaryFn, f32Loop?: F32UnaryLoop): CpuKernel {
   };
 }
 
-/** A kernel for every unary primitive, keyed by op. */
-export const UNARY_KERNELS: ReadonlyMap<OpDef, CpuKernel> = new Map([...UNARY_FUNCTIONS].map(([op, fn]) => [op, unaryKernel(fn, F32_UNARY_LOOPS.get(op))]));
+/**
+ * The unary ops the WebAssembly SIMD module computes for large dense f32 inputs: the transcendental
+ * ones, where the JavaScript loop pays a Math call per element. neg/abs/relu are not among them: their
+ * loops already run at copy speed, and the module's copy in and out would only add to it.
+ */
+export const WASM_UNARY_OPS: ReadonlyMap<OpDef, WasmUnaryOp> = new Map<OpDef, WasmUnaryOp>([
+  [OPS.exp, 'exp'],
+  [OPS.tanh, 'tanh'],
+  [OPS.sigmoid, 'sigmoid'],
+]);
+
+/** A kernel for every unary primitive, keyed by op (large dense f32 exp/tanh/sigmoid on WebAssembly SIMD). */
+export const UNARY_KERNELS: ReadonlyMap<OpDef, CpuKernel> = new Map(
+  [...UNARY_FUNCTIONS].map(([op, fn]) => [op, unaryKernel(fn, F32_UNARY_LOOPS.get(op), WASM_UNARY_OPS.get(op))]),
+);
+
+/** The same kernels in TypeScript only (createCpuBackend({ wasm: false })). */
+export const UNARY_KERNELS_TS: ReadonlyMap<OpDef, CpuKernel> = new Map([...UNARY_FUNCTIONS].map(([op, fn]) => [op, unaryKernel(fn, F32_UNARY_LOOPS.get(op))]));

@@ -11,8 +11,10 @@ import { isDenseRowMajor } from '../strided.js';
 import { decodeBase64 } from './gemm-module.js';
 import { ELEMENTWISE_WASM_BASE64 } from './elementwise-bytes.js';
 
-/** The ops the module implements. */
+/** The binary ops the module implements. */
 export type WasmBinaryOp = 'add' | 'sub' | 'mul' | 'div';
+/** The unary ops the module implements (in f32, a few ulp from the TypeScript kernels' double-then-round). */
+export type WasmUnaryOp = 'exp' | 'tanh' | 'sigmoid';
 
 /** Floats per chunk of one operand. */
 const CHUNK = 16384;
@@ -124,6 +126,24 @@ export function wasmBinaryF32(op: WasmBinaryOp, a: TensorView, b: TensorView, sh
     return dst;
   }
   return null;
+}
+
+/** `op(x)` for a dense f32 `x` of at least WASM_MIN_ELEMENTS elements on the SIMD module, else null (the caller's loop runs). */
+export function wasmUnaryF32(op: WasmUnaryOp, x: TensorView, shape: Shape): Float32Array | null {
+  const n = numel(shape);
+  if (n < WASM_MIN_ELEMENTS || !fills(x, shape, n)) return null;
+  const e = elementwiseEngine();
+  if (e === null) return null;
+  const src = dataOf(x) as Float32Array;
+  const f32 = e.f32;
+  const fn = e.exports[`${op}_v`] as unknown as (a: number, d: number, n: number) => void;
+  const dst = takeF32(n);
+  chunks(n, (k, len) => {
+    f32.set(src.subarray(x.offset + k, x.offset + k + len), A);
+    fn(A * 4, D * 4, len);
+    dst.set(f32.subarray(D, D + len), k);
+  });
+  return dst;
 }
 
 function chunks(n: number, body: (k: number, len: number) => void): void {
