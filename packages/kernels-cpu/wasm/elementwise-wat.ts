@@ -22,54 +22,70 @@ function loop(body: string, pointers: readonly string[]): string {
       (br $next)))`;
 }
 
-/** The unary ops the module exports, by the helper function that computes four lanes. */
-export const ELEMENTWISE_UNARY_OPS = { exp: '$exp4', tanh: '$tanh4', sigmoid: '$sigmoid4' } as const;
-
-const splat = (x: number | string): string => `(v128.const f32x4 ${x} ${x} ${x} ${x})`;
-const splatI = (x: number | string): string => `(v128.const i32x4 ${x} ${x} ${x} ${x})`;
-
-/** The helpers: four-lane exp, tanh and sigmoid. */
-function unaryHelpers(): string {
-  // exp: x clamped to [-104, 89] (past those e^x rounds to 0 or overflows to Inf in f32; NaN stays NaN
-  // through min/max), n = round(x·log2 e), r = x - n·ln 2 in two parts (Cephes' C1 + C2), e^r by
-  // Cephes' degree-6 polynomial, times 2^n as two powers of two so results down to subnormals and up
-  // to overflow come out right.
-  const poly = [1.9875691500e-4, 1.3981999507e-3, 8.3334519073e-3, 4.1665795894e-2, 1.6666665459e-1, 5.0000001201e-1];
-  let p = splat(poly[0]!);
-  for (const c of poly.slice(1)) p = `(f32x4.add (f32x4.mul ${p} (local.get $r)) ${splat(c)})`;
-  // tanh: |x| < 0.625 by Cephes' odd polynomial (no cancellation near 0), else 1 - 2/(e^2|x| + 1); x's sign last.
-  const tpoly = [-5.70498872745e-3, 2.06390887954e-2, -5.37397155531e-2, 1.33314422036e-1, -3.33332819422e-1];
-  let t = splat(tpoly[0]!);
-  for (const c of tpoly.slice(1)) t = `(f32x4.add (f32x4.mul ${t} (local.get $z)) ${splat(c)})`;
-  return `
-  (func $exp4 (param $x v128) (result v128) (local $n v128) (local $r v128) (local $ni v128) (local $h v128)
-    (local.set $x (f32x4.min (f32x4.max (local.get $x) ${splat(-104)}) ${splat(89)}))
-    (local.set $n (f32x4.nearest (f32x4.mul (local.get $x) ${splat(1.4426950408889634)})))
-    (local.set $r (f32x4.sub (f32x4.sub (local.get $x) (f32x4.mul (local.get $n) ${splat(0.693359375)})) (f32x4.mul (local.get $n) ${splat(-2.12194440e-4)})))
-    (local.set $ni (i32x4.trunc_sat_f32x4_s (local.get $n)))
-    (local.set $h (i32x4.shr_s (local.get $ni) (i32.const 1)))
-    (f32x4.mul
-      (f32x4.mul
-        (f32x4.add (f32x4.add (f32x4.mul ${p} (f32x4.mul (local.get $r) (local.get $r))) (local.get $r)) ${splat(1)})
-        (i32x4.shl (i32x4.add (local.get $h) ${splatI(127)}) (i32.const 23)))
-      (i32x4.shl (i32x4.add (i32x4.sub (local.get $ni) (local.get $h)) ${splatI(127)}) (i32.const 23))))
-  (func $tanh4 (param $x v128) (result v128) (local $z v128) (local $ax v128) (local $e v128)
-    (local.set $ax (f32x4.abs (local.get $x)))
-    (local.set $z (f32x4.mul (local.get $x) (local.get $x)))
-    (local.set $e (call $exp4 (f32x4.add (local.get $ax) (local.get $ax))))
-    ;; |tanh x| on either side, then x's sign (so tanh(-0) is -0).
-    (v128.or
-      (v128.bitselect
-        (f32x4.add (local.get $ax) (f32x4.mul (f32x4.mul (local.get $ax) (local.get $z)) ${t}))
-        (f32x4.sub ${splat(1)} (f32x4.div ${splat(2)} (f32x4.add (local.get $e) ${splat(1)})))
-        (f32x4.lt (local.get $ax) ${splat(0.625)}))
-      (v128.and (local.get $x) ${splatI('0x80000000')})))
-  ;; sigmoid from e = e^-|x|: 1 / (1 + e) for x >= 0, e / (1 + e) below (no overflow on either side).
-  (func $sigmoid4 (param $x v128) (result v128) (local $e v128) (local $q v128)
-    (local.set $e (call $exp4 (f32x4.neg (f32x4.abs (local.get $x)))))
-    (local.set $q (f32x4.div ${splat(1)} (f32x4.add ${splat(1)} (local.get $e))))
-    (v128.bitselect (f32x4.mul (local.get $e) (local.get $q)) (local.get $q) (f32x4.lt (local.get $x) ${splat(0)})))`;
+// Vector constants of the unary functions live in locals set once per call: V8 rebuilds a v128.const
+// from immediates at every use, which in these polynomials cost more than the arithmetic.
+const constants = new Map<string, string>();
+/** A local holding `v128.const <shape> x x x x`, declared and set by the function prologue. */
+function vconst(shape: 'f32x4' | 'i32x4', x: number | string): string {
+  const value = `(v128.const ${shape} ${x} ${x} ${x} ${x})`;
+  if (!constants.has(value)) constants.set(value, `$k${constants.size}`);
+  return `(local.get ${constants.get(value)})`;
 }
+const splat = (x: number | string): string => vconst('f32x4', x);
+const splatI = (x: number | string): string => vconst('i32x4', x);
+
+// exp: x clamped to [-104, 89] (past those e^x rounds to 0 or overflows to Inf in f32; pmin/pmax are
+// single instructions and keep a NaN), n = round(x·log2 e), r = x - n·ln 2 in two parts (Cephes' C1
+// + C2), e^r by Cephes' degree-6 polynomial, times 2^n as two powers of two so results down to
+// subnormals and up to overflow come out right. Written out inline in each function (V8 does not
+// inline WebAssembly calls; a call per vector with spilled v128s cost more than the polynomial).
+const EXP_POLY = [1.9875691500e-4, 1.3981999507e-3, 8.3334519073e-3, 4.1665795894e-2, 1.6666665459e-1, 5.0000001201e-1];
+/** Statements that set local $e to e^`x` for four lanes (locals $e, $en, $er, $ei, $eh). */
+function expInto(x: string): string {
+  let p = splat(EXP_POLY[0]!);
+  for (const c of EXP_POLY.slice(1)) p = `(f32x4.add (f32x4.mul ${p} (local.get $er)) ${splat(c)})`;
+  return `(local.set $e (f32x4.pmin (f32x4.pmax ${x} ${splat(-104)}) ${splat(89)}))
+      (local.set $en (f32x4.nearest (f32x4.mul (local.get $e) ${splat(1.4426950408889634)})))
+      (local.set $er (f32x4.sub (f32x4.sub (local.get $e) (f32x4.mul (local.get $en) ${splat(0.693359375)})) (f32x4.mul (local.get $en) ${splat(-2.12194440e-4)})))
+      (local.set $ei (i32x4.trunc_sat_f32x4_s (local.get $en)))
+      (local.set $eh (i32x4.shr_s (local.get $ei) (i32.const 1)))
+      (local.set $e (f32x4.mul
+        (f32x4.mul
+          (f32x4.add (f32x4.add (f32x4.mul ${p} (f32x4.mul (local.get $er) (local.get $er))) (local.get $er)) ${splat(1)})
+          (i32x4.shl (i32x4.add (local.get $eh) ${splatI(127)}) (i32.const 23)))
+        (i32x4.shl (i32x4.add (i32x4.sub (local.get $ei) (local.get $eh)) ${splatI(127)}) (i32.const 23))))`;
+}
+
+// tanh: |x| < 0.625 by Cephes' odd polynomial (no cancellation near 0), else 1 - 2/(e^2|x| + 1); x's
+// sign last (so tanh(-0) is -0).
+const TANH_POLY = [-5.70498872745e-3, 2.06390887954e-2, -5.37397155531e-2, 1.33314422036e-1, -3.33332819422e-1];
+function tanhOf(): { readonly body: string; readonly result: string } {
+  let t = splat(TANH_POLY[0]!);
+  for (const c of TANH_POLY.slice(1)) t = `(f32x4.add (f32x4.mul ${t} (local.get $z)) ${splat(c)})`;
+  return {
+    body: `(local.set $ax (f32x4.abs (local.get $x)))
+      (local.set $z (f32x4.mul (local.get $x) (local.get $x)))
+      ${expInto('(f32x4.add (local.get $ax) (local.get $ax))')}`,
+    result: `(v128.or
+        (v128.bitselect
+          (f32x4.add (local.get $ax) (f32x4.mul (f32x4.mul (local.get $ax) (local.get $z)) ${t}))
+          (f32x4.sub ${splat(1)} (f32x4.div ${splat(2)} (f32x4.add (local.get $e) ${splat(1)})))
+          (f32x4.lt (local.get $ax) ${splat(0.625)}))
+        (v128.and (local.get $x) ${splatI('0x80000000')}))`,
+  };
+}
+
+/** The unary ops the module exports (`<op>_v`): statements over the lanes $x, and the result expression. */
+const UNARY_BODIES: Record<'exp' | 'tanh' | 'sigmoid', { readonly body: string; readonly result: string }> = {
+  exp: { body: expInto('(local.get $x)'), result: '(local.get $e)' },
+  tanh: tanhOf(),
+  // sigmoid from e = e^-|x|: 1 / (1 + e) for x >= 0, e / (1 + e) below (no overflow on either side).
+  sigmoid: {
+    body: `${expInto('(f32x4.neg (f32x4.abs (local.get $x)))')}
+      (local.set $q (f32x4.div ${splat(1)} (f32x4.add ${splat(1)} (local.get $e))))`,
+    result: `(v128.bitselect (f32x4.mul (local.get $e) (local.get $q)) (local.get $q) (f32x4.lt (local.get $x) ${splat(0)}))`,
+  },
+};
 
 /** The WebAssembly text of the elementwise module (memory imported as env.memory). */
 export function elementwiseWat(): string {
@@ -82,10 +98,21 @@ export function elementwiseWat(): string {
   (func (export "${name}_sv") (param $s f32) (param $b i32) (param $d i32) (param $n i32) (local $end i32) (local $v v128)
     (local.set $v (f32x4.splat (local.get $s)))
     ${loop(`(${instr} (local.get $v) (v128.load (local.get $b)))`, ['$b', '$d'])})`);
-  const unary = Object.entries(ELEMENTWISE_UNARY_OPS).map(([name, helper]) => `
+  const unary = Object.entries(UNARY_BODIES).map(([name, { body, result }]) => `
   (func (export "${name}_v") (param $a i32) (param $d i32) (param $n i32) (local $end i32)
-    ${loop(`(call ${helper} (v128.load (local.get $a)))`, ['$a', '$d'])})`);
+    (local $x v128) (local $e v128) (local $en v128) (local $er v128) (local $ei v128) (local $eh v128) (local $z v128) (local $ax v128) (local $q v128)
+    ${[...constants.values()].map((k) => `(local ${k} v128)`).join(' ')}
+    ${[...constants].map(([value, k]) => `(local.set ${k} ${value})`).join('\n    ')}
+    (local.set $end (i32.add (local.get $d) (i32.shl (i32.shr_u (i32.add (local.get $n) (i32.const 3)) (i32.const 2)) (i32.const 4))))
+    (block $done (loop $next
+      (br_if $done (i32.ge_u (local.get $d) (local.get $end)))
+      (local.set $x (v128.load (local.get $a)))
+      ${body}
+      (v128.store (local.get $d) ${result})
+      (local.set $a (i32.add (local.get $a) (i32.const 16)))
+      (local.set $d (i32.add (local.get $d) (i32.const 16)))
+      (br $next))))`);
   return `(module
-  (import "env" "memory" (memory 1))${unaryHelpers()}${funcs.join('')}${unary.join('')}
+  (import "env" "memory" (memory 1))${funcs.join('')}${unary.join('')}
 )`;
 }
