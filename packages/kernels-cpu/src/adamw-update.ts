@@ -6,9 +6,17 @@ import type { AdamWResolved, TensorView, TypedArray } from '@tessera/tensor';
 import { dataOf } from './cpu-kernel.js';
 import { takeF32 } from './f32-array-pool.js';
 import { isDenseRowMajor } from './strided.js';
+import { wasmAdamwF32 } from './wasm/wasm-elementwise.js';
 
-/** New param, m and v arrays, or null where an operand is not a dense f32 array of the param's size (the composition runs then). */
-export function adamwUpdateArrays(param: TensorView, grad: TensorView, m: TensorView, v: TensorView, h: AdamWResolved): { param: TypedArray; m: TypedArray; v: TypedArray } | null {
+/** Parameters of at least this many elements update on the WebAssembly SIMD module (when `wasm`). */
+export const WASM_ADAMW_MIN_ELEMENTS = 1024;
+
+/**
+ * New param, m and v arrays, or null where an operand is not a dense f32 array of the param's size
+ * (the composition runs then). With `wasm`, large parameters update on the SIMD module: the same f32
+ * operations four lanes at a time, bit-identical to the loop below.
+ */
+export function adamwUpdateArrays(param: TensorView, grad: TensorView, m: TensorView, v: TensorView, h: AdamWResolved, wasm = false): { param: TypedArray; m: TypedArray; v: TypedArray } | null {
   const n = param.shape.reduce((a, b) => a * b, 1);
   const views = [param, grad, m, v];
   const fusable = views.every((t) => t.dtype === 'f32' && dataOf(t) instanceof Float32Array && t.shape.reduce((a, b) => a * b, 1) === n && isDenseRowMajor(t));
@@ -27,6 +35,8 @@ export function adamwUpdateArrays(param: TensorView, grad: TensorView, m: Tensor
   const p2 = takeF32(n);
   const m2 = takeF32(n);
   const v2 = takeF32(n);
+  const constants = { beta1, oneMinusBeta1, beta2, oneMinusBeta2, decay, sqrtBc2, eps, stepSize };
+  if (wasm && n >= WASM_ADAMW_MIN_ELEMENTS && wasmAdamwF32(n, p, po, g, go, m0, mo, v0, vo, constants, p2, m2, v2)) return { param: p2, m: m2, v: v2 };
   for (let i = 0; i < n; i++) {
     const gi = g[go + i]!;
     const mi = f(f(m0[mo + i]! * beta1) + f(gi * oneMinusBeta1));

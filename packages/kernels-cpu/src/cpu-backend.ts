@@ -60,7 +60,7 @@ export function createCpuBackend(opts: CpuBackendOptions = {}): Backend {
   };
   if (opts.fusedAdamW !== false) {
     backend.adamwUpdate = (param, grad, m, v, h) => {
-      const r = adamwUpdateArrays(param, grad, m, v, h);
+      const r = adamwUpdateArrays(param, grad, m, v, h, opts.wasm !== false);
       return r && { param: storageOf('f32', r.param), m: storageOf('f32', r.m), v: storageOf('f32', r.v) };
     };
   }

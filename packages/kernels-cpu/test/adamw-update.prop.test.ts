@@ -4,6 +4,7 @@ import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
 import * as T from '@tessera/tensor';
 import type { Tensor } from '@tessera/tensor';
+import { WASM_ADAMW_MIN_ELEMENTS } from '../src/adamw-update.js';
 import { createCpuBackend } from '../src/index.js';
 import { layoutArb, logical, makeView, numRuns, seedArb, shapeArb, type Layout } from './views.js';
 
@@ -52,6 +53,20 @@ describe('fused CPU AdamW', () => {
         expectIdentical(update(p!, g!, m!, v!, h), composed, `[${shape}] ${JSON.stringify(h)}`);
       }),
       { numRuns: numRuns() },
+    );
+  });
+
+  test('large parameters (the WebAssembly SIMD update, in 16384-element chunks) equal the composed update bit for bit, as does the TypeScript loop (wasm: false)', () => {
+    const tsOnly = T.registerBackend(createCpuBackend({ name: 'cpu-ts-adamw', wasm: false }));
+    const sizeArb = fc.oneof(fc.integer({ min: WASM_ADAMW_MIN_ELEMENTS, max: WASM_ADAMW_MIN_ELEMENTS + 9 }), fc.integer({ min: 16380, max: 40000 }));
+    fc.assert(
+      fc.property(sizeArb, fc.array(fc.tuple(seedArb, fc.constantFrom<Layout>('dense', 'offset')), { minLength: 4, maxLength: 4 }), hyperArb, (n, operands, h) => {
+        const [p, g, m, v] = operands.map(([s, layout], k) => makeView([n], layout, 'f32', s, k === 3 ? 'positive' : 'real'));
+        const composed = update(on(p!, 'cpu-composed-adamw'), on(g!, 'cpu-composed-adamw'), on(m!, 'cpu-composed-adamw'), on(v!, 'cpu-composed-adamw'), h);
+        expectIdentical(update(p!, g!, m!, v!, h), composed, `[${n}] ${JSON.stringify(h)}`);
+        expectIdentical(update(on(p!, tsOnly.name), on(g!, tsOnly.name), on(m!, tsOnly.name), on(v!, tsOnly.name), h), composed, `[${n}] TypeScript loop`);
+      }),
+      { numRuns: Math.max(10, Math.floor(numRuns() / 4)) },
     );
   });
 

@@ -87,6 +87,37 @@ const UNARY_BODIES: Record<'exp' | 'tanh' | 'sigmoid', { readonly body: string; 
   },
 };
 
+// AdamW in place over runs of p, g, m, v: the same f32 operations in the same order as the
+// TypeScript update (src/adamw-update.ts), each IEEE-rounded, so the results are bit-identical.
+const ADAMW = `
+  (func (export "adamw") (param $p i32) (param $g i32) (param $m i32) (param $v i32) (param $n i32)
+    (param $b1 f32) (param $omb1 f32) (param $b2 f32) (param $omb2 f32) (param $decay f32) (param $sqrtBc2 f32) (param $eps f32) (param $step f32)
+    (local $end i32) (local $gi v128) (local $mi v128) (local $vi v128)
+    (local $B1 v128) (local $OMB1 v128) (local $B2 v128) (local $OMB2 v128) (local $DECAY v128) (local $SQRTBC2 v128) (local $EPS v128) (local $STEP v128)
+    (local.set $B1 (f32x4.splat (local.get $b1))) (local.set $OMB1 (f32x4.splat (local.get $omb1)))
+    (local.set $B2 (f32x4.splat (local.get $b2))) (local.set $OMB2 (f32x4.splat (local.get $omb2)))
+    (local.set $DECAY (f32x4.splat (local.get $decay))) (local.set $SQRTBC2 (f32x4.splat (local.get $sqrtBc2)))
+    (local.set $EPS (f32x4.splat (local.get $eps))) (local.set $STEP (f32x4.splat (local.get $step)))
+    (local.set $end (i32.add (local.get $p) (i32.shl (i32.shr_u (i32.add (local.get $n) (i32.const 3)) (i32.const 2)) (i32.const 4))))
+    (block $done (loop $next
+      (br_if $done (i32.ge_u (local.get $p) (local.get $end)))
+      (local.set $gi (v128.load (local.get $g)))
+      (local.set $mi (f32x4.add (f32x4.mul (v128.load (local.get $m)) (local.get $B1)) (f32x4.mul (local.get $gi) (local.get $OMB1))))
+      (local.set $vi (f32x4.add (f32x4.mul (v128.load (local.get $v)) (local.get $B2)) (f32x4.mul (f32x4.mul (local.get $gi) (local.get $gi)) (local.get $OMB2))))
+      (v128.store (local.get $p)
+        (f32x4.sub
+          (f32x4.mul (v128.load (local.get $p)) (local.get $DECAY))
+          (f32x4.mul
+            (f32x4.div (local.get $mi) (f32x4.add (f32x4.div (f32x4.sqrt (local.get $vi)) (local.get $SQRTBC2)) (local.get $EPS)))
+            (local.get $STEP))))
+      (v128.store (local.get $m) (local.get $mi))
+      (v128.store (local.get $v) (local.get $vi))
+      (local.set $p (i32.add (local.get $p) (i32.const 16)))
+      (local.set $g (i32.add (local.get $g) (i32.const 16)))
+      (local.set $m (i32.add (local.get $m) (i32.const 16)))
+      (local.set $v (i32.add (local.get $v) (i32.const 16)))
+      (br $next))))`;
+
 /** The WebAssembly text of the elementwise module (memory imported as env.memory). */
 export function elementwiseWat(): string {
   const funcs = Object.entries(ELEMENTWISE_OPS).map(([name, instr]) => `
@@ -113,6 +144,6 @@ export function elementwiseWat(): string {
       (local.set $d (i32.add (local.get $d) (i32.const 16)))
       (br $next))))`);
   return `(module
-  (import "env" "memory" (memory 1))${funcs.join('')}${unary.join('')}
+  (import "env" "memory" (memory 1))${funcs.join('')}${unary.join('')}${ADAMW}
 )`;
 }

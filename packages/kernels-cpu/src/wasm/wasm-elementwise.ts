@@ -146,6 +146,43 @@ export function wasmUnaryF32(op: WasmUnaryOp, x: TensorView, shape: Shape): Floa
   return dst;
 }
 
+/** The AdamW constants, rounded to f32 as the composition rounds them (see src/adamw-update.ts). */
+export interface AdamWConstants {
+  readonly beta1: number;
+  readonly oneMinusBeta1: number;
+  readonly beta2: number;
+  readonly oneMinusBeta2: number;
+  readonly decay: number;
+  readonly sqrtBc2: number;
+  readonly eps: number;
+  readonly stepSize: number;
+}
+
+type AdamWFn = (p: number, g: number, m: number, v: number, n: number, ...c: number[]) => void;
+
+/**
+ * One AdamW step over `n` dense f32 elements on the SIMD module (bit-identical to the TypeScript loop),
+ * written to p2/m2/v2; false where the module is unavailable (the caller's loop runs).
+ */
+export function wasmAdamwF32(n: number, p: Float32Array, po: number, g: Float32Array, go: number, m: Float32Array, mo: number, v: Float32Array, vo: number, c: AdamWConstants, p2: Float32Array, m2: Float32Array, v2: Float32Array): boolean {
+  const e = elementwiseEngine();
+  if (e === null) return false;
+  const f32 = e.f32;
+  const fn = e.exports.adamw as unknown as AdamWFn;
+  // In place over four regions: p, g, m, v in; p, m, v out.
+  chunks(n, (k, len) => {
+    f32.set(p.subarray(po + k, po + k + len), A);
+    f32.set(g.subarray(go + k, go + k + len), B);
+    f32.set(m.subarray(mo + k, mo + k + len), D);
+    f32.set(v.subarray(vo + k, vo + k + len), ROW);
+    fn(A * 4, B * 4, D * 4, ROW * 4, len, c.beta1, c.oneMinusBeta1, c.beta2, c.oneMinusBeta2, c.decay, c.sqrtBc2, c.eps, c.stepSize);
+    p2.set(f32.subarray(A, A + len), k);
+    m2.set(f32.subarray(D, D + len), k);
+    v2.set(f32.subarray(ROW, ROW + len), k);
+  });
+  return true;
+}
+
 function chunks(n: number, body: (k: number, len: number) => void): void {
   for (let k = 0; k < n; k += CHUNK) body(k, Math.min(CHUNK, n - k));
 }
