@@ -2,7 +2,7 @@
 // their source, and the handles storages hold. Every storage is a flat run of f32 values (a gpu.js
 // pipeline Texture on WebGL, a WebGPUBufferResult on WebGPU, a Float32Array in cpu/webasm mode),
 // whatever the tensor's dtype: gpu.js kernels compute only in single-precision floats.
-import { GPU, type IKernelRunShortcut } from 'gpu.js';
+import { GPU, HeadlessGLKernel, WebGL2Kernel, WebGLKernel, type IKernelRunShortcut } from 'gpu.js';
 
 /** The gpu.js modes this backend drives. `gpu` lets gpu.js pick (WebGL2 → WebGL in browsers). */
 export type GpuJsMode = 'cpu' | 'webasm' | 'webgpu' | 'webgl' | 'webgl2' | 'gpu';
@@ -92,7 +92,7 @@ export class GpuJsContext {
     if (!this.isAsync && launch.args.every((a) => a instanceof Float32Array || a.value !== null)) {
       kernel.setOutput([launch.size]);
       const value = kernel(...launch.args.map((a) => nonEmpty(a instanceof Float32Array ? a : a.value!)) as never[]) as unknown as GpuJsValue;
-      if (this.actualMode === '') this.actualMode = String((kernel as unknown as { kernel: { constructor: { mode?: string } } }).kernel.constructor.mode ?? this.mode);
+      if (this.actualMode === '') this.actualMode = modeOf(kernel);
       return this.track({ value: asValue(value), promise: null, size: launch.logicalSize ?? launch.size, freed: false });
     }
     const handle: Handle = { value: null, promise: null, size: launch.logicalSize ?? launch.size, freed: false };
@@ -100,7 +100,7 @@ export class GpuJsContext {
       const args = (await Promise.all(launch.args.map((a) => (a instanceof Float32Array ? a : valueOf(a))))).map(nonEmpty);
       kernel.setOutput([launch.size]);
       const value = asValue(await (kernel(...(args as never[])) as unknown as Promise<GpuJsValue>));
-      if (this.actualMode === '') this.actualMode = String((kernel as unknown as { kernel: { constructor: { mode?: string } } }).kernel.constructor.mode ?? this.mode);
+      if (this.actualMode === '') this.actualMode = modeOf(kernel);
       handle.value = value;
       return value;
     });
@@ -173,6 +173,15 @@ export class GpuJsContext {
 
 /** The identity kernel that turns host values into a device-resident result. */
 const UPLOAD_SOURCE = 'function(a) { return a[this.thread.x]; }';
+
+/** The back end a compiled kernel runs on (the GL kernels all call their mode 'gpu'; the others name theirs). */
+function modeOf(kernel: IKernelRunShortcut): string {
+  const k = (kernel as unknown as { kernel: object }).kernel;
+  if (k instanceof WebGL2Kernel) return 'webgl2';
+  if (k instanceof WebGLKernel) return 'webgl';
+  if (k instanceof HeadlessGLKernel) return 'headlessgl';
+  return String((k.constructor as { mode?: string }).mode ?? 'unknown');
+}
 
 /** gpu.js cannot take an empty argument; kernels never read an empty operand, so one zero stands in. */
 function nonEmpty(v: GpuJsValue): GpuJsValue {

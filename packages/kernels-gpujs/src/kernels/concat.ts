@@ -16,7 +16,8 @@ function sourceFor(n: number): string {
     const lines = [OUTPUT_COORDS, `let ca = ${Array.from({ length: R }, (_, d) => `c${d} * m[${R + d}]`).join(' + ')};`, 'let cv = 0.0;', 'let done = 0.0;'];
     for (let k = 0; k < n; k++) {
       const at = 2 * R + k * (R + 2);
-      lines.push(indexCode(`i${k}`, at, 'c'), `if (done < 0.5 && ca < m[${at + R + 1}]) { cv = x${k}[i${k}]; done = 1.0; }`);
+      // The read happens before the if: gpu.js's GLSL hoisting mistypes reads inside conditions.
+      lines.push(indexCode(`i${k}`, at, 'c'), `let end${k} = m[${at + R + 1}];`, `let v${k} = x${k}[i${k}];`, `if (done < 0.5 && ca < end${k}) { cv = v${k}; done = 1.0; }`);
     }
     lines.push('return cv;');
     s = kernelSource(n, lines.join('\n'));

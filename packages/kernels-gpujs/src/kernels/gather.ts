@@ -16,7 +16,9 @@ const SOURCE = kernelSource(
     indexCode('ik', 2 * MAX_RANK + 1, 'c'),
     'let k = x1[ik];',
     'let gv = 0.0;',
-    `if (k >= 0.0 && k < m[${tailAt + 1}]) { gv = x0[ix + k * m[${tailAt}]]; }`,
+    `let gsize = m[${tailAt + 1}];`,
+    `let gstride = m[${tailAt}];`,
+    `if (k >= 0.0 && k < gsize) { gv = x0[ix + k * gstride]; }`,
     'return gv;',
   ].join('\n'),
 );

@@ -13,14 +13,20 @@ const SOURCE = kernelSource(
   [
     'let e = this.thread.x * 1.0;',
     `let block = Math.floor((e + 0.5) / ${NF4_BLOCK.toFixed(1)});`,
-    'let q = x1[m[1] + block];',
-    `let scale = m[20 + q] * x2[m[2] + Math.floor((block + 0.5) / ${NF4_SCALE_BLOCK.toFixed(1)})] + m[3];`,
+    // Indices are plain variables: gpu.js's GLSL hoisting mishandles table reads inside an index.
+    'let qi = m[1] + block;',
+    'let q = x1[qi];',
+    'let ci = 20.0 + q;',
+    `let si = m[2] + Math.floor((block + 0.5) / ${NF4_SCALE_BLOCK.toFixed(1)});`,
+    'let scale = m[ci] * x2[si] + m[3];',
     'let half = Math.floor((e + 0.5) / 2.0);',
-    'let byte = x0[m[0] + half];',
+    'let bi = m[0] + half;',
+    'let byte = x0[bi];',
     'let hi = Math.floor((byte + 0.5) / 16.0);',
     'let nib = hi;',
     'if (e - half * 2.0 > 0.5) { nib = byte - hi * 16.0; }',
-    'return m[4 + nib] * scale;',
+    'let ni = 4.0 + nib;',
+    'return m[ni] * scale;',
   ].join('\n'),
 );
 

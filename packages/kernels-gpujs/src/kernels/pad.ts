@@ -18,7 +18,9 @@ const SOURCE = kernelSource(
       return [
         `let u${d} = c${d} - m[${at}];`,
         `let w${d} = Math.floor((u${d} + 0.5) / m[${at + 1}]);`,
-        `if (u${d} < 0.0 || u${d} - w${d} * m[${at + 1}] != 0.0 || w${d} >= m[${at + 2}]) { inside = 0.0; }`,
+        `let st${d} = m[${at + 1}];`,
+        `let sz${d} = m[${at + 2}];`,
+        `if (u${d} < 0.0 || u${d} - w${d} * st${d} != 0.0 || w${d} >= sz${d}) { inside = 0.0; }`,
         `xi = xi + w${d} * m[${at + 3}];`,
       ].join('\n');
     }),

@@ -4,6 +4,26 @@ import { OPS, type OpDef } from '@tessera/tensor';
 import type { GpuJsKernel } from '../gpujs-kernel.js';
 import { launchMap } from './map.js';
 
+/** x - 2πk (k the nearest integer to x / 2π) as `tr`; 2π = 6.28125 + 0.0019353071795864769 keeps k·6.28125 exact. */
+const REDUCE_2PI = 'let tk = Math.floor(v0 * 0.15915494309189535 + 0.5);\nlet tr = (v0 - tk * 6.28125) - tk * 0.0019353071795864769;';
+
+/** Taylor coefficients (-1)^j / (first + 2j)! for the powers first, first + 2, ..., last. */
+function tr2Terms(first: number, last: number): number[] {
+  const out: number[] = [];
+  let fact = 1;
+  for (let p = 1; p <= first; p++) fact *= p;
+  for (let p = first, sign = 1; p <= last; p += 2, sign = -sign) {
+    out.push(sign / fact);
+    fact *= (p + 1) * (p + 2);
+  }
+  return out;
+}
+
+/** The series Σ c_j · tr2^j in Horner form (the caller multiplies by tr for odd functions). */
+function series(coefficients: readonly number[]): string {
+  return coefficients.reduceRight((inner, c, j) => (j === coefficients.length - 1 ? `${c.toPrecision(17)}` : `(${c.toPrecision(17)} + tr2 * ${inner})`), '');
+}
+
 /** [setup statements, expression] per op; P0/P1 are clamp's bounds. */
 const UNARY: ReadonlyMap<OpDef, readonly [string, string]> = new Map<OpDef, readonly [string, string]>([
   [OPS.neg, ['', '0.0 - v0']],
@@ -14,8 +34,10 @@ const UNARY: ReadonlyMap<OpDef, readonly [string, string]> = new Map<OpDef, read
   [OPS.log1p, ['', 'Math.log1p(v0)']],
   [OPS.sqrt, ['', 'Math.sqrt(v0)']],
   [OPS.rsqrt, ['', '1.0 / Math.sqrt(v0)']],
-  [OPS.sin, ['', 'Math.sin(v0)']],
-  [OPS.cos, ['', 'Math.cos(v0)']],
+  // GLSL's sin/cos may be coarse (SwiftShader's err by 1e-4 at |x| ~ 4): reduce to [-π, π] with a
+  // two-part 2π and sum the Taylor series (terms to x^17/x^18, truncation < 3e-8), on every device alike.
+  [OPS.sin, [`${REDUCE_2PI}\nlet tr2 = tr * tr;`, `tr * ${series(tr2Terms(1, 17))}`]],
+  [OPS.cos, [`${REDUCE_2PI}\nlet tr2 = tr * tr;`, series(tr2Terms(0, 18))]],
   [OPS.tanh, ['', 'Math.tanh(v0)']],
   // exp of a non-positive argument only, so large |x| neither overflows nor loses the small side.
   [OPS.sigmoid, ['let ez = Math.exp(0.0 - Math.abs(v0));\nlet sg = 1.0 / (1.0 + ez);\nif (v0 < 0.0) { sg = ez / (1.0 + ez); }', 'sg']],
