@@ -9,12 +9,12 @@
 // Usage: node --conditions=@tessera/source --import tsx src/lora-half-base.ts [--steps=N] [--batch=B] [--seq=T]
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { backward } from '@tessera/autograd';
 import { CPU_KERNELS, createCpuBackend, type CpuKernel } from '@tessera/kernels-cpu';
 import { loadModel } from '@tessera/models';
 import { AdamW } from '@tessera/optim';
 import { PeftModel } from '@tessera/peft';
-import { Generator, OPS, memory, registerBackend, resetPeakMemory, setBackend, tensor, tidy, type DType } from '@tessera/tensor';
+import { Generator, OPS, memory, registerBackend, resetPeakMemory, setBackend, tensor, type DType } from '@tessera/tensor';
+import { languageModelStep } from './language-model-step.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const DEFAULT_MODEL = join(here, '..', '..', '..', 'apps', 'trainer', 'assets', 'default-model');
@@ -61,21 +61,14 @@ async function setUp(v: Variant) {
   const input = tensor(Array.from(ids), { shape: [batch, seq], dtype: 'i32' });
   model.train();
   const paramBytes = (memory().backends[name]?.numBytes ?? 0) - before;
+  const trainStep = languageModelStep(model, opt, input);
   const step = (): { loss: number; ms: number; peak: number; casts: number } => {
     setBackend(name);
     const c0 = bigCasts;
     resetPeakMemory();
     const base = memory().numBytes;
     const t0 = performance.now();
-    opt.zeroGrad();
-    const loss = tidy(() => {
-      const l = model.forward(input, { labels: input }).loss!;
-      backward(l);
-      return l;
-    });
-    opt.step();
-    const value = loss.dataSync()[0]!;
-    loss.dispose();
+    const value = trainStep();
     return { loss: value, ms: performance.now() - t0, peak: memory().peakBytes - base, casts: bigCasts - c0 };
   };
   return { v, paramBytes, step, seq, trainable: peft.trainableParameters() };

@@ -21,12 +21,12 @@ import { cpus } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-import { backward } from '@tessera/autograd';
 import { createCpuBackend } from '@tessera/kernels-cpu';
 import { GPT2LMHeadModel, loadModel, parseGPT2Config } from '@tessera/models';
 import { AdamW } from '@tessera/optim';
 import { PeftModel } from '@tessera/peft';
-import { Generator, registerBackend, setBackend, tensor, tidy, type Tensor } from '@tessera/tensor';
+import { Generator, registerBackend, setBackend, tensor } from '@tessera/tensor';
+import { languageModelStep } from './language-model-step.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const require = createRequire(import.meta.url);
@@ -118,31 +118,6 @@ async function timeSteps(o: Options, step: () => Promise<number> | number): Prom
     }
   }
   return { ms: median(times), cpuMs: median(cpuTimes), first: losses[0]!, last: losses[losses.length - 1]! };
-}
-
-/** What a timed Tessera step needs of a model: the causal-LM loss of `input` against labels. */
-interface LanguageModel {
-  forward(input: Tensor, opts: { labels: Tensor }): { loss?: Tensor | null };
-}
-
-/**
- * One Tessera training step on `input` as its own labels: forward + loss + backward in a tidy scope
- * (freeing every intermediate), then the optimizer update; returns the loss read back, so a lazy
- * backend finishes the step before the clock stops.
- */
-function languageModelStep(model: LanguageModel, opt: AdamW, input: Tensor): () => number {
-  return () => {
-    opt.zeroGrad();
-    const loss = tidy(() => {
-      const l = model.forward(input, { labels: input }).loss!;
-      backward(l);
-      return l;
-    });
-    opt.step();
-    const v = loss.dataSync()[0]!;
-    loss.dispose();
-    return v;
-  };
 }
 
 function pkgVersion(name: string): string {
