@@ -8,7 +8,8 @@
  *
  * Tessera has three rows: tessera-ts (the TypeScript gemm, the reference kernels), tessera-wasm-1t
  * (the WebAssembly SIMD gemm on one thread) and tessera-wasm-<cores>t (on every core, the default);
- * --peers=tessera selects all three.
+ * --peers=tessera selects all three. --peers=gpujs adds gpujs-webgpu and gpujs-cpu (@tessera/kernels-gpujs,
+ * gpu.js WebGPU and cpu modes; only when asked for).
  *
  * Each (peer, size): warm-up runs, then `runs` samples; a sample times enough back-to-back
  * matmuls to last at least --min-sample-ms and reports the time of one. The figure is the median
@@ -23,6 +24,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import { manualSeed, matmul, randn, registerBackend, setBackend, tensor, type Tensor } from '@tessera/tensor';
+import { GPUJS_ROWS, gpujsMatmulPeer } from './gpujs-peers.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const require = createRequire(import.meta.url);
@@ -90,7 +92,7 @@ interface Peer {
   threads: number;
   notes: string;
   /** Returns the function to time (one matmul, result released) and the product for the check. */
-  prepare(n: number, a: Float32Array, b: Float32Array): Promise<{ run: () => void; product: () => Promise<Float32Array>; release: () => void }>;
+  prepare(n: number, a: Float32Array, b: Float32Array): Promise<{ run: () => void | Promise<void>; product: () => Promise<Float32Array>; release: () => void }>;
 }
 
 interface Result {
@@ -288,11 +290,11 @@ async function timePeer(peer: Peer, n: number, a: Float32Array, b: Float32Array,
   try {
     const product = await job.product(); // also the first warm-up
     let t0 = performance.now();
-    job.run();
+    await job.run();
     let one = performance.now() - t0;
     for (let i = 1; i < opts.warmup && one < 2000; i++) {
       t0 = performance.now();
-      job.run();
+      await job.run();
       one = performance.now() - t0;
     }
     // Slow peers get fewer samples so the whole run stays bounded.
@@ -301,7 +303,7 @@ async function timePeer(peer: Peer, n: number, a: Float32Array, b: Float32Array,
     const samples: number[] = [];
     for (let s = 0; s < runs; s++) {
       t0 = performance.now();
-      for (let r = 0; r < reps; r++) job.run();
+      for (let r = 0; r < reps; r++) await job.run();
       samples.push((performance.now() - t0) / reps);
     }
     const med = median(samples);
@@ -477,6 +479,12 @@ async function main(): Promise<void> {
   if (wanted('tfjs-wasm')) {
     if ('error' in tfjs.wasm) peerInfo.push({ name: 'tfjs-wasm', available: false, note: tfjs.wasm.error });
     else peers.push(tfjs.wasm);
+  }
+  // The gpujs rows only when asked for (--peers=gpujs or a row name): gpu.js's cpu mode is slow.
+  for (const row of GPUJS_ROWS.filter((r) => opts.peers?.includes(r) || opts.peers?.includes('gpujs'))) {
+    const peer = await gpujsMatmulPeer(row);
+    if ('error' in peer) peerInfo.push({ name: row, available: false, note: peer.error });
+    else peers.push(peer);
   }
   if (wanted('js-pytorch')) {
     try {
