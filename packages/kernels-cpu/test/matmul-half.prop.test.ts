@@ -3,7 +3,7 @@
 // B), never copied whole to f32. The packed panels then hold exactly the f32 values of the operands,
 // so every product must equal the f32 product of the widened operands bit for bit.
 import fc from 'fast-check';
-import { afterAll, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import * as T from '@tessera/tensor';
 import type { DType, Tensor } from '@tessera/tensor';
 import { createCpuBackend, matmulReference } from '../src/index.js';
@@ -12,19 +12,11 @@ import { castKernel } from '../src/kernels/cast.js';
 import { widenHalf } from '../src/kernels/widen-half.js';
 import { KC } from '../src/wasm/gemm-module.js';
 import { halfValues } from '../src/wasm/half-values.js';
-import { WasmGemm } from '../src/wasm/wasm-gemm.js';
+import { gemmEngines } from './gemm-engines.js';
 import { LAYOUTS, broadcastableArb, makeView, numRuns, seedArb } from './views.js';
 
-const single = new WasmGemm(1);
-// Threshold 0: every product is split over two threads, and B (when its span allows) is copied in raw
-// and widened by the module itself.
-const split = new WasmGemm(2, 0);
-const batched = new WasmGemm(2, 200_000);
-afterAll(() => {
-  split.close();
-  batched.close();
-});
-const ENGINES = { single, split, batched };
+const ENGINES = gemmEngines();
+const { single, split, batched } = ENGINES;
 
 const HALVES = ['bf16', 'f16'] as const;
 const dimArb = fc.oneof(fc.integer({ min: 1, max: 20 }), fc.integer({ min: 21, max: 70 }));

@@ -1,27 +1,18 @@
 import fc from 'fast-check';
-import { afterAll, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import * as T from '@tessera/tensor';
 import type { Tensor } from '@tessera/tensor';
 import { cpuThreadJobs, createCpuBackend, matmulReference, whenCpuThreadsReady } from '../src/index.js';
 import { wasmMatmulKernel } from '../src/kernels/matmul-wasm.js';
 import { GEMM_WASM_BASE64 } from '../src/wasm/gemm-bytes.js';
 import { KC, MR, NR, gemmModule } from '../src/wasm/gemm-module.js';
-import { WasmGemm } from '../src/wasm/wasm-gemm.js';
 import { assembleGemm } from '../wasm/assemble.js';
 import * as source from '../wasm/gemm-wat.js';
+import { gemmEngines } from './gemm-engines.js';
 import { LAYOUTS, broadcastableArb, makeView, numRuns, seedArb } from './views.js';
 
-// One engine on the calling thread, one that splits every product across two threads (its
-// threshold lowered to 0 so small random shapes exercise the workers too).
-const single = new WasmGemm(1);
-const split = new WasmGemm(2, 0);
-// Splits batches of entries below 200k multiply-adds (whole entries per thread) and larger products by slivers.
-const batched = new WasmGemm(2, 200_000);
-afterAll(() => {
-  split.close();
-  batched.close();
-});
-const ENGINES = { single, split, batched };
+const ENGINES = gemmEngines();
+const { single, split, batched } = ENGINES;
 
 /** The f32 error bound of a k-term sum: each element within (k + 2)·2^-23·Σ|a||b| of the exact product. */
 function expectWithinF32Bound(actual: ArrayLike<number>, a: Tensor, b: Tensor, what: string): void {

@@ -68,6 +68,45 @@ export function gemmWat({ mr: MR, nr: NR, kc: KC, mc: MC }: GemmShape = { mr: MR
     }
     return out;
   };
+  /** One depth row after another of a full sliver: `body` writes the row at $d from $s, then both advance. */
+  const rowLoop = (body: readonly string[]): string => `(loop $row
+                ${body.join('\n                ')}
+                (local.set $d (i32.add (local.get $d) (i32.const ${NR * 4})))
+                (local.set $s (i32.add (local.get $s) (local.get $rsb)))
+                (br_if $row (local.tee $p (i32.sub (local.get $p) (i32.const 1)))))`;
+  /**
+   * A B-packing function for elements of 2^`shift` bytes: `full` packs a full sliver (rowLoop), and
+   * `edgeLoad` reads element $c of the row at $s as an f32 for the last, partial sliver.
+   */
+  const packB = (f: { name: string; shift: number; extra?: string; locals?: string; full: string; edgeLoad: string }): string => `(func ${f.name} (param $src i32) (param $rs i32) (param $cs i32) (param $n i32) (param $k i32) (param $nPad i32) (param $dst i32) (param $jsStart i32) (param $jsEnd i32) ${f.extra ?? ''}
+    (local $k0 i32) (local $kc i32) (local $js i32) (local $j i32) (local $p i32) (local $c i32) (local $d i32) (local $s i32) (local $rsb i32) (local $csb i32) ${f.locals ?? ''}
+    (local.set $rsb (i32.shl (local.get $rs) (i32.const ${f.shift})))
+    (local.set $csb (i32.shl (local.get $cs) (i32.const ${f.shift})))
+    (if (i32.or (i32.eqz (local.get $k)) (i32.ge_u (local.get $jsStart) (local.get $jsEnd))) (then (return)))
+    (loop $kLoop
+      (local.set $kc (select (i32.const ${KC}) (i32.sub (local.get $k) (local.get $k0)) (i32.lt_u (i32.const ${KC}) (i32.sub (local.get $k) (local.get $k0)))))
+      (local.set $js (local.get $jsStart))
+      (loop $jLoop
+        (local.set $j (i32.mul (local.get $js) (i32.const ${NR})))
+        (local.set $d (i32.add (local.get $dst) (i32.shl (i32.add (i32.mul (local.get $k0) (local.get $nPad)) (i32.mul (local.get $j) (local.get $kc))) (i32.const 2))))
+        (local.set $s (i32.add (local.get $src) (i32.add (i32.mul (local.get $k0) (local.get $rsb)) (i32.mul (local.get $j) (local.get $csb)))))
+        (local.set $p (local.get $kc))
+        (if (i32.le_u (i32.add (local.get $j) (i32.const ${NR})) (local.get $n))
+          (then ${f.full})
+          (else (loop $row
+            (local.set $c (i32.const 0))
+            (loop $col
+              (f32.store (i32.add (local.get $d) (i32.shl (local.get $c) (i32.const 2)))
+                (if (result f32) (i32.lt_u (i32.add (local.get $j) (local.get $c)) (local.get $n))
+                  (then ${f.edgeLoad})
+                  (else (f32.const 0))))
+              (br_if $col (i32.lt_u (local.tee $c (i32.add (local.get $c) (i32.const 1))) (i32.const ${NR}))))
+            (local.set $d (i32.add (local.get $d) (i32.const ${NR * 4})))
+            (local.set $s (i32.add (local.get $s) (local.get $rsb)))
+            (br_if $row (local.tee $p (i32.sub (local.get $p) (i32.const 1)))))))
+        (br_if $jLoop (i32.lt_u (local.tee $js (i32.add (local.get $js) (i32.const 1))) (local.get $jsEnd))))
+      (local.set $k0 (i32.add (local.get $k0) (local.get $kc)))
+      (br_if $kLoop (i32.lt_u (local.get $k0) (local.get $k)))))`;
   const copyRow: string[] = [];
   for (let v = 0; v < NV; v++) copyRow.push(`(v128.store offset=${v * 16} (local.get $d) (v128.load offset=${v * 16} (local.get $s)))`);
   return `(module
@@ -83,46 +122,14 @@ export function gemmWat({ mr: MR, nr: NR, kc: KC, mc: MC }: GemmShape = { mr: MR
   ;; Packs B slivers jsStart..jsEnd (all depth blocks) from the strided copy of B at $src (element
   ;; (p, j) at $src + 4·(p·$rs + j·$cs)); columns past $n are zero. Each thread packs the slivers it
   ;; multiplies, so packing B runs in parallel and needs no barrier.
-  (func $packB (param $src i32) (param $rs i32) (param $cs i32) (param $n i32) (param $k i32) (param $nPad i32) (param $dst i32) (param $jsStart i32) (param $jsEnd i32)
-    (local $k0 i32) (local $kc i32) (local $js i32) (local $j i32) (local $p i32) (local $c i32) (local $d i32) (local $s i32) (local $rsb i32) (local $csb i32)
-    (local.set $rsb (i32.shl (local.get $rs) (i32.const 2)))
-    (local.set $csb (i32.shl (local.get $cs) (i32.const 2)))
-    (if (i32.or (i32.eqz (local.get $k)) (i32.ge_u (local.get $jsStart) (local.get $jsEnd))) (then (return)))
-    (loop $kLoop
-      (local.set $kc (select (i32.const ${KC}) (i32.sub (local.get $k) (local.get $k0)) (i32.lt_u (i32.const ${KC}) (i32.sub (local.get $k) (local.get $k0)))))
-      (local.set $js (local.get $jsStart))
-      (loop $jLoop
-        (local.set $j (i32.mul (local.get $js) (i32.const ${NR})))
-        (local.set $d (i32.add (local.get $dst) (i32.shl (i32.add (i32.mul (local.get $k0) (local.get $nPad)) (i32.mul (local.get $j) (local.get $kc))) (i32.const 2))))
-        (local.set $s (i32.add (local.get $src) (i32.add (i32.mul (local.get $k0) (local.get $rsb)) (i32.mul (local.get $j) (local.get $csb)))))
-        (local.set $p (local.get $kc))
-        (if (i32.le_u (i32.add (local.get $j) (i32.const ${NR})) (local.get $n))
-          (then
-            (if (i32.eq (local.get $cs) (i32.const 1))
-              (then (loop $row
-                ${copyRow.join('\n                ')}
-                (local.set $d (i32.add (local.get $d) (i32.const ${NR * 4})))
-                (local.set $s (i32.add (local.get $s) (local.get $rsb)))
-                (br_if $row (local.tee $p (i32.sub (local.get $p) (i32.const 1))))))
-              (else (loop $row
-                ${gatherRow.join('\n                ')}
-                (local.set $d (i32.add (local.get $d) (i32.const ${NR * 4})))
-                (local.set $s (i32.add (local.get $s) (local.get $rsb)))
-                (br_if $row (local.tee $p (i32.sub (local.get $p) (i32.const 1))))))))
-          (else (loop $row
-            (local.set $c (i32.const 0))
-            (loop $col
-              (f32.store (i32.add (local.get $d) (i32.shl (local.get $c) (i32.const 2)))
-                (if (result f32) (i32.lt_u (i32.add (local.get $j) (local.get $c)) (local.get $n))
-                  (then (f32.load (i32.add (local.get $s) (i32.mul (local.get $c) (local.get $csb)))))
-                  (else (f32.const 0))))
-              (br_if $col (i32.lt_u (local.tee $c (i32.add (local.get $c) (i32.const 1))) (i32.const ${NR}))))
-            (local.set $d (i32.add (local.get $d) (i32.const ${NR * 4})))
-            (local.set $s (i32.add (local.get $s) (local.get $rsb)))
-            (br_if $row (local.tee $p (i32.sub (local.get $p) (i32.const 1)))))))
-        (br_if $jLoop (i32.lt_u (local.tee $js (i32.add (local.get $js) (i32.const 1))) (local.get $jsEnd))))
-      (local.set $k0 (i32.add (local.get $k0) (local.get $kc)))
-      (br_if $kLoop (i32.lt_u (local.get $k0) (local.get $k)))))
+  ${packB({
+    name: '$packB',
+    shift: 2,
+    full: `(if (i32.eq (local.get $cs) (i32.const 1))
+              (then ${rowLoop(copyRow)})
+              (else ${rowLoop(gatherRow)}))`,
+    edgeLoad: '(f32.load (i32.add (local.get $s) (i32.mul (local.get $c) (local.get $csb))))',
+  })}
   ;; Four f16 (kind 2) or bf16 (kind 1) bit patterns, zero-extended in i32 lanes, as f32s. bf16 is the
   ;; top half of an f32. f16: the exponent/mantissa bits shifted into f32 position and scaled by 2^112
   ;; rebias the exponent and turn f16 subnormals into f32 normals exactly; Inf/NaN (exponent 31) keep
@@ -139,41 +146,16 @@ export function gemmWat({ mr: MR, nr: NR, kc: KC, mc: MC }: GemmShape = { mr: MR
       (i32x4.shl (v128.and (local.get $h) (v128.const i32x4 0x8000 0x8000 0x8000 0x8000)) (i32.const 16))))
   ;; $packB for f16/bf16 B (kind 2/1): element (p, j) is the 16-bit word at $src + 2·(p·$rs + j·$cs),
   ;; widened to f32 while packing, so the micro-kernel stays f32 and no f32 copy of B is ever made.
-  (func $packBHalf (param $src i32) (param $rs i32) (param $cs i32) (param $n i32) (param $k i32) (param $nPad i32) (param $dst i32) (param $jsStart i32) (param $jsEnd i32) (param $kind i32)
-    (local $k0 i32) (local $kc i32) (local $js i32) (local $j i32) (local $p i32) (local $c i32) (local $d i32) (local $s i32) (local $rsb i32) (local $csb i32) (local $h v128)
-    (local.set $rsb (i32.shl (local.get $rs) (i32.const 1)))
-    (local.set $csb (i32.shl (local.get $cs) (i32.const 1)))
-    (if (i32.or (i32.eqz (local.get $k)) (i32.ge_u (local.get $jsStart) (local.get $jsEnd))) (then (return)))
-    (loop $kLoop
-      (local.set $kc (select (i32.const ${KC}) (i32.sub (local.get $k) (local.get $k0)) (i32.lt_u (i32.const ${KC}) (i32.sub (local.get $k) (local.get $k0)))))
-      (local.set $js (local.get $jsStart))
-      (loop $jLoop
-        (local.set $j (i32.mul (local.get $js) (i32.const ${NR})))
-        (local.set $d (i32.add (local.get $dst) (i32.shl (i32.add (i32.mul (local.get $k0) (local.get $nPad)) (i32.mul (local.get $j) (local.get $kc))) (i32.const 2))))
-        (local.set $s (i32.add (local.get $src) (i32.add (i32.mul (local.get $k0) (local.get $rsb)) (i32.mul (local.get $j) (local.get $csb)))))
-        (local.set $p (local.get $kc))
-        (if (i32.le_u (i32.add (local.get $j) (i32.const ${NR})) (local.get $n))
-          (then (loop $row
-            (if (i32.eq (local.get $cs) (i32.const 1))
+  ${packB({
+    name: '$packBHalf',
+    shift: 1,
+    extra: '(param $kind i32)',
+    locals: '(local $h v128)',
+    full: rowLoop([`(if (i32.eq (local.get $cs) (i32.const 1))
               (then ${halfRow(true).join('\n                ')})
-              (else ${halfRow(false).join('\n                ')}))
-            (local.set $d (i32.add (local.get $d) (i32.const ${NR * 4})))
-            (local.set $s (i32.add (local.get $s) (local.get $rsb)))
-            (br_if $row (local.tee $p (i32.sub (local.get $p) (i32.const 1))))))
-          (else (loop $row
-            (local.set $c (i32.const 0))
-            (loop $col
-              (f32.store (i32.add (local.get $d) (i32.shl (local.get $c) (i32.const 2)))
-                (if (result f32) (i32.lt_u (i32.add (local.get $j) (local.get $c)) (local.get $n))
-                  (then (f32x4.extract_lane 0 (call $widen (i32x4.splat (i32.load16_u (i32.add (local.get $s) (i32.mul (local.get $c) (local.get $csb))))) (local.get $kind))))
-                  (else (f32.const 0))))
-              (br_if $col (i32.lt_u (local.tee $c (i32.add (local.get $c) (i32.const 1))) (i32.const ${NR}))))
-            (local.set $d (i32.add (local.get $d) (i32.const ${NR * 4})))
-            (local.set $s (i32.add (local.get $s) (local.get $rsb)))
-            (br_if $row (local.tee $p (i32.sub (local.get $p) (i32.const 1)))))))
-        (br_if $jLoop (i32.lt_u (local.tee $js (i32.add (local.get $js) (i32.const 1))) (local.get $jsEnd))))
-      (local.set $k0 (i32.add (local.get $k0) (local.get $kc)))
-      (br_if $kLoop (i32.lt_u (local.get $k0) (local.get $k)))))
+              (else ${halfRow(false).join('\n                ')}))`]),
+    edgeLoad: '(f32x4.extract_lane 0 (call $widen (i32x4.splat (i32.load16_u (i32.add (local.get $s) (i32.mul (local.get $c) (local.get $csb))))) (local.get $kind)))',
+  })}
   ;; One thread's share: pack its B slivers (when $src is not 0, i.e. B was copied in raw; $kind 0 f32,
   ;; 1 bf16, 2 f16), then multiply them.
   (func (export "job") (param $pa i32) (param $pb i32) (param $pc i32) (param $mPad i32) (param $nPad i32) (param $k i32) (param $nStart i32) (param $nEnd i32)
