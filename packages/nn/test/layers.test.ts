@@ -2,7 +2,8 @@
 // Embedding, Dropout (train/eval, seeded), causalLmLoss (Hugging Face's shift and -100), mseLoss;
 // and Module.apply / requiresGrad_ / numParameters.
 import { describe, expect, it } from 'vitest';
-import { Generator, ones, registerBackend, tensor, type Tensor } from '@tessera/tensor';
+import { Generator, crossEntropy, ones, randn, registerBackend, reshape, tensor, type CrossEntropyOptions, type Tensor } from '@tessera/tensor';
+import { grad } from '@tessera/autograd';
 import { createCpuBackend } from '@tessera/kernels-cpu';
 import { Dropout, Embedding, GatedMlp, LayerNorm, Linear, Mlp, Module, RMSNorm, activate, causalLmLoss, mseLoss } from '../src/index.js';
 
@@ -153,6 +154,25 @@ describe('losses', () => {
     const loss = causalLmLoss(tensor(logits), tensor(labels, { dtype: 'i32' }));
     close(loss.dataSync(), [terms.reduce((a, b) => a + b) / terms.length]);
     expect(() => causalLmLoss(tensor(logits), tensor([[1, 2, 3]], { dtype: 'i32' }))).toThrow(/labels \[1,3\] must be \(B, T\) = \[2,4\]/);
+  });
+
+  it('causalLmLoss shifts the labels, not the logits: same loss and logit gradient as slicing the logits, zero gradient at the last position', () => {
+    const gen = new Generator(5);
+    const logits = randn([3, 5, 7], { generator: gen, dtype: 'f64' });
+    const labels = tensor([[1, 2, -100, 4, 0], [6, -100, 3, 3, 1], [0, 0, 5, -100, -100]], { dtype: 'i32' });
+    const sliced = (z: Tensor, opts: CrossEntropyOptions = {}): Tensor => crossEntropy(reshape(z.slice(1, 0, 4), [12, 7]), reshape(labels.slice(1, 1, 5), [12]), opts);
+    for (const opts of [{}, { reduction: 'sum' as const }, { labelSmoothing: 0.1 }]) {
+      const [dz] = grad((z) => causalLmLoss(z, labels, opts))(logits);
+      const [want] = grad((z) => sliced(z, opts))(logits);
+      close(causalLmLoss(logits, labels, opts).dataSync(), sliced(logits, opts).dataSync(), 1e-12);
+      close(dz!.dataSync(), want!.dataSync(), 1e-12);
+      expect(Array.from(dz!.slice(1, 4, 5).contiguous().dataSync()).every((x) => x === 0)).toBe(true);
+    }
+    const perPosition = causalLmLoss(logits, labels, { reduction: 'none' });
+    expect(perPosition.shape).toEqual([12]);
+    close(perPosition.dataSync(), sliced(logits, { reduction: 'none' }).dataSync(), 1e-12);
+    // Another ignore index, and u8 labels: the appended ignore position is i32 whatever came in.
+    close(causalLmLoss(logits, tensor([[1, 2, 9, 4, 0], [6, 9, 3, 3, 1], [0, 0, 5, 9, 9]], { dtype: 'u8' }), { ignoreIndex: 9 }).dataSync(), sliced(logits).dataSync(), 1e-12);
   });
 
   it('mseLoss is the mean squared difference', () => {
