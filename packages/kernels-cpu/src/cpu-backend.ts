@@ -8,6 +8,7 @@ import { wasmAttentionKernels } from './kernels/attention-wasm.js';
 import { BINARY_KERNELS_TS } from './kernels/binary.js';
 import { UNARY_KERNELS_TS } from './kernels/unary.js';
 import { wasmMatmulKernel } from './kernels/matmul-wasm.js';
+import { WASM_SOFTMAX_KERNELS } from './kernels/softmax-wasm.js';
 import { CPU_KERNELS } from './registry.js';
 import { gemmModule } from './wasm/gemm-module.js';
 import { availableThreads } from './wasm/gemm-workers.js';
@@ -81,6 +82,7 @@ export function createCpuBackend(opts: CpuBackendOptions = {}): Backend {
     // The gemm widens f16/bf16 operands while packing them: a frozen half-precision weight is never copied to f32.
     halfInputs.add(OPS.matmul);
     for (const [op, kernel] of wasmAttentionKernels(gemm)) kernels.set(op, wrap(kernel));
+    for (const [op, kernel] of WASM_SOFTMAX_KERNELS) kernels.set(op, wrap(kernel));
   } else if (opts.wasm === false) {
     for (const [op, kernel] of [...BINARY_KERNELS_TS, ...UNARY_KERNELS_TS]) kernels.set(op, wrap(kernel));
   } else if (opts.wasm === true) {

@@ -118,6 +118,26 @@ const ADAMW = `
       (local.set $v (i32.add (local.get $v) (i32.const 16)))
       (br $next))))`;
 
+// Σ exp(a[i] - m) over n floats (the caller pads the last vector with -Inf), exp as in the unary
+// functions, the sum in f64 (two f64x2 accumulators) as the TypeScript lane sum keeps it.
+const SUM_EXP = `
+  (func (export "sumexp") (param $a i32) (param $n i32) (param $m f32) (result f64)
+    (local $end i32) (local $M v128) (local $s0 v128) (local $s1 v128)
+    (local $x v128) (local $e v128) (local $en v128) (local $er v128) (local $ei v128) (local $eh v128)
+    ${[...constants.values()].map((k) => `(local ${k} v128)`).join(' ')}
+    ${[...constants].map(([value, k]) => `(local.set ${k} ${value})`).join('\n    ')}
+    (local.set $M (f32x4.splat (local.get $m)))
+    (local.set $end (i32.add (local.get $a) (i32.shl (i32.shr_u (i32.add (local.get $n) (i32.const 3)) (i32.const 2)) (i32.const 4))))
+    (block $done (loop $next
+      (br_if $done (i32.ge_u (local.get $a) (local.get $end)))
+      ${expInto('(f32x4.sub (v128.load (local.get $a)) (local.get $M))')}
+      (local.set $s0 (f64x2.add (local.get $s0) (f64x2.promote_low_f32x4 (local.get $e))))
+      (local.set $s1 (f64x2.add (local.get $s1) (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $e) (local.get $e)))))
+      (local.set $a (i32.add (local.get $a) (i32.const 16)))
+      (br $next)))
+    (local.set $s0 (f64x2.add (local.get $s0) (local.get $s1)))
+    (f64.add (f64x2.extract_lane 0 (local.get $s0)) (f64x2.extract_lane 1 (local.get $s0))))`;
+
 /** The WebAssembly text of the elementwise module (memory imported as env.memory). */
 export function elementwiseWat(): string {
   const funcs = Object.entries(ELEMENTWISE_OPS).map(([name, instr]) => `
@@ -144,6 +164,6 @@ export function elementwiseWat(): string {
       (local.set $d (i32.add (local.get $d) (i32.const 16)))
       (br $next))))`);
   return `(module
-  (import "env" "memory" (memory 1))${funcs.join('')}${unary.join('')}${ADAMW}
+  (import "env" "memory" (memory 1))${funcs.join('')}${unary.join('')}${ADAMW}${SUM_EXP}
 )`;
 }

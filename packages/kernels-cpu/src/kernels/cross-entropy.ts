@@ -7,7 +7,7 @@ import { resultArray } from '../f32-array-pool.js';
 import { indexOutOfRange } from '../index-check.js';
 import { forEachLane } from '../lane-walk.js';
 import { broadcastStrides, denseStrides } from '../strided.js';
-import { laneMax, laneSumExp } from './softmax.js';
+import { laneMax, laneSumExp, type SumExp } from './softmax.js';
 
 /** Strides over the logits' shape for a (...)-shaped operand: its own strides, 0 along the class dim. */
 function rowStrides(view: TensorView, logitsShape: readonly number[]): number[] {
@@ -23,7 +23,7 @@ function targetOf(targets: ArrayLike<number>, k: number, flat: number, shape: re
 }
 
 /** Per-position losses: lse - (1 - s) x[t] - s mean(x), 0 where the target is ignored. */
-export const crossEntropyLossesKernel: CpuKernel<CrossEntropyRowAttrs> = ([logits, targets], { ignoreIndex, labelSmoothing: s }, out) => {
+export const crossEntropyLossesKernelWith = (sumExp: SumExp): CpuKernel<CrossEntropyRowAttrs> => ([logits, targets], { ignoreIndex, labelSmoothing: s }, out) => {
   const shape = logits!.shape;
   const axis = shape.length - 1;
   const c = shape[axis]!;
@@ -38,7 +38,7 @@ export const crossEntropyLossesKernel: CpuKernel<CrossEntropyRowAttrs> = ([logit
   forEachLane(shape, axis, strides, [0, logits!.offset, targets!.offset], ([o, i, k]) => {
     const t = targetOf(tg, k!, o!, out.shape, c, ignoreIndex);
     const m = laneMax(x, i!, sx, c);
-    const lse = m + Math.log(laneSumExp(x, i!, sx, c, m));
+    const lse = m + Math.log(sumExp(x, i!, sx, c, m));
     // An ignored row gathers class 0 and is then multiplied by 0, as the decomposition does (NaN stays NaN).
     let loss = lse - x[i! + Math.max(t, 0) * sx]!;
     if (s > 0) {
@@ -52,7 +52,7 @@ export const crossEntropyLossesKernel: CpuKernel<CrossEntropyRowAttrs> = ([logit
 };
 
 /** Logits gradient: (softmax(x) - q) * g where valid, q = (1 - s) onehot(t) + s / C. */
-export const crossEntropyBackwardKernel: CpuKernel<CrossEntropyRowAttrs> = ([logits, targets, g], { ignoreIndex, labelSmoothing: s }, out) => {
+export const crossEntropyBackwardKernelWith = (sumExp: SumExp): CpuKernel<CrossEntropyRowAttrs> => ([logits, targets, g], { ignoreIndex, labelSmoothing: s }, out) => {
   const shape = logits!.shape;
   const axis = shape.length - 1;
   const c = shape[axis]!;
@@ -69,7 +69,7 @@ export const crossEntropyBackwardKernel: CpuKernel<CrossEntropyRowAttrs> = ([log
     const scale = t < 0 ? gd[r!]! * 0 : gd[r!]!;
     const safe = Math.max(t, 0);
     const m = laneMax(x, i!, sx, c);
-    const inv = 1 / laneSumExp(x, i!, sx, c, m);
+    const inv = 1 / sumExp(x, i!, sx, c, m);
     for (let j = 0, p = o!, q = i!; j < c; j++, p++, q += sx) {
       const target = (j === safe ? 1 - s : 0) + off;
       dst[p] = (Math.exp(x[q]! - m) * inv - target) * scale;
@@ -77,3 +77,7 @@ export const crossEntropyBackwardKernel: CpuKernel<CrossEntropyRowAttrs> = ([log
   });
   return dst;
 };
+
+// The kernels with the plain TypeScript lane sum (the registry's; a backend with WebAssembly swaps in softmax-wasm.ts's).
+export const crossEntropyLossesKernel = crossEntropyLossesKernelWith(laneSumExp);
+export const crossEntropyBackwardKernel = crossEntropyBackwardKernelWith(laneSumExp);

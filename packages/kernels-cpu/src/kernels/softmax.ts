@@ -17,6 +17,9 @@ export function laneMax(x: TypedArray, i: number, s: number, n: number): number 
   return m;
 }
 
+/** How a kernel sums exp(x - m) over a lane (the TypeScript loop, or the WebAssembly SIMD one: softmax-wasm.ts). */
+export type SumExp = (x: TypedArray, i: number, s: number, n: number, m: number) => number;
+
 /** sum over the lane of exp(x - m). */
 export function laneSumExp(x: TypedArray, i: number, s: number, n: number, m: number): number {
   let sum = 0;
@@ -39,7 +42,7 @@ function laneLength(op: string, shape: readonly number[], axis: number): number 
 }
 
 /** softmax(x) = exp(x - max) / sum(exp(x - max)) along `axis`. */
-export const softmaxKernel: CpuKernel<AxisAttrs> = ([x], { axis }, out) => {
+export const softmaxKernelWith = (sumExp: SumExp): CpuKernel<AxisAttrs> => ([x], { axis }, out) => {
   const src = dataOf(x!);
   const dst = resultArray(out.dtype, numel(out.shape));
   const { strides, starts } = layout([x!], out.shape);
@@ -48,14 +51,14 @@ export const softmaxKernel: CpuKernel<AxisAttrs> = ([x], { axis }, out) => {
   const sx = strides[1]![axis]!;
   forEachLane(out.shape, axis, strides, starts, ([o, i]) => {
     const m = laneMax(src, i!, sx, n);
-    const inv = 1 / laneSumExp(src, i!, sx, n, m);
+    const inv = 1 / sumExp(src, i!, sx, n, m);
     for (let t = 0, p = o!, q = i!; t < n; t++, p += so, q += sx) dst[p] = Math.exp(src[q]! - m) * inv;
   });
   return dst;
 };
 
 /** logSoftmax(x) = (x - max) - log(sum(exp(x - max))) along `axis`. */
-export const logSoftmaxKernel: CpuKernel<AxisAttrs> = ([x], { axis }, out) => {
+export const logSoftmaxKernelWith = (sumExp: SumExp): CpuKernel<AxisAttrs> => ([x], { axis }, out) => {
   const src = dataOf(x!);
   const dst = resultArray(out.dtype, numel(out.shape));
   const { strides, starts } = layout([x!], out.shape);
@@ -64,14 +67,14 @@ export const logSoftmaxKernel: CpuKernel<AxisAttrs> = ([x], { axis }, out) => {
   const sx = strides[1]![axis]!;
   forEachLane(out.shape, axis, strides, starts, ([o, i]) => {
     const m = laneMax(src, i!, sx, n);
-    const lse = Math.log(laneSumExp(src, i!, sx, n, m));
+    const lse = Math.log(sumExp(src, i!, sx, n, m));
     for (let t = 0, p = o!, q = i!; t < n; t++, p += so, q += sx) dst[p] = src[q]! - m - lse;
   });
   return dst;
 };
 
 /** softmax's gradient: s * (dy - sum(dy * s)), s = softmax(x), along `axis`. */
-export const softmaxBackwardKernel: CpuKernel<AxisAttrs> = ([x, dy], { axis }, out) => {
+export const softmaxBackwardKernelWith = (sumExp: SumExp): CpuKernel<AxisAttrs> => ([x, dy], { axis }, out) => {
   const src = dataOf(x!);
   const g = dataOf(dy!);
   const dst = resultArray(out.dtype, numel(out.shape));
@@ -80,7 +83,7 @@ export const softmaxBackwardKernel: CpuKernel<AxisAttrs> = ([x, dy], { axis }, o
   const [so, sx, sg] = strides.map((s) => s[axis]!) as [number, number, number];
   forEachLane(out.shape, axis, strides, starts, ([o, i, j]) => {
     const m = laneMax(src, i!, sx, n);
-    const inv = 1 / laneSumExp(src, i!, sx, n, m);
+    const inv = 1 / sumExp(src, i!, sx, n, m);
     let dot = 0;
     for (let t = 0, q = i!, r = j!; t < n; t++, q += sx, r += sg) dot += g[r]! * Math.exp(src[q]! - m) * inv;
     for (let t = 0, p = o!, q = i!, r = j!; t < n; t++, p += so, q += sx, r += sg) dst[p] = Math.exp(src[q]! - m) * inv * (g[r]! - dot);
@@ -89,7 +92,7 @@ export const softmaxBackwardKernel: CpuKernel<AxisAttrs> = ([x, dy], { axis }, o
 };
 
 /** logSoftmax's gradient: dy - softmax(x) * sum(dy), along `axis`. */
-export const logSoftmaxBackwardKernel: CpuKernel<AxisAttrs> = ([x, dy], { axis }, out) => {
+export const logSoftmaxBackwardKernelWith = (sumExp: SumExp): CpuKernel<AxisAttrs> => ([x, dy], { axis }, out) => {
   const src = dataOf(x!);
   const g = dataOf(dy!);
   const dst = resultArray(out.dtype, numel(out.shape));
@@ -98,10 +101,16 @@ export const logSoftmaxBackwardKernel: CpuKernel<AxisAttrs> = ([x, dy], { axis }
   const [so, sx, sg] = strides.map((s) => s[axis]!) as [number, number, number];
   forEachLane(out.shape, axis, strides, starts, ([o, i, j]) => {
     const m = laneMax(src, i!, sx, n);
-    const inv = 1 / laneSumExp(src, i!, sx, n, m);
+    const inv = 1 / sumExp(src, i!, sx, n, m);
     let total = 0;
     for (let t = 0, r = j!; t < n; t++, r += sg) total += g[r]!;
     for (let t = 0, p = o!, q = i!, r = j!; t < n; t++, p += so, q += sx, r += sg) dst[p] = g[r]! - Math.exp(src[q]! - m) * inv * total;
   });
   return dst;
 };
+
+// The kernels with the plain TypeScript lane sum (the registry's; a backend with WebAssembly swaps in softmax-wasm.ts's).
+export const softmaxKernel = softmaxKernelWith(laneSumExp);
+export const logSoftmaxKernel = logSoftmaxKernelWith(laneSumExp);
+export const softmaxBackwardKernel = softmaxBackwardKernelWith(laneSumExp);
+export const logSoftmaxBackwardKernel = logSoftmaxBackwardKernelWith(laneSumExp);

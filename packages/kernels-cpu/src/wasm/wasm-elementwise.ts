@@ -183,6 +183,22 @@ export function wasmAdamwF32(n: number, p: Float32Array, po: number, g: Float32A
   return true;
 }
 
+/** Σ exp(x[i + t] - m) for t < n on the SIMD module (f32 exp, f64 sum), or null where the module is unavailable. */
+export function wasmSumExpF32(x: Float32Array, i: number, n: number, m: number): number | null {
+  const e = elementwiseEngine();
+  if (e === null) return null;
+  const f32 = e.f32;
+  const fn = e.exports.sumexp as unknown as (a: number, n: number, m: number) => number;
+  let sum = 0;
+  chunks(n, (k, len) => {
+    f32.set(x.subarray(i + k, i + k + len), A);
+    // The lanes past the end of the last vector add exp(-Inf) = 0.
+    for (let t = len; t % 4 !== 0; t++) f32[A + t] = -Infinity;
+    sum += fn(A * 4, len, m);
+  });
+  return sum;
+}
+
 function chunks(n: number, body: (k: number, len: number) => void): void {
   for (let k = 0; k < n; k += CHUNK) body(k, Math.min(CHUNK, n - k));
 }
