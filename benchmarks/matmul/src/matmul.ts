@@ -8,7 +8,8 @@
  *
  * Tessera has three rows: tessera-ts (the TypeScript gemm, the reference kernels), tessera-wasm-1t
  * (the WebAssembly SIMD gemm on one thread) and tessera-wasm-<cores>t (on every core, the default);
- * --peers=tessera selects all three. --peers=gpujs adds gpujs-webgpu and gpujs-cpu (@tessera/kernels-gpujs,
+ * --peers=tessera selects all three, and the rows tessera-wasm-bf16b-1t/-<cores>t (B stored in bf16 and read
+ * directly by the gemm). --peers=gpujs adds gpujs-webgpu and gpujs-cpu (@tessera/kernels-gpujs,
  * gpu.js WebGPU and cpu modes; only when asked for).
  *
  * Each (peer, size): warm-up runs, then `runs` samples; a sample times enough back-to-back
@@ -129,8 +130,11 @@ function pkgVersion(name: string): string {
   }
 }
 
-/** Tessera on one CPU backend: `backend` is the registered name whose kernels this row times. */
-function tesseraPeer(name: string, backend: string, threads: number, notes: string): Peer {
+/**
+ * Tessera on one CPU backend: `backend` is the registered name whose kernels this row times. With
+ * `bDtype` 'bf16', B is stored in bf16 (a frozen half-precision weight) and read directly by the gemm.
+ */
+function tesseraPeer(name: string, backend: string, threads: number, notes: string, bDtype: 'f32' | 'bf16' = 'f32'): Peer {
   return {
     name,
     version: pkgVersion('@tessera/kernels-cpu'),
@@ -139,7 +143,7 @@ function tesseraPeer(name: string, backend: string, threads: number, notes: stri
     async prepare(n, a, b) {
       setBackend(backend);
       const ta = tensor(a, { shape: [n, n] });
-      const tb = tensor(b, { shape: [n, n] });
+      const tb = tensor(b, { shape: [n, n], dtype: bDtype });
       return {
         run: () => matmul(ta, tb).dispose(),
         product: async () => {
@@ -173,6 +177,11 @@ function tesseraPeers(createCpuBackend: typeof import('@tessera/kernels-cpu').cr
   }
   peers.push(tesseraPeer('tessera-wasm-1t', 'tessera-wasm-1t', 1, '@tessera/kernels-cpu WebAssembly SIMD gemm, createCpuBackend({ threads: 1 })'));
   if (cores > 1) peers.push(tesseraPeer(`tessera-wasm-${cores}t`, 'tessera-wasm', cores, `@tessera/kernels-cpu WebAssembly SIMD gemm, createCpuBackend({ threads: ${cores} }) (the default: every core)`));
+  // B in bf16, widened while packed (issue 7): what a frozen bf16 weight costs against f32. Its
+  // maxRelDiffVsTfjsCpu includes B's rounding to bf16 (~2^-9 per element).
+  const bf16 = 'A f32 · B bf16 (B read directly by the gemm, widened while packed)';
+  peers.push(tesseraPeer('tessera-wasm-bf16b-1t', 'tessera-wasm-1t', 1, `@tessera/kernels-cpu WebAssembly SIMD gemm, ${bf16}, threads: 1`, 'bf16'));
+  if (cores > 1) peers.push(tesseraPeer(`tessera-wasm-bf16b-${cores}t`, 'tessera-wasm', cores, `@tessera/kernels-cpu WebAssembly SIMD gemm, ${bf16}, threads: ${cores}`, 'bf16'));
   return peers;
 }
 
