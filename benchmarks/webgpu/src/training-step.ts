@@ -1,4 +1,5 @@
-// Tokens per second of a small pre-norm transformer's training step (forward, backward, AdamW).
+// Tokens per second of a small pre-norm transformer's training step (forward, backward, AdamW over
+// every parameter at once through T.adamwSteps).
 import type { WebGpuBackend } from '@tessera/kernels-webgpu';
 import { valueAndGrad } from '@tessera/autograd';
 import * as T from '@tessera/tensor';
@@ -50,7 +51,12 @@ export async function benchTrainingStep(gpu: WebGpuBackend, cfg: StepConfig): Pr
   const ms = await timeGpu(gpu, () => {
     n++;
     const [value, grads] = valueAndGrad(loss(cfg, ids, targets))(...params);
-    const next = params.map((p, i) => T.adamwStep(p, grads[i]!, moments[2 * i]!, moments[2 * i + 1]!, { lr: 1e-3, step: n }));
+    // All parameters in one call, as @tessera/optim's AdamW does: one multi-tensor AdamW dispatch.
+    const next: { param: T.Tensor; m: T.Tensor; v: T.Tensor }[] = [];
+    T.adamwSteps(
+      params.map((p, i) => ({ param: p, grad: grads[i]!, m: moments[2 * i]!, v: moments[2 * i + 1]!, hyper: { lr: 1e-3, step: n } })),
+      (i, r) => (next[i] = r),
+    );
     [...params, ...moments, ...grads, value].forEach((t) => t.dispose());
     params = next.map((r) => r.param);
     moments = next.flatMap((r) => [r.m, r.v]);

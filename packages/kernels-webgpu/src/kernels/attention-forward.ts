@@ -8,8 +8,10 @@ import type { AttentionAttrs, TensorView } from '@tessera/tensor';
 import { PARAM_WORDS } from '../gpu-context.js';
 import type { GpuKernel } from '../gpu-kernel.js';
 import { storageBytes } from '../wgsl/dtype-io.js';
-import { accumulateTiles, addTo, ENTRY, load, maskKind, prelude, queryTile, TILE, tileDot, W, writeOperand, writeSizes, type MaskKind } from './attention-shader.js';
+import { accumulateTiles, addTo, ENTRY, load, maskKind, prelude, TILE_MEMORY, queryTile, TILE, tileDot, W, writeOperand, writeSizes, type MaskKind } from './attention-shader.js';
 import { dispatchAttention } from './attention-windows.js';
+import { rowForwardSource } from './attention-row-forward.js';
+import { MAX_ROW_HEAD_DIM, ROWS, rowShape, SOFTWARE_ADAPTER } from './attention-row-shader.js';
 
 function source(q: TensorView, k: TensorView, v: TensorView, mask: TensorView | undefined, kind: MaskKind): string {
   const reads = [
@@ -19,6 +21,7 @@ function source(q: TensorView, k: TensorView, v: TensorView, mask: TensorView | 
     ...(mask ? [{ name: 'mask' as const, dtype: mask.dtype }] : []),
   ];
   return `${prelude(reads, kind)}
+${TILE_MEMORY}
 ${ENTRY} {
   ${queryTile()}
   var m_run = neg_inf();
@@ -71,7 +74,9 @@ function forwardKernel(packed: boolean): GpuKernel<AttentionAttrs> {
     const kind = maskKind(name, attrs.hasMask ? mask : undefined, [b, h, t, s]);
     const params = new Uint32Array(PARAM_WORDS);
     writeSizes(params, q!, k!, attrs);
-    const tiles = Math.ceil(t / TILE);
+    // Head dims up to 128: the row kernel (attention-row-forward.ts); wider ones the 16x16-tile kernel.
+    const rows = d <= MAX_ROW_HEAD_DIM ? ROWS : TILE;
+    const tiles = Math.ceil(t / rows);
     params[W.ROW_TILES] = tiles;
     params[W.OUT_COLS] = d + (packed ? 1 : 0);
     params[W.GROUPS] = b * h * tiles;
@@ -87,8 +92,14 @@ function forwardKernel(packed: boolean): GpuKernel<AttentionAttrs> {
       { name: 'v' as const, view: v! },
       ...(m ? [{ name: 'mask' as const, view: m }] : []),
     ];
-    const pipeline = ctx.pipelines.get(key, reads.length, () => source(q!, k!, v!, m, kind));
-    dispatchAttention(ctx, name, pipeline, reads, buffer, params, 'query');
+    const shape = rowShape(d);
+    const software = SOFTWARE_ADAPTER.test(ctx.adapterName);
+    params[W.DVN] = shape.dv;
+    const pipeline =
+      rows === ROWS
+        ? ctx.pipelines.get(`${key}:rows${shape.dv}${software ? ':software' : ''}`, reads.length, () => rowForwardSource(reads.map((r) => ({ name: r.name, dtype: r.view.dtype })), kind, shape.dv, shape.bc, software))
+        : ctx.pipelines.get(key, reads.length, () => source(q!, k!, v!, m, kind));
+    dispatchAttention(ctx, name, pipeline, reads, buffer, params, 'query', rows);
     return buffer;
   };
 }

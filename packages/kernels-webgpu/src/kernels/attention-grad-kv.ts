@@ -7,11 +7,14 @@
 import type { AttentionAttrs, TensorView } from '@tessera/tensor';
 import type { GpuKernel } from '../gpu-kernel.js';
 import { storageBytes } from '../wgsl/dtype-io.js';
-import { accumulateTiles, addTo, ENTRY, gradParams, gradReads, load, OPERAND, prelude, tileDot, W, type MaskKind, type OperandName } from './attention-shader.js';
+import { accumulateTiles, addTo, ENTRY, gradParams, gradReads, load, OPERAND, prelude, TILE, TILE_MEMORY, tileDot, W, type MaskKind, type OperandName } from './attention-shader.js';
 import { dispatchAttention } from './attention-windows.js';
+import { rowGradKVSource } from './attention-row-grad-kv.js';
+import { MAX_ROW_HEAD_DIM, ROWS, rowShape, SOFTWARE_ADAPTER } from './attention-row-shader.js';
 
 function source(reads: readonly { name: OperandName; view: TensorView }[], kind: MaskKind): string {
   return `${prelude(reads.map((r) => ({ name: r.name, dtype: r.view.dtype })), kind)}
+${TILE_MEMORY}
 ${ENTRY} {
   let local = wid.x + wid.y * nwg.x;
   if (local >= p(${W.GROUPS}u)) { return; }
@@ -72,9 +75,18 @@ export const attentionGradKVKernel: GpuKernel<AttentionAttrs> = (ctx, inputs, at
   const buffer = ctx.acquire(storageBytes('f32', size));
   if (size === 0) return buffer;
   const reads = gradReads(inputs, attrs);
-  const { params, kind } = gradParams('attentionGradKV', reads, attrs, k.shape[1]!, k.shape[2]!);
+  const d = q.shape[3]!;
+  // Head dims up to 128: the row kernel; wider ones the 16x16-tile kernel.
+  const tileRows = d <= MAX_ROW_HEAD_DIM ? ROWS : TILE;
+  const { params, kind } = gradParams('attentionGradKV', reads, attrs, k.shape[1]!, k.shape[2]!, tileRows);
   const key = `attentionGradKV:${reads.map((r) => r.view.dtype).join(',')}`;
-  const pipeline = ctx.pipelines.get(key, reads.length, () => source(reads, kind));
-  dispatchAttention(ctx, 'attentionGradKV', pipeline, reads, buffer, params, 'key');
+  const shape = rowShape(d);
+  const software = SOFTWARE_ADAPTER.test(ctx.adapterName);
+  params[W.DVN] = shape.dv;
+  const pipeline =
+    tileRows === ROWS
+      ? ctx.pipelines.get(`${key}:rows${shape.dv}${software ? ':software' : ''}`, reads.length, () => rowGradKVSource(reads.map((r) => ({ name: r.name, dtype: r.view.dtype })), kind, shape.dv, shape.bc, software))
+      : ctx.pipelines.get(key, reads.length, () => source(reads, kind));
+  dispatchAttention(ctx, 'attentionGradKV', pipeline, reads, buffer, params, 'key', tileRows);
   return buffer;
 };

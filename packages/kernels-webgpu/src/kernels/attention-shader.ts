@@ -27,7 +27,7 @@ export const TILE = 16;
  * split over binding windows, attention-windows.ts); its output is written through a window starting
  * at word OUT_SHIFT, and KV_PART says which of dK/dV the key pass writes (0 both, 1 dK, 2 dV).
  */
-export const W = { B: 0, H: 1, HKV: 2, T: 3, S: 4, D: 5, SCALE: 6, CAUSAL: 7, ROW_TILES: 8, GROUP: 9, OUT_COLS: 10, GROUPS: 11, SIXTEEN: 12, FOUR: 13, O0: 14, OUT_SHIFT: 15, KV_PART: 51 } as const;
+export const W = { B: 0, H: 1, HKV: 2, T: 3, S: 4, D: 5, SCALE: 6, CAUSAL: 7, ROW_TILES: 8, GROUP: 9, OUT_COLS: 10, GROUPS: 11, SIXTEEN: 12, FOUR: 13, O0: 14, OUT_SHIFT: 15, KV_PART: 51, DVN: 52 } as const;
 export const OPERAND = { q: 16, k: 21, v: 26, mask: 31, dO: 36, lse: 41, delta: 46 } as const;
 export type OperandName = keyof typeof OPERAND;
 
@@ -93,11 +93,6 @@ ${bindings.join('\n')}
 fn n16() -> u32 { return p(${W.SIXTEEN}u); }
 fn n4() -> u32 { return p(${W.FOUR}u); }
 fn chunk_count() -> u32 { return max((p(${W.D}u) + 63u) / 64u, 1u); }
-// 16 rows x 64 head-dim columns of two operands, and the 16x16 probability and score-gradient tiles (10 KiB).
-var<workgroup> As: array<f32, 1024>;
-var<workgroup> Bs: array<f32, 1024>;
-var<workgroup> Ps: array<f32, 256>;
-var<workgroup> Ds: array<f32, 256>;
 // Through a var: WGSL rejects infinities in constant expressions.
 fn neg_inf() -> f32 { var bits = 0xff800000u; return bitcast<f32>(bits); }
 fn nan_f32() -> f32 { var bits = 0x7fc00000u; return bitcast<f32>(bits); }
@@ -122,6 +117,12 @@ fn mask_bias(b: u32, h: u32, i: u32, j: u32) -> f32 {
 }
 `;
 }
+
+/** WGSL: the workgroup memory of the 16x16-tile kernels: 16 rows x 64 head-dim columns of two operands, and the 16x16 probability and score-gradient tiles (10 KiB). */
+export const TILE_MEMORY = `var<workgroup> As: array<f32, 1024>;
+var<workgroup> Bs: array<f32, 1024>;
+var<workgroup> Ps: array<f32, 256>;
+var<workgroup> Ds: array<f32, 256>;`;
 
 /**
  * WGSL: \`res\` (a vec4) = this invocation's 4 dot products of the tile: row r of A (rows a0.., below aN,
@@ -219,14 +220,14 @@ export function gradReads(inputs: readonly TensorView[], attrs: AttentionAttrs):
   return names.map((name, i) => ({ name, view: inputs[i]! }));
 }
 
-/** Uniform words of a gradient kernel whose workgroups each own 16 of `rows` rows of every (batch, head) in `heads`. */
-export function gradParams(name: string, reads: readonly { name: OperandName; view: TensorView }[], attrs: AttentionAttrs, heads: number, rows: number): { params: Uint32Array; kind: MaskKind } {
+/** Uniform words of a gradient kernel whose workgroups each own `tileRows` of `rows` rows of every (batch, head) in `heads`. */
+export function gradParams(name: string, reads: readonly { name: OperandName; view: TensorView }[], attrs: AttentionAttrs, heads: number, rows: number, tileRows: number): { params: Uint32Array; kind: MaskKind } {
   const [q, k] = [reads[0]!.view, reads[1]!.view];
   const params = new Uint32Array(PARAM_WORDS);
   writeSizes(params, q, k, attrs);
   const mask = reads.find((r) => r.name === 'mask');
   const kind = maskKind(name, mask?.view, [q.shape[0]!, q.shape[1]!, q.shape[2]!, k.shape[2]!]);
-  params[W.ROW_TILES] = Math.ceil(rows / TILE);
+  params[W.ROW_TILES] = Math.ceil(rows / tileRows);
   params[W.GROUPS] = q.shape[0]! * heads * params[W.ROW_TILES]!;
   for (const r of reads) writeOperand(params, r.name, r.view);
   return { params, kind };

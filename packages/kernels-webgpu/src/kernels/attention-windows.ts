@@ -11,7 +11,7 @@ import type { TensorView } from '@tessera/tensor';
 import { BindingLimitError, bindingLimitMessage, boxSpan, elementShift, planRanges, windowOf, windowWord, type Binding } from '../binding-window.js';
 import type { GpuContext } from '../gpu-context.js';
 import { bufferOf } from '../map-dispatch.js';
-import { OPERAND, TILE, W, type OperandName } from './attention-shader.js';
+import { OPERAND, W, type OperandName } from './attention-shader.js';
 
 /** Which pass: workgroups own 16 queries of a query head, or 16 keys of a kv head. */
 export type AttentionPass = 'query' | 'key';
@@ -34,9 +34,9 @@ interface Box {
 /**
  * Records a fused attention kernel: one dispatch when everything fits its binding, else one per range
  * of workgroups (and per dK/dV half in the key pass when the output must be split). `params` hold the
- * sizes and the operands' offsets and strides; ROW_TILES must be set.
+ * sizes and the operands' offsets and strides; ROW_TILES must be set (tiles of `tileRows` rows).
  */
-export function dispatchAttention(ctx: GpuContext, where: string, pipeline: GPUComputePipeline, reads: readonly { name: OperandName; view: TensorView }[], out: GPUBuffer, params: Uint32Array, pass: AttentionPass): void {
+export function dispatchAttention(ctx: GpuContext, where: string, pipeline: GPUComputePipeline, reads: readonly { name: OperandName; view: TensorView }[], out: GPUBuffer, params: Uint32Array, pass: AttentionPass, tileRows: number): void {
   const [B, H, HKV, T, S, D] = [W.B, W.H, W.HKV, W.T, W.S, W.D].map((w) => params[w]!) as [number, number, number, number, number, number];
   const G = H / HKV;
   const tiles = params[W.ROW_TILES]!;
@@ -52,7 +52,7 @@ export function dispatchAttention(ctx: GpuContext, where: string, pipeline: GPUC
   const cover = (o0: number, o1: number) => {
     const s0 = Math.floor(o0 / tiles);
     const s1 = Math.floor((o1 - 1) / tiles);
-    const [r0, r1] = s0 === s1 ? [(o0 % tiles) * TILE, Math.min(rows, ((o1 - 1) % tiles) * TILE + TILE) - 1] : [0, rows - 1];
+    const [r0, r1] = s0 === s1 ? [(o0 % tiles) * tileRows, Math.min(rows, ((o1 - 1) % tiles) * tileRows + tileRows) - 1] : [0, rows - 1];
     const b0 = Math.floor(s0 / slots);
     const b1 = Math.floor(s1 / slots);
     const [x0, x1] = b0 === b1 ? [s0 % slots, s1 % slots] : [0, slots - 1];
