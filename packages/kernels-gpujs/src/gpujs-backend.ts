@@ -4,6 +4,7 @@
 import { allocTyped, bf16ToF32, dtypeBytes, f16ToF32, f32ToBf16, f32ToF16, type Backend, type DType, type Kernel, type OpDef, type Storage, type TypedArray } from '@tessera/tensor';
 import { GpuJsContext, type GpuJsMode, type Handle } from './gpujs-context.js';
 import type { GpuJsKernel } from './gpujs-kernel.js';
+import { adamwUpdateHandles } from './kernels/adamw.js';
 import { GpuJsUnsupportedError } from './kernel-source.js';
 import { checkSinglePrecision } from './precision-check.js';
 import { GPUJS_KERNELS } from './registry.js';
@@ -63,6 +64,10 @@ export async function createGpuJsBackend(opts: GpuJsBackendOptions = {}): Promis
       (storage as { data: unknown }).data = null;
     },
     sync: () => ctx.sync(),
+    adamwUpdate: (param, grad, m, v, h) => {
+      const r = adamwUpdateHandles(ctx, param, grad, m, v, h);
+      return r === null ? null : { param: storageOf('f32', r.param), m: storageOf('f32', r.m), v: storageOf('f32', r.v) };
+    },
     memory: () => ({ liveHandles: ctx.counters.liveHandles, liveBytes: ctx.counters.liveBytes }),
     destroy: () => ctx.destroy(),
   };

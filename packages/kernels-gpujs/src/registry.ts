@@ -1,18 +1,22 @@
-// The gpu.js kernel registry: one explicit list, one entry per primitive of @tessera/tensor.
+// The gpu.js kernel registry: one explicit list, one entry per primitive of @tessera/tensor, plus the
+// fused composites.
 import { OPS, type OpDef } from '@tessera/tensor';
 import type { GpuJsKernel } from './gpujs-kernel.js';
 import { argmaxKernel, argminKernel } from './kernels/arg-reduce.js';
 import { binaryKernel } from './kernels/binary.js';
 import { castKernel, copyKernel } from './kernels/cast.js';
 import { concatKernel } from './kernels/concat.js';
+import { crossEntropyBackwardKernel, crossEntropyLossesKernel } from './kernels/cross-entropy.js';
 import { arangeKernel, fullKernel } from './kernels/full.js';
 import { gatherKernel } from './kernels/gather.js';
 import { matmulKernel } from './kernels/matmul.js';
 import { nf4DequantizeKernel } from './kernels/nf4-dequantize.js';
+import { layerNormKernel, rmsNormKernel } from './kernels/norms.js';
 import { padKernel } from './kernels/pad.js';
 import { randomKernel } from './kernels/random.js';
 import { reduceKernel } from './kernels/reduce.js';
 import { scatterAddKernel } from './kernels/scatter-add.js';
+import { logSoftmaxKernel, softmaxKernel } from './kernels/softmax.js';
 import { unaryKernel } from './kernels/unary.js';
 import { whereKernel } from './kernels/where.js';
 
@@ -74,4 +78,11 @@ export const GPUJS_KERNELS: ReadonlyMap<OpDef, GpuJsKernel> = new Map<OpDef, Gpu
   [OPS.concat, concatKernel],
   // quantised weights
   [OPS.nf4Dequantize, nf4DequantizeKernel],
+  // fused composites (each held to its decomposition by test/fused.prop.test.ts); the others decompose
+  [OPS.softmax, softmaxKernel],
+  [OPS.logSoftmax, logSoftmaxKernel],
+  [OPS.layerNorm, layerNormKernel],
+  [OPS.rmsNorm, rmsNormKernel],
+  [OPS.crossEntropyLosses, crossEntropyLossesKernel],
+  [OPS.crossEntropyBackward, crossEntropyBackwardKernel],
 ]);

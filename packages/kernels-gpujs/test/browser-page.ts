@@ -5,6 +5,7 @@
 import * as T from '@tessera/tensor';
 import { collected } from './browser-vitest-shim.js';
 import { gpujsBackend, numRuns } from './cross-backend.js';
+import { fusedProperties } from './fused-properties.js';
 import { primitiveProperties } from './op-properties.js';
 import { transformerLossAndGrads } from './transformer.js';
 
@@ -34,6 +35,7 @@ async function main(): Promise<BrowserResult> {
     const mode = (new URLSearchParams(location.search).get('mode') ?? 'gpu') as 'gpu' | 'webgl' | 'webgl2';
     const backend = await gpujsBackend(mode);
     primitiveProperties(backend.name);
+    fusedProperties(backend.name);
     const properties: PropertyOutcome[] = [];
     for (const { name, fn } of collected) {
       const start = performance.now();

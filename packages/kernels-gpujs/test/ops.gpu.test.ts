@@ -1,9 +1,11 @@
-// Every primitive on gpu.js's WebGPU mode (navigator.gpu from the `webgpu` package; lavapipe without a
+// Every primitive and fused composite on gpu.js's WebGPU mode (navigator.gpu from the `webgpu` package; lavapipe without a
 // GPU) equals the CPU backend. Fails under CI when no adapter exists.
 import { afterAll, describe } from 'vitest';
 import { gpujsWebGpuOrNull } from './cross-backend.js';
+import { fusedProperties } from './fused-properties.js';
 import { primitiveProperties } from './op-properties.js';
 
 const backend = await gpujsWebGpuOrNull();
 afterAll(() => backend?.destroy());
 describe.skipIf(backend === null)('every primitive: gpu.js WebGPU mode equals the CPU backend', () => primitiveProperties(backend!.name));
+describe.skipIf(backend === null)('fused composites: gpu.js WebGPU mode equals the decomposition and the CPU backend', () => fusedProperties(backend!.name));

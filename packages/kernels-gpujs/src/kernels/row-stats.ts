@@ -1,0 +1,46 @@
+// Statistics of rows along one axis, one thread per row: the pieces the fused softmax, norm and
+// cross-entropy kernels combine with one elementwise pass (two launches in all, O(size) work,
+// instead of every element rescanning its row).
+import { contiguousStrides, numel, type Shape, type TensorView } from '@tessera/tensor';
+import type { GpuJsContext, Handle } from '../gpujs-context.js';
+import { handleOf } from '../gpujs-kernel.js';
+import { MAX_RANK, MetaTable, OUTPUT_COORDS, indexCode, kernelSource } from '../kernel-source.js';
+
+/** The statistic of a row: log-sum-exp, mean, 1/sqrt(variance + eps), 1/sqrt(mean square + eps). */
+export type RowStat = 'lse' | 'mean' | 'rstd' | 'rrms';
+
+// Table: row dims (axis kept as 1) at 0, x's layout over them at R, then the row length, the step
+// along it and eps.
+const lenAt = 2 * MAX_RANK + 1;
+// Each loop names its own variables: gpu.js declares them all at function scope.
+const LOOP = (n: number, body: string) => `for (let k${n} = 0; k${n} < m[${lenAt}]; k${n}++) {\nlet xi${n} = b + (k${n} * 1.0) * m[${lenAt + 1}];\nlet xv${n} = x0[xi${n}];\n${body.replaceAll('xv', `xv${n}`)}\n}`;
+const BODIES: Record<RowStat, string> = {
+  lse: ['let mx = x0[b];', LOOP(1, 'mx = Math.max(mx, xv);'), 'let se = 0.0;', LOOP(2, 'se = se + Math.exp(xv - mx);'), 'return mx + Math.log(se);'].join('\n'),
+  mean: ['let sm = 0.0;', LOOP(1, 'sm = sm + xv;'), `return sm / m[${lenAt}];`].join('\n'),
+  rstd: [
+    'let sm = 0.0;',
+    LOOP(1, 'sm = sm + xv;'),
+    `let mu = sm / m[${lenAt}];`,
+    'let sq = 0.0;',
+    LOOP(2, 'sq = sq + (xv - mu) * (xv - mu);'),
+    `return 1.0 / Math.sqrt(sq / m[${lenAt}] + m[${lenAt + 2}]);`,
+  ].join('\n'),
+  rrms: ['let sq = 0.0;', LOOP(1, 'sq = sq + xv * xv;'), `return 1.0 / Math.sqrt(sq / m[${lenAt}] + m[${lenAt + 2}]);`].join('\n'),
+};
+const SOURCES = new Map(Object.entries(BODIES).map(([k, body]) => [k, kernelSource(1, `${OUTPUT_COORDS}\n${indexCode('b', MAX_RANK, 'c')}\n${body}`)]));
+
+/** The statistic of every row of x along `axis`, as a handle over x's shape with that axis set to 1. */
+export function rowStat(ctx: GpuJsContext, what: string, x: TensorView, axis: number, stat: RowStat, eps = 0): Handle {
+  const rows = x.shape.map((d, i) => (i === axis ? 1 : d));
+  const m = new MetaTable();
+  m.dims(rows, what);
+  m.layout({ shape: rows, strides: x.strides.map((s, i) => (i === axis ? 0 : s)), offset: x.offset }, rows, what);
+  m.push(x.shape[axis]!, x.strides[axis]!, eps);
+  return ctx.run({ source: SOURCES.get(stat)!, size: numel(rows), args: [handleOf(x), m.toArray()] });
+}
+
+/** A contiguous f32 view over a handle, to pass a statistic to launchMap (its storage is never freed through it). */
+export function viewOfHandle(handle: Handle, shape: Shape): TensorView {
+  const storage = { backend: null as never, dtype: 'f32' as const, size: handle.size, byteLength: handle.size * 4, data: handle, refs: 1 };
+  return { storage, shape, strides: contiguousStrides(shape), offset: 0, dtype: 'f32' };
+}
