@@ -1,6 +1,7 @@
 // The reverse-mode engine: orders the recorded graph, replays each op's gradient rule (written in
 // ops, so it runs on any backend), sums broadcast gradients back to input shapes, and accumulates.
 import { add, cast, keep, ones, tidy, withGradMode, type Tensor } from '@tessera/tensor';
+import { joinBlockGradients, type BlockGradient } from './block-gradients.js';
 import { sumToShape } from './sum-to-shape.js';
 
 /** How gradients that reach leaves outside the requested targets are treated. */
@@ -59,6 +60,8 @@ export function runBackward(root: Tensor, seed: Tensor, opts: RunOptions = {}): 
         const grads = new Map<Tensor, Tensor>();
         const uses = new Map<Tensor, number>(); // how many map entries hold each gradient object
         const protect = new Set<Tensor>([seed]);
+        // Gradients of views that are one block of their input (split chunks), joined when the input's turn comes.
+        const blocks = new Map<Tensor, BlockGradient[]>();
         const put = (t: Tensor, g: Tensor): void => {
           const old = grads.get(t);
           let next = g;
@@ -69,19 +72,40 @@ export function runBackward(root: Tensor, seed: Tensor, opts: RunOptions = {}): 
           grads.set(t, next);
           uses.set(next, (uses.get(next) ?? 0) + 1);
         };
-        const release = (t: Tensor, g: Tensor): void => {
-          grads.delete(t);
+        const drop = (g: Tensor): void => {
           const n = (uses.get(g) ?? 1) - 1;
           uses.set(g, n);
           if (n === 0 && !protect.has(g) && !opts.createGraph) g.dispose();
         };
+        const release = (t: Tensor, g: Tensor): void => {
+          grads.delete(t);
+          drop(g);
+        };
+        // Every consumer of t has run by its turn in topological order, so its block gradients are all in.
+        const take = (t: Tensor): Tensor | undefined => {
+          const parts = blocks.get(t);
+          if (parts) {
+            blocks.delete(t);
+            put(t, scope(() => joinBlockGradients(t, parts)));
+            for (const b of parts) drop(b.g);
+          }
+          return grads.get(t);
+        };
         put(root, seed);
         const wanted = new Set(targets);
         for (const t of topoOrder(root)) {
-          const g = grads.get(t);
+          const g = take(t);
           if (!g) continue;
           const node = t.gradNode;
-          if (node && !wanted.has(t)) {
+          const x = node?.inputs[0];
+          const block = node && node.op.kind === 'view' && x!.requiresGrad && g.dtype === x!.dtype ? node.op.block?.(node.attrs) : null;
+          if (block && !wanted.has(t)) {
+            const list = blocks.get(x!) ?? [];
+            list.push({ ...block, g });
+            blocks.set(x!, list);
+            uses.set(g, (uses.get(g) ?? 0) + 1);
+            release(t, g);
+          } else if (node && !wanted.has(t)) {
             const needsGrad = node.inputs.map((x) => x.requiresGrad);
             // A scope per node frees the rule's temporaries at once, so backward's peak stays near the forward's.
             const inputGrads = scope(() => {
@@ -106,7 +130,7 @@ export function runBackward(root: Tensor, seed: Tensor, opts: RunOptions = {}): 
             release(t, g);
           }
         }
-        const out = targets.map((t) => grads.get(t) ?? null);
+        const out = targets.map((t) => take(t) ?? null);
         return out;
       }),
     );

@@ -287,6 +287,23 @@ const SPECS: GradSpec<unknown>[] = [
     build: ([d, axis, start, end, step]) => ({ inputs: [toTensor(d)], fn: (x) => t.square(slice(x, axis, start, end, step)) }),
   }),
   spec({
+    // Several blocks of one input: split chunks (some unused) whose gradients the engine joins with one
+    // concat, and optionally a narrow overlapping them or a block along another axis (padded and summed).
+    op: OPS.slice,
+    arb: data({}, nonScalar).chain((d) =>
+      fc.tuple(fc.constant(d), fc.nat({ max: d.shape.length - 1 }), fc.integer({ min: 1, max: 3 }), fc.array(fc.boolean(), { minLength: 4, maxLength: 4 }), fc.constantFrom('none', 'overlap', 'other-axis')),
+    ),
+    build: ([d, axis, chunk, used, extra]) => ({
+      inputs: [toTensor(d)],
+      fn: (x) => {
+        const terms = t.split(x, chunk, axis).flatMap((part, i) => (i === 0 || used[i % 4] ? [t.sum(t.mul(t.square(part), i + 1))] : []));
+        if (extra === 'overlap') terms.push(t.sum(t.sin(t.narrow(x, axis, 0, Math.min(x.shape[axis]!, chunk + 1)))));
+        if (extra === 'other-axis') terms.push(t.sum(t.exp(t.narrow(x, (axis + 1) % x.rank, 0, 1))));
+        return terms.reduce((a, b) => t.add(a, b));
+      },
+    }),
+  }),
+  spec({
     op: OPS.expand,
     arb: broadcastPairArb({ maxRank: 3, maxDim: 3 }).chain(([sa, sb]) =>
       valuesArb(sa).map((va) => ({ d: { shape: sa, values: va }, target: t.broadcastShapes(sa, sb) })),

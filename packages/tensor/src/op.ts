@@ -53,6 +53,12 @@ export interface CompositeDef<A> extends OpBase<A> {
 export interface ViewDef<A> extends OpBase<A> {
   readonly kind: 'view';
   layout(input: Tensor, attrs: A): { shape: number[]; strides: number[]; offset: number };
+  /**
+   * Where the view is one contiguous block of its input along an axis (a split's chunk, a narrow):
+   * that block, or null. The engine then joins the gradients of an input's blocks with one concat,
+   * as PyTorch's split_backward does, instead of running `vjp` (a zero-padded copy each, then adds).
+   */
+  block?(attrs: A): { axis: number; start: number; size: number } | null;
 }
 
 /** Any op: the unit kernels are keyed by and gradient rules are attached to. */

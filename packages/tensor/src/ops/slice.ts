@@ -15,6 +15,7 @@ export const sliceOp = defineOp<{ axis: number; start: number; size: number; ste
     strides[axis] = x.strides[axis]! * step;
     return { shape, strides, offset: x.offset + start * x.strides[axis]! };
   },
+  block: ({ axis, start, size, step }) => (step === 1 ? { axis, start, size } : null),
   // The gradient puts dy back in place with zeros around and between the picked elements.
   vjp: (dy, { inputs: [x], attrs: { axis, start, size, step } }) => {
     const pads = x!.shape.map(() => [0, 0, 0] as [number, number, number]);
