@@ -17,6 +17,11 @@ export interface GpuJsBackendOptions {
   readonly name?: string;
   /** Kernels to add or override, keyed by op. */
   readonly kernels?: ReadonlyMap<OpDef, GpuJsKernel>;
+  /**
+   * Texture precision asked of gpu.js (default 'single'). 'unsigned' (8-bit packing) is always
+   * refused by the precision check; it exists so that refusal can be exercised on a real device.
+   */
+  readonly precision?: 'single' | 'unsigned';
 }
 
 /** The gpu.js backend plus what only it has: its context, the mode gpu.js runs in, memory and teardown. */
@@ -45,7 +50,7 @@ export async function createGpuJsBackend(opts: GpuJsBackendOptions = {}): Promis
   if (mode === 'webgpu' && (typeof navigator === 'undefined' || !(navigator as { gpu?: unknown }).gpu)) {
     throw new Error("gpujs: mode 'webgpu' needs navigator.gpu; in Node provide it from the `webgpu` package (see @tessera/kernels-gpujs README), or use mode 'cpu'");
   }
-  const ctx = new GpuJsContext(mode);
+  const ctx = new GpuJsContext(mode, opts.precision);
   await checkSinglePrecision(ctx);
   const kernels = new Map<OpDef, Kernel>();
   const name = opts.name ?? 'gpujs';

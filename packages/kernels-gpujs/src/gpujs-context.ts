@@ -51,8 +51,12 @@ export class GpuJsContext {
   /** WebGPU: launches run one after another on this chain (a kernel's dynamic output is set per call). */
   private tail: Promise<unknown> = Promise.resolve();
 
-  constructor(mode: GpuJsMode) {
+  /** The texture precision kernels ask gpu.js for ('single'; 'unsigned' only to exercise the refusal). */
+  readonly precision: 'single' | 'unsigned';
+
+  constructor(mode: GpuJsMode, precision: 'single' | 'unsigned' = 'single') {
     this.mode = mode;
+    this.precision = precision;
     this.gpu = new GPU({ mode });
   }
 
@@ -154,7 +158,7 @@ export class GpuJsContext {
         immutable: true,
         dynamicOutput: true,
         dynamicArguments: true,
-        precision: 'single',
+        precision: this.precision,
         tactic: 'precision',
         loopMaxIterations: LOOP_MAX,
       } as never);

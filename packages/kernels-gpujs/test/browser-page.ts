@@ -3,6 +3,7 @@
 // same property table as the Node tests (op-properties.ts, with vitest replaced by
 // browser-vitest-shim.ts), then the 1-block transformer's loss and gradients on both backends.
 import * as T from '@tessera/tensor';
+import { createGpuJsBackend } from '../src/index.js';
 import { collected } from './browser-vitest-shim.js';
 import { gpujsBackend, numRuns } from './cross-backend.js';
 import { fusedProperties } from './fused-properties.js';
@@ -27,6 +28,8 @@ export type BrowserResult =
       /** Loss then every gradient, flattened, on each backend. */
       readonly training: { readonly cpu: number[]; readonly gpujs: number[] };
       readonly leakedTensors: number;
+      /** What creating a backend with gpu.js's 8-bit ('unsigned') textures said: it must be refused. */
+      readonly lowPrecisionError: string | null;
     }
   | { readonly ok: false; readonly error: string };
 
@@ -52,7 +55,11 @@ async function main(): Promise<BrowserResult> {
     const before = T.memory().backends[backend.name]?.numTensors ?? 0;
     const training = { cpu, gpujs: await transformerLossAndGrads(backend.name) };
     const leakedTensors = (T.memory().backends[backend.name]?.numTensors ?? 0) - before;
-    return { ok: true, mode: backend.mode, numRuns: numRuns(), properties, training, leakedTensors };
+    const lowPrecisionError = await createGpuJsBackend({ mode, precision: 'unsigned', name: 'gpujs-unsigned' }).then(
+      () => null,
+      (err: Error) => err.message,
+    );
+    return { ok: true, mode: backend.mode, numRuns: numRuns(), properties, training, leakedTensors, lowPrecisionError };
   } catch (err) {
     return { ok: false, error: (err as Error).stack ?? String(err) };
   }

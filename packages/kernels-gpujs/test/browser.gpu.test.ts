@@ -96,6 +96,8 @@ describe.skipIf(!haveBrowser)('kernels-gpujs in headless Chromium (WebGL)', () =
         if (!(Math.abs(cpu[i]! - gpujs[i]!) <= abs + rel * Math.abs(cpu[i]!))) expect.fail(`transformer ${i === 0 ? 'loss' : `gradient value ${i - 1}`}: cpu ${cpu[i]}, gpujs ${gpujs[i]}`);
       }
       expect(result.leakedTensors).toBe(0);
+      // 8-bit packed textures (what gpu.js falls back to without float textures) are detected and refused.
+      expect(result.lowPrecisionError).toMatch(/gpujs: the webgl2? device computes below single precision .*use the WebGPU or cpu backend/);
     }, 300_000);
   }
 });
