@@ -69,6 +69,17 @@ export async function createWebGpuBackend(opts: WebGpuBackendOptions = {}): Prom
       new Uint8Array(out.buffer).set(new Uint8Array(bytes));
       return out;
     },
+    readRange: async (storage, offset, count) => {
+      // Whole words only: dtypes packed several to a word (f16, u8) read the whole storage and cut.
+      if (dtypeBytes(storage.dtype) % 4 !== 0) return (await backend.read(storage)).slice(offset, offset + count);
+      const out = allocTyped(storage.dtype, count);
+      if (out.byteLength === 0) return out;
+      const indexErrors = captureIndexErrors(ctx);
+      const bytesPer = dtypeBytes(storage.dtype);
+      const [bytes] = await Promise.all([ctx.read(bufferOfStorage(storage), offset * bytesPer, out.byteLength), indexErrors?.()]);
+      new Uint8Array(out.buffer).set(new Uint8Array(bytes));
+      return out;
+    },
     free: (storage) => {
       ctx.release(bufferOfStorage(storage));
       (storage as { data: unknown }).data = null;

@@ -110,6 +110,28 @@ describe.skipIf(gpu === null)('multi-tensor AdamW on WebGPU', () => {
   });
 });
 
+describe.skipIf(gpu === null)('reading the moments', () => {
+  test('an m or v viewing an arena reads only its own block back (Backend.readRange), not the arena', async () => {
+    const shapes = [[300], [7], [5, 9]];
+    const states = train('webgpu', shapes, shapes.map(() => ({ lr: 1e-2 })), 5, 1);
+    const cpu = train('cpu', shapes, shapes.map(() => ({ lr: 1e-2 })), 5, 1);
+    const ctx = gpu!.context;
+    const read = ctx.read.bind(ctx);
+    const bytes: number[] = [];
+    ctx.read = (buffer, offset, n) => {
+      bytes.push(n);
+      return read(buffer, offset, n);
+    };
+    try {
+      await expectSame(cpu[1]!.v, states[1]!.v, 'v[1]');
+    } finally {
+      ctx.read = read;
+      for (const s of [...cpu, ...states]) T.dispose([s.p, s.m, s.v]);
+    }
+    expect(bytes).toEqual([7 * 4]);
+  });
+});
+
 describe.skipIf(small === null)('multi-tensor AdamW under a 4 KiB binding limit', () => {
   test('splits parameter sets into groups and leaves big parameters to the per-tensor kernel; equals the CPU', async () => {
     await fc.assert(

@@ -52,6 +52,8 @@ export interface Backend {
   upload(dtype: DType, data: TypedArray): Storage;
   /** Reads a whole storage back as raw elements. */
   read(storage: Storage): Promise<TypedArray>;
+  /** Optional: reads elements [offset, offset + count) of a storage, so a view of part of a large storage reads only that part. */
+  readRange?(storage: Storage, offset: number, count: number): Promise<TypedArray>;
   /** Synchronous read, only where the memory is host memory (the CPU backend). */
   readSync?(storage: Storage): TypedArray;
   /** Releases a storage's memory (called once, when its last tensor is disposed). */

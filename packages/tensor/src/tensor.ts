@@ -124,7 +124,12 @@ export class Tensor implements TensorView {
   /** The elements in row-major order (f16/bf16 widened to Float32Array). */
   async data(): Promise<DataOf> {
     this.assertAlive('data');
-    const raw = await this.#storage.backend.read(this.#storage);
+    const backend = this.#storage.backend;
+    // A contiguous view of part of a larger storage (an optimizer-state arena) reads only its part.
+    if (backend.readRange && this.isContiguous && this.size > 0 && this.size < this.#storage.size) {
+      return gatherLogical(this, await backend.readRange(this.#storage, this.offset, this.size), 0);
+    }
+    const raw = await backend.read(this.#storage);
     return gatherLogical(this, raw);
   }
 
@@ -309,17 +314,18 @@ export class Tensor implements TensorView {
 setTensorCheck((v: unknown): v is Tensor => v instanceof Tensor);
 
 /** Copies a strided view's logical elements out of raw storage into a dense typed array. */
-function gatherLogical(t: Tensor, raw: TypedArray): DataOf {
+/** t's elements in row-major order from `raw`, its storage's elements from `offset` (t.offset when raw is the whole storage). */
+function gatherLogical(t: Tensor, raw: TypedArray, offset = t.offset): DataOf {
   const n = t.size;
   const wide = t.dtype === 'f16' || t.dtype === 'bf16';
   let dense: TypedArray;
-  if (t.isContiguous && t.offset === 0 && raw.length === n) dense = raw.slice();
-  else if (t.isContiguous) dense = raw.slice(t.offset, t.offset + n);
+  if (t.isContiguous && offset === 0 && raw.length === n) dense = raw.slice();
+  else if (t.isContiguous) dense = raw.slice(offset, offset + n);
   else {
     dense = allocTyped(t.dtype, n);
     const rank = t.rank;
     const idx = new Array<number>(rank).fill(0);
-    let src = t.offset;
+    let src = offset;
     for (let i = 0; i < n; i++) {
       dense[i] = raw[src]!;
       for (let d = rank - 1; d >= 0; d--) {
