@@ -1,4 +1,4 @@
-import { backward } from '@tessera/autograd';
+import { backward, noGrad } from '@tessera/autograd';
 import { bucketByLength, padCollate, SeededRandom, type PackedSequence, type TokenizedExample } from '@tessera/datasets';
 import type { LlamaForCausalLM } from '@tessera/models';
 import { AdamW, LRScheduler, clipGradNorm, constantSchedule, cosineSchedule, linearSchedule, type Schedule } from '@tessera/optim';
@@ -157,4 +157,20 @@ export async function trainLoop(
   model.eval();
   optimizer.zeroGrad();
   return { records, optimizer, scheduler, cursor };
+}
+
+/** Mean teacher-forced loss over `rows`, one row at a time (no padding in the mean), read asynchronously so GPU backends work. */
+export async function validationLoss(model: LlamaForCausalLM, rows: readonly TokenizedExample[], padId: number): Promise<number> {
+  let sum = 0;
+  for (const row of rows) {
+    const loss = noGrad(() =>
+      tidy(() => {
+        const b = batchTensors([row], padId);
+        return model.forward(b.ids, { labels: b.labels }).loss!;
+      }),
+    );
+    sum += (await loss.data())[0]!;
+    loss.dispose();
+  }
+  return sum / rows.length;
 }

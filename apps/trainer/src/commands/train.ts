@@ -4,14 +4,13 @@ import { ChatExampleTokenizer, detectFormat, packSequences, type TokenizedExampl
 import { loadModel } from '@tessera/models';
 import { AdamW } from '@tessera/optim';
 import { PeftModel, adapterFiles } from '@tessera/peft';
-import { noGrad } from '@tessera/autograd';
-import { Generator, tidy } from '@tessera/tensor';
+import { Generator } from '@tessera/tensor';
 import { loadCheckpoint, saveCheckpoint } from '../checkpoint.js';
 import { RUN_CONFIG_DEFAULTS, parseRunConfig, type RunConfig } from '../config/run-config.js';
 import { dataFiles, readChatRecords } from '../read-chat-records.js';
 import { RunFolder } from '../run-folder.js';
 import { StepProgress } from '../progress.js';
-import { batchTensors, trainLoop, type TrainRow } from '../train-loop.js';
+import { trainLoop, validationLoss, type TrainRow } from '../train-loop.js';
 import { useComputeBackend } from '../compute-backend.js';
 import { quantizeDecoderLinears } from '../quantize-base.js';
 import { htmlReport } from '../report/html-report.js';
@@ -92,18 +91,7 @@ export async function trainCommand(o: TrainCommandOptions): Promise<{ losses: nu
   };
   process.on('SIGINT', onSigint);
   const pad = config.padTokenId ?? 0;
-  const valLoss = async (): Promise<number> => {
-    let sum = 0;
-    for (const ex of val) {
-      const loss = noGrad(() => tidy(() => {
-        const b = batchTensors([ex], pad);
-        return model.forward(b.ids, { labels: b.labels }).loss!;
-      }));
-      sum += (await loss.data())[0]!;
-      loss.dispose();
-    }
-    return sum / val.length;
-  };
+  const valLoss = (): Promise<number> => validationLoss(model, val, pad);
   const validation: Array<[number, number]> = [];
   let lastSaved = 0;
   // Early stopping: the best validation loss so far, and validations since it improved.
