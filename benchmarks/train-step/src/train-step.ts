@@ -27,6 +27,7 @@ import { AdamW } from '@tessera/optim';
 import { PeftModel } from '@tessera/peft';
 import { Generator, registerBackend, setBackend, tensor } from '@tessera/tensor';
 import { languageModelStep } from './language-model-step.js';
+import { gpujsRow } from './gpujs-peer.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const require = createRequire(import.meta.url);
@@ -362,7 +363,8 @@ async function main(): Promise<void> {
     else if (peer === 'tessera-lora') rows.push(await tesseraLoraRow(o));
     else if (peer === 'torch') rows.push(torchRow(o, ids));
     else if (peer === 'tfjs-cpu' || peer === 'tfjs-wasm') rows.push(await tfjsRow(o, ids, peer === 'tfjs-cpu' ? 'cpu' : 'wasm'));
-    else throw new Error(`bench-train-step: unknown peer "${peer}"; use tessera, tessera-lora, torch, tfjs-cpu, tfjs-wasm`);
+    else if (peer === 'gpujs-webgpu' || peer === 'gpujs-cpu') rows.push(await gpujsRow(peer, o.shape, ids, (step) => timeSteps(o, step)));
+    else throw new Error(`bench-train-step: unknown peer "${peer}"; use tessera, tessera-lora, torch, tfjs-cpu, tfjs-wasm, gpujs-webgpu, gpujs-cpu`);
   }
   const result = {
     benchmark: 'train-step',
