@@ -1,4 +1,4 @@
-// The gradient rules of the fused-able composites (softmax, logSoftmax, layerNorm, rmsNorm, rotary,
+// The gradient rules of the fused-able composites (softmax, logSoftmax, gelu, layerNorm, rmsNorm, rotary,
 // crossEntropy and its per-position losses) equal the gradient through their decompositions: the
 // same inputs and output gradient, once through `apply` (the op's vjp, i.e. its backward op) and once
 // through `decompose` run under grad (its primitives' rules).
@@ -74,6 +74,15 @@ describe('composite vjps equal the gradient through the decomposition (CPU, f64)
       );
     });
   }
+
+  it('gelu (exact and tanh forms)', () => {
+    fc.assert(
+      fc.property(rows.chain((s) => fc.tuple(withValues(s, { min: -8, max: 8 }), fc.constantFrom<'none' | 'tanh'>('none', 'tanh'))), ([x, approximate]) => {
+        expectVjpEqualsDecomposition(OPS.gelu, [x], { approximate });
+      }),
+      { numRuns: numRuns() },
+    );
+  });
 
   it('layerNorm (weight and bias optional)', () => {
     fc.assert(

@@ -459,6 +459,12 @@ const SPECS: GradSpec<unknown>[] = [
       build: ([d, g, axis]) => ({ inputs: [toTensor(d), toTensor({ shape: d.shape, values: g })], fn: (x, dy) => apply(op, [x, dy], { axis }) }),
     }),
   ),
+  spec({
+    // Second derivative of GELU (both forms) through geluBackward's decomposition; finite differences run the fused kernel.
+    op: OPS.geluBackward,
+    arb: data().chain((d) => fc.tuple(fc.constant(d), valuesArb(d.shape), fc.constantFrom<'none' | 'tanh'>('none', 'tanh'))),
+    build: ([d, g, approximate]) => ({ inputs: [toTensor(d), toTensor({ shape: d.shape, values: g })], fn: (x, dy) => apply(OPS.geluBackward, [x, dy], { approximate }) }),
+  }),
   ...[OPS.layerNormBackward, OPS.rmsNormBackward].map((op) =>
     spec({
       op,

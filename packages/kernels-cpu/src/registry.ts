@@ -14,6 +14,7 @@ import { copyKernel } from './kernels/copy.js';
 import { crossEntropyBackwardKernel, crossEntropyLossesKernel } from './kernels/cross-entropy.js';
 import { fullKernel } from './kernels/full.js';
 import { gatherKernel } from './kernels/gather.js';
+import { geluBackwardKernel, geluKernel } from './kernels/gelu.js';
 import { layerNormBackwardKernel, layerNormKernel } from './kernels/layer-norm.js';
 import { matmulKernel } from './kernels/matmul.js';
 import { nf4DequantizeKernel } from './kernels/nf4-dequantize.js';
@@ -100,6 +101,8 @@ export const CPU_KERNELS: ReadonlyMap<OpDef, CpuKernel> = new Map<OpDef, CpuKern
   [OPS.rmsNormBackward, rmsNormBackwardKernel],
   [OPS.rotary, rotaryKernel],
   [OPS.rotaryBackward, rotaryBackwardKernel],
+  [OPS.gelu, geluKernel],
+  [OPS.geluBackward, geluBackwardKernel],
   // fused attention: a row of scores per query, never a (T, S) matrix (dropout declines to the decomposition)
   [OPS.attention, attentionKernel],
   [OPS.attentionForward, attentionForwardKernel],

@@ -28,6 +28,7 @@ export const OPS = {
   clamp: o.clampOp,
   square: o.squareOp,
   gelu: o.geluOp,
+  geluBackward: o.geluBackwardOp,
   silu: o.siluOp,
   // binary
   add: o.addOp,
