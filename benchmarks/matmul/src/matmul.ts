@@ -19,7 +19,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { createRequire } from 'node:module';
-import { cpus, totalmem } from 'node:os';
+import { cpus, loadavg, totalmem } from 'node:os';
 import { readFileSync, renameSync, writeFileSync, mkdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -465,6 +465,8 @@ async function main(): Promise<void> {
   const opts = parseArgs(process.argv.slice(2));
   const wanted = (name: string): boolean => opts.peers === null || opts.peers.includes(name);
   const info = machine();
+  // The 1-minute load average around the run: figures from a shared machine are only comparable with it.
+  const loadAtStart = loadavg()[0]!;
   console.log(`matmul f32 · ${info.cpuModel} · ${info.cores} cores · node ${info.node} · sizes ${opts.sizes.join(', ')}`);
 
   const peers: Peer[] = [];
@@ -559,6 +561,7 @@ async function main(): Promise<void> {
     dtype: 'f32',
     date: new Date().toISOString(),
     machine: info,
+    loadAverage1m: { start: loadAtStart, end: loadavg()[0]! },
     settings: { sizes: opts.sizes, runs: opts.runs, warmup: opts.warmup, minSampleMs: opts.minSampleMs, maxMatmulSec: opts.maxMatmulSec },
     method: 'median over samples of the time of one C = A·B (square n×n, f32, inputs drawn once); GFLOP/s = 2n³/time; ratio = GFLOP/s ÷ tfjs-cpu GFLOP/s at the same n',
     peers: peerInfo,
