@@ -14,6 +14,7 @@ import { nf4DequantizeKernel } from './kernels/nf4-dequantize.js';
 import { layerNormKernel, rmsNormKernel } from './kernels/norms.js';
 import { padKernel } from './kernels/pad.js';
 import { randomKernel } from './kernels/random.js';
+import { rotaryBackwardKernel, rotaryForwardKernel } from './kernels/rotary.js';
 import { reduceKernel } from './kernels/reduce.js';
 import { scatterAddKernel } from './kernels/scatter-add.js';
 import { logSoftmaxKernel, softmaxKernel } from './kernels/softmax.js';
@@ -85,4 +86,6 @@ export const GPUJS_KERNELS: ReadonlyMap<OpDef, GpuJsKernel> = new Map<OpDef, Gpu
   [OPS.rmsNorm, rmsNormKernel],
   [OPS.crossEntropyLosses, crossEntropyLossesKernel],
   [OPS.crossEntropyBackward, crossEntropyBackwardKernel],
+  [OPS.rotary, rotaryForwardKernel],
+  [OPS.rotaryBackward, rotaryBackwardKernel],
 ]);

@@ -59,9 +59,23 @@ function properties(dev: string): Record<string, () => Promise<void>> {
         }),
         runs(),
       ),
+    rotary: () => rotaryProperty(dev, T.OPS.rotary),
+    rotaryBackward: () => rotaryProperty(dev, T.OPS.rotaryBackward),
     crossEntropyLosses: () => crossEntropyProperty(dev, T.OPS.crossEntropyLosses),
     crossEntropyBackward: () => crossEntropyProperty(dev, T.OPS.crossEntropyBackward),
   };
+}
+
+/** x (..., T, D) strided, cos/sin (T, D) or broadcast over a leading dim; D even. */
+function rotaryProperty(dev: string, op: OpDef): Promise<void> {
+  return fc.assert(
+    fc.asyncProperty(shapeArb(2, 3).filter((s) => s.every((d) => d > 0)), fc.integer({ min: 1, max: 5 }), fc.integer({ min: 1, max: 4 }), layoutArb, seedArb, async (lead, t, half, layout, seed) => {
+      const shape = [...lead, t, 2 * half];
+      const build = (dv: string) => [makeView(dv, shape, layout, 'f32', seed), makeView(dv, [t, 2 * half], 'dense', 'f32', seed + 1), makeView(dv, [1, t, 2 * half], 'transposed', 'f32', seed + 2)];
+      await fusedMatches(dev, `${op.name} ${layout} [${shape}]`, op, build, undefined);
+    }),
+    runs(),
+  );
 }
 
 function crossEntropyProperty(dev: string, op: OpDef): Promise<void> {
