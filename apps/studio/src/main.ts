@@ -253,6 +253,7 @@ async function train(): Promise<void> {
   state.records = [];
   state.validation = [];
   state.after = null;
+  delete $('progress').dataset.checkpoint;
   drawCharts();
   setStatus('training …');
   await runTraining(() => client.call('train', settings));
@@ -373,7 +374,7 @@ async function start(): Promise<void> {
   }
 }
 
-// The service worker caches the build, so the studio loads and trains with no network (not in `vite dev`).
-if (import.meta.env.PROD && 'serviceWorker' in navigator) void navigator.serviceWorker.register('./sw.js').catch((err: Error) => console.warn(`offline cache unavailable: ${err.message}`));
+// The service worker caches the build, so the studio loads and trains with no network (not under `vite dev`, which has import.meta.hot).
+if (!import.meta.hot && 'serviceWorker' in navigator) void navigator.serviceWorker.register('./sw.js').catch((err: Error) => console.warn(`offline cache unavailable: ${err.message}`));
 
 void start();

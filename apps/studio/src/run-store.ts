@@ -55,9 +55,16 @@ export async function removeRunEntry(name: string): Promise<void> {
 
 /** The stored run, or null when there is none (or it cannot be parsed). */
 export async function readStoredRun(): Promise<StoredRun | null> {
+  let bytes: Uint8Array;
   try {
-    return JSON.parse(new TextDecoder().decode(await readRunFile('run.json'))) as StoredRun;
+    bytes = await readRunFile('run.json');
   } catch {
+    return null;
+  }
+  try {
+    return JSON.parse(new TextDecoder().decode(bytes)) as StoredRun;
+  } catch (err) {
+    console.warn(`studio storage: ${ROOT}/run.json is not JSON (${(err as Error).message}); starting afresh`);
     return null;
   }
 }

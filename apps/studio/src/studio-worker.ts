@@ -281,6 +281,7 @@ async function trainRequest(s: RunSettings): Promise<RunView> {
 /** The stored run if it can be continued: one that was training (or stopped) with a complete checkpoint. */
 async function resumableRun(): Promise<StoredRun | null> {
   const r = await readStoredRun();
+  console.info(`studio: stored run ${r ? `${r.status}, checkpoint ${r.checkpointDir}` : 'none'}`);
   return r && r.checkpointDir && r.status !== 'done' && r.status !== 'idle' ? r : null;
 }
 

@@ -36,7 +36,14 @@ export interface StudioSession {
 /** Builds the app, serves it, opens a page with `backend` ('auto' | 'webgpu' | 'cpu') chosen. */
 export async function openStudio(backend: string): Promise<StudioSession> {
   const work = await mkdtemp(path.join(tmpdir(), 'tessera-studio-'));
-  await build({ root: APP, configFile: path.join(APP, 'vite.config.ts'), logLevel: 'error', build: { outDir: path.join(work, 'dist'), emptyOutDir: true } });
+  // vitest sets NODE_ENV=test; the app under test is the production build users get.
+  const nodeEnv = process.env.NODE_ENV;
+  process.env.NODE_ENV = 'production';
+  try {
+    await build({ root: APP, configFile: path.join(APP, 'vite.config.ts'), mode: 'production', logLevel: 'error', build: { outDir: path.join(work, 'dist'), emptyOutDir: true } });
+  } finally {
+    process.env.NODE_ENV = nodeEnv;
+  }
   const server = await serveFolder(path.join(work, 'dist'));
   await mkdir(SHOTS, { recursive: true });
   const browser: Browser = await chromium.launch({ executablePath: CHROMIUM, args: FLAGS });
