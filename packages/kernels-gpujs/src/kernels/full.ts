@@ -1,5 +1,5 @@
 // full and arange: kernels with no inputs, their numbers in the table m.
-import { numel, type DType, type Shape } from '@tessera/tensor';
+import { bf16ToF32, f16ToF32, f32ToBf16, f32ToF16, numel, type DType, type Shape } from '@tessera/tensor';
 import type { GpuJsKernel } from '../gpujs-kernel.js';
 
 /** A new tensor holding `value` everywhere. */
@@ -8,10 +8,13 @@ export const fullKernel: GpuJsKernel<{ shape: Shape; value: number; dtype: DType
 
 /**
  * The value as the target dtype stores it, taken before it becomes an f32 (which would round
- * 299.99998 up to 300 before an i32 cast truncates, and flush 5e-324 to a false bool).
+ * 299.99998 up to 300 before an i32 cast truncates, and flush 5e-324 to a false bool) and before a
+ * GPU sees it (an f32 subnormal that rounds to a normal bf16 would be flushed there).
  */
 function valueOf(value: number, dtype: DType): number {
   if (dtype === 'bool') return value !== 0 ? 1 : 0;
+  if (dtype === 'f16') return f16ToF32(f32ToF16(value));
+  if (dtype === 'bf16') return bf16ToF32(f32ToBf16(value));
   if (dtype === 'i32' || dtype === 'u32' || dtype === 'u8') return Math.trunc(value);
   return value;
 }
