@@ -6,7 +6,7 @@ import type { Evaluation } from '@tessera/trainer/evaluate';
 import { svgLineChart } from '@tessera/trainer/svg-line-chart';
 import type { StepRecord } from '@tessera/trainer/train-loop';
 import { StudioClient } from './studio-client.js';
-import { DEFAULT_SETTINGS, type BackendChoice, type ModelSource, type RunSettings, type RunView, type WorkerEvent } from './studio-protocol.js';
+import { DEFAULT_SETTINGS, type BackendChoice, type DataInfo, type ModelInfo, type ModelSource, type RunSettings, type RunView, type WorkerEvent } from './studio-protocol.js';
 
 const ALL_TARGETS = ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj'];
 const CHOICE_KEY = 'tessera-studio:backend';
@@ -40,6 +40,8 @@ function setStatus(text: string, error = false): void {
 }
 
 function drawCharts(): void {
+  // The numbers behind the curve, for tools and tests that read the page.
+  $('loss-chart').dataset.losses = JSON.stringify(state.records.map((r) => r.loss));
   $('loss-chart').innerHTML = svgLineChart({
     title: 'Loss',
     xLabel: 'optimizer step',
@@ -99,6 +101,10 @@ function onEvent(e: WorkerEvent): void {
   } else if (e.event === 'checkpoint') {
     $('progress').dataset.checkpoint = String(e.step);
     setStatus(`checkpoint saved in this browser (Origin Private File System) at step ${e.step}`);
+  } else if (e.event === 'model') {
+    showModel(e.info);
+  } else if (e.event === 'data') {
+    showData(e.info);
   } else {
     setStatus(e.text);
   }
@@ -173,13 +179,22 @@ async function showEstimate(): Promise<void> {
 
 // ---- model and data ----
 
+function showModel(info: ModelInfo): void {
+  $('model-info').textContent = `${info.name}: ${info.layers} layers, hidden ${info.hidden}, vocabulary ${info.vocab}, ${info.parameters.toLocaleString('en-US')} parameters, on ${info.backend}`;
+}
+
+function showData(info: DataInfo): void {
+  $('data-info').textContent = `${info.name} (${info.format}): ${info.train} training records, ${info.heldOut} held out for validation and evaluation${info.dropped ? `, ${info.dropped} dropped by truncation` : ''}${info.skipped.length ? `\nskipped: ${info.skipped.join('\n')}` : ''}`;
+  $('mask-preview').innerHTML = `<p class="info">loss-mask preview: <mark class="trained">green</mark> tokens take loss, grey ones are prompt</p>${info.previews.map((p) => `<div class="example">${p}</div>`).join('')}`;
+}
+
 async function loadModel(source: ModelSource, transfer: Transferable[] = []): Promise<void> {
   setStatus('loading the model …');
   const info = await guarded('model', () => client.call('loadModel', source, transfer));
   if (!info) return;
   state.modelLoaded = true;
   state.dataLoaded = false;
-  $('model-info').textContent = `${info.name}: ${info.layers} layers, hidden ${info.hidden}, vocabulary ${info.vocab}, ${info.parameters.toLocaleString('en-US')} parameters, on ${info.backend}`;
+  showModel(info);
   $('data-info').textContent = '';
   $('mask-preview').innerHTML = '';
   setStatus('model loaded; now choose a data set');
@@ -199,8 +214,7 @@ async function loadData(source: { kind: 'default' } | { kind: 'file'; name: stri
   const info = await guarded('data', () => client.call('loadData', source));
   if (!info) return;
   state.dataLoaded = true;
-  $('data-info').textContent = `${info.name} (${info.format}): ${info.train} training records, ${info.heldOut} held out for validation and evaluation${info.dropped ? `, ${info.dropped} dropped by truncation` : ''}${info.skipped.length ? `\nskipped: ${info.skipped.join('\n')}` : ''}`;
-  $('mask-preview').innerHTML = `<p class="info">loss-mask preview: <mark class="trained">green</mark> tokens take loss, grey ones are prompt</p>${info.previews.map((p) => `<div class="example">${p}</div>`).join('')}`;
+  showData(info);
   setStatus('data loaded; set the knobs and train');
   refreshButtons();
 }
@@ -368,7 +382,7 @@ async function start(): Promise<void> {
     $('model-info').textContent = 'the saved run’s model (loading …)';
     setStatus(`resuming from the checkpoint at step ${r.checkpointStep} …`);
     await runTraining(() => client.call('resume', null));
-    $('model-info').textContent = 'the saved run’s model';
+    $('banner').textContent = `Resumed this browser's run from its checkpoint at step ${r.checkpointStep}.`;
   } else {
     setStatus('load a model to begin');
   }

@@ -122,6 +122,9 @@ export type WorkerEvent =
   | { event: 'step'; record: StepRecord; tokensPerSecond: number; total: number }
   | { event: 'validation'; step: number; loss: number }
   | { event: 'checkpoint'; step: number }
-  | { event: 'status'; text: string };
+  | { event: 'status'; text: string }
+  /** A resumed run reloaded its model and data: what the page shows for them. */
+  | { event: 'model'; info: ModelInfo }
+  | { event: 'data'; info: DataInfo };
 
 export type WorkerReply = { id: number; ok: true; result: unknown } | { id: number; ok: false; error: string };

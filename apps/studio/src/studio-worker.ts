@@ -289,9 +289,9 @@ async function resumeRequest(): Promise<RunView> {
   const stored = await resumableRun();
   if (!stored) throw new Error('resume: no unfinished run with a checkpoint in this browser');
   const files: ModelSource = stored.model.kind === 'default' ? { kind: 'default' } : { kind: 'files', files: await Promise.all(stored.model.names.map(async (name) => ({ name, bytes: (await readRunFile(`model/${name}`)).slice().buffer }))) };
-  await loadModelRequest(files);
+  emit({ event: 'model', info: await loadModelRequest(files) });
   const data: DataSource = stored.data.kind === 'default' ? { kind: 'default' } : { kind: 'file', name: stored.data.name, text: new TextDecoder().decode(await readRunFile(`data/${stored.data.name}`)) };
-  await loadDataRequest(data, stored.settings.maxLength);
+  emit({ event: 'data', info: await loadDataRequest(data, stored.settings.maxLength) });
   run = stored;
   const { optimizer } = attachAdapter(stored.settings);
   const state = await restoreCheckpointFiles(peft!, optimizer, (name) => readRunFile(`${stored.checkpointDir}/${name}`));

@@ -31,6 +31,9 @@ async function nodeReply(adapter: { config: string; weights: Uint8Array } | null
   return out.text![0]!.trim();
 }
 
+/** The train losses behind the loss chart, by step. */
+const lossesOf = async (s: StudioSession): Promise<number[]> => JSON.parse((await s.page.locator('#loss-chart').getAttribute('data-losses')) ?? '[]') as number[];
+
 const mean = (ps: Array<[number, number]>): number => ps.reduce((n, p) => n + p[1], 0) / ps.length;
 
 describe.skipIf(!haveBrowser)('Tessera Studio in headless Chromium (CPU backend)', () => {
@@ -97,6 +100,7 @@ describe.skipIf(!haveBrowser)('Tessera Studio in headless Chromium (CPU backend)
     // The service worker holds the whole build, so the reload needs no network at all.
     await waitFor(s, 'the offline cache', () => page.evaluate(() => Promise.race([navigator.serviceWorker.ready.then(() => undefined), new Promise((_, reject) => setTimeout(() => reject(new Error('the service worker never became ready')), 20_000))])));
     await context.setOffline(true);
+    const lossesBefore = await lossesOf(s);
     await page.reload();
     await waitFor(s, 'resume banner', () => page.locator('#banner:not([hidden])').waitFor({ timeout: 60_000 }));
     const from = Number(/step (\d+)/.exec(await textOf(s, '#banner'))![1]);
@@ -109,6 +113,12 @@ describe.skipIf(!haveBrowser)('Tessera Studio in headless Chromium (CPU backend)
     const last = Number(/stopped at step (\d+)/.exec(await textOf(s, '#status'))![1]);
     expect(last).toBeGreaterThan(from);
     expect((await seriesPoints(s, '#loss-chart', 'train loss')).map(([x]) => x)).toHaveLength(last);
+    // Steps up to the checkpoint come back from OPFS; the steps trained again after it match the ones
+    // the closed tab had trained (same data order, same optimizer state).
+    const lossesAfter = await lossesOf(s);
+    const common = Math.min(lossesBefore.length, lossesAfter.length);
+    expect(common).toBeGreaterThanOrEqual(from);
+    for (let i = 0; i < common; i++) expect(lossesAfter[i], `step ${i + 1}`).toBeCloseTo(lossesBefore[i]!, 5);
     await shot(s, '07-stopped');
     await context.setOffline(false);
     expect(s.foreign).toEqual([]);
