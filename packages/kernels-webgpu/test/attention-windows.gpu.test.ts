@@ -8,6 +8,7 @@ import * as T from '@tessera/tensor';
 import type { AttentionAttrs, OpDef, Tensor } from '@tessera/tensor';
 import { valueAndGrad } from '@tessera/autograd';
 import { expectSame, gpuOrNull, makeView, numRuns } from './cross-backend.js';
+import { attentionBoolMask, attentionOperand } from './attention-inputs.js';
 
 const LIMIT = 4096;
 const whole = await gpuOrNull();
@@ -49,20 +50,12 @@ type Problem = typeof problemArb extends fc.Arbitrary<infer P> ? P : never;
 const describeProblem = (p: Problem): string =>
   `B=${p.b} H=${p.h} Hkv=${p.hkv} T=${p.t} S=${p.s} D=${p.d} causal=${p.causal} mask=${p.mask} transposed=${p.transposed}`;
 
-function operand(dev: string, shape: number[], transposed: boolean, seed: number): Tensor {
-  const [b, n, l, d] = shape as [number, number, number, number];
-  return transposed ? makeView(dev, [b, l, n, d], 'dense', 'f32', seed, 'unit').transpose(1, 2) : makeView(dev, shape, 'dense', 'f32', seed, 'unit');
-}
-
 /** The op's inputs on a device: q, k, v (and for the gradient ops a saved lse, dO and delta), then the mask. */
 function inputsOf(dev: string, p: Problem, withGradInputs: boolean): { inputs: Tensor[]; attrs: AttentionAttrs } {
-  const qkv = [operand(dev, [p.b, p.h, p.t, p.d], p.transposed, p.seed), operand(dev, [p.b, p.hkv, p.s, p.d], p.transposed, p.seed + 1), operand(dev, [p.b, p.hkv, p.s, p.d], p.transposed, p.seed + 2)];
+  const qkv = [attentionOperand(dev, [p.b, p.h, p.t, p.d], p.transposed, p.seed), attentionOperand(dev, [p.b, p.hkv, p.s, p.d], p.transposed, p.seed + 1), attentionOperand(dev, [p.b, p.hkv, p.s, p.d], p.transposed, p.seed + 2)];
   let mask: Tensor | undefined;
   if (p.mask === 'bool') {
-    // Key 0 always visible, so no row is all masked.
-    const keep = makeView(dev, [p.b, 1, p.t, p.s], 'dense', 'bool', p.seed + 3);
-    const first = T.tensor(Array.from({ length: p.s }, (_, j) => j === 0), { dtype: 'bool', device: dev });
-    mask = T.ne(T.add(T.cast(keep, 'i32'), T.cast(first, 'i32')), 0);
+    mask = attentionBoolMask(dev, p.b, p.t, p.s, p.seed + 3);
   } else if (p.mask === 'float') {
     mask = makeView(dev, [p.h, p.t, p.s], 'dense', 'f32', p.seed + 3, 'unit');
   }

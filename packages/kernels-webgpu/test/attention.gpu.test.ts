@@ -11,6 +11,7 @@ import { valueAndGrad } from '@tessera/autograd';
 import { attentionShapeArb } from '@tessera/autograd/testing';
 import { WEBGPU_KERNELS } from '../src/index.js';
 import { expectSame, gpuOrNull, makeView, numRuns } from './cross-backend.js';
+import { attentionBoolMask, attentionOperand } from './attention-inputs.js';
 import { rowForwardSource } from '../src/kernels/attention-row-forward.js';
 import { rowGradQSource } from '../src/kernels/attention-row-grad-q.js';
 import { rowGradKVSource } from '../src/kernels/attention-row-grad-kv.js';
@@ -39,24 +40,14 @@ type Problem = typeof problemArb extends fc.Arbitrary<infer P> ? P : never;
 const describeProblem = (p: Problem): string =>
   `B=${p.b} H=${p.h} Hkv=${p.hkv} T=${p.t} S=${p.s} D=${p.d} causal=${p.causal} mask=${p.mask} transposed=${p.transposed}`;
 
-/** A (B, n, L, D) operand, dense or as the (B, L, n, D) -> (B, n, L, D) transpose a model's heads are. */
-function operand(dev: string, shape: number[], transposed: boolean, seed: number): Tensor {
-  const [b, n, l, d] = shape as [number, number, number, number];
-  return transposed ? makeView(dev, [b, l, n, d], 'dense', 'f32', seed, 'unit').transpose(1, 2) : makeView(dev, shape, 'dense', 'f32', seed, 'unit');
-}
-
 /** q, k, v and the mask of a problem on a device: the trainer's (B, 1, T, S) bool mask (key 0 always visible) or an additive (H, T, S) bias. */
 function inputsOf(dev: string, p: Problem): { qkv: Tensor[]; mask: Tensor | undefined; attrs: AttentionAttrs } {
-  const q = operand(dev, [p.b, p.h, p.t, p.d], p.transposed, p.seed);
-  const k = operand(dev, [p.b, p.hkv, p.s, p.d], p.transposed, p.seed + 1);
-  const v = operand(dev, [p.b, p.hkv, p.s, p.d], p.transposed, p.seed + 2);
+  const q = attentionOperand(dev, [p.b, p.h, p.t, p.d], p.transposed, p.seed);
+  const k = attentionOperand(dev, [p.b, p.hkv, p.s, p.d], p.transposed, p.seed + 1);
+  const v = attentionOperand(dev, [p.b, p.hkv, p.s, p.d], p.transposed, p.seed + 2);
   let mask: Tensor | undefined;
   if (p.mask === 'bool') {
-    const keep = makeView(dev, [p.b, 1, p.t, p.s], 'dense', 'bool', p.seed + 3);
-    const first = T.tensor(Array.from({ length: p.s }, (_, j) => j === 0), { dtype: 'bool', device: dev });
-    mask = T.tidy(() => T.ne(T.add(T.cast(keep, 'i32'), T.cast(first, 'i32')), 0));
-    keep.dispose();
-    first.dispose();
+    mask = attentionBoolMask(dev, p.b, p.t, p.s, p.seed + 3);
   } else if (p.mask === 'float') {
     mask = makeView(dev, [p.h, p.t, p.s], 'dense', 'f32', p.seed + 3, 'unit');
   }
@@ -129,7 +120,7 @@ describe.skipIf(gpu === null)('fused attention kernels equal the CPU decompositi
 
   test('a query row no key may attend to is NaN, as in the decomposition (causal, T > S)', async () => {
     for (const dev of ['cpu', 'webgpu']) {
-      const out = T.tidy(() => T.scaledDotProductAttention(operand(dev, [1, 1, 5, 3], false, 1), operand(dev, [1, 1, 2, 3], false, 2), operand(dev, [1, 1, 2, 3], false, 3), undefined, { causal: true }));
+      const out = T.tidy(() => T.scaledDotProductAttention(attentionOperand(dev, [1, 1, 5, 3], false, 1), attentionOperand(dev, [1, 1, 2, 3], false, 2), attentionOperand(dev, [1, 1, 2, 3], false, 3), undefined, { causal: true }));
       const rows = Array.from((await out.data()) as Float32Array);
       expect(rows.slice(0, 9).every(Number.isNaN), dev).toBe(true);
       expect(rows.slice(9).some(Number.isNaN), dev).toBe(false);

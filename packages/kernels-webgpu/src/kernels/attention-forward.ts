@@ -8,7 +8,7 @@ import type { AttentionAttrs, TensorView } from '@tessera/tensor';
 import { PARAM_WORDS } from '../gpu-context.js';
 import type { GpuKernel } from '../gpu-kernel.js';
 import { storageBytes } from '../wgsl/dtype-io.js';
-import { accumulateTiles, addTo, ENTRY, load, maskKind, prelude, TILE_MEMORY, queryTile, TILE, tileDot, W, writeOperand, writeSizes, type MaskKind } from './attention-shader.js';
+import { accumulateTiles, addTo, ENTRY, load, maskKind, prelude, TILE_MEMORY, queryTile, TILE, TILE_ROWS, tileDot, W, writeOperand, writeSizes, type MaskKind } from './attention-shader.js';
 import { dispatchAttention } from './attention-windows.js';
 import { rowForwardSource } from './attention-row-forward.js';
 import { MAX_ROW_HEAD_DIM, ROWS, rowShape, SOFTWARE_ADAPTER } from './attention-row-shader.js';
@@ -23,11 +23,11 @@ function source(q: TensorView, k: TensorView, v: TensorView, mask: TensorView | 
   return `${prelude(reads, kind)}
 ${TILE_MEMORY}
 ${ENTRY} {
-  ${queryTile()}
+  ${queryTile(TILE_ROWS)}
   var m_run = neg_inf();
   var l_run = 0.0;
   let cols = p(${W.OUT_COLS}u);
-  let row = (bh * T + min(i, T - 1u)) * cols - p(${W.OUT_SHIFT}u);
+  let row = (bh * T + ic) * cols - p(${W.OUT_SHIFT}u);
   // Pool buffers hold stale data: the accumulated output rows start at zero.
   for (var d = lane; d < D; d = d + 4u) { if (live) { out[row + d] = 0u; } }
   for (var j0 = 0u; j0 < kEnd; j0 = j0 + 16u) {
@@ -95,9 +95,10 @@ function forwardKernel(packed: boolean): GpuKernel<AttentionAttrs> {
     const shape = rowShape(d);
     const software = SOFTWARE_ADAPTER.test(ctx.adapterName);
     params[W.DVN] = shape.dv;
+    params[W.BCN] = shape.bc;
     const pipeline =
       rows === ROWS
-        ? ctx.pipelines.get(`${key}:rows${shape.dv}${software ? ':software' : ''}`, reads.length, () => rowForwardSource(reads.map((r) => ({ name: r.name, dtype: r.view.dtype })), kind, shape.dv, shape.bc, software))
+        ? ctx.pipelines.get(software ? `${key}:rows` : `${key}:rows${shape.dv}`, reads.length, () => rowForwardSource(reads.map((r) => ({ name: r.name, dtype: r.view.dtype })), kind, shape.dv, shape.bc, software))
         : ctx.pipelines.get(key, reads.length, () => source(q!, k!, v!, m, kind));
     dispatchAttention(ctx, name, pipeline, reads, buffer, params, 'query', rows);
     return buffer;

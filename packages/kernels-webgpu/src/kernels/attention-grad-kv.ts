@@ -7,7 +7,7 @@
 import type { AttentionAttrs, TensorView } from '@tessera/tensor';
 import type { GpuKernel } from '../gpu-kernel.js';
 import { storageBytes } from '../wgsl/dtype-io.js';
-import { accumulateTiles, addTo, ENTRY, gradParams, gradReads, load, OPERAND, prelude, TILE, TILE_MEMORY, tileDot, W, type MaskKind, type OperandName } from './attention-shader.js';
+import { accumulateTiles, addTo, ENTRY, gradParams, gradReads, keyTile, load, OPERAND, prelude, TILE, TILE_MEMORY, TILE_ROWS, tileDot, W, type MaskKind, type OperandName } from './attention-shader.js';
 import { dispatchAttention } from './attention-windows.js';
 import { rowGradKVSource } from './attention-row-grad-kv.js';
 import { MAX_ROW_HEAD_DIM, ROWS, rowShape, SOFTWARE_ADAPTER } from './attention-row-shader.js';
@@ -16,22 +16,11 @@ function source(reads: readonly { name: OperandName; view: TensorView }[], kind:
   return `${prelude(reads.map((r) => ({ name: r.name, dtype: r.view.dtype })), kind)}
 ${TILE_MEMORY}
 ${ENTRY} {
-  let local = wid.x + wid.y * nwg.x;
-  if (local >= p(${W.GROUPS}u)) { return; }
-  let o = p(${W.O0}u) + local;
-  let T = p(${W.T}u); let S = p(${W.S}u); let D = p(${W.D}u); let HKV = p(${W.HKV}u); let G = p(${W.GROUP}u);
-  let scale = pf(${W.SCALE}u);
-  let tile = o % p(${W.ROW_TILES}u);
-  let bk = o / p(${W.ROW_TILES}u);
-  let b = bk / HKV; let hk = bk % HKV;
-  let r = tid / 4u; let lane = tid % 4u;
-  let j0 = tile * 16u;
-  let j = j0 + r;
-  let live = j < S;
+  ${keyTile(TILE_ROWS)}
   // Split over binding windows, a dispatch may write only dK or only dV (its window holds one of them).
   let liveK = live && p(${W.KV_PART}u) != 2u;
   let liveV = live && p(${W.KV_PART}u) != 1u;
-  let rowK = (bk * S + min(j, S - 1u)) * D - p(${W.OUT_SHIFT}u);
+  let rowK = (bk * S + jc) * D - p(${W.OUT_SHIFT}u);
   let rowV = rowK + p(${W.B}u) * HKV * S * D;
   // Queries before the first one that sees key j0 are skipped (causal).
   var iStart = 0u;
@@ -83,9 +72,10 @@ export const attentionGradKVKernel: GpuKernel<AttentionAttrs> = (ctx, inputs, at
   const shape = rowShape(d);
   const software = SOFTWARE_ADAPTER.test(ctx.adapterName);
   params[W.DVN] = shape.dv;
+  params[W.BCN] = shape.bc;
   const pipeline =
     tileRows === ROWS
-      ? ctx.pipelines.get(`${key}:rows${shape.dv}${software ? ':software' : ''}`, reads.length, () => rowGradKVSource(reads.map((r) => ({ name: r.name, dtype: r.view.dtype })), kind, shape.dv, shape.bc, software))
+      ? ctx.pipelines.get(software ? `${key}:rows` : `${key}:rows${shape.dv}`, reads.length, () => rowGradKVSource(reads.map((r) => ({ name: r.name, dtype: r.view.dtype })), kind, shape.dv, shape.bc, software))
       : ctx.pipelines.get(key, reads.length, () => source(reads, kind));
   dispatchAttention(ctx, 'attentionGradKV', pipeline, reads, buffer, params, 'key', tileRows);
   return buffer;

@@ -6,7 +6,7 @@
 import type { AttentionAttrs, TensorView } from '@tessera/tensor';
 import type { GpuKernel } from '../gpu-kernel.js';
 import { storageBytes } from '../wgsl/dtype-io.js';
-import { accumulateTiles, addTo, ENTRY, gradParams, gradReads, load, OPERAND, prelude, TILE, TILE_MEMORY, queryTile, tileDot, W, type MaskKind, type OperandName } from './attention-shader.js';
+import { accumulateTiles, addTo, ENTRY, gradParams, gradReads, load, OPERAND, prelude, TILE, TILE_MEMORY, queryTile, TILE_ROWS, tileDot, W, type MaskKind, type OperandName } from './attention-shader.js';
 import { dispatchAttention } from './attention-windows.js';
 import { rowGradQSource } from './attention-row-grad-q.js';
 import { MAX_ROW_HEAD_DIM, ROWS, rowShape, SOFTWARE_ADAPTER } from './attention-row-shader.js';
@@ -15,8 +15,7 @@ function source(reads: readonly { name: OperandName; view: TensorView }[], kind:
   return `${prelude(reads.map((r) => ({ name: r.name, dtype: r.view.dtype })), kind)}
 ${TILE_MEMORY}
 ${ENTRY} {
-  ${queryTile()}
-  let ic = min(i, T - 1u);
+  ${queryTile(TILE_ROWS)}
   let row = (bh * T + ic) * D - p(${W.OUT_SHIFT}u);
   let lse = f32(ld_lse(at4(${OPERAND.lse}u, 0u, b, h, ic)));
   let delta = f32(ld_delta(at4(${OPERAND.delta}u, 0u, b, h, ic)));
@@ -54,9 +53,10 @@ export const attentionGradQKernel: GpuKernel<AttentionAttrs> = (ctx, inputs, att
   const shape = rowShape(d);
   const software = SOFTWARE_ADAPTER.test(ctx.adapterName);
   params[W.DVN] = shape.dv;
+  params[W.BCN] = shape.bc;
   const pipeline =
     tileRows === ROWS
-      ? ctx.pipelines.get(`${key}:rows${shape.dv}${software ? ':software' : ''}`, reads.length, () => rowGradQSource(reads.map((r) => ({ name: r.name, dtype: r.view.dtype })), kind, shape.dv, shape.bc, software))
+      ? ctx.pipelines.get(software ? `${key}:rows` : `${key}:rows${shape.dv}`, reads.length, () => rowGradQSource(reads.map((r) => ({ name: r.name, dtype: r.view.dtype })), kind, shape.dv, shape.bc, software))
       : ctx.pipelines.get(key, reads.length, () => source(reads, kind));
   dispatchAttention(ctx, 'attentionGradQ', pipeline, reads, buffer, params, 'query', tileRows);
   return buffer;

@@ -4,33 +4,20 @@
 // its own. Writes the output (B, H, T, D) and, for attentionForward, the log-sum-exp m + log l as a
 // last column. A query no key may attend to gets NaN, as the decomposition's softmax does.
 import type { DType } from '@tessera/tensor';
-import { ENTRY, prelude, W, type MaskKind, type OperandName } from './attention-shader.js';
-import { addRow, dotRow, loadRow, loadTiles, rowDecls, rowQueryStart } from './attention-row-shader.js';
+import { ENTRY, prelude, queryTile, W, type MaskKind, type OperandName } from './attention-shader.js';
+import { addRow, loadRow, ROW_OWNER, rowDecls, visibleKeys } from './attention-row-shader.js';
 
 /** WGSL of the row forward for these reads (q, k, v, then the mask if any) and head-dim bucket. */
 export function rowForwardSource(reads: readonly { name: OperandName; dtype: DType }[], kind: MaskKind, dv: number, bc: number, software: boolean): string {
   return `${prelude(reads, kind)}
 ${rowDecls(dv, bc, ['Ks', 'Vs'], software)}
 ${ENTRY} {
-  ${rowQueryStart()}
+  ${queryTile(ROW_OWNER)}
   ${loadRow('qr', 'q', 'b', 'h', 'ic')}
   var acc: array<vec4<f32>, DV>;
   var m_run = neg_inf();
   var l_run = 0.0;
-  for (var j0 = 0u; j0 < kEnd; j0 = j0 + BC) {
-    workgroupBarrier();
-    ${loadTiles('j0', 'S', [
-      { tile: 'Ks', op: 'k', b: 'b', h: 'hk' },
-      { tile: 'Vs', op: 'v', b: 'b', h: 'hk' },
-    ])}
-    workgroupBarrier();
-    let jn = min(BC, kEnd - j0);
-    for (var jj = 0u; jj < jn; jj = jj + 1u) {
-      if (!live) { break; }
-      ${dotRow('qk', 'qr', 'Ks', 'jj')}
-      let s = qk * scale + mask_bias(b, h, i, j0 + jj);
-      if (s == neg_inf()) { continue; }
-      if (s > m_run) {
+  ${visibleKeys(`if (s > m_run) {
         // Lazy rescale: only when this row's max grows (rarely, after its first keys).
         let alpha = select(exp(m_run - s), 0.0, m_run == neg_inf());
         for (var c = 0u; c < dvn(); c = c + 1u) { acc[c] = acc[c] * alpha; }
@@ -39,9 +26,7 @@ ${ENTRY} {
       }
       let pr = exp(s - m_run);
       l_run = l_run + pr;
-      ${addRow('acc', 'pr', 'Vs', 'jj')}
-    }
-  }
+      ${addRow('acc', 'pr', 'Vs', 'jj')}`)}
   if (!live) { return; }
   let cols = p(${W.OUT_COLS}u);
   let row = (bh * T + i) * cols - p(${W.OUT_SHIFT}u);

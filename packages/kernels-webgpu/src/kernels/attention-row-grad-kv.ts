@@ -5,28 +5,17 @@
 // (with their lse and delta): P = exp(s - lse), dV += P dO, dS = P (dO·v - delta), dK += dS q;
 // dK = that times the scale. Output (2, B, Hkv, S, D): dK then dV.
 import type { DType } from '@tessera/tensor';
-import { ENTRY, OPERAND, prelude, W, type MaskKind, type OperandName } from './attention-shader.js';
-import { addRow, dotRow, loadRow, loadTiles, ROWS, rowDecls, storeRow } from './attention-row-shader.js';
+import { ENTRY, keyTile, OPERAND, prelude, W, type MaskKind, type OperandName } from './attention-shader.js';
+import { addRow, dotRow, loadRow, loadTiles, ROW_OWNER, rowDecls, storeRow } from './attention-row-shader.js';
 
 /** WGSL of the row dK/dV for these reads (q, k, v, dO, lse, delta, then the mask if any) and head-dim bucket. */
 export function rowGradKVSource(reads: readonly { name: OperandName; dtype: DType }[], kind: MaskKind, dv: number, bc: number, software: boolean): string {
   return `${prelude(reads, kind)}
 ${rowDecls(dv, bc, ['Qs', 'Os'], software)}
-var<workgroup> Ls: array<f32, ${bc}>;
-var<workgroup> Es: array<f32, ${bc}>;
+var<workgroup> Ls: array<f32, 64>;
+var<workgroup> Es: array<f32, 64>;
 ${ENTRY} {
-  let local = wid.x + wid.y * nwg.x;
-  if (local >= p(${W.GROUPS}u)) { return; }
-  let o = p(${W.O0}u) + local;
-  let T = p(${W.T}u); let S = p(${W.S}u); let D = p(${W.D}u); let HKV = p(${W.HKV}u); let G = p(${W.GROUP}u);
-  let scale = pf(${W.SCALE}u);
-  let tile = o % p(${W.ROW_TILES}u);
-  let bk = o / p(${W.ROW_TILES}u);
-  let b = bk / HKV; let hk = bk % HKV;
-  let j0 = tile * ${ROWS}u;
-  let j = j0 + tid;
-  let live = j < S;
-  let jc = min(j, S - 1u);
+  ${keyTile(ROW_OWNER)}
   ${loadRow('kr', 'k', 'b', 'hk', 'jc')}
   ${loadRow('vr', 'v', 'b', 'hk', 'jc')}
   var dk: array<vec4<f32>, DV>;
@@ -36,19 +25,19 @@ ${ENTRY} {
   if (p(${W.CAUSAL}u) == 1u) { iStart = u32(max(i32(j0) + i32(T) - i32(S), 0)); }
   for (var g = 0u; g < G; g = g + 1u) {
     let h = hk * G + g;
-    for (var i0 = iStart; i0 < T; i0 = i0 + BC) {
+    for (var i0 = iStart; i0 < T; i0 = i0 + bcn()) {
       workgroupBarrier();
       ${loadTiles('i0', 'T', [
         { tile: 'Qs', op: 'q', b: 'b', h: 'h' },
         { tile: 'Os', op: 'dO', b: 'b', h: 'h' },
       ])}
-      if (tid < BC) {
+      if (tid < bcn()) {
         let iq = min(i0 + tid, T - 1u);
         Ls[tid] = f32(ld_lse(at4(${OPERAND.lse}u, 0u, b, h, iq)));
         Es[tid] = f32(ld_delta(at4(${OPERAND.delta}u, 0u, b, h, iq)));
       }
       workgroupBarrier();
-      let n = min(BC, T - i0);
+      let n = min(bcn(), T - i0);
       for (var ii = 0u; ii < n; ii = ii + 1u) {
         if (!live) { break; }
         ${dotRow('kq', 'kr', 'Qs', 'ii')}

@@ -3,39 +3,24 @@
 // keys and values in workgroup memory: P = exp(s - lse) from the saved log-sum-exp,
 // dS = P (dO·v - delta), dQ += dS k; dQ = that times the scale.
 import type { DType } from '@tessera/tensor';
-import { ENTRY, OPERAND, prelude, W, type MaskKind, type OperandName } from './attention-shader.js';
-import { addRow, dotRow, loadRow, loadTiles, rowDecls, rowQueryStart, storeRow } from './attention-row-shader.js';
+import { ENTRY, OPERAND, prelude, queryTile, W, type MaskKind, type OperandName } from './attention-shader.js';
+import { addRow, dotRow, loadRow, ROW_OWNER, rowDecls, storeRow, visibleKeys } from './attention-row-shader.js';
 
 /** WGSL of the row dQ for these reads (q, k, v, dO, lse, delta, then the mask if any) and head-dim bucket. */
 export function rowGradQSource(reads: readonly { name: OperandName; dtype: DType }[], kind: MaskKind, dv: number, bc: number, software: boolean): string {
   return `${prelude(reads, kind)}
 ${rowDecls(dv, bc, ['Ks', 'Vs'], software)}
 ${ENTRY} {
-  ${rowQueryStart()}
+  ${queryTile(ROW_OWNER)}
   ${loadRow('qr', 'q', 'b', 'h', 'ic')}
   ${loadRow('dor', 'dO', 'b', 'h', 'ic')}
   let lse = f32(ld_lse(at4(${OPERAND.lse}u, 0u, b, h, ic)));
   let delta = f32(ld_delta(at4(${OPERAND.delta}u, 0u, b, h, ic)));
   var dq: array<vec4<f32>, DV>;
-  for (var j0 = 0u; j0 < kEnd; j0 = j0 + BC) {
-    workgroupBarrier();
-    ${loadTiles('j0', 'S', [
-      { tile: 'Ks', op: 'k', b: 'b', h: 'hk' },
-      { tile: 'Vs', op: 'v', b: 'b', h: 'hk' },
-    ])}
-    workgroupBarrier();
-    let jn = min(BC, kEnd - j0);
-    for (var jj = 0u; jj < jn; jj = jj + 1u) {
-      if (!live) { break; }
-      ${dotRow('qk', 'qr', 'Ks', 'jj')}
-      let s = qk * scale + mask_bias(b, h, i, j0 + jj);
-      if (s == neg_inf()) { continue; }
-      let pr = exp(s - lse);
+  ${visibleKeys(`let pr = exp(s - lse);
       ${dotRow('dpv', 'dor', 'Vs', 'jj')}
       let ds = pr * (dpv - delta);
-      ${addRow('dq', 'ds', 'Ks', 'jj')}
-    }
-  }
+      ${addRow('dq', 'ds', 'Ks', 'jj')}`)}
   let row = (bh * T + ic) * D - p(${W.OUT_SHIFT}u);
   ${storeRow('live', 'row', 'dq', 'scale')}
 }

@@ -7,14 +7,16 @@
 // GPUs serve at full rate. The head dim is specialised to a bucket (16/32/64/128, zero-padded), so the
 // register arrays are indexed by constant loops; other head dims (> 128) take the 16x16-tile kernels.
 // The online softmax rescales lazily, only when a row's running max grows.
-import { OPERAND, W, type OperandName } from './attention-shader.js';
+import { OPERAND, W, type OperandName, type RowOwner } from './attention-shader.js';
 
 /** Rows a workgroup owns: one per invocation. */
 export const ROWS = 64;
+/** The row kernels' row owner (attention-shader.ts queryTile/keyTile): invocation tid owns row tid. */
+export const ROW_OWNER: RowOwner = { rows: ROWS, row: 'tid' };
 /** Largest head dim the row kernels take. */
 export const MAX_ROW_HEAD_DIM = 128;
 
-/** The register shape for head dim d: DV vec4s per row, and BC rows of the other side per tile (two tiles of BC·DV vec4s stay under 12 KiB). */
+/** The register shape for head dim d: DV vec4s per row, and BC rows of the other side per tile (two tiles of BC·DV vec4s: 8 KiB). */
 export function rowShape(d: number): { dv: number; bc: number } {
   const dv = d <= 16 ? 4 : d <= 32 ? 8 : d <= 64 ? 16 : 32;
   return { dv, bc: 256 / dv };
@@ -24,16 +26,18 @@ export function rowShape(d: number): { dv: number; bc: number } {
 export const SOFTWARE_ADAPTER = /llvmpipe|lavapipe|swiftshader/i;
 
 /**
- * WGSL: the constants, the workgroup tiles of BC rows x DV vec4s, and dvn(), the trip count of every
- * loop over a row's vec4s: the constant DV on GPUs (unrolled, so the rows stay in registers), a
- * uniform word on software adapters (the same loop, not unrolled: lavapipe's LLVM otherwise spends
- * minutes per pipeline).
+ * WGSL: the register and tile sizes. On GPUs dvn() and bcn() are the bucket's constants DV and BC, so
+ * the vec4 loops unroll and the rows stay in registers. On software adapters one pipeline serves every
+ * head dim up to 128: arrays of the largest bucket, and dvn()/bcn() read from uniform words (the same
+ * loops, not unrolled: lavapipe's LLVM otherwise spends minutes per pipeline, one per bucket).
  */
 export function rowDecls(dv: number, bc: number, tiles: readonly string[], software: boolean): string {
-  return `const DV = ${dv}u;
-const BC = ${bc}u;
+  const size = software ? { dv: 32, bc: 64 } : { dv, bc };
+  return `const DV = ${size.dv}u;
+const BC = ${size.bc}u;
 fn dvn() -> u32 { return ${software ? `p(${W.DVN}u)` : 'DV'}; }
-${tiles.map((t) => `var<workgroup> ${t}: array<vec4<f32>, ${bc * dv}>;`).join('\n')}`;
+fn bcn() -> u32 { return ${software ? `p(${W.BCN}u)` : 'BC'}; }
+${tiles.map((t) => `var<workgroup> ${t}: array<vec4<f32>, ${256}>;`).join('\n')}`;
 }
 
 /** WGSL: \`var name: array<vec4<f32>, DV>\` holding row \`row\` of operand \`op\` at (b, h), zero past D. */
@@ -52,12 +56,12 @@ export function loadRow(name: string, op: OperandName, b: string, h: string, row
  * past \`rows\` and D (between the barriers the caller places).
  */
 export function loadTiles(r0: string, rows: string, tiles: readonly { tile: string; op: OperandName; b: string; h: string }[]): string {
-  return `for (var e = tid; e < BC * DV * 4u; e = e + 64u) {
-      let rr = e / (DV * 4u); let col = e % (DV * 4u);
+  return `for (var e = tid; e < bcn() * dvn() * 4u; e = e + 64u) {
+      let rr = e / (dvn() * 4u); let col = e % (dvn() * 4u);
       let live_e = ${r0} + rr < ${rows} && col < D;
       ${tiles
         .map((t) => `var x_${t.tile} = 0.0; if (live_e) { x_${t.tile} = f32(ld_${t.op}(at4(${OPERAND[t.op]}u, ${t.b}, ${t.h}, ${r0} + rr, col))); }
-      ${t.tile}[rr * DV + col / 4u][col % 4u] = x_${t.tile};`)
+      ${t.tile}[rr * dvn() + col / 4u][col % 4u] = x_${t.tile};`)
         .join('\n      ')}
     }`;
 }
@@ -65,13 +69,13 @@ export function loadTiles(r0: string, rows: string, tiles: readonly { tile: stri
 /** WGSL: \`let res\` = the dot product of register row \`a\` with row \`rr\` of a tile. */
 export function dotRow(res: string, a: string, tile: string, rr: string): string {
   return `var ${res}_v = vec4<f32>(0.0);
-      for (var c = 0u; c < dvn(); c = c + 1u) { ${res}_v = ${res}_v + ${a}[c] * ${tile}[${rr} * DV + c]; }
+      for (var c = 0u; c < dvn(); c = c + 1u) { ${res}_v = ${res}_v + ${a}[c] * ${tile}[${rr} * dvn() + c]; }
       let ${res} = ${res}_v.x + ${res}_v.y + ${res}_v.z + ${res}_v.w;`;
 }
 
 /** WGSL: register row \`acc\` += \`w\` × row \`rr\` of a tile. */
 export function addRow(acc: string, w: string, tile: string, rr: string): string {
-  return `for (var c = 0u; c < dvn(); c = c + 1u) { ${acc}[c] = ${acc}[c] + ${w} * ${tile}[${rr} * DV + c]; }`;
+  return `for (var c = 0u; c < dvn(); c = c + 1u) { ${acc}[c] = ${acc}[c] + ${w} * ${tile}[${rr} * dvn() + c]; }`;
 }
 
 /** WGSL: writes register row \`acc\` times \`factor\` to the f32 output at word \`row\` (columns below D), when \`live\`. */
@@ -87,23 +91,25 @@ export function storeRow(live: string, row: string, acc: string, factor: string)
 }
 
 /**
- * WGSL: the start of a row kernel's workgroup: the piece's workgroup \`o\`, the sizes, and for the
- * query pass the (batch, head) \`bh\` = (b, h), kv head hk, this invocation's query i (\`live\` when
- * i < T, \`ic\` clamped) and kEnd, the end of the keys any query of the workgroup may see.
+ * WGSL: a query pass's walk over the keys its workgroup may see (kEnd): tiles of BC keys and values
+ * staged in Ks and Vs; for each key j0 + jj with a score s (scaled, masked) above -inf for this
+ * invocation's live query (its row \`qr\`), \`body\`.
  */
-export function rowQueryStart(): string {
-  return `let local = wid.x + wid.y * nwg.x;
-  if (local >= p(${W.GROUPS}u)) { return; }
-  let o = p(${W.O0}u) + local;
-  let T = p(${W.T}u); let S = p(${W.S}u); let D = p(${W.D}u); let H = p(${W.H}u);
-  let scale = pf(${W.SCALE}u);
-  let tile = o % p(${W.ROW_TILES}u);
-  let bh = o / p(${W.ROW_TILES}u);
-  let b = bh / H; let h = bh % H; let hk = h / p(${W.GROUP}u);
-  let t0 = tile * ${ROWS}u;
-  let i = t0 + tid;
-  let live = i < T;
-  let ic = min(i, T - 1u);
-  var kEnd = S;
-  if (p(${W.CAUSAL}u) == 1u) { kEnd = u32(clamp(i32(min(t0 + ${ROWS - 1}u, T - 1u)) + i32(S) - i32(T) + 1, 0, i32(S))); }`;
+export function visibleKeys(body: string): string {
+  return `for (var j0 = 0u; j0 < kEnd; j0 = j0 + bcn()) {
+    workgroupBarrier();
+    ${loadTiles('j0', 'S', [
+      { tile: 'Ks', op: 'k', b: 'b', h: 'hk' },
+      { tile: 'Vs', op: 'v', b: 'b', h: 'hk' },
+    ])}
+    workgroupBarrier();
+    let jn = min(bcn(), kEnd - j0);
+    for (var jj = 0u; jj < jn; jj = jj + 1u) {
+      if (!live) { break; }
+      ${dotRow('qk', 'qr', 'Ks', 'jj')}
+      let s = qk * scale + mask_bias(b, h, i, j0 + jj);
+      if (s == neg_inf()) { continue; }
+      ${body}
+    }
+  }`;
 }

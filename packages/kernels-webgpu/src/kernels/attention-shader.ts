@@ -27,7 +27,7 @@ export const TILE = 16;
  * split over binding windows, attention-windows.ts); its output is written through a window starting
  * at word OUT_SHIFT, and KV_PART says which of dK/dV the key pass writes (0 both, 1 dK, 2 dV).
  */
-export const W = { B: 0, H: 1, HKV: 2, T: 3, S: 4, D: 5, SCALE: 6, CAUSAL: 7, ROW_TILES: 8, GROUP: 9, OUT_COLS: 10, GROUPS: 11, SIXTEEN: 12, FOUR: 13, O0: 14, OUT_SHIFT: 15, KV_PART: 51, DVN: 52 } as const;
+export const W = { B: 0, H: 1, HKV: 2, T: 3, S: 4, D: 5, SCALE: 6, CAUSAL: 7, ROW_TILES: 8, GROUP: 9, OUT_COLS: 10, GROUPS: 11, SIXTEEN: 12, FOUR: 13, O0: 14, OUT_SHIFT: 15, KV_PART: 51, DVN: 52, BCN: 53 } as const;
 export const OPERAND = { q: 16, k: 21, v: 26, mask: 31, dO: 36, lse: 41, delta: 46 } as const;
 export type OperandName = keyof typeof OPERAND;
 
@@ -181,27 +181,57 @@ export function accumulateTiles(x0: string, xN: string, pairs: readonly { tile: 
 /** WGSL: the entry point of every attention kernel (64 invocations; \`tid\` the local index). */
 export const ENTRY = '@compute @workgroup_size(64) fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) tid: u32)';
 
-/**
- * WGSL: the start of a query pass (forward, dQ): this workgroup's (batch, head) \`bh\` = (b, h), its
- * kv head hk, its 16 queries t0.. (this invocation's query i, \`live\` when i < T), the invocation's
- * row r and lane, and kEnd, the end of the keys any of its queries may see.
- */
-export function queryTile(): string {
+/** Which row of its workgroup's tile an invocation works on: a quarter row each (16x16-tile kernels) or a whole one (row kernels). */
+export type RowOwner = { rows: 16; row: 'tid / 4u' } | { rows: 64; row: 'tid' };
+
+/** The 16x16-tile kernels' row owner: 16 rows, four invocations (lanes) per row. */
+export const TILE_ROWS: RowOwner = { rows: 16, row: 'tid / 4u' };
+
+/** WGSL: the piece's workgroup \`o\` and its tile of rows (see W.O0), common to every kernel. */
+function pieceStart(owner: RowOwner): string {
   return `let local = wid.x + wid.y * nwg.x;
   if (local >= p(${W.GROUPS}u)) { return; }
   let o = p(${W.O0}u) + local;
-  let T = p(${W.T}u); let S = p(${W.S}u); let D = p(${W.D}u); let H = p(${W.H}u);
+  let T = p(${W.T}u); let S = p(${W.S}u); let D = p(${W.D}u);
   let scale = pf(${W.SCALE}u);
   let tile = o % p(${W.ROW_TILES}u);
+  let r = ${owner.row};
+  let lane = tid % 4u;`;
+}
+
+/**
+ * WGSL: the start of a query pass (forward, dQ): this workgroup's (batch, head) \`bh\` = (b, h), its
+ * kv head hk, its queries t0.. (this invocation's query i, \`live\` when i < T, \`ic\` clamped), the
+ * invocation's row r (and lane, for the 16x16 tiles), and kEnd, the end of the keys any of its queries may see.
+ */
+export function queryTile(owner: RowOwner): string {
+  return `${pieceStart(owner)}
+  let H = p(${W.H}u);
   let bh = o / p(${W.ROW_TILES}u);
   let b = bh / H; let h = bh % H; let hk = h / p(${W.GROUP}u);
-  let r = tid / 4u; let lane = tid % 4u;
-  let t0 = tile * 16u;
+  let t0 = tile * ${owner.rows}u;
   let i = t0 + r;
   let live = i < T;
+  let ic = min(i, T - 1u);
   // Keys past the last visible one of this tile's last query are skipped (causal).
   var kEnd = S;
-  if (p(${W.CAUSAL}u) == 1u) { kEnd = u32(clamp(i32(min(t0 + 15u, T - 1u)) + i32(S) - i32(T) + 1, 0, i32(S))); }`;
+  if (p(${W.CAUSAL}u) == 1u) { kEnd = u32(clamp(i32(min(t0 + ${owner.rows - 1}u, T - 1u)) + i32(S) - i32(T) + 1, 0, i32(S))); }`;
+}
+
+/**
+ * WGSL: the start of the key pass (dK/dV): this workgroup's (batch, kv head) \`bk\` = (b, hk), the
+ * group size G, its keys j0.. (this invocation's key j, \`live\` when j < S, \`jc\` clamped) and the
+ * invocation's row r (and lane).
+ */
+export function keyTile(owner: RowOwner): string {
+  return `${pieceStart(owner)}
+  let HKV = p(${W.HKV}u); let G = p(${W.GROUP}u);
+  let bk = o / p(${W.ROW_TILES}u);
+  let b = bk / HKV; let hk = bk % HKV;
+  let j0 = tile * ${owner.rows}u;
+  let j = j0 + r;
+  let live = j < S;
+  let jc = min(j, S - 1u);`;
 }
 
 /** WGSL: the load of element (b, h, row, d) of an operand. */
