@@ -5,7 +5,7 @@
 //               direct f16/bf16 gemm: the backend's `halfInputs` emptied);
 //   bf16        bf16 parameters read directly by the WebAssembly gemm.
 // Reported per variant: parameter bytes, peak live tensor bytes in a step (memory().peakBytes),
-// f32 casts of base weights per step (a counting cast kernel), median step time.
+// f32 casts of base weights per step (a counting cast kernel), median step wall and CPU time.
 // Usage: node --conditions=@tessera/source --import tsx src/lora-half-base.ts [--steps=N] [--batch=B] [--seq=T]
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -62,22 +62,24 @@ async function setUp(v: Variant) {
   model.train();
   const paramBytes = (memory().backends[name]?.numBytes ?? 0) - before;
   const trainStep = languageModelStep(model, opt, input);
-  const step = (): { loss: number; ms: number; peak: number; casts: number } => {
+  const step = (): { loss: number; ms: number; cpuMs: number; peak: number; casts: number } => {
     setBackend(name);
     const c0 = bigCasts;
     resetPeakMemory();
     const base = memory().numBytes;
     const t0 = performance.now();
+    const c0cpu = process.cpuUsage();
     const value = trainStep();
-    return { loss: value, ms: performance.now() - t0, peak: memory().peakBytes - base, casts: bigCasts - c0 };
+    const cpu = process.cpuUsage(c0cpu);
+    return { loss: value, ms: performance.now() - t0, cpuMs: (cpu.user + cpu.system) / 1000, peak: memory().peakBytes - base, casts: bigCasts - c0 };
   };
   return { v, paramBytes, step, seq, trainable: peft.trainableParameters() };
 }
 
 const runs = [];
 for (const v of VARIANTS) runs.push(await setUp(v));
-const results = new Map<string, { ms: number[]; peak: number; casts: number; losses: number[] }>();
-for (const r of runs) results.set(r.v.name, { ms: [], peak: 0, casts: 0, losses: [] });
+const results = new Map<string, { ms: number[]; cpuMs: number[]; peak: number; casts: number; losses: number[] }>();
+for (const r of runs) results.set(r.v.name, { ms: [], cpuMs: [], peak: 0, casts: 0, losses: [] });
 // One warm-up step each, then the timed steps interleaved so machine load hits every variant alike.
 for (let i = 0; i <= steps; i++) {
   for (const r of runs) {
@@ -86,6 +88,7 @@ for (let i = 0; i <= steps; i++) {
     acc.losses.push(s.loss);
     if (i === 0) continue;
     acc.ms.push(s.ms);
+    acc.cpuMs.push(s.cpuMs);
     acc.peak = Math.max(acc.peak, s.peak);
     acc.casts = s.casts;
   }
@@ -99,6 +102,8 @@ const rows = runs.map((r) => {
     peakStepMiB: +(acc.peak / 2 ** 20).toFixed(3),
     baseWeightCastsPerStep: acc.casts,
     medianStepMs: +median(acc.ms).toFixed(1),
+    // Process CPU time (both threads): less moved by other load on the machine than wall time.
+    medianStepCpuMs: +median(acc.cpuMs).toFixed(1),
     tokensPerSec: +((batch * r.seq * 1000) / median(acc.ms)).toFixed(0),
     firstLoss: +acc.losses[0]!.toFixed(4),
     lastLoss: +acc.losses.at(-1)!.toFixed(4),

@@ -41,7 +41,8 @@ const COMPUTE_DTYPES: ReadonlySet<DType> = new Set<DType>(['f32', 'f64', 'i32', 
 /** Creates the CPU backend: typed-array storage plus a kernel for every primitive of @tessera/tensor. */
 export function createCpuBackend(opts: CpuBackendOptions = {}): Backend {
   const kernels = new Map<OpDef, Kernel>();
-  const halfInputs = new Set<OpDef>();
+  // gather widens only the words it picks (an embedding lookup in a bf16 table); matmul joins below.
+  const halfInputs = new Set<OpDef>([OPS.gather]);
   const wrap = (cpu: CpuKernel): Kernel => (inputs, attrs, out) => storageOf(out.dtype, cpu(inputs, attrs, out));
   const backend: Backend = {
     name: opts.name ?? 'cpu',

@@ -100,10 +100,13 @@ describe('matmul with f16/bf16 operands on the WebAssembly gemm', () => {
 });
 
 describe('matmul on a half-precision weight through the CPU backend', () => {
-  // A backend whose cast kernel counts its calls: the dispatcher must not widen the weight.
+  // A backend whose cast kernel counts the casts of f16/bf16 inputs: the dispatcher must not widen the weight.
   let casts = 0;
   const backend = T.registerBackend(
-    createCpuBackend({ name: 'cpu-half-matmul', kernels: new Map([[T.OPS.cast, (inputs, attrs, out) => (casts++, castKernel(inputs, attrs, out))]]) }),
+    createCpuBackend({
+      name: 'cpu-half-matmul',
+      kernels: new Map([[T.OPS.cast, (inputs, attrs, out) => ((casts += inputs[0]!.dtype === 'f16' || inputs[0]!.dtype === 'bf16' ? 1 : 0), castKernel(inputs, attrs, out))]]),
+    }),
   );
   /** The same values on the counting backend (dense). */
   const on = (t: Tensor): Tensor => T.tensor(Array.from(t.cast('f32').dataSync()), { shape: [...t.shape], dtype: t.dtype, device: backend.name });
@@ -122,6 +125,17 @@ describe('matmul on a half-precision weight through the CPU backend', () => {
     const yh = T.matmul(xh, w.T);
     expect(yh.dtype).toBe(dtype);
     expect(Array.from(yh.cast('f32').dataSync())).toEqual(Array.from(T.matmul(xh.cast('f32'), w.cast('f32').T).cast(dtype).cast('f32').dataSync()));
+  });
+
+  test('an embedding lookup in a bf16 table widens only the rows it picks (no cast of the table)', () => {
+    const table = on(makeView([50, 24], 'dense', 'bf16', 7));
+    const ids = T.tensor([3, 0, 49, 3, 17], { shape: [5], dtype: 'i32', device: backend.name });
+    const before = casts;
+    const rows = T.embedding(ids, table);
+    expect(casts).toBe(before);
+    expect(rows.dtype).toBe('bf16');
+    const words = table.dataSync() as Uint16Array;
+    expect(Array.from(rows.dataSync() as Uint16Array)).toEqual([3, 0, 49, 3, 17].flatMap((r) => Array.from(words.subarray(r * 24, r * 24 + 24))));
   });
 
   test('small products (under the gemm threshold) widen in the kernel and equal the widened product', () => {

@@ -1,13 +1,18 @@
 // torch.gather: out[p] = x[p with p[axis] replaced by index[p]]. The walk runs over the index's
 // shape; x is addressed with stride 0 on `axis` and the looked-up index adds the axis offset.
+// An f16/bf16 x (the backend lists gather in `halfInputs`: an embedding table in bf16) is read as it
+// is and each picked word widened, so a lookup never copies the whole table to f32.
 import { allocTyped, numel } from '@tessera/tensor';
 import { dataOf, type CpuKernel } from '../cpu-kernel.js';
 import { indexOutOfRange } from '../index-check.js';
+import { halfValues } from '../wasm/half-values.js';
 import { denseStrides, forEachRow } from '../strided.js';
 
 /** Picks elements of x along `axis` at the positions in `index` (same rank as x). */
 export const gatherKernel: CpuKernel<{ axis: number }> = ([x, index], { axis }, out) => {
   const src = dataOf(x!);
+  // The f32 value of each 16-bit word where x is half precision (the output is then f32).
+  const widen = x!.dtype === 'f16' || x!.dtype === 'bf16' ? halfValues(x!.dtype) : null;
   const idx = dataOf(index!);
   const dst = allocTyped(out.dtype, numel(out.shape));
   const size = x!.shape[axis]!;
@@ -19,7 +24,7 @@ export const gatherKernel: CpuKernel<{ axis: number }> = ([x, index], { axis }, 
     for (let t = 0; t < n; t++, o++, p += sIdx, q += sx) {
       const k = idx[p]!;
       if (!(k >= 0 && k < size)) indexOutOfRange('gather', k, o, out.shape, axis, size);
-      dst[o] = src[q + k * axisStride]!;
+      dst[o] = widen ? widen[src[q + k * axisStride]!]! : src[q + k * axisStride]!;
     }
   });
   return dst;
