@@ -8,10 +8,10 @@ import type { AttentionAttrs, TensorView } from '@tessera/tensor';
 import { PARAM_WORDS } from '../gpu-context.js';
 import type { GpuKernel } from '../gpu-kernel.js';
 import { storageBytes } from '../wgsl/dtype-io.js';
-import { accumulateTiles, addTo, ENTRY, load, maskKind, prelude, TILE_MEMORY, queryTile, TILE, TILE_ROWS, tileDot, W, writeOperand, writeSizes, type MaskKind } from './attention-shader.js';
+import { accumulateTiles, addTo, ENTRY, load, maskKind, prelude, queryTile, TILE_MEMORY, TILE_ROWS, tileDot, W, writeOperand, writeSizes, type MaskKind } from './attention-shader.js';
 import { dispatchAttention } from './attention-windows.js';
 import { rowForwardSource } from './attention-row-forward.js';
-import { MAX_ROW_HEAD_DIM, ROWS, rowShape, SOFTWARE_ADAPTER } from './attention-row-shader.js';
+import { attentionPipeline, attentionTileRows } from './attention-row-shader.js';
 
 function source(q: TensorView, k: TensorView, v: TensorView, mask: TensorView | undefined, kind: MaskKind): string {
   const reads = [
@@ -75,7 +75,7 @@ function forwardKernel(packed: boolean): GpuKernel<AttentionAttrs> {
     const params = new Uint32Array(PARAM_WORDS);
     writeSizes(params, q!, k!, attrs);
     // Head dims up to 128: the row kernel (attention-row-forward.ts); wider ones the 16x16-tile kernel.
-    const rows = d <= MAX_ROW_HEAD_DIM ? ROWS : TILE;
+    const rows = attentionTileRows(d);
     const tiles = Math.ceil(t / rows);
     params[W.ROW_TILES] = tiles;
     params[W.OUT_COLS] = d + (packed ? 1 : 0);
@@ -92,14 +92,7 @@ function forwardKernel(packed: boolean): GpuKernel<AttentionAttrs> {
       { name: 'v' as const, view: v! },
       ...(m ? [{ name: 'mask' as const, view: m }] : []),
     ];
-    const shape = rowShape(d);
-    const software = SOFTWARE_ADAPTER.test(ctx.adapterName);
-    params[W.DVN] = shape.dv;
-    params[W.BCN] = shape.bc;
-    const pipeline =
-      rows === ROWS
-        ? ctx.pipelines.get(software ? `${key}:rows` : `${key}:rows${shape.dv}`, reads.length, () => rowForwardSource(reads.map((r) => ({ name: r.name, dtype: r.view.dtype })), kind, shape.dv, shape.bc, software))
-        : ctx.pipelines.get(key, reads.length, () => source(q!, k!, v!, m, kind));
+    const pipeline = attentionPipeline(ctx, key, reads, params, d, (r, dv, bc, sw) => rowForwardSource(r, kind, dv, bc, sw), () => source(q!, k!, v!, m, kind));
     dispatchAttention(ctx, name, pipeline, reads, buffer, params, 'query', rows);
     return buffer;
   };

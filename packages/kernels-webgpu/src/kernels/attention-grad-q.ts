@@ -6,10 +6,10 @@
 import type { AttentionAttrs, TensorView } from '@tessera/tensor';
 import type { GpuKernel } from '../gpu-kernel.js';
 import { storageBytes } from '../wgsl/dtype-io.js';
-import { accumulateTiles, addTo, ENTRY, gradParams, gradReads, load, OPERAND, prelude, TILE, TILE_MEMORY, queryTile, TILE_ROWS, tileDot, W, type MaskKind, type OperandName } from './attention-shader.js';
+import { accumulateTiles, addTo, ENTRY, gradParams, gradReads, load, OPERAND, prelude, TILE_MEMORY, queryTile, TILE_ROWS, tileDot, W, type MaskKind, type OperandName } from './attention-shader.js';
 import { dispatchAttention } from './attention-windows.js';
 import { rowGradQSource } from './attention-row-grad-q.js';
-import { MAX_ROW_HEAD_DIM, ROWS, rowShape, SOFTWARE_ADAPTER } from './attention-row-shader.js';
+import { attentionPipeline, attentionTileRows } from './attention-row-shader.js';
 
 function source(reads: readonly { name: OperandName; view: TensorView }[], kind: MaskKind): string {
   return `${prelude(reads.map((r) => ({ name: r.name, dtype: r.view.dtype })), kind)}
@@ -47,17 +47,10 @@ export const attentionGradQKernel: GpuKernel<AttentionAttrs> = (ctx, inputs, att
   const reads = gradReads(inputs, attrs);
   const d = q.shape[3]!;
   // Head dims up to 128: the row kernel; wider ones the 16x16-tile kernel.
-  const tileRows = d <= MAX_ROW_HEAD_DIM ? ROWS : TILE;
+  const tileRows = attentionTileRows(d);
   const { params, kind } = gradParams('attentionGradQ', reads, attrs, q.shape[1]!, q.shape[2]!, tileRows);
   const key = `attentionGradQ:${reads.map((r) => r.view.dtype).join(',')}`;
-  const shape = rowShape(d);
-  const software = SOFTWARE_ADAPTER.test(ctx.adapterName);
-  params[W.DVN] = shape.dv;
-  params[W.BCN] = shape.bc;
-  const pipeline =
-    tileRows === ROWS
-      ? ctx.pipelines.get(software ? `${key}:rows` : `${key}:rows${shape.dv}`, reads.length, () => rowGradQSource(reads.map((r) => ({ name: r.name, dtype: r.view.dtype })), kind, shape.dv, shape.bc, software))
-      : ctx.pipelines.get(key, reads.length, () => source(reads, kind));
+  const pipeline = attentionPipeline(ctx, key, reads, params, d, (r, dv, bc, sw) => rowGradQSource(r, kind, dv, bc, sw), () => source(reads, kind));
   dispatchAttention(ctx, 'attentionGradQ', pipeline, reads, buffer, params, 'query', tileRows);
   return buffer;
 };

@@ -7,7 +7,9 @@
 // GPUs serve at full rate. The head dim is specialised to a bucket (16/32/64/128, zero-padded), so the
 // register arrays are indexed by constant loops; other head dims (> 128) take the 16x16-tile kernels.
 // The online softmax rescales lazily, only when a row's running max grows.
-import { OPERAND, W, type OperandName, type RowOwner } from './attention-shader.js';
+import type { DType, TensorView } from '@tessera/tensor';
+import type { GpuContext } from '../gpu-context.js';
+import { OPERAND, TILE, W, type OperandName, type RowOwner } from './attention-shader.js';
 
 /** Rows a workgroup owns: one per invocation. */
 export const ROWS = 64;
@@ -112,4 +114,32 @@ export function visibleKeys(body: string): string {
       ${body}
     }
   }`;
+}
+
+/** Rows per workgroup for head dim d: the row kernels' 64 up to MAX_ROW_HEAD_DIM, else the 16x16-tile kernels' 16. */
+export function attentionTileRows(d: number): number {
+  return d <= MAX_ROW_HEAD_DIM ? ROWS : TILE;
+}
+
+/**
+ * The pipeline of a fused attention kernel for head dim d: the row kernel from \`rowSource\` (its sizes
+ * written into \`params\`; one pipeline per head-dim bucket on GPUs, one in all on software adapters)
+ * when attentionTileRows(d) is ROWS, else the 16x16-tile kernel from \`tileSource\`.
+ */
+export function attentionPipeline(
+  ctx: GpuContext,
+  key: string,
+  reads: readonly { name: OperandName; view: TensorView }[],
+  params: Uint32Array,
+  d: number,
+  rowSource: (reads: readonly { name: OperandName; dtype: DType }[], dv: number, bc: number, software: boolean) => string,
+  tileSource: () => string,
+): GPUComputePipeline {
+  if (attentionTileRows(d) !== ROWS) return ctx.pipelines.get(key, reads.length, tileSource);
+  const { dv, bc } = rowShape(d);
+  const software = SOFTWARE_ADAPTER.test(ctx.adapterName);
+  params[W.DVN] = dv;
+  params[W.BCN] = bc;
+  const dtypes = reads.map((r) => ({ name: r.name, dtype: r.view.dtype }));
+  return ctx.pipelines.get(software ? `${key}:rows` : `${key}:rows${dv}`, reads.length, () => rowSource(dtypes, dv, bc, software));
 }
