@@ -93,7 +93,7 @@ function onEvent(e: WorkerEvent): void {
   if (e.event === 'step') {
     state.records.push(e.record);
     state.total = e.total;
-    $('progress').textContent = `step ${e.record.step}/${e.total} · loss ${e.record.loss.toFixed(4)} · lr ${e.record.lr.toExponential(2)} · ${e.tokensPerSecond.toFixed(0)} tokens/s`;
+    $('progress').textContent = `step ${e.record.step}/${e.total} · loss ${e.record.loss.toFixed(4)} · lr ${e.record.lr.toExponential(2)} · ${e.tokensPerSecond.toFixed(e.tokensPerSecond < 10 ? 1 : 0)} tokens/s`;
     drawCharts();
   } else if (e.event === 'validation') {
     state.validation.push([e.step, e.loss]);

@@ -4,7 +4,7 @@
 // adapter, download the PEFT adapter and check in Node with @tessera/peft that it gives the same
 // greedy replies; then reload the tab offline during a run and see it resume from its OPFS checkpoint.
 // Screenshots of every stage go to test/screenshots/.
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { createCpuBackend } from '@tessera/kernels-cpu';
 import { generate, loadModel } from '@tessera/models';
@@ -60,7 +60,7 @@ describe.skipIf(!haveBrowser)('Tessera Studio in headless Chromium (CPU backend)
     expect(mean(loss.slice(-3))).toBeGreaterThan(mean(loss.slice(0, 3)));
     expect(await seriesPoints(s, '#loss-chart', 'validation loss')).toHaveLength(3);
     expect(await seriesPoints(s, '#lr-chart', 'lr')).toHaveLength(12);
-    expect(await textOf(s, '#progress')).toMatch(/^step 12\/12 · loss [\d.]+ · lr \S+ · \d+ tokens\/s$/);
+    expect(await textOf(s, '#progress')).toMatch(/^step 12\/12 · loss [\d.]+ · lr \S+ · [\d.]+ tokens\/s$/);
     await page.click('#eval-after');
     await waitFor(s, 'evaluation after', () => page.locator('#before-after').waitFor({ timeout: 120_000 }));
     await shot(s, '03-trained');
@@ -121,6 +121,47 @@ describe.skipIf(!haveBrowser)('Tessera Studio in headless Chromium (CPU backend)
     for (let i = 0; i < common; i++) expect(lossesAfter[i], `step ${i + 1}`).toBeCloseTo(lossesBefore[i]!, 5);
     await shot(s, '07-stopped');
     await context.setOffline(false);
+    expect(s.foreign).toEqual([]);
+  });
+
+  test('a Hugging Face folder picked from disk and a CSV data file: loaded, previewed, trained from OPFS copies', async () => {
+    const { page } = s;
+    await page.click('#new-run');
+    await page.locator('#model-folder').setInputFiles(MODEL_DIR);
+    await waitFor(s, 'picked model', () => page.waitForFunction(() => /^dropped folder: 3 layers/.test(document.querySelector('#model-info')?.textContent ?? ''), null, { timeout: 60_000 }));
+    const csv = path.join(s.work, 'arithmetic.csv');
+    const rows = Array.from({ length: 40 }, (_, i) => `"What is ${i} + ${i % 7}?",${i + (i % 7)}`);
+    await writeFile(csv, ['prompt,completion', ...rows].join('\n') + '\n');
+    await page.locator('#data-file').setInputFiles(csv);
+    await waitFor(s, 'csv data', () => page.locator('#mask-preview .example').first().waitFor({ timeout: 60_000 }));
+    const info = await textOf(s, '#data-info');
+    expect(info).toMatch(/^arithmetic\.csv \(prompt-completion\): 38 training records, 2 held out/);
+    expect(await page.locator('#mask-preview .example').first().innerText()).toContain('What is 2 + 2?');
+    await setKnob(s, 'steps', 2);
+    await setKnob(s, 'batch', 4);
+    await setKnob(s, 'saveEvery', 1);
+    await page.click('#train');
+    await waitFor(s, 'training on the csv', () => page.waitForFunction(() => /^done: 2 steps/.test(document.querySelector('#status')?.textContent ?? ''), null, { timeout: 120_000 }));
+    await shot(s, '09-picked-folder-csv');
+    // The picked files were copied into the browser's own storage, where a reload would find them.
+    const stored = await page.evaluate(async () => {
+      const dir = await (await navigator.storage.getDirectory()).getDirectoryHandle('tessera-studio');
+      const names = async (d: FileSystemDirectoryHandle): Promise<string[]> => {
+        const out: string[] = [];
+        for await (const name of (d as unknown as { keys(): AsyncIterable<string> }).keys()) out.push(name);
+        return out.sort();
+      };
+      return { model: await names(await dir.getDirectoryHandle('model')), data: await names(await dir.getDirectoryHandle('data')) };
+    });
+    expect(stored).toEqual({ model: ['config.json', 'generation_config.json', 'model.safetensors', 'tokenizer.json', 'tokenizer_config.json'], data: ['arithmetic.csv'] });
+
+    // A record in no known format is reported by number and skipped; the others load.
+    const jsonl = path.join(s.work, 'notes.jsonl');
+    const chat = (q: string, a: string): string => JSON.stringify({ messages: [{ role: 'user', content: q }, { role: 'assistant', content: a }] });
+    await writeFile(jsonl, [chat('Hi?', 'Hello.'), JSON.stringify({ text: 'plain text, no roles' }), chat('Bye?', 'Goodbye.'), chat('Name?', 'Tessera.')].join('\n') + '\n');
+    await page.locator('#data-file').setInputFiles(jsonl);
+    await waitFor(s, 'jsonl data', () => page.waitForFunction(() => /^notes\.jsonl/.test(document.querySelector('#data-info')?.textContent ?? ''), null, { timeout: 30_000 }));
+    expect(await textOf(s, '#data-info')).toMatch(/^notes\.jsonl \(messages\): 2 training records, 1 held out[\s\S]*skipped: notes\.jsonl record 2: /);
     expect(s.foreign).toEqual([]);
   });
 });
