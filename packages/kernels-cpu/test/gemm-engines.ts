@@ -1,6 +1,15 @@
-// Test support: the three gemm engines the matmul properties run every product on, and their shutdown.
+// Test support: the three gemm engines the matmul properties run every product on, their shutdown,
+// and the arbitraries those properties share.
+import fc from 'fast-check';
 import { afterAll } from 'vitest';
 import { WasmGemm } from '../src/wasm/wasm-gemm.js';
+import { broadcastableArb } from './views.js';
+
+/** The batch dims of A and B: up to two dims of 1-3, each side broadcastable against the other. */
+export const batchPairArb = fc.array(fc.integer({ min: 1, max: 3 }), { maxLength: 2 }).chain((b) => fc.tuple(broadcastableArb(b), broadcastableArb(b)));
+
+/** Which of gemmEngines() a product runs on. */
+export const engineArb = fc.constantFrom<'single' | 'split' | 'batched'>('single', 'split', 'batched');
 
 /**
  * One engine on the calling thread; one that splits every product across two threads (threshold 0,
