@@ -4,25 +4,12 @@
 import fc from 'fast-check';
 import { expect, test } from 'vitest';
 import * as T from '@tessera/tensor';
-import type { DType, OpDef, Tensor } from '@tessera/tensor';
-import { createCpuBackend } from '../src/index.js';
-import { broadcastableArb, expectClose, layoutArb, logical, makeView, numRuns, seedArb, shapeArb, type Layout } from './views.js';
+import type { DType, OpDef } from '@tessera/tensor';
+import { fusedAndDecomposed } from './fused-reference.js';
+import { broadcastableArb, expectClose, layoutArb, makeView, numRuns, seedArb, shapeArb, type Layout } from './views.js';
 
 const FUSED: OpDef[] = [T.OPS.gelu, T.OPS.geluBackward];
-const REF = 'cpu-gelu-decomposed';
-const decomposed = createCpuBackend({ name: REF });
-for (const op of FUSED) (decomposed.kernels as Map<OpDef, unknown>).delete(op);
-T.registerBackend(decomposed);
-
-/** The op's result on the default (fused) backend and on the decomposing one, as logical values. */
-function both(run: (...xs: Tensor[]) => Tensor, inputs: Tensor[]): [number[], number[]] {
-  const fused = run(...inputs);
-  const reference = run(...inputs.map((t) => T.tensor(logical(t), { shape: [...t.shape], dtype: t.dtype, device: REF })));
-  expect(fused.device).toBe('cpu');
-  expect(fused.shape).toEqual(reference.shape);
-  expect(fused.dtype).toBe(reference.dtype);
-  return [logical(fused), logical(reference)];
-}
+const both = fusedAndDecomposed('cpu-gelu-decomposed', FUSED);
 
 // The decomposition rounds every intermediate to f32; the fused kernel rounds once.
 const tol = (dtype: DType): [number, number] => (dtype === 'f32' ? [2e-5, 2e-5] : [1e-12, 1e-13]);
