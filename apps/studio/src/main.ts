@@ -268,6 +268,7 @@ async function train(): Promise<void> {
   state.validation = [];
   state.after = null;
   delete $('progress').dataset.checkpoint;
+  $('banner').hidden = true;
   drawCharts();
   setStatus('training …');
   await runTraining(() => client.call('train', settings));

@@ -21,7 +21,16 @@ function niceTicks(lo: number, hi: number, count: number): number[] {
   return out;
 }
 
-const label = (v: number): string => (v === 0 ? '0' : Math.abs(v) >= 1e4 || Math.abs(v) < 1e-3 ? v.toExponential(1) : Number(v.toPrecision(3)).toString());
+const label = (v: number, digits = 3): string => (v === 0 ? '0' : Math.abs(v) >= 1e4 || Math.abs(v) < 1e-3 ? v.toExponential(digits - 2) : Number(v.toPrecision(digits)).toString());
+
+/** Tick labels with as many digits as it takes to tell neighbours apart (a narrow loss range: 15.12, 15.14, not 15.1, 15.1). */
+function tickLabels(values: number[]): string[] {
+  for (let digits = 3; digits < 8; digits++) {
+    const out = values.map((v) => label(v, digits));
+    if (new Set(out).size === out.length) return out;
+  }
+  return values.map((v) => label(v, 8));
+}
 
 /**
  * An inline SVG line chart with axes, gridlines, tick labels, axis titles and a legend: no scripts
@@ -59,10 +68,11 @@ export function svgLineChart(o: { title: string; xLabel: string; yLabel: string;
   const xTicks = niceTicks(x0, x1, Math.min(8, integerX ? Math.max(1, x1 - x0) : 8)).filter((t) => !integerX || Number.isInteger(t));
   const parts: string[] = [];
   parts.push(`<rect x="${m.left}" y="${m.top}" width="${pw}" height="${ph}" fill="#fcfcfc" stroke="#999"/>`);
-  for (const t of yTicks) {
+  const yLabels = tickLabels(yTicks.map((t) => (o.logY ? 10 ** t : t)));
+  yTicks.forEach((t, i) => {
     const y = sy(t).toFixed(1);
-    parts.push(`<line x1="${m.left}" x2="${m.left + pw}" y1="${y}" y2="${y}" stroke="#e4e4e4"/><text x="${m.left - 6}" y="${y}" text-anchor="end" dominant-baseline="middle" font-size="11">${label(o.logY ? 10 ** t : t)}</text>`);
-  }
+    parts.push(`<line x1="${m.left}" x2="${m.left + pw}" y1="${y}" y2="${y}" stroke="#e4e4e4"/><text x="${m.left - 6}" y="${y}" text-anchor="end" dominant-baseline="middle" font-size="11">${yLabels[i]}</text>`);
+  });
   for (const t of xTicks) {
     const x = sx(t).toFixed(1);
     parts.push(`<line x1="${x}" x2="${x}" y1="${m.top + ph}" y2="${m.top + ph + 4}" stroke="#999"/><text x="${x}" y="${m.top + ph + 16}" text-anchor="middle" font-size="11">${label(t)}</text>`);
