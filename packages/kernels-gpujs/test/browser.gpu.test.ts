@@ -75,7 +75,8 @@ describe.skipIf(!haveBrowser)('kernels-gpujs in headless Chromium (WebGL)', () =
         const page = await browser.newPage();
         page.on('console', (m) => logs.push(`${m.type()}: ${m.text()}`));
         page.on('pageerror', (e) => logs.push(`pageerror: ${e.message}`));
-        await page.goto(`${url}?mode=${mode}`);
+        // Not 'load': the page's module runs every property under top-level await, which holds the load event.
+        await page.goto(`${url}?mode=${mode}`, { waitUntil: 'commit' });
         await page.waitForFunction(() => (globalThis as { tesseraResult?: unknown }).tesseraResult !== undefined, null, { timeout: 280_000, polling: 500 });
         result = (await page.evaluate(() => (globalThis as { tesseraResult?: unknown }).tesseraResult)) as BrowserResult;
       } finally {

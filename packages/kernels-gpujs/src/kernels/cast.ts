@@ -10,8 +10,9 @@ function roundFloatSetup(mantissa: number, minExp: number): string {
   return [
     'let ra = Math.abs(v0);',
     'let rr = 0.0;',
-    // f32 subnormals count as zero: GPUs may flush them, and log2 of one is not finite there.
-    'if (ra >= 1.1754944e-38) {',
+    // f32 subnormals count as zero: GPUs may flush them, and log2 of one is not finite there. The
+    // test is scaled up by 1e30 because a subnormal literal (2^-126 itself is not) may parse as 0.
+    'if (ra * 1.0e30 >= 1.1754944e-8) {',
     '  let re = Math.floor(Math.log2(ra));',
     '  if (Math.pow(2.0, re) > ra) { re = re - 1.0; }',
     '  if (Math.pow(2.0, re + 1.0) <= ra) { re = re + 1.0; }',
