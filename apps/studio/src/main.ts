@@ -3,7 +3,7 @@
 import './studio.css';
 import { beforeAfterRows } from '@tessera/trainer/before-after-table';
 import type { Evaluation } from '@tessera/trainer/evaluate';
-import { svgLineChart } from '@tessera/trainer/svg-line-chart';
+import { trainingCurves } from '@tessera/trainer/training-curves';
 import type { StepRecord } from '@tessera/trainer/train-loop';
 import { StudioClient } from './studio-client.js';
 import { DEFAULT_SETTINGS, type BackendChoice, type DataInfo, type ModelInfo, type ModelSource, type RunSettings, type RunView, type WorkerEvent } from './studio-protocol.js';
@@ -42,17 +42,9 @@ function setStatus(text: string, error = false): void {
 function drawCharts(): void {
   // The numbers behind the curve, for tools and tests that read the page.
   $('loss-chart').dataset.losses = JSON.stringify(state.records.map((r) => r.loss));
-  $('loss-chart').innerHTML = svgLineChart({
-    title: 'Loss',
-    xLabel: 'optimizer step',
-    yLabel: 'loss (nats/token)',
-    logY: true,
-    series: [
-      { name: 'train loss', color: '#1f77b4', points: state.records.map((r) => [r.step, r.loss]) },
-      { name: 'validation loss', color: '#d62728', points: state.validation, markers: true, dashed: true },
-    ],
-  });
-  $('lr-chart').innerHTML = svgLineChart({ title: 'Learning rate', xLabel: 'optimizer step', yLabel: 'learning rate', yFromZero: true, height: 200, series: [{ name: 'lr', color: '#2ca02c', points: state.records.map((r) => [r.step, r.lr]) }] });
+  const { loss, lr } = trainingCurves(state.records, state.validation, { lrHeight: 200 });
+  $('loss-chart').innerHTML = loss;
+  $('lr-chart').innerHTML = lr;
 }
 
 function drawEval(): void {

@@ -1,7 +1,7 @@
 import type { Evaluation } from '../evaluate.js';
 import type { StepRecord } from '../train-loop.js';
 import { beforeAfterRows } from './before-after-table.js';
-import { svgLineChart } from './svg-line-chart.js';
+import { trainingCurves } from './training-curves.js';
 
 const escape = (s: string): string => s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
 
@@ -31,17 +31,7 @@ function beforeAfterTable(before: Evaluation, after: Evaluation): string {
 /** The self-contained HTML report: loss, validation and learning-rate curves, the before/after table, sample conversations. */
 export function htmlReport(r: HtmlReportInput): string {
   const samples = (r.samples ?? []).map((s) => `<div class="chat"><p class="user"><b>user</b> ${escape(s.prompt)}</p><p class="assistant"><b>assistant</b> ${escape(s.reply)}</p></div>`).join('\n');
-  const loss = svgLineChart({
-    title: 'Loss',
-    xLabel: 'optimizer step',
-    yLabel: 'loss (nats/token)',
-    logY: true,
-    series: [
-      { name: 'train loss', color: '#1f77b4', points: r.records.map((x) => [x.step, x.loss]) },
-      { name: 'validation loss', color: '#d62728', points: r.validation, markers: true, dashed: true },
-    ],
-  });
-  const lr = svgLineChart({ title: 'Learning rate', xLabel: 'optimizer step', yLabel: 'learning rate', yFromZero: true, series: [{ name: 'lr', color: '#2ca02c', points: r.records.map((x) => [x.step, x.lr]) }] });
+  const { loss, lr } = trainingCurves(r.records, r.validation);
   return `<!doctype html><html><head><meta charset="utf-8"><title>${escape(r.title)}</title>
 <style>body{font-family:system-ui,sans-serif;max-width:960px;margin:2em auto;color:#222}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:4px 10px;text-align:right}th{background:#f2f2f2}td:first-child,th:first-child{text-align:left}tr.overall td{font-weight:600;border-top:2px solid #888}figure{margin:1em 0}figcaption{font-weight:600;margin-bottom:4px}.chat{border-left:3px solid #88a;padding-left:10px;margin:8px 0}pre{background:#f4f4f4;padding:8px;overflow:auto;max-height:30em}</style></head><body>
 <h1>${escape(r.title)}</h1>
