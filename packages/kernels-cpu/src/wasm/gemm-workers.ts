@@ -62,7 +62,7 @@ onmessage = (e) => serve(e.data, () => postMessage('ready'));
 
 type NodeWorker = { unref(): void; terminate(): Promise<number>; once(event: 'message', listener: () => void): void };
 type WorkerCtor = new (code: string, opts: { eval: true; workerData: unknown }) => NodeWorker;
-type WebWorker = { postMessage(message: unknown): void; terminate(): void; onmessage: (() => void) | null };
+type WebWorker = { postMessage(message: unknown): void; terminate(): void; onmessage: (() => void) | null; onerror: (() => void) | null };
 type WebWorkerCtor = new (url: string) => WebWorker;
 
 /** Web Workers where blocking is allowed: a browser worker (not a page's main thread, where Atomics.wait throws). */
@@ -95,6 +95,8 @@ export class GemmWorkers {
   private readonly jobs: Int32Array;
   /** Web Workers start only when the creating thread returns to its event loop; until all have, the pool is not used. */
   private readonly gated: boolean;
+  /** A Web Worker could not be created or loaded: the pool is never used. */
+  private failed = false;
   /** Resolves once every worker has started (at once for a pool of one). */
   readonly ready: Promise<void>;
 
@@ -117,18 +119,33 @@ export class GemmWorkers {
         worker.unref();
         this.workers.push(worker);
       } else {
-        const worker = new WebWorker!(url);
-        started.push(new Promise((resolve) => (worker.onmessage = () => resolve())));
-        worker.postMessage(data);
-        this.workers.push(worker);
+        // A page whose content security policy refuses blob: workers throws here or fails to load the
+        // worker later: either way the pool stays unused and products run on the calling thread.
+        try {
+          const worker = new WebWorker!(url);
+          started.push(
+            new Promise((resolve) => {
+              worker.onmessage = () => resolve();
+              worker.onerror = () => {
+                this.failed = true;
+                resolve();
+              };
+            }),
+          );
+          worker.postMessage(data);
+          this.workers.push(worker);
+        } catch {
+          this.failed = true;
+          break;
+        }
       }
     }
     this.ready = Promise.all(started).then(() => undefined);
   }
 
-  /** False while Web Workers are still starting (products then run on the calling thread alone). */
+  /** False while Web Workers are still starting, or when one could not start (products then run on the calling thread alone). */
   get usable(): boolean {
-    return !this.gated || Atomics.load(this.ctl, READY) === this.threads - 1;
+    return !this.failed && (!this.gated || Atomics.load(this.ctl, READY) === this.threads - 1);
   }
 
   /** Slices each thread has run so far (index 0: the calling thread). */

@@ -185,7 +185,7 @@ export class WasmGemm {
     if (this.requestedThreads < 2) return 1;
     const workers = this.startWorkers();
     await workers.ready;
-    return workers.threads;
+    return workers.usable ? workers.threads : 1;
   }
 
   /** Slices each thread has run (index 0: the calling thread; empty before workers start). */
