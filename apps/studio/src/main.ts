@@ -70,6 +70,7 @@ function refreshButtons(): void {
   button('load-default-data').disabled = !state.modelLoaded || state.training;
   $<HTMLInputElement>('data-file').disabled = !state.modelLoaded || state.training;
   button('load-default-model').disabled = state.training;
+  $<HTMLInputElement>('model-folder').disabled = state.training;
   button('eval-before').disabled = !ready;
   button('train').disabled = !ready;
   button('stop').disabled = !state.training;
