@@ -45,7 +45,7 @@ export const DEFAULT_SETTINGS: RunSettings = {
 };
 
 /** Where compute runs: chosen by the page, reported by the worker. */
-export type BackendChoice = 'auto' | 'webgpu' | 'cpu';
+export type BackendChoice = 'auto' | 'webgpu' | 'webgl' | 'cpu';
 
 /** A model: the built-in default (fetched from the app's own assets) or the files of a Hugging Face folder. */
 export type ModelSource = { kind: 'default' } | { kind: 'files'; files: Array<{ name: string; bytes: ArrayBuffer }> };

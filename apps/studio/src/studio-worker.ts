@@ -46,11 +46,23 @@ function emit(e: WorkerEvent): void {
   scope.postMessage(e);
 }
 
-/** Registers the CPU backend and, unless told otherwise, WebGPU from navigator.gpu as the default. */
+/**
+ * Registers the CPU backend and makes the chosen one the default. `auto`: WebGPU from navigator.gpu
+ * when there is an adapter, else the CPU (gpu.js's WebGL is slower than the WASM kernels on software
+ * rasterisers, so auto never picks it). `webgpu`: the user asked for a GPU, so without WebGPU the
+ * studio falls back to gpu.js's WebGL rather than the CPU. `webgl`: gpu.js (WebGL2, else WebGL).
+ */
 async function initBackend(choice: BackendChoice): Promise<string> {
   registerBackend(createCpuBackend());
   backendLine = 'cpu (WebAssembly SIMD kernels)';
   if (choice === 'cpu') return backendLine;
+  if (choice === 'webgl') {
+    try {
+      return await useGpuJs('');
+    } catch (err) {
+      throw new Error(`backend webgl (gpu.js): ${(err as Error).message}; choose "auto", "webgpu" or "cpu"`);
+    }
+  }
   const gpu = (navigator as Navigator & { gpu?: unknown }).gpu;
   try {
     if (!gpu) throw new Error('this browser exposes no navigator.gpu');
@@ -60,9 +72,26 @@ async function initBackend(choice: BackendChoice): Promise<string> {
     setBackend(backend.name);
     backendLine = `webgpu (${backend.adapterName})`;
   } catch (err) {
-    if (choice === 'webgpu') throw new Error(`backend webgpu: ${(err as Error).message}; choose "auto" or "cpu" to train on the CPU`);
-    backendLine = `cpu (WebAssembly SIMD kernels; WebGPU unavailable: ${(err as Error).message})`;
+    const why = (err as Error).message;
+    if (choice === 'webgpu') {
+      try {
+        return await useGpuJs(`; WebGPU unavailable: ${why}`);
+      } catch (glErr) {
+        throw new Error(`backend webgpu: ${why}; the gpu.js WebGL fallback failed too: ${(glErr as Error).message}; choose "auto" or "cpu" to train on the CPU`);
+      }
+    }
+    backendLine = `cpu (WebAssembly SIMD kernels; WebGPU unavailable: ${why})`;
   }
+  return backendLine;
+}
+
+/** Makes gpu.js (WebGL2, else WebGL; in this worker on an OffscreenCanvas) the default backend; `note` follows the mode on the badge. */
+async function useGpuJs(note: string): Promise<string> {
+  const { createGpuJsBackend } = await import('@tessera/kernels-gpujs');
+  const backend = await createGpuJsBackend({ mode: 'gpu' });
+  registerBackend(backend);
+  setBackend(backend.name);
+  backendLine = `gpujs (${backend.mode} through gpu.js${note})`;
   return backendLine;
 }
 

@@ -33,8 +33,11 @@ export interface StudioSession {
   close(): Promise<void>;
 }
 
-/** Builds the app, serves it, opens a page with `backend` ('auto' | 'webgpu' | 'cpu') chosen. */
-export async function openStudio(backend: string): Promise<StudioSession> {
+/**
+ * Builds the app, serves it, opens a page with `backend` ('auto' | 'webgpu' | 'webgl' | 'cpu') chosen.
+ * `webgpu: false` starts Chromium without --enable-unsafe-webgpu, a browser with no WebGPU adapter.
+ */
+export async function openStudio(backend: string, opts: { webgpu?: boolean } = {}): Promise<StudioSession> {
   const work = await mkdtemp(path.join(tmpdir(), 'tessera-studio-'));
   // vitest sets NODE_ENV=test; the app under test is the production build users get.
   const nodeEnv = process.env.NODE_ENV;
@@ -46,7 +49,7 @@ export async function openStudio(backend: string): Promise<StudioSession> {
   }
   const server = await serveFolder(path.join(work, 'dist'));
   await mkdir(SHOTS, { recursive: true });
-  const browser: Browser = await chromium.launch({ executablePath: CHROMIUM, args: FLAGS });
+  const browser: Browser = await chromium.launch({ executablePath: CHROMIUM, args: opts.webgpu === false ? FLAGS.filter((f) => f !== '--enable-unsafe-webgpu') : FLAGS });
   const context = await browser.newContext({ acceptDownloads: true, viewport: { width: 1280, height: 1400 } });
   const foreign: string[] = [];
   // Watched rather than routed: routing requests would keep the service worker from installing.
