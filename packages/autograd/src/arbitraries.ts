@@ -97,7 +97,13 @@ export function tensorArb(shapes: fc.Arbitrary<number[]> = shapeArb(), opts: Val
 
 /** Run count for properties: FC_NUM_RUNS from the environment, else `fallback` (100). */
 export function numRuns(fallback = 100): number {
-  const env = typeof process !== 'undefined' ? process.env?.FC_NUM_RUNS : undefined;
+  // Read as the literal expression so a bundler's define (browser test pages) can substitute it.
+  let env: string | undefined;
+  try {
+    env = process.env.FC_NUM_RUNS;
+  } catch {
+    env = undefined; // no `process` (a browser without the define)
+  }
   const n = env ? Number.parseInt(env, 10) : NaN;
   return Number.isFinite(n) && n > 0 ? n : fallback;
 }
