@@ -8,6 +8,7 @@ import { PeftModel } from '@tessera/peft';
 import { Generator, registerBackend, setBackend } from '@tessera/tensor';
 import { instructionTasks } from '@tessera/trainer/instruction-tasks';
 import { trainLoop } from '@tessera/trainer/train-loop';
+import { expect } from 'vitest';
 import type { RunSettings } from '../src/studio-protocol.js';
 import { MODEL_DIR } from './studio-harness.js';
 
@@ -23,4 +24,12 @@ export async function cpuLosses(settings: RunSettings): Promise<number[]> {
   const optimizer = new AdamW(model.trainableParameters(), { lr: settings.lr, weightDecay: 0 });
   const { records } = await trainLoop(model, train, config.padTokenId ?? 0, { lr: settings.lr, schedule: settings.schedule, warmupSteps: settings.warmup, steps: settings.steps, batchSize: settings.batch, gradAccumulation: 1, maxGradNorm: 1, weightDecay: 0, seed: settings.seed }, { optimizer });
   return records.map((r) => r.loss);
+}
+
+/** Holds a page's per-step losses on `backend` to the CPU run's: 2e-3 relative (f32 sums in another order). */
+export async function expectCpuLosses(backend: string, losses: number[], settings: RunSettings): Promise<void> {
+  const cpu = await cpuLosses(settings);
+  console.info(`studio ${backend} losses ${losses.map((x) => x.toFixed(5)).join(', ')}; cpu ${cpu.map((x) => x.toFixed(5)).join(', ')}`);
+  expect(losses).toHaveLength(settings.steps);
+  for (let i = 0; i < settings.steps; i++) expect(Math.abs(losses[i]! - cpu[i]!), `step ${i + 1}: ${backend} ${losses[i]}, cpu ${cpu[i]}`).toBeLessThan(2e-3 * Math.abs(cpu[i]!) + 1e-3);
 }

@@ -5,8 +5,8 @@
 // gpu.js, not to the CPU.
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { DEFAULT_SETTINGS, type RunSettings } from '../src/studio-protocol.js';
-import { cpuLosses } from './cpu-reference.js';
-import { haveBrowser, loadDefaults, openStudio, setKnob, shot, textOf, waitFor, type StudioSession } from './studio-harness.js';
+import { expectCpuLosses } from './cpu-reference.js';
+import { haveBrowser, loadDefaults, openStudio, shot, textOf, trainRun, type StudioSession } from './studio-harness.js';
 
 // Two small steps: gpu.js on SwiftShader is a software rasteriser.
 const STEPS = 2;
@@ -26,15 +26,9 @@ describe.skipIf(!haveBrowser)('Tessera Studio on gpu.js (WebGL) in headless Chro
     expect(backend, `the page's backend badge (console: ${s!.logs.slice(-10).join(' | ')})`).toMatch(/^gpujs \(webgl2? through gpu\.js\)$/);
     await loadDefaults(s!);
     expect(await textOf(s!, '#model-info')).toContain('on gpujs');
-    for (const k of ['steps', 'batch', 'maxLength', 'warmup', 'evalEvery', 'saveEvery'] as const) await setKnob(s!, k, SETTINGS[k]);
-    await s!.page.click('#train');
-    await waitFor(s!, 'gpujs training', () => s!.page.waitForFunction(() => /^done:/.test(document.querySelector('#status')?.textContent ?? ''), null, { timeout: 240_000 }));
+    const gl = await trainRun(s!, SETTINGS, 'gpujs');
     await shot(s!, '09-gpujs-trained');
-    const gl = JSON.parse((await s!.page.locator('#loss-chart').getAttribute('data-losses')) ?? '[]') as number[];
-    const cpu = await cpuLosses(SETTINGS);
-    console.info(`studio gpujs losses ${gl.map((x) => x.toFixed(5)).join(', ')}; cpu ${cpu.map((x) => x.toFixed(5)).join(', ')}`);
-    expect(gl).toHaveLength(STEPS);
-    for (let i = 0; i < STEPS; i++) expect(Math.abs(gl[i]! - cpu[i]!), `step ${i + 1}: gpujs ${gl[i]}, cpu ${cpu[i]}`).toBeLessThan(2e-3 * Math.abs(cpu[i]!) + 1e-3);
+    await expectCpuLosses('gpujs', gl, SETTINGS);
     const progress = await textOf(s!, '#progress');
     console.info(`studio gpujs progress: ${progress}`);
     expect(progress).toMatch(/tokens\/s/);

@@ -9,6 +9,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { build } from 'vite';
+import type { RunSettings } from '../src/studio-protocol.js';
 import { serveFolder } from './studio-server.js';
 
 export const APP = fileURLToPath(new URL('..', import.meta.url));
@@ -114,4 +115,12 @@ export async function loadDefaults(s: StudioSession): Promise<void> {
   await waitFor(s, 'model', () => s.page.waitForFunction(() => /layers/.test(document.querySelector('#model-info')?.textContent ?? ''), null, { timeout: 60_000 }));
   await s.page.click('#load-default-data');
   await waitFor(s, 'data', () => s.page.locator('#mask-preview .example').first().waitFor({ timeout: 60_000 }));
+}
+
+/** Sets the run's knobs, trains until the status line says done, and returns the chart's per-step losses. */
+export async function trainRun(s: StudioSession, settings: RunSettings, what: string): Promise<number[]> {
+  for (const k of ['steps', 'batch', 'maxLength', 'warmup', 'evalEvery', 'saveEvery'] as const) await setKnob(s, k, settings[k]);
+  await s.page.click('#train');
+  await waitFor(s, `${what} training`, () => s.page.waitForFunction(() => /^done:/.test(document.querySelector('#status')?.textContent ?? ''), null, { timeout: 240_000 }));
+  return JSON.parse((await s.page.locator('#loss-chart').getAttribute('data-losses')) ?? '[]') as number[];
 }

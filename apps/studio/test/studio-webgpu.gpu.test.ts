@@ -5,8 +5,8 @@
 // the test; elsewhere it skips with a warning.
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { DEFAULT_SETTINGS, type RunSettings } from '../src/studio-protocol.js';
-import { cpuLosses } from './cpu-reference.js';
-import { haveBrowser, loadDefaults, openStudio, setKnob, shot, textOf, waitFor, type StudioSession } from './studio-harness.js';
+import { expectCpuLosses } from './cpu-reference.js';
+import { haveBrowser, loadDefaults, openStudio, shot, textOf, trainRun, type StudioSession } from './studio-harness.js';
 
 const STEPS = 3;
 const SETTINGS: RunSettings = { ...DEFAULT_SETTINGS, steps: STEPS, batch: 2, maxLength: 48, warmup: 1, evalEvery: 0, saveEvery: 0 };
@@ -28,15 +28,9 @@ describe.skipIf(!haveBrowser)('Tessera Studio on WebGPU in headless Chromium', (
       ctx.skip();
     }
     await loadDefaults(s!);
-    for (const k of ['steps', 'batch', 'maxLength', 'warmup', 'evalEvery', 'saveEvery'] as const) await setKnob(s!, k, SETTINGS[k]);
-    await s!.page.click('#train');
-    await waitFor(s!, 'webgpu training', () => s!.page.waitForFunction(() => /^done:/.test(document.querySelector('#status')?.textContent ?? ''), null, { timeout: 240_000 }));
+    const gpu = await trainRun(s!, SETTINGS, 'webgpu');
     await shot(s!, '08-webgpu-trained');
-    const gpu = JSON.parse((await s!.page.locator('#loss-chart').getAttribute('data-losses')) ?? '[]') as number[];
-    const cpu = await cpuLosses(SETTINGS);
-    console.info(`studio webgpu losses ${gpu.map((x) => x.toFixed(5)).join(', ')}; cpu ${cpu.map((x) => x.toFixed(5)).join(', ')}`);
-    expect(gpu).toHaveLength(STEPS);
-    for (let i = 0; i < STEPS; i++) expect(Math.abs(gpu[i]! - cpu[i]!), `step ${i + 1}: webgpu ${gpu[i]}, cpu ${cpu[i]}`).toBeLessThan(2e-3 * Math.abs(cpu[i]!) + 1e-3);
+    await expectCpuLosses('webgpu', gpu, SETTINGS);
     expect(await textOf(s!, '#progress')).toMatch(/tokens\/s/);
     expect(s!.foreign).toEqual([]);
   });
