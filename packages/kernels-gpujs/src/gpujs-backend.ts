@@ -5,6 +5,7 @@ import { allocTyped, bf16ToF32, dtypeBytes, f16ToF32, f32ToBf16, f32ToF16, type 
 import { GpuJsContext, type GpuJsMode, type Handle } from './gpujs-context.js';
 import type { GpuJsKernel } from './gpujs-kernel.js';
 import { adamwUpdateHandles } from './kernels/adamw.js';
+import { raiseIndexErrors } from './index-bounds.js';
 import { GpuJsUnsupportedError } from './kernel-source.js';
 import { checkSinglePrecision } from './precision-check.js';
 import { GPUJS_KERNELS } from './registry.js';
@@ -63,12 +64,20 @@ export async function createGpuJsBackend(opts: GpuJsBackendOptions = {}): Promis
       return ctx.actualMode;
     },
     upload: (dtype, data) => storageOf(dtype, ctx.upload(toValues(dtype, data, name))),
-    read: async (storage) => fromValues(storage.dtype, await ctx.read(handleOfStorage(storage))),
+    read: async (storage) => {
+      const values = await ctx.read(handleOfStorage(storage));
+      // Out-of-range gather/scatterAdd indices recorded since the last read surface here (index-bounds.ts).
+      await raiseIndexErrors(ctx);
+      return fromValues(storage.dtype, values);
+    },
     free: (storage) => {
       ctx.free(handleOfStorage(storage));
       (storage as { data: unknown }).data = null;
     },
-    sync: () => ctx.sync(),
+    sync: async () => {
+      await ctx.sync();
+      await raiseIndexErrors(ctx);
+    },
     adamwUpdate: (param, grad, m, v, h) => {
       const r = adamwUpdateHandles(ctx, param, grad, m, v, h);
       return r === null ? null : { param: storageOf('f32', r.param), m: storageOf('f32', r.m), v: storageOf('f32', r.v) };

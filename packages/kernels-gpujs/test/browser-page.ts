@@ -7,6 +7,7 @@ import { createGpuJsBackend } from '../src/index.js';
 import { collected } from './browser-vitest-shim.js';
 import { gpujsBackend, numRuns } from './cross-backend.js';
 import { fusedProperties } from './fused-properties.js';
+import { indexBoundsProperties } from './index-bounds-properties.js';
 import { primitiveProperties } from './op-properties.js';
 import { transformerLossAndGrads } from './transformer.js';
 
@@ -39,6 +40,7 @@ async function main(): Promise<BrowserResult> {
     const backend = await gpujsBackend(mode);
     primitiveProperties(backend.name);
     fusedProperties(backend.name);
+    indexBoundsProperties(backend.name);
     const properties: PropertyOutcome[] = [];
     for (const { name, fn } of collected) {
       const start = performance.now();

@@ -3,9 +3,11 @@
 import { afterAll, describe } from 'vitest';
 import { gpujsWebGpuOrNull } from './cross-backend.js';
 import { fusedProperties } from './fused-properties.js';
+import { indexBoundsProperties } from './index-bounds-properties.js';
 import { primitiveProperties } from './op-properties.js';
 
 const backend = await gpujsWebGpuOrNull();
 afterAll(() => backend?.destroy());
 describe.skipIf(backend === null)('every primitive: gpu.js WebGPU mode equals the CPU backend', () => primitiveProperties(backend!.name));
 describe.skipIf(backend === null)('fused composites: gpu.js WebGPU mode equals the decomposition and the CPU backend', () => fusedProperties(backend!.name));
+describe.skipIf(backend === null)("gather/scatterAdd index bounds: gpu.js WebGPU mode reports the CPU backend's error", () => indexBoundsProperties(backend!.name));

@@ -1,8 +1,10 @@
 // gather (torch.gather): out[p] = x[p with p[axis] replaced by index[p]]. The index is read per
-// element; indices outside [0, size) give 0 (a fragment shader cannot raise an error).
+// element; indices outside [0, size) give 0 (a shader cannot raise an error) and index-bounds.ts
+// raises them at the next read or sync.
 import { numel } from '@tessera/tensor';
 import type { GpuJsKernel } from '../gpujs-kernel.js';
 import { handleOf } from '../gpujs-kernel.js';
+import { checkIndexBounds } from '../index-bounds.js';
 import { MAX_RANK, MetaTable, OUTPUT_COORDS, indexCode, kernelSource } from '../kernel-source.js';
 
 // Table: output (= index) dims at 0, x's layout (axis stride 0) at R, index layout at 2R+1, then the
@@ -32,6 +34,7 @@ export const gatherKernel: GpuJsKernel<{ axis: number }> = (ctx, [x, index], { a
   m.strides(index!.strides, 'gather');
   m.push(index!.offset);
   m.push(x!.strides[axis]!, x!.shape[axis]!);
+  checkIndexBounds(ctx, 'gather', index!, axis, x!.shape[axis]!);
   return ctx.run({ source: SOURCE, size: numel(out.shape), args: [handleOf(x!), handleOf(index!), m.toArray()] });
 };
 

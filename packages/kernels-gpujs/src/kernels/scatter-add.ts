@@ -4,6 +4,7 @@
 import { numel } from '@tessera/tensor';
 import type { GpuJsKernel } from '../gpujs-kernel.js';
 import { handleOf } from '../gpujs-kernel.js';
+import { checkIndexBounds } from '../index-bounds.js';
 import { MAX_RANK, MetaTable, OUTPUT_COORDS, indexCode, kernelSource } from '../kernel-source.js';
 
 // Table: output dims at 0; x's layout at R; index layout (axis stride 0) at 2R+1; src layout (axis
@@ -51,5 +52,7 @@ export const scatterAddKernel: GpuJsKernel<{ axis: number }> = (ctx, [x, index, 
   m.dims(index!.shape.map((d, i) => (i === axis ? 2 ** 24 : d)), what);
   m.strides(out.shape.map((_, i) => (i === axis ? 1 : 0)), what);
   m.push(index!.shape[axis]!, index!.strides[axis]!, src!.strides[axis]!);
+  // Out-of-range indices match no output here; index-bounds.ts raises them at the next read or sync.
+  checkIndexBounds(ctx, what, index!, axis, out.shape[axis]!);
   return ctx.run({ source: SOURCE, size: numel(out.shape), args: [handleOf(x!), handleOf(index!), handleOf(src!), m.toArray()] });
 };

@@ -1,0 +1,136 @@
+// Out-of-range indices on any gpujs backend: gather and scatterAdd cannot throw inside a kernel, so
+// check launches record the first bad index and the next read or sync raises it (src/index-bounds.ts).
+// The property holds the message to the CPU backend's (same op, value, position, axis size and fix) on
+// random shapes, index dtypes and layouts (transposed, broadcast); the named tests pin the timing.
+// Only `test`, `expect(..).toBe/toEqual` and `expect.fail` are used, so the browser page can run it.
+import fc from 'fast-check';
+import { expect, test } from 'vitest';
+import * as T from '@tessera/tensor';
+import type { DType, Tensor } from '@tessera/tensor';
+import { numRuns, rng } from './cross-backend.js';
+
+type IndexLayout = 'dense' | 'transposed' | 'expanded';
+
+/** An index tensor of logical `shape` holding `values` (row-major) in the given layout. */
+function indexView(device: string, values: number[], shape: number[], dtype: DType, layout: IndexLayout): Tensor {
+  if (layout === 'transposed') {
+    const perm = shape.map((_, i) => shape.length - 1 - i);
+    // Store the transpose so that permuting back yields `values` in row-major order of `shape`.
+    const stored = T.tensor(values, { shape, dtype, device: 'cpu' }).permute(perm).contiguous();
+    return T.tensor(Array.from(stored.dataSync() as ArrayLike<number>), { shape: perm.map((p) => shape[p]!), dtype, device }).permute(perm);
+  }
+  if (layout === 'expanded') {
+    // Broadcast along dim 0: every slice repeats the first one.
+    const base = [1, ...shape.slice(1)];
+    return T.tensor(values.slice(0, T.numel(base)), { shape: base, dtype, device }).expand(shape);
+  }
+  return T.tensor(values, { shape, dtype, device });
+}
+
+/** The CPU backend's error for `build`, or null when it succeeds. */
+function cpuError(build: () => Tensor): string | null {
+  try {
+    T.tidy(build).dispose();
+    return null;
+  } catch (err) {
+    return (err as Error).message;
+  }
+}
+
+/** The rejection of `p` (null when it resolves). */
+const rejection = (p: Promise<unknown>): Promise<Error | null> => p.then(() => null, (e: Error) => e);
+
+interface Case { xShape: number[]; axisPick: number; dtype: DType; layout: IndexLayout; seed: number; badRate: number }
+
+const caseArb: fc.Arbitrary<Case> = fc.record({
+  xShape: fc.array(fc.integer({ min: 1, max: 4 }), { minLength: 1, maxLength: 3 }),
+  axisPick: fc.nat(2),
+  dtype: fc.constantFrom<DType>('i32', 'u32', 'u8'),
+  layout: fc.constantFrom<IndexLayout>('dense', 'transposed', 'expanded'),
+  seed: fc.integer({ min: 0, max: 2 ** 31 - 1 }),
+  // How often an element is out of range: never, sometimes, always.
+  badRate: fc.constantFrom(0, 0.1, 1),
+});
+
+function buildCase({ xShape, axisPick, dtype, seed, badRate }: Case) {
+  const axis = axisPick % xShape.length;
+  const size = xShape[axis]!;
+  const next = rng(seed);
+  const idxShape = xShape.map((d, i) => (i === axis ? 1 + Math.floor(next() * 5) : Math.max(1, d - Math.floor(next() * 2))));
+  const values = Array.from({ length: T.numel(idxShape) }, () => {
+    if (next() >= badRate) return Math.floor(next() * size);
+    const over = size + Math.floor(next() * 3);
+    return dtype === 'i32' && next() < 0.5 ? -1 - Math.floor(next() * 3) : over;
+  });
+  return { axis, idxShape, values };
+}
+
+/** 0, 1, ..., n-1 as f32. */
+const iota = (n: number, device: string) => T.arange(0, n, 1, { dtype: 'f32', device });
+
+const indexOps: Record<'gather' | 'scatterAdd', (c: Case, dev: string) => Tensor> = {
+  gather: (c, dev) => {
+    const { axis, idxShape, values } = buildCase(c);
+    return T.gather(iota(T.numel(c.xShape), dev).reshape(c.xShape), axis, indexView(dev, values, idxShape, c.dtype, c.layout));
+  },
+  scatterAdd: (c, dev) => {
+    const { axis, idxShape, values } = buildCase(c);
+    return T.scatterAdd(T.zeros(c.xShape, { device: dev }), axis, indexView(dev, values, idxShape, c.dtype, c.layout), iota(T.numel(idxShape), dev).reshape(idxShape));
+  },
+};
+
+/** Registers the index-bounds tests for the gpujs backend named `device`. */
+export function indexBoundsProperties(device: string): void {
+  for (const name of ['gather', 'scatterAdd'] as const) {
+    test(`${name}: the next read raises the CPU backend's error for the first bad index, or the results match`, () =>
+      fc.assert(
+        fc.asyncProperty(caseArb, async (c) => {
+          const expected = cpuError(() => indexOps[name](c, 'cpu'));
+          const out = T.tidy(() => indexOps[name](c, device));
+          try {
+            if (expected === null) {
+              const want = Array.from(T.tidy(() => indexOps[name](c, 'cpu')).dataSync() as ArrayLike<number>);
+              expect(Array.from((await out.data()) as ArrayLike<number>), `${name} ${JSON.stringify(c)}`).toEqual(want);
+            } else {
+              const err = await rejection(out.data());
+              expect(err instanceof RangeError, `${name} ${JSON.stringify(c)}: a RangeError (got ${String(err)}), expected: ${expected}`).toBe(true);
+              if (!err!.message.startsWith(expected)) expect.fail(`${err!.message}\n  should start with\n${expected}`);
+            }
+          } finally {
+            out.dispose();
+          }
+        }),
+        { numRuns: numRuns() },
+      ));
+  }
+
+  test('the error surfaces at the next read of any tensor, then clears', async () => {
+    const table = iota(12, device).reshape([4, 3]);
+    const ids = T.tensor([1, 7, 2], { dtype: 'i32', device });
+    const rows = T.embedding(ids, table); // (3, 3): row 7 of a 4-row table
+    const other = T.add(table, 1);
+    const err = await rejection(other.data());
+    const want = 'gather: index 7 at position [1,0] of the index [3,3] is out of range for axis 0 of size 4; expected 0 <= index < 4. (gpujs: ';
+    expect(err?.message.startsWith(want), `${err?.message}\n  should start with\n${want}`).toBe(true);
+    // Reading raised and dropped the pending check: clean work reads fine again.
+    expect(Array.from((await other.data()) as ArrayLike<number>)).toEqual(Array.from({ length: 12 }, (_, i) => i + 1));
+    for (const t of [table, ids, rows, other]) t.dispose();
+  });
+
+  test('sync() raises it too; of two bad ops before a read, the first is reported', async () => {
+    const backend = T.getBackend(device);
+    const x = T.zeros([2, 3], { device });
+    const idx = T.tensor([[0, -2, 1]], { dtype: 'i32', device });
+    const later = T.tensor([[5, 0, 0]], { dtype: 'i32', device });
+    const ones = T.ones([1, 3], { device });
+    const a = T.gather(x, 1, idx);
+    const b = T.scatterAdd(x, 0, later, ones);
+    const first = await rejection(backend.sync!());
+    expect(/^gather: index -2 at position \[0,1\] of the index \[1,3\] is out of range for axis 1 of size 3; expected 0 <= index < 3; negative indices are not allowed/.test(first?.message ?? ''), String(first?.message)).toBe(true);
+    const c = T.scatterAdd(x, 0, later, ones);
+    const second = await rejection(backend.sync!());
+    expect(/^scatterAdd: index 5 at position \[0,0\] of the index \[1,3\] is out of range for axis 0 of size 2/.test(second?.message ?? ''), String(second?.message)).toBe(true);
+    expect(await rejection(backend.sync!()), 'a third sync').toBe(null);
+    for (const t of [x, idx, later, ones, a, b, c]) t.dispose();
+  });
+}
