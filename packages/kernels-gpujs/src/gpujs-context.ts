@@ -35,6 +35,12 @@ export interface Launch {
   readonly args: readonly (Handle | Float32Array)[];
   /** The element count the handle reports when it differs from the values computed (empty tensors). */
   readonly logicalSize?: number;
+  /**
+   * 'Array(4)': each thread returns four values (a vec4 texture on WebGL; only another kernel reads it,
+   * and gpu.js's WebGPU mode cannot take such a result as an argument). 'Number' for a kernel that
+   * reads such a texture (gpu.js would infer a vec4 return from it). Default: gpu.js infers it.
+   */
+  readonly returns?: 'Array(4)' | 'Number';
 }
 
 /** The largest loop any kernel runs (gpu.js bounds every loop; GLSL needs a constant bound). */
@@ -90,7 +96,7 @@ export class GpuJsContext {
   /** Launches a kernel producing `size` f32 values; returns at once (the work may still be queued). */
   run(launch: Launch): Handle {
     if (launch.size === 0) return this.emptyHandle();
-    const kernel = this.kernelFor(launch.source);
+    const kernel = this.kernelFor(launch.source, launch.returns);
     this.counters.launches++;
     for (const a of launch.args) if (!(a instanceof Float32Array) && a.freed) throw new Error('gpujs: a kernel input was already freed (a disposed tensor was used)');
     if (!this.isAsync && launch.args.every((a) => a instanceof Float32Array || a.value !== null)) {
@@ -149,10 +155,11 @@ export class GpuJsContext {
     this.kernels.clear();
   }
 
-  private kernelFor(source: string): IKernelRunShortcut {
+  private kernelFor(source: string, returns?: 'Array(4)' | 'Number'): IKernelRunShortcut {
     let kernel = this.kernels.get(source);
     if (kernel === undefined) {
       kernel = this.gpu.createKernel(source, {
+        ...(returns === undefined ? {} : { returnType: returns }),
         output: [1],
         pipeline: true,
         immutable: true,
