@@ -243,8 +243,11 @@ for i in range(a["warmup"] + a["steps"]):
     opt.zero_grad(); loss = m(ids); loss.backward(); opt.step(); losses.append(loss.item())
     if i >= a["warmup"]: times.append((time.perf_counter() - t0) * 1000); cpu.append((time.process_time() - c0) * 1000)
 times.sort(); cpu.sort()
+# Which BLAS the step ran on: Debian's torch uses whichever libblas.so.3 is selected, and the reference
+# BLAS (installed when libopenblas0 is not) is ~20x slower than OpenBLAS.
+blas = sorted({line.split()[-1] for line in open("/proc/self/maps") if "blas" in line.split()[-1].lower()})
 print(json.dumps({"ms": times[len(times) // 2], "cpuMs": cpu[len(cpu) // 2], "first": losses[0], "last": losses[-1], "torch": torch.__version__,
-  "threads": torch.get_num_threads(), "parameters": sum(p.numel() for p in m.parameters())}))
+  "threads": torch.get_num_threads(), "parameters": sum(p.numel() for p in m.parameters()), "blas": blas}))
 `;
 
 function torchRow(o: Options, ids: Int32Array): Row {
@@ -261,10 +264,13 @@ function torchRow(o: Options, ids: Int32Array): Row {
       torch: string;
       threads: number;
       parameters: number;
+      blas?: string[];
     };
     if (out.error) return { ...base, version: 'none', threads: '-', skipped: out.error };
     const s = o.shape;
-    return { ...base, version: out.torch, threads: out.threads, parameters: out.parameters, medianStepMs: out.ms, medianStepCpuMs: out.cpuMs, tokensPerSec: (s.batch * s.seq * 1000) / out.ms, firstLoss: out.first, lastLoss: out.last };
+    const blas = out.blas?.length ? out.blas.join(', ') : 'unknown';
+    if (!/openblas|mkl/i.test(blas)) console.warn(`bench-train-step: torch runs on ${blas}, not OpenBLAS: install libopenblas0-pthread for a fair peer`);
+    return { ...base, notes: `${base.notes}; BLAS: ${blas}`, version: out.torch, threads: out.threads, parameters: out.parameters, medianStepMs: out.ms, medianStepCpuMs: out.cpuMs, tokensPerSec: (s.batch * s.seq * 1000) / out.ms, firstLoss: out.first, lastLoss: out.last };
   } catch (err) {
     return { ...base, version: 'none', threads: '-', skipped: `${python} with torch not runnable: ${String((err as { stderr?: string }).stderr ?? (err as Error).message).trim().split('\n').pop()}` };
   }
