@@ -2,79 +2,28 @@
 // check launches record the first bad index and the next read or sync raises it (src/index-bounds.ts).
 // The property holds the message to the CPU backend's (same op, value, position, axis size and fix) on
 // random shapes, index dtypes and layouts (transposed, broadcast); the named tests pin the timing.
-// Only `test`, `expect(..).toBe/toEqual` and `expect.fail` are used, so the browser page can run it.
+// Cases come from @tessera/autograd/testing (shared with kernels-webgpu's gather-bounds test). Only
+// `test`, `expect(..).toBe/toEqual` and `expect.fail` are used, so the browser page can run it.
 import fc from 'fast-check';
 import { expect, test } from 'vitest';
 import * as T from '@tessera/tensor';
-import type { DType, Tensor } from '@tessera/tensor';
-import { numRuns, rng } from './cross-backend.js';
-
-type IndexLayout = 'dense' | 'transposed' | 'expanded';
-
-/** An index tensor of logical `shape` holding `values` (row-major) in the given layout. */
-function indexView(device: string, values: number[], shape: number[], dtype: DType, layout: IndexLayout): Tensor {
-  if (layout === 'transposed') {
-    const perm = shape.map((_, i) => shape.length - 1 - i);
-    // Store the transpose so that permuting back yields `values` in row-major order of `shape`.
-    const stored = T.tensor(values, { shape, dtype, device: 'cpu' }).permute(perm).contiguous();
-    return T.tensor(Array.from(stored.dataSync() as ArrayLike<number>), { shape: perm.map((p) => shape[p]!), dtype, device }).permute(perm);
-  }
-  if (layout === 'expanded') {
-    // Broadcast along dim 0: every slice repeats the first one.
-    const base = [1, ...shape.slice(1)];
-    return T.tensor(values.slice(0, T.numel(base)), { shape: base, dtype, device }).expand(shape);
-  }
-  return T.tensor(values, { shape, dtype, device });
-}
-
-/** The CPU backend's error for `build`, or null when it succeeds. */
-function cpuError(build: () => Tensor): string | null {
-  try {
-    T.tidy(build).dispose();
-    return null;
-  } catch (err) {
-    return (err as Error).message;
-  }
-}
+import type { Tensor } from '@tessera/tensor';
+import { buildIndexCase, cpuError, indexCaseArb, indexView, type IndexCase } from '@tessera/autograd/testing';
+import { numRuns } from './cross-backend.js';
 
 /** The rejection of `p` (null when it resolves). */
 const rejection = (p: Promise<unknown>): Promise<Error | null> => p.then(() => null, (e: Error) => e);
 
-interface Case { xShape: number[]; axisPick: number; dtype: DType; layout: IndexLayout; seed: number; badRate: number }
-
-const caseArb: fc.Arbitrary<Case> = fc.record({
-  xShape: fc.array(fc.integer({ min: 1, max: 4 }), { minLength: 1, maxLength: 3 }),
-  axisPick: fc.nat(2),
-  dtype: fc.constantFrom<DType>('i32', 'u32', 'u8'),
-  layout: fc.constantFrom<IndexLayout>('dense', 'transposed', 'expanded'),
-  seed: fc.integer({ min: 0, max: 2 ** 31 - 1 }),
-  // How often an element is out of range: never, sometimes, always.
-  badRate: fc.constantFrom(0, 0.1, 1),
-});
-
-function buildCase({ xShape, axisPick, dtype, seed, badRate }: Case) {
-  const axis = axisPick % xShape.length;
-  const size = xShape[axis]!;
-  const next = rng(seed);
-  const idxShape = xShape.map((d, i) => (i === axis ? 1 + Math.floor(next() * 5) : Math.max(1, d - Math.floor(next() * 2))));
-  const values = Array.from({ length: T.numel(idxShape) }, () => {
-    if (next() >= badRate) return Math.floor(next() * size);
-    const over = size + Math.floor(next() * 3);
-    return dtype === 'i32' && next() < 0.5 ? -1 - Math.floor(next() * 3) : over;
-  });
-  return { axis, idxShape, values };
-}
-
 /** 0, 1, ..., n-1 as f32. */
 const iota = (n: number, device: string) => T.arange(0, n, 1, { dtype: 'f32', device });
 
-const indexOps: Record<'gather' | 'scatterAdd', (c: Case, dev: string) => Tensor> = {
+const indexOps: Record<'gather' | 'scatterAdd', (c: IndexCase, dev: string) => Tensor> = {
   gather: (c, dev) => {
-    const { axis, idxShape, values } = buildCase(c);
+    const { axis, idxShape, values } = buildIndexCase(c);
     return T.gather(iota(T.numel(c.xShape), dev).reshape(c.xShape), axis, indexView(dev, values, idxShape, c.dtype, c.layout));
   },
   scatterAdd: (c, dev) => {
-    const { axis, idxShape, values } = buildCase(c);
+    const { axis, idxShape, values } = buildIndexCase(c);
     return T.scatterAdd(T.zeros(c.xShape, { device: dev }), axis, indexView(dev, values, idxShape, c.dtype, c.layout), iota(T.numel(idxShape), dev).reshape(idxShape));
   },
 };
@@ -84,7 +33,7 @@ export function indexBoundsProperties(device: string): void {
   for (const name of ['gather', 'scatterAdd'] as const) {
     test(`${name}: the next read raises the CPU backend's error for the first bad index, or the results match`, () =>
       fc.assert(
-        fc.asyncProperty(caseArb, async (c) => {
+        fc.asyncProperty(indexCaseArb, async (c) => {
           const expected = cpuError(() => indexOps[name](c, 'cpu'));
           const out = T.tidy(() => indexOps[name](c, device));
           try {

@@ -1,85 +1,33 @@
 // Out-of-range indices on WebGPU: gather and scatterAdd cannot throw inside a shader, so a check
 // dispatch records the first bad index and the next read or sync raises it. The property holds the
 // message to the CPU backend's (same op, value, position, axis size and fix) on random shapes,
-// index dtypes and layouts (transposed, broadcast); the named tests pin the lazy timing.
+// index dtypes and layouts (transposed, broadcast; cases from @tessera/autograd/testing, shared with
+// kernels-gpujs); the named tests pin the lazy timing.
 import fc from 'fast-check';
 import { afterAll, describe, expect, test } from 'vitest';
 import * as T from '@tessera/tensor';
-import type { DType, Tensor } from '@tessera/tensor';
-import { gpuOrNull, numRuns, rng } from './cross-backend.js';
+import type { Tensor } from '@tessera/tensor';
+import { buildIndexCase, cpuError, indexCaseArb, indexView, type IndexCase } from '@tessera/autograd/testing';
+import { gpuOrNull, numRuns } from './cross-backend.js';
 
 const gpu = await gpuOrNull();
 afterAll(() => gpu?.destroy());
 
-type IndexLayout = 'dense' | 'transposed' | 'expanded';
-
-/** An index tensor of logical `shape` holding `values` (row-major) in the given layout. */
-function indexView(device: string, values: number[], shape: number[], dtype: DType, layout: IndexLayout): Tensor {
-  if (layout === 'transposed') {
-    const perm = shape.map((_, i) => shape.length - 1 - i);
-    const permuted = perm.map((p) => shape[p]!);
-    // Store the transpose so that permuting back yields `values` in row-major order of `shape`.
-    const stored = T.tensor(values, { shape, dtype, device: 'cpu' }).permute(perm).contiguous();
-    return T.tensor(Array.from(stored.dataSync() as ArrayLike<number>), { shape: permuted, dtype, device }).permute(perm);
-  }
-  if (layout === 'expanded') {
-    // Broadcast along dim 0: every slice repeats the first one.
-    const base = [1, ...shape.slice(1)];
-    return T.tensor(values.slice(0, T.numel(base)), { shape: base, dtype, device }).expand(shape);
-  }
-  return T.tensor(values, { shape, dtype, device });
-}
-
-/** The CPU backend's error for `build`, or null when it succeeds. */
-function cpuError(build: () => Tensor): string | null {
-  try {
-    T.tidy(build).dispose();
-    return null;
-  } catch (err) {
-    return (err as Error).message;
-  }
-}
-
-const caseArb = fc.record({
-  xShape: fc.array(fc.integer({ min: 1, max: 4 }), { minLength: 1, maxLength: 3 }),
-  axisPick: fc.nat(2),
-  dtype: fc.constantFrom<DType>('i32', 'u32', 'u8'),
-  layout: fc.constantFrom<IndexLayout>('dense', 'transposed', 'expanded'),
-  seed: fc.integer({ min: 0, max: 2 ** 31 - 1 }),
-  // How often an element is out of range: never, sometimes, always.
-  badRate: fc.constantFrom(0, 0.1, 1),
-});
-
-interface Case { xShape: number[]; axisPick: number; dtype: DType; layout: IndexLayout; seed: number; badRate: number }
-
 /** 0, 1, ..., n-1 as f32. */
 const iota = (n: number, device: string) => T.arange(0, n, 1, { dtype: 'f32', device });
 
-function buildCase({ xShape, axisPick, dtype, layout, seed, badRate }: Case) {
-  const axis = axisPick % xShape.length;
-  const size = xShape[axis]!;
-  const next = rng(seed);
-  const idxShape = xShape.map((d, i) => (i === axis ? 1 + Math.floor(next() * 5) : Math.max(1, d - Math.floor(next() * 2))));
-  const values = Array.from({ length: T.numel(idxShape) }, () => {
-    if (next() >= badRate) return Math.floor(next() * size);
-    const over = size + Math.floor(next() * 3);
-    return dtype === 'i32' && next() < 0.5 ? -1 - Math.floor(next() * 3) : over;
-  });
-  return { axis, size, idxShape, values, dtype, layout };
-}
-
 describe.skipIf(gpu === null)('webgpu gather/scatterAdd index bounds', () => {
   /** The two ops that read an index tensor, each run on a case on one device. */
-  const indexOps: Record<'gather' | 'scatterAdd', (c: Case, idx: ReturnType<typeof buildCase>, dev: string) => Tensor> = {
-    gather: (c, { axis, idxShape, values, dtype, layout }, dev) => T.gather(iota(T.numel(c.xShape), dev).reshape(c.xShape), axis, indexView(dev, values, idxShape, dtype, layout)),
-    scatterAdd: (c, { axis, idxShape, values, dtype, layout }, dev) =>
-      T.scatterAdd(T.zeros(c.xShape, { device: dev }), axis, indexView(dev, values, idxShape, dtype, layout), iota(T.numel(idxShape), dev).reshape(idxShape)),
+  const indexOps: Record<'gather' | 'scatterAdd', (c: IndexCase, idx: ReturnType<typeof buildIndexCase>, dev: string) => Tensor> = {
+    gather: (c, { axis, idxShape, values }, dev) => T.gather(iota(T.numel(c.xShape), dev).reshape(c.xShape), axis, indexView(dev, values, idxShape, c.dtype, c.layout)),
+    scatterAdd: (c, { axis, idxShape, values }, dev) =>
+      T.scatterAdd(T.zeros(c.xShape, { device: dev }), axis, indexView(dev, values, idxShape, c.dtype, c.layout), iota(T.numel(idxShape), dev).reshape(idxShape)),
   };
 
   test.each(['gather', 'scatterAdd'] as const)("%s: the next read raises the CPU backend's error for the first bad index, or the results match", async (name) => {
     await fc.assert(
-      fc.asyncProperty(caseArb, async (c) => {
-        const idx = buildCase(c);
+      fc.asyncProperty(indexCaseArb, async (c) => {
+        const idx = buildIndexCase(c);
         const run = (dev: string) => indexOps[name](c, idx, dev);
         const expected = cpuError(() => run('cpu'));
         const submits = gpu!.context.counters.submits;
