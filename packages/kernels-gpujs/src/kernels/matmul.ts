@@ -6,8 +6,8 @@
 // - one output per thread, the K loop four products at a time (cpu and WebGPU modes);
 // - on WebGL, four adjacent outputs per thread (an Array(4) result: each A element is loaded once for
 //   four products), then a pass unpacking the vec4s into the flat output. Measured faster in Chromium
-//   (SwiftShader, n = 128/256/512, product read back): WebGL2 0.16/0.15/0.19 -> 0.23/0.47/0.48 GFLOP/s,
-//   WebGL 1 0.15/0.18/0.16 -> 0.34/0.44/0.42. gpu.js's WebGPU mode cannot take an Array(4) result as a
+//   (SwiftShader, n = 128/256/512, product read back): WebGL2 0.24/0.31/0.31 -> 0.32/0.45/0.46 GFLOP/s,
+//   WebGL 1 0.24/0.27/0.23 -> 0.31/0.41/0.35 (README). gpu.js's WebGPU mode cannot take an Array(4) result as a
 //   kernel argument ("does not yet support Array(4) pipeline results"), so it keeps the first form.
 import { numel } from '@tessera/tensor';
 import type { OutputSpec, TensorView } from '@tessera/tensor';
