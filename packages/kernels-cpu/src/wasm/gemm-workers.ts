@@ -5,22 +5,28 @@
 // only from a worker (a page's main thread may not Atomics.wait) and only once every one of them has
 // started (a Web Worker starts on its parent's event loop, never while the parent blocks).
 
-/** Control block layout (Int32 slots). */
+/**
+ * Control block layout (Int32 slots). The caller posts a job by writing ARGS and then a new
+ * GENERATION; worker `index` answers it by storing the generation in ANSWERS + index (negated when
+ * its slice failed). Answers are tagged with the job they belong to, so a late or repeated answer can
+ * never count towards a later job, the way a shared countdown could (it once went to -1 and hung).
+ */
 const GENERATION = 0;
-const PENDING = 1;
-const FAILED = 2;
 /** Workers that have instantiated the module and wait for jobs. */
-const READY = 3;
-const ARGS = 4;
+const READY = 1;
+const ARGS = 2;
 const ARG_COUNT = 14;
-/** How long the caller waits for a worker's share without any progress before reporting it dead. */
+const ANSWERS = ARGS + ARG_COUNT;
+/** Generations run 1..MAX_GENERATION and wrap to 1; a negative one tells the workers to stop. */
+const MAX_GENERATION = 0x3fffffff;
+/** How long the caller waits without any worker answering before reporting the silent ones dead. */
 const STALL_MS = 120_000;
 
 /** What a posted job splits: the B slivers of one product, or the entries of a batch. */
 export type SplitKind = 'slivers' | 'entries';
 
 // The worker body: plain JS evaluated in the worker, so no file path has to resolve under tsx,
-// vitest or a bundler. A failing slice still counts down, so the caller never waits forever.
+// vitest or a bundler. A failing slice still answers (negated), so the caller never waits forever.
 // `jobs` counts the slices each thread ran (index 0: the caller), so tests can see the threads work.
 const WORKER_LOOP = `
 function serve({ module, memory, control, jobs, index }, started) {
@@ -33,12 +39,17 @@ Atomics.add(ctl, ${READY}, 1);
 started();
 let seen = 0;
 for (;;) {
-  Atomics.wait(ctl, ${GENERATION}, seen);
-  seen = Atomics.load(ctl, ${GENERATION});
-  if (seen < 0) break;
+  // Serve only a generation other than the last one served. Atomics.wait also returns when a notify
+  // lands late: the caller stores a generation, this worker serves that job and sleeps again, and only
+  // then does the caller's notify arrive. Taking that wake as a new job ran the job twice.
+  let generation;
+  while ((generation = Atomics.load(ctl, ${GENERATION})) === seen) Atomics.wait(ctl, ${GENERATION}, seen);
+  if (generation < 0) break;
+  seen = generation;
   const a = ctl.subarray(${ARGS}, ${ARGS + ARG_COUNT});
   const count = a[11], threads = a[12];
   const start = Math.floor((count * index) / threads), end = Math.floor((count * (index + 1)) / threads);
+  let answer = generation;
   try {
     if (exports === null) throw new Error('no instance');
     const { job, batch } = exports;
@@ -46,9 +57,10 @@ for (;;) {
     else batch(a[0], a[1], start, end, a[3], a[4], a[5]);
     if (end > start) Atomics.add(done, index, 1);
   } catch (e) {
-    Atomics.store(ctl, ${FAILED}, 1);
+    answer = -generation;
   }
-  if (Atomics.sub(ctl, ${PENDING}, 1) === 1) Atomics.notify(ctl, ${PENDING});
+  Atomics.store(ctl, ${ANSWERS} + index, answer);
+  Atomics.notify(ctl, ${ANSWERS} + index);
 }
 }
 `;
@@ -97,6 +109,14 @@ export class GemmWorkers {
   private readonly gated: boolean;
   /** A Web Worker could not be created or loaded: the pool is never used. */
   private failed = false;
+  /**
+   * A worker gave no answer for STALL_MS: the pool is never used again (products run on the calling
+   * thread), since a worker that is only very late would read the next job's arguments mid-job.
+   */
+  private stalled = false;
+  private closed = false;
+  /** The generation of the last posted job. */
+  private generation = 0;
   /** Resolves once every worker has started (at once for a pool of one). */
   readonly ready: Promise<void>;
 
@@ -106,7 +126,7 @@ export class GemmWorkers {
     const WebWorker = threads > 1 && !NodeWorker ? webWorkerClass() : null;
     this.threads = NodeWorker || WebWorker ? threads : 1;
     this.gated = WebWorker !== null;
-    this.ctl = new Int32Array(new SharedArrayBuffer((ARGS + ARG_COUNT) * 4));
+    this.ctl = new Int32Array(new SharedArrayBuffer((ANSWERS + this.threads) * 4));
     this.jobs = new Int32Array(new SharedArrayBuffer(this.threads * 4));
     const started: Promise<void>[] = [];
     const url = WebWorker ? URL.createObjectURL(new Blob([WEB_WORKER_SOURCE], { type: 'text/javascript' })) : '';
@@ -143,9 +163,14 @@ export class GemmWorkers {
     this.ready = Promise.all(started).then(() => undefined);
   }
 
-  /** False while Web Workers are still starting, or when one could not start (products then run on the calling thread alone). */
+  /** False while Web Workers are still starting, when one could not start or stalled, or after close() (products then run on the calling thread alone). */
   get usable(): boolean {
-    return !this.failed && (!this.gated || Atomics.load(this.ctl, READY) === this.threads - 1);
+    return !this.failed && !this.stalled && !this.closed && (!this.gated || Atomics.load(this.ctl, READY) === this.threads - 1);
+  }
+
+  /** The shared control block; tests wake the workers through it at the worst moments. */
+  get control(): SharedArrayBuffer {
+    return this.ctl.buffer as SharedArrayBuffer;
   }
 
   /** Slices each thread has run so far (index 0: the calling thread). */
@@ -160,53 +185,68 @@ export class GemmWorkers {
    * rs, cs, n, kind); for entries: `batch`'s (base, stride, -, mPad, nPad, k).
    */
   run(kind: SplitKind, args: readonly number[], count: number, own: (start: number, end: number) => void): void {
+    if (!this.usable) {
+      const why = this.closed ? 'after close()' : this.stalled ? 'after a worker thread stalled' : 'before its workers started';
+      throw new Error(`GemmWorkers.run: the pool was used ${why}; check \`usable\` first (this is a bug in @tessera/kernels-cpu)`);
+    }
     const ctl = this.ctl;
     const t = this.threads;
     for (let i = 0; i < 11; i++) ctl[ARGS + i] = args[i] ?? 0;
     ctl[ARGS + 11] = count;
     ctl[ARGS + 12] = t;
     ctl[ARGS + 13] = kind === 'slivers' ? 0 : 1;
-    Atomics.store(ctl, FAILED, 0);
-    Atomics.store(ctl, PENDING, t - 1);
-    Atomics.add(ctl, GENERATION, 1);
+    const generation = (this.generation = this.generation >= MAX_GENERATION ? 1 : this.generation + 1);
+    // The argument writes above happen before this store for any worker that loads the generation.
+    Atomics.store(ctl, GENERATION, generation);
     Atomics.notify(ctl, GENERATION);
+    let failed: number;
     try {
       const end = Math.floor(count / t);
       own(0, end);
       if (end > 0) Atomics.add(this.jobs, 0, 1);
     } finally {
-      // Even when the caller's share throws, wait for the workers: a job still running when the next
-      // one is posted would leave PENDING off by one and hang a later call.
-      this.waitForWorkers();
+      // Even when the caller's share throws, wait for the workers: the next job must not be posted
+      // while one of them still reads these arguments.
+      failed = this.waitForWorkers(generation);
     }
-    if (ctl[FAILED] !== 0) throw new Error('matmul: a gemm worker thread failed (WebAssembly trap); this is a bug in @tessera/kernels-cpu');
+    if (failed > 0) throw new Error(`matmul: ${failed} of ${t - 1} gemm worker threads failed (WebAssembly trap); this is a bug in @tessera/kernels-cpu`);
   }
 
   /**
-   * Blocks until every worker has finished the posted job. A worker thread that died (killed, out of
-   * memory) never counts down; rather than sleeping forever, give up after STALL_MS without progress.
+   * Blocks until every worker has answered job `generation` and returns how many answered failed. A
+   * worker thread that died (killed, out of memory) never answers; rather than sleeping forever, give
+   * up after STALL_MS in which no worker answered, and stop using the pool.
    */
-  private waitForWorkers(): void {
+  private waitForWorkers(generation: number): number {
     const ctl = this.ctl;
-    let v = Atomics.load(ctl, PENDING);
+    let failed = 0;
     let since = Date.now();
-    while (v !== 0) {
-      Atomics.wait(ctl, PENDING, v, 1000);
-      const now = Atomics.load(ctl, PENDING);
-      if (now !== v) {
-        v = now;
-        since = Date.now();
-      } else if (Date.now() - since > STALL_MS) {
-        throw new Error(
-          `matmul: ${v} of ${this.threads - 1} gemm worker threads gave no answer for ${STALL_MS / 1000} s (a worker thread died?); ` +
-            'create the CPU backend with { threads: 1 } to run without workers, and report this as a bug in @tessera/kernels-cpu',
-        );
+    for (let index = 1; index < this.threads; index++) {
+      for (;;) {
+        const answer = Atomics.load(ctl, ANSWERS + index);
+        if (answer === generation || answer === -generation) {
+          if (answer < 0) failed++;
+          since = Date.now();
+          break;
+        }
+        Atomics.wait(ctl, ANSWERS + index, answer, 1000);
+        if (Date.now() - since > STALL_MS && Atomics.load(ctl, ANSWERS + index) === answer) {
+          this.stalled = true;
+          let silent = 0;
+          for (let i = 1; i < this.threads; i++) if (Math.abs(Atomics.load(ctl, ANSWERS + i)) !== generation) silent++;
+          throw new Error(
+            `matmul: ${silent} of ${this.threads - 1} gemm worker threads gave no answer for ${STALL_MS / 1000} s (a worker thread died?); ` +
+              'create the CPU backend with { threads: 1 } to run without workers, and report this as a bug in @tessera/kernels-cpu',
+          );
+        }
       }
     }
+    return failed;
   }
 
   /** Stops the workers. */
   close(): void {
+    this.closed = true;
     Atomics.store(this.ctl, GENERATION, -1);
     Atomics.notify(this.ctl, GENERATION);
     for (const w of this.workers) void w.terminate();
