@@ -45,6 +45,12 @@ program
   .option('--steps <n>', 'optimizer steps', int, PRETRAIN_DEFAULTS.steps)
   .option('--lr <x>', 'peak learning rate (cosine schedule)', num, PRETRAIN_DEFAULTS.lr)
   .option('--paragraphs <n>', 'generated corpus paragraphs', int, PRETRAIN_DEFAULTS.paragraphs)
+  .option('--copy-warmup <n>', 'first steps on runs of words said twice only (forms the induction head)', int, PRETRAIN_DEFAULTS.copyWarmup)
+  .option('--copy-mix <x>', 'fraction of each later step\'s windows drawn from the runs of words said twice', num, PRETRAIN_DEFAULTS.copyMix)
+  .option('--weight-decay <x>', 'AdamW weight decay', num, PRETRAIN_DEFAULTS.weightDecay)
+  .option('--warmup <n>', 'learning-rate warm-up steps', int, PRETRAIN_DEFAULTS.warmup)
+  .option('--init <dir>', 'continue from the weights of an earlier pretrain folder (same seed and shape)')
+  .option('--save-every <n>', 'also save the model to <out>/step-N every N steps', int, PRETRAIN_DEFAULTS.saveEvery)
   .option('--threads <n>', 'CPU threads for matrix products (default: every core)', int)
   .action(async ({ threads, ...o }) => {
     useCpu(threads);
@@ -82,6 +88,7 @@ program
   .option('--train-on-inputs <bool>', 'also train on prompt tokens', bool)
   .option('--seed <n>', 'seed', int)
   .option('--eval-every <n>', 'validation loss every N steps (0: never)', int)
+  .option('--init <dir>', 'continue from the weights of an earlier pretrain folder (same seed and shape)')
   .option('--save-every <n>', 'checkpoint every N steps (0: only on Ctrl-C)', int)
   .option('--patience <n>', 'early stopping: validations without improvement before stopping (0: off; needs --eval-every)', int)
   .addOption(new Option('--backend <b>', 'where to compute').choices(['cpu', 'webgpu']))

@@ -1,13 +1,13 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { backward } from '@tessera/autograd';
-import { LlamaForCausalLM, llamaConfig, saveModel } from '@tessera/models';
+import { LlamaForCausalLM, llamaConfig, loadModel, saveModel } from '@tessera/models';
 import { AdamW, LRScheduler, clipGradNorm, cosineSchedule } from '@tessera/optim';
 import { Generator, tensorFromTyped, tidy } from '@tessera/tensor';
 import { Tokenizer, trainBpe, type TokenizerJSON } from '@tessera/tokenizers';
 import { SeededRandom } from '@tessera/datasets';
 import { CHAT_TEMPLATE, END_OF_TURN, SPECIAL_TOKENS } from '../chat-format.js';
-import { englishCorpus } from '../data/english-corpus.js';
+import { copyRuns, englishCorpus } from '../data/english-corpus.js';
 import { StepProgress } from '../progress.js';
 
 /** Options of `pretrain` (the defaults made apps/trainer/assets/default-model). */
@@ -23,10 +23,20 @@ export interface PretrainOptions {
   steps: number;
   lr: number;
   paragraphs: number;
+  /** The first steps read only runs of words said twice (english-corpus.ts' copyRuns), so an induction head forms before the mixed corpus. */
+  copyWarmup: number;
+  /** Fraction of every later step's windows drawn from the copy runs (0: the mixed corpus only). */
+  copyMix: number;
+  weightDecay: number;
+  warmup: number;
+  /** Save the model to `<out>/step-N` every this many steps (0: only at the end). */
+  saveEvery: number;
+  /** Continue from the weights of an earlier `pretrain` folder made with the same seed and shape (its windows are then drawn in another order). */
+  init?: string;
   quiet?: boolean;
 }
 
-export const PRETRAIN_DEFAULTS: Omit<PretrainOptions, 'out'> = { seed: 0, vocabSize: 2048, hiddenSize: 128, layers: 3, heads: 4, seqLen: 64, batch: 16, steps: 500, lr: 5e-3, paragraphs: 40_000 };
+export const PRETRAIN_DEFAULTS: Omit<PretrainOptions, 'out'> = { seed: 0, vocabSize: 2048, hiddenSize: 128, layers: 3, heads: 8, seqLen: 128, batch: 8, steps: 1300, lr: 2e-3, paragraphs: 40_000, copyWarmup: 0, copyMix: 0.25, weightDecay: 0, warmup: 50, saveEvery: 0 };
 
 /** Trains a byte-level BPE tokenizer and a small Llama on the generated English corpus, and saves a Hugging Face folder. */
 export async function pretrain(o: PretrainOptions): Promise<{ losses: number[]; seconds: number }> {
@@ -43,10 +53,17 @@ export async function pretrain(o: PretrainOptions): Promise<{ losses: number[]; 
   });
   const eot = tokenizer.tokenToId('<|endoftext|>')!;
   // One stream of documents separated by <|endoftext|>, cut into fixed windows: no padding is wasted.
-  const stream: number[] = [];
-  for (const t of texts) stream.push(...tokenizer.encode(t, { addSpecialTokens: false }).ids, eot);
+  const streamOf = (docs: string[]): number[] => {
+    const stream: number[] = [];
+    for (const t of docs) stream.push(...tokenizer.encode(t, { addSpecialTokens: false }).ids, eot);
+    return stream;
+  };
+  const stream = streamOf(texts);
   const windows = Math.floor(stream.length / (o.seqLen + 1));
-  if (!o.quiet) console.log(`pretrain: corpus ${texts.length} paragraphs, ${stream.length} tokens (${windows} windows of ${o.seqLen}); vocab ${tokenizer.vocabSize}`);
+  // Enough copy-run windows for the warm-up and the mixed-in share to see each about once.
+  const copyStream = o.copyWarmup > 0 || o.copyMix > 0 ? streamOf(copyRuns(o.seed + 2, Math.ceil(((o.copyWarmup + o.copyMix * o.steps) * o.batch * (o.seqLen + 1)) / 40))) : [];
+  const copyWindows = Math.floor(copyStream.length / (o.seqLen + 1));
+  if (!o.quiet) console.log(`pretrain: corpus ${texts.length} paragraphs, ${stream.length} tokens (${windows} windows of ${o.seqLen}); copy runs: warm-up ${o.copyWarmup} steps, then ${o.copyMix} of each batch, from ${copyWindows} windows; vocab ${tokenizer.vocabSize}`);
 
   const config = llamaConfig({
     vocabSize: tokenizer.vocabSize,
@@ -61,21 +78,23 @@ export async function pretrain(o: PretrainOptions): Promise<{ losses: number[]; 
     eosTokenIds: [tokenizer.tokenToId(END_OF_TURN)!],
     padTokenId: eot,
   });
-  const model = new LlamaForCausalLM(config, { generator: new Generator(o.seed) });
+  const model = o.init === undefined ? new LlamaForCausalLM(config, { generator: new Generator(o.seed) }) : await initFrom(o.init, config);
   const params = model.namedParameters();
   const count = params.reduce((s, [, p]) => s + p.size, 0);
   if (!o.quiet) console.log(`pretrain: Llama ${o.layers} layers, dim ${o.hiddenSize}, ${o.heads} heads, ${(count / 1e6).toFixed(2)}M parameters; ${o.steps} steps of ${o.batch}×${o.seqLen} tokens`);
-  const opt = new AdamW(params, { lr: o.lr, weightDecay: 0.1, betas: [0.9, 0.95] });
-  const sched = new LRScheduler(opt, cosineSchedule(o.steps, Math.min(20, Math.floor(o.steps / 10)), 0.1));
-  const order = new SeededRandom(o.seed + 1);
+  const opt = new AdamW(params, { lr: o.lr, weightDecay: o.weightDecay, betas: [0.9, 0.95] });
+  const sched = new LRScheduler(opt, cosineSchedule(o.steps, Math.min(o.warmup, Math.floor(o.steps / 10)), 0.1));
+  const order = new SeededRandom(o.seed + (o.init === undefined ? 1 : 101));
   const bar = new StepProgress('pretrain', o.steps, o.quiet);
   const losses: number[] = [];
   const t0 = performance.now();
   for (let step = 1; step <= o.steps; step++) {
     const ids = new Int32Array(o.batch * o.seqLen);
     for (let b = 0; b < o.batch; b++) {
-      const w = Math.floor(order.next() * windows);
-      ids.set(stream.slice(w * (o.seqLen + 1), w * (o.seqLen + 1) + o.seqLen), b * o.seqLen);
+      const copy = copyWindows > 0 && (step <= o.copyWarmup || b < Math.round(o.copyMix * o.batch));
+      const [from, count] = copy ? [copyStream, copyWindows] : [stream, windows];
+      const w = Math.floor(order.next() * count);
+      ids.set(from.slice(w * (o.seqLen + 1), w * (o.seqLen + 1) + o.seqLen), b * o.seqLen);
     }
     opt.zeroGrad();
     const loss = tidy(() => {
@@ -89,6 +108,12 @@ export async function pretrain(o: PretrainOptions): Promise<{ losses: number[]; 
     sched.step();
     losses.push(loss);
     bar.update(step, loss, opt.lr, (step * o.batch * o.seqLen) / ((performance.now() - t0) / 1000));
+    if (o.saveEvery > 0 && step % o.saveEvery === 0 && step < o.steps) {
+      const dir = path.join(o.out, `step-${step}`);
+      await mkdir(dir, { recursive: true });
+      await saveModel(model, dir, { dtype: 'bf16', tokenizer, generationConfig: { eos_token_id: config.eosTokenIds[0], pad_token_id: eot, max_new_tokens: 48 } });
+      await writeFile(path.join(dir, 'pretrain-log.json'), `${JSON.stringify({ step, seconds: (performance.now() - start) / 1000, losses: losses.filter((_, i) => i % 10 === 0 || i === losses.length - 1) }, null, 1)}\n`);
+    }
   }
   bar.stop();
   await mkdir(o.out, { recursive: true });
@@ -97,4 +122,14 @@ export async function pretrain(o: PretrainOptions): Promise<{ losses: number[]; 
   await writeFile(path.join(o.out, 'pretrain-log.json'), `${JSON.stringify({ options: o, parameters: count, seconds, losses: losses.filter((_, i) => i % 10 === 0 || i === losses.length - 1) }, null, 1)}\n`);
   if (!o.quiet) console.log(`pretrain: final loss ${losses.at(-1)!.toFixed(3)} in ${seconds.toFixed(0)} s; wrote ${o.out}`);
   return { losses, seconds };
+}
+
+/** The model of an earlier pretrain folder, checked to have the shape this run would build. */
+async function initFrom(dir: string, config: ReturnType<typeof llamaConfig>): Promise<LlamaForCausalLM> {
+  const { model, config: got } = await loadModel(dir);
+  for (const k of ['vocabSize', 'hiddenSize', 'numHiddenLayers', 'numAttentionHeads', 'maxPositionEmbeddings'] as const) {
+    if (got[k] !== config[k]) throw new Error(`pretrain --init ${dir}: its ${k} is ${got[k]}, this run's is ${config[k]}; pass the options that made it (same --seed, --vocab-size, --hidden-size, --layers, --heads, --seq-len)`);
+  }
+  if (!(model instanceof LlamaForCausalLM)) throw new Error(`pretrain --init ${dir}: not a Llama model folder`);
+  return model;
 }
