@@ -4,11 +4,11 @@
 // `gpujs-cpu` here. The loss is read back asynchronously (gpu.js has no synchronous readback on WebGPU),
 // so the clock stops when the step's work is done.
 import { createRequire } from 'node:module';
-import { backward } from '@tessera/autograd';
 import { createGpuJsBackend, provideNavigatorGpu } from '@tessera/kernels-gpujs';
 import { GPT2LMHeadModel, parseGPT2Config } from '@tessera/models';
 import { AdamW } from '@tessera/optim';
-import { Generator, registerBackend, setBackend, tensor, tidy } from '@tessera/tensor';
+import { Generator, registerBackend, setBackend, tensor } from '@tessera/tensor';
+import { languageModelStepAsync, type BenchRow } from './language-model-step.js';
 
 const require = createRequire(import.meta.url);
 /** gpu.js is kernels-gpujs's dependency, not this package's: resolve it from there. */
@@ -24,25 +24,10 @@ export interface GpuJsStepShape {
   readonly seq: number;
 }
 
-/** A result row in bench-train-step's format. */
-export interface GpuJsRow {
-  peer: string;
-  version: string;
-  threads: number | string;
-  parameters?: number;
-  medianStepMs?: number;
-  medianStepCpuMs?: number;
-  tokensPerSec?: number;
-  firstLoss?: number;
-  lastLoss?: number;
-  notes: string;
-  skipped?: string;
-}
-
 type TimeSteps = (step: () => Promise<number>) => Promise<{ ms: number; cpuMs: number; first: number; last: number }>;
 
 /** Times the GPT-2 training step on the gpujs backend in `mode`; a mode that cannot start gives a skipped row. */
-export async function gpujsRow(peer: 'gpujs-webgpu' | 'gpujs-cpu', s: GpuJsStepShape, ids: Int32Array, timeSteps: TimeSteps): Promise<GpuJsRow> {
+export async function gpujsRow(peer: 'gpujs-webgpu' | 'gpujs-cpu', s: GpuJsStepShape, ids: Int32Array, timeSteps: TimeSteps): Promise<BenchRow> {
   const mode = peer === 'gpujs-webgpu' ? 'webgpu' : 'cpu';
   const version = `${(require('@tessera/kernels-gpujs/package.json') as { version: string }).version} (gpu.js ${(requireFromGpuJs('gpu.js/package.json') as { version: string }).version})`;
   let backend;
@@ -58,18 +43,7 @@ export async function gpujsRow(peer: 'gpujs-webgpu' | 'gpujs-cpu', s: GpuJsStepS
   const model = new GPT2LMHeadModel(config, { generator: new Generator(0) });
   const opt = new AdamW(model.namedParameters(), { lr: 1e-3, weightDecay: 0.01 });
   const input = tensor(ids, { shape: [s.batch, s.seq], dtype: 'i32' });
-  const r = await timeSteps(async () => {
-    opt.zeroGrad();
-    const loss = tidy(() => {
-      const l = model.forward(input, { labels: input }).loss!;
-      backward(l);
-      return l;
-    });
-    opt.step();
-    const v = await loss.item();
-    loss.dispose();
-    return v;
-  });
+  const r = await timeSteps(languageModelStepAsync(model, opt, input));
   const parameters = model.numParameters();
   model.dispose();
   input.dispose();

@@ -26,7 +26,7 @@ import { GPT2LMHeadModel, loadModel, parseGPT2Config } from '@tessera/models';
 import { AdamW } from '@tessera/optim';
 import { PeftModel } from '@tessera/peft';
 import { Generator, registerBackend, setBackend, tensor } from '@tessera/tensor';
-import { languageModelStep } from './language-model-step.js';
+import { languageModelStep, type BenchRow } from './language-model-step.js';
 import { gpujsRow } from './gpujs-peer.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -83,20 +83,7 @@ function batchIds(s: Shape): Int32Array {
   return ids;
 }
 
-interface Row {
-  peer: string;
-  version: string;
-  threads: number | string;
-  parameters?: number;
-  medianStepMs?: number;
-  /** Process CPU time per step (all threads of the process running the step): steadier than wall time on a loaded machine. */
-  medianStepCpuMs?: number;
-  tokensPerSec?: number;
-  firstLoss?: number;
-  lastLoss?: number;
-  notes: string;
-  skipped?: string;
-}
+type Row = BenchRow;
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
