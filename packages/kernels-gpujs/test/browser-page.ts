@@ -6,6 +6,7 @@ import * as T from '@tessera/tensor';
 import { createGpuJsBackend } from '../src/index.js';
 import { collected } from './browser-vitest-shim.js';
 import { gpujsBackend, numRuns } from './cross-backend.js';
+import { edgeValueProperties } from './edge-value-properties.js';
 import { fusedProperties } from './fused-properties.js';
 import { indexBoundsProperties } from './index-bounds-properties.js';
 import { primitiveProperties } from './op-properties.js';
@@ -41,6 +42,7 @@ async function main(): Promise<BrowserResult> {
     primitiveProperties(backend.name);
     fusedProperties(backend.name);
     indexBoundsProperties(backend.name);
+    edgeValueProperties(backend.name);
     const properties: PropertyOutcome[] = [];
     for (const { name, fn } of collected) {
       const start = performance.now();

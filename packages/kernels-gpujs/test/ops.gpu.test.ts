@@ -3,6 +3,7 @@
 import { afterAll, describe } from 'vitest';
 import { gpujsWebGpuOrNull } from './cross-backend.js';
 import { fusedProperties } from './fused-properties.js';
+import { edgeValueProperties } from './edge-value-properties.js';
 import { indexBoundsProperties } from './index-bounds-properties.js';
 import { primitiveProperties } from './op-properties.js';
 
@@ -11,3 +12,4 @@ afterAll(() => backend?.destroy());
 describe.skipIf(backend === null)('every primitive: gpu.js WebGPU mode equals the CPU backend', () => primitiveProperties(backend!.name));
 describe.skipIf(backend === null)('fused composites: gpu.js WebGPU mode equals the decomposition and the CPU backend', () => fusedProperties(backend!.name));
 describe.skipIf(backend === null)("gather/scatterAdd index bounds: gpu.js WebGPU mode reports the CPU backend's error", () => indexBoundsProperties(backend!.name));
+describe.skipIf(backend === null)('f16/bf16 edge values: gpu.js WebGPU mode rounds as the CPU backend', () => edgeValueProperties(backend!.name));

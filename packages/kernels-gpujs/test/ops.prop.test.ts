@@ -4,6 +4,7 @@
 import { afterAll, describe } from 'vitest';
 import { gpujsBackend } from './cross-backend.js';
 import { fusedProperties } from './fused-properties.js';
+import { edgeValueProperties } from './edge-value-properties.js';
 import { indexBoundsProperties } from './index-bounds-properties.js';
 import { primitiveProperties } from './op-properties.js';
 
@@ -13,4 +14,5 @@ for (const mode of ['cpu'] as const) {
   describe(`every primitive: gpu.js ${mode} mode equals the CPU backend`, () => primitiveProperties(backend.name));
   describe(`fused composites: gpu.js ${mode} mode equals the decomposition and the CPU backend`, () => fusedProperties(backend.name));
   describe(`gather/scatterAdd index bounds: gpu.js ${mode} mode reports the CPU backend's error`, () => indexBoundsProperties(backend.name));
+  describe(`f16/bf16 edge values: gpu.js ${mode} mode rounds as the CPU backend`, () => edgeValueProperties(backend.name));
 }

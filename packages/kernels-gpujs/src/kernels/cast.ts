@@ -6,24 +6,32 @@ import type { GpuJsKernel } from '../gpujs-kernel.js';
 import { launchMap } from './map.js';
 
 /** Rounds |v0| to `mantissa` bits with exponents clamped below at `minExp` (subnormals), sign restored. */
-function roundFloatSetup(mantissa: number, minExp: number): string {
+function roundFloatSetup(mantissa: number, minExp: number, maxFinite: number): string {
   return [
     'let ra = Math.abs(v0);',
     'let rr = 0.0;',
+    // Infinity stays infinite (its log2 would make the scaling below NaN).
+    'if (ra > 3.4028234e38) { rr = ra; } else',
     // f32 subnormals count as zero: GPUs may flush them, and log2 of one is not finite there. The
-    // test is scaled up by 1e30 because a subnormal literal (2^-126 itself is not) may parse as 0.
-    'if (ra * 1.0e30 >= 1.1754944e-8) {',
+    // literal is 2^-126 exactly, in f32 and in f64 (cpu mode), so the smallest normal rounds.
+    'if (ra >= 1.1754943508222875e-38) {',
     '  let re = Math.floor(Math.log2(ra));',
     '  if (Math.pow(2.0, re) > ra) { re = re - 1.0; }',
     '  if (Math.pow(2.0, re + 1.0) <= ra) { re = re + 1.0; }',
     `  re = Math.max(re, ${minExp.toFixed(1)});`,
-    `  let rq = Math.pow(2.0, re - ${mantissa.toFixed(1)});`,
-    '  let rn = ra / rq;',
+    // ra scaled to [1, 2) (or below 1 at the clamped exponent) by two normal powers of two: one
+    // factor 2^-re would be subnormal (flushed) at re = 127, and the quantum 2^(re - mantissa)
+    // itself is subnormal for bf16 below 2^-119, where dividing by it gave NaN on WebGL.
+    '  let rh = Math.floor(re * 0.5);',
+    '  let rl = re - rh;',
+    `  let rn = ra * Math.pow(2.0, 0.0 - rh) * Math.pow(2.0, 0.0 - rl) * ${2 ** mantissa}.0;`,
     '  let rf = Math.floor(rn);',
     '  let rd = rn - rf;',
     '  if (rd > 0.5) { rf = rf + 1.0; }',
     '  if (rd == 0.5) { if (rf - 2.0 * Math.floor(rf * 0.5) == 1.0) { rf = rf + 1.0; } }',
-    '  rr = rf * rq;',
+    `  rr = rf * ${1 / 2 ** mantissa} * Math.pow(2.0, rh) * Math.pow(2.0, rl);`,
+    // Past the dtype's largest finite value the CPU's rounding gives Infinity (f16 above 65504).
+    `  if (rr > ${maxFinite.toExponential()}) { rr = ra * 1.0e30 * 1.0e30; }`,
     '}',
     'if (v0 < 0.0) { rr = 0.0 - rr; }',
   ].join('\n');
@@ -38,9 +46,9 @@ function castTo(dtype: DType): readonly [string, string] {
     case 'f64': // f64 is kept at f32 precision: gpu.js has no double type
       return ['', 'v0'];
     case 'f16':
-      return [roundFloatSetup(10, -14), 'rr'];
+      return [roundFloatSetup(10, -14, 65504), 'rr'];
     case 'bf16':
-      return [roundFloatSetup(7, -126), 'rr'];
+      return [roundFloatSetup(7, -126, 3.3895313892515355e38), 'rr'];
     case 'bool':
       return ['let br = 0.0;\nif (v0 != 0.0) { br = 1.0; }', 'br'];
     case 'u8':

@@ -1,9 +1,11 @@
 // concat: each output element reads from the input whose slab along the axis holds it. The source is
 // generated per input count (each input is a kernel argument).
-import { numel, type TensorView } from '@tessera/tensor';
+import { numel, type Shape, type TensorView } from '@tessera/tensor';
+import type { GpuJsContext, Handle } from '../gpujs-context.js';
 import type { GpuJsKernel } from '../gpujs-kernel.js';
 import { handleOf } from '../gpujs-kernel.js';
 import { MAX_RANK, MetaTable, OUTPUT_COORDS, indexCode, kernelSource } from '../kernel-source.js';
+import { viewOfHandle } from './row-stats.js';
 
 const R = MAX_RANK;
 const sources = new Map<number, string>();
@@ -26,13 +28,38 @@ function sourceFor(n: number): string {
   return s;
 }
 
-/** Joins the inputs along `axis`. */
+/**
+ * The most inputs one launch joins: each is a storage buffer in gpu.js's WebGPU mode, where a stage
+ * may bind 8 (with the table and the output), and a texture unit on WebGL (16 at least).
+ */
+const MAX_PARTS = 6;
+
+/** Joins the inputs along `axis`; more than MAX_PARTS are joined in groups first, then the groups. */
 export const concatKernel: GpuJsKernel<{ axis: number }> = (ctx, inputs, { axis }, out) => {
   // Empty slabs contribute nothing (and gpu.js cannot take empty arguments).
   const parts: TensorView[] = inputs.filter((v) => v.shape[axis]! > 0);
+  if (parts.length <= MAX_PARTS) return concatParts(ctx, parts, axis, out.shape);
+  const groups: Handle[] = [];
+  const groupViews: TensorView[] = [];
+  for (let i = 0; i < parts.length; i += MAX_PARTS) {
+    const group = parts.slice(i, i + MAX_PARTS);
+    const shape = out.shape.map((d, k) => (k === axis ? group.reduce((n, v) => n + v.shape[axis]!, 0) : d));
+    const handle = concatParts(ctx, group, axis, shape);
+    groups.push(handle);
+    groupViews.push(viewOfHandle(handle, shape));
+  }
+  try {
+    return concatKernel(ctx, groupViews, { axis }, out);
+  } finally {
+    for (const handle of groups) ctx.free(handle);
+  }
+};
+
+/** One launch joining up to MAX_PARTS non-empty inputs into `outShape`. */
+function concatParts(ctx: GpuJsContext, parts: readonly TensorView[], axis: number, outShape: Shape): Handle {
   const m = new MetaTable();
-  m.dims(out.shape, 'concat');
-  m.strides(out.shape.map((_, i) => (i === axis ? 1 : 0)), 'concat');
+  m.dims(outShape, 'concat');
+  m.strides(outShape.map((_, i) => (i === axis ? 1 : 0)), 'concat');
   let start = 0;
   for (const v of parts) {
     // Address the slab with output coordinates: shift the offset back by its start along the axis.
@@ -41,5 +68,5 @@ export const concatKernel: GpuJsKernel<{ axis: number }> = (ctx, inputs, { axis 
     start += v.shape[axis]!;
     m.push(start);
   }
-  return ctx.run({ source: sourceFor(parts.length), size: numel(out.shape), args: [...parts.map(handleOf), m.toArray()] });
-};
+  return ctx.run({ source: sourceFor(parts.length), size: numel(outShape), args: [...parts.map(handleOf), m.toArray()] });
+}
