@@ -1,6 +1,6 @@
 // Out-of-range indices on gpu.js. A shader cannot throw, so gather and scatterAdd run with a bad
-// index read as 0 (gather) or matching no output (scatterAdd), and each records two small check
-// launches over its index: one thread per chunk of CHUNK positions finds the chunk's first bad
+// index read as 0 (gather) or matching no output (scatterAdd), crossEntropy with a bad target read
+// from outside its row, and each records two small check launches over its index (targets): one thread per chunk of CHUNK positions finds the chunk's first bad
 // position, then one launch of two threads picks the first over all chunks and reads its value.
 // Nothing waits for them: the next read or sync of the backend reads the pending results and raises
 // the first failure as the CPU backend would have raised it, naming the op, the value, its position,
@@ -14,9 +14,11 @@ import { MAX_RANK, MetaTable, coordsCode, indexCode, kernelSource } from './kern
 const CHUNK = 256;
 /** "No bad index": above every position a gpu.js kernel can address exactly (f32 integers). */
 const NONE = 2 ** 24;
+/** "Skip no value": equal to no index, since indices are integers. */
+const NO_SKIP = 0.5;
 
 // Table of both launches: index dims at 0, its layout at R (strides, offset), then n, the axis size,
-// CHUNK, the chunk count.
+// CHUNK, the chunk count, NONE and the value that is skipped (crossEntropy's ignoreIndex; NO_SKIP else).
 const R = MAX_RANK;
 const tail = 2 * R + 1;
 
@@ -35,6 +37,7 @@ const CHUNK_SOURCE = kernelSource(
     // Array reads stay out of if conditions (gpu.js's GLSL hoisting mistypes them).
     `let bad = 0.0;`,
     `if (k < 0.0 || k >= m[${tail + 1}]) { bad = 1.0; }`,
+    `if (k == m[${tail + 5}]) { bad = 0.0; }`,
     `if (e >= m[${tail}]) { bad = 0.0; }`,
     'if (bad > 0.5 && e < found) { found = e; }',
     '}',
@@ -65,27 +68,39 @@ interface PendingCheck {
   readonly indexShape: Shape;
   readonly axis: number;
   readonly size: number;
+  /** What the kernel did with the bad index, for the message. */
+  readonly ranWith: string;
   readonly result: Handle;
 }
 
+/** Options of `checkIndexBounds`. */
+export interface IndexCheckOptions {
+  /** An index value that is allowed whatever its range (crossEntropy's ignoreIndex). */
+  readonly skip?: number;
+  /** What the kernel did with a bad index (default: gather's and scatterAdd's behaviour). */
+  readonly ranWith?: string;
+}
+
+const GATHER_SCATTER_RAN_WITH = 'the index read as out of range (gather gives 0, scatterAdd adds nothing)';
+
 const pendingByContext = new WeakMap<GpuJsContext, PendingCheck[]>();
 
-/** Records a check that every element of `index` lies in [0, size); a failure is raised at the next read or sync. */
-export function checkIndexBounds(ctx: GpuJsContext, op: string, index: TensorView, axis: number, size: number): void {
+/** Records a check that every element of `index` lies in [0, size) (or equals `skip`); a failure is raised at the next read or sync. */
+export function checkIndexBounds(ctx: GpuJsContext, op: string, index: TensorView, axis: number, size: number, opts: IndexCheckOptions = {}): void {
   const n = numel(index.shape);
   if (n === 0) return;
   const chunks = Math.ceil(n / CHUNK);
   const m = new MetaTable();
   m.dims(index.shape, op);
   m.strides(index.strides, op);
-  m.push(index.offset, n, size, CHUNK, chunks, NONE);
+  m.push(index.offset, n, size, CHUNK, chunks, NONE, opts.skip ?? NO_SKIP);
   const table = m.toArray();
   const perChunk = ctx.run({ source: CHUNK_SOURCE, size: chunks, args: [handleOf(index), table] });
   const result = ctx.run({ source: FIRST_SOURCE, size: 2, args: [handleOf(index), perChunk, table] });
   ctx.free(perChunk);
   let pending = pendingByContext.get(ctx);
   if (!pending) pendingByContext.set(ctx, (pending = []));
-  pending.push({ op, indexShape: index.shape, axis, size, result });
+  pending.push({ op, indexShape: index.shape, axis, size, ranWith: opts.ranWith ?? GATHER_SCATTER_RAN_WITH, result });
 }
 
 /** Reads the checks recorded since the last call and throws the first failure (a RangeError). */
@@ -107,7 +122,7 @@ export async function raiseIndexErrors(ctx: GpuJsContext): Promise<void> {
   if (failure !== null) throw failure;
 }
 
-function outOfRange({ op, indexShape, axis, size }: PendingCheck, pos: number, value: number): RangeError {
+function outOfRange({ op, indexShape, axis, size, ranWith }: PendingCheck, pos: number, value: number): RangeError {
   const coords = new Array<number>(indexShape.length).fill(0);
   let rem = pos;
   for (let d = indexShape.length - 1; d >= 0; d--) {
@@ -117,7 +132,7 @@ function outOfRange({ op, indexShape, axis, size }: PendingCheck, pos: number, v
   const hint = value < 0 ? '; negative indices are not allowed' : '';
   return new RangeError(
     `${op}: index ${value} at position ${fmtShape(coords)} of the index ${fmtShape(indexShape)} is out of range for axis ${axis} of size ${size}; ` +
-      `expected 0 <= index < ${size}${hint}. (gpujs: the kernel ran with the index read as out of range (gather gives 0, scatterAdd adds nothing) ` +
+      `expected 0 <= index < ${size}${hint}. (gpujs: the kernel ran with ${ranWith} ` +
       `and reported it at this read or sync; results computed from it since are not valid)`,
   );
 }

@@ -1,5 +1,6 @@
-// Out-of-range indices on any gpujs backend: gather and scatterAdd cannot throw inside a kernel, so
-// check launches record the first bad index and the next read or sync raises it (src/index-bounds.ts).
+// Out-of-range indices on any gpujs backend: gather, scatterAdd and crossEntropy (its targets) cannot
+// throw inside a kernel, so check launches record the first bad index and the next read or sync raises
+// it (src/index-bounds.ts).
 // The property holds the message to the CPU backend's (same op, value, position, axis size and fix) on
 // random shapes, index dtypes and layouts (transposed, broadcast); the named tests pin the timing.
 // Cases come from @tessera/autograd/testing (shared with kernels-webgpu's gather-bounds test). Only
@@ -9,7 +10,7 @@ import { expect, test } from 'vitest';
 import * as T from '@tessera/tensor';
 import type { Tensor } from '@tessera/tensor';
 import { buildIndexCase, cpuError, indexCaseArb, indexView, type IndexCase } from '@tessera/autograd/testing';
-import { numRuns } from './cross-backend.js';
+import { expectSame, numRuns } from './cross-backend.js';
 
 /** The rejection of `p` (null when it resolves). */
 const rejection = (p: Promise<unknown>): Promise<Error | null> => p.then(() => null, (e: Error) => e);
@@ -27,6 +28,38 @@ const indexOps: Record<'gather' | 'scatterAdd', (c: IndexCase, dev: string) => T
     return T.scatterAdd(T.zeros(c.xShape, { device: dev }), axis, indexView(dev, values, idxShape, c.dtype, c.layout), iota(T.numel(idxShape), dev).reshape(idxShape));
   },
 };
+
+/** A cross-entropy problem: logits (...lead, classes), targets drawn in and around [0, classes), some ignored. */
+const targetCaseArb = fc
+  .record({
+    lead: fc.array(fc.integer({ min: 1, max: 4 }), { minLength: 1, maxLength: 3 }),
+    classes: fc.integer({ min: 1, max: 6 }),
+    // -100 is PyTorch's default; an in-range or just-out-of-range ignoreIndex must also be honoured.
+    ignore: fc.constantFrom(-100, -1, 0, 6),
+    backward: fc.boolean(),
+  })
+  .chain((c) =>
+    fc.record({
+      c: fc.constant(c),
+      // Mostly valid targets (so the result path is covered too), some negative or >= classes.
+      targets: fc.array(fc.oneof({ weight: 6, arbitrary: fc.integer({ min: 0, max: c.classes - 1 }) }, fc.integer({ min: -3, max: c.classes + 2 }), fc.constant(c.ignore)), {
+        minLength: T.numel(c.lead),
+        maxLength: T.numel(c.lead),
+      }),
+    }),
+  );
+
+type TargetCase = typeof targetCaseArb extends fc.Arbitrary<infer V> ? V : never;
+
+/** The per-position losses, or the logits gradient, of a target case on `dev`. */
+function crossEntropyOn({ c, targets }: TargetCase, dev: string): Tensor {
+  const ramp = T.arange(0, T.numel(c.lead) * c.classes, 1, { dtype: 'f32', device: dev }).reshape([...c.lead, c.classes]);
+  const logits = T.sin(T.mul(ramp, 0.25));
+  const t = T.tensor(targets, { shape: c.lead, dtype: 'i32', device: dev });
+  const attrs = { ignoreIndex: c.ignore, labelSmoothing: 0.1 };
+  if (!c.backward) return T.apply(T.OPS.crossEntropyLosses, [logits, t], attrs);
+  return T.apply(T.OPS.crossEntropyBackward, [logits, t, T.ones(c.lead, { device: dev })], attrs);
+}
 
 /** Registers the index-bounds tests for the gpujs backend named `device`. */
 export function indexBoundsProperties(device: string): void {
@@ -52,6 +85,42 @@ export function indexBoundsProperties(device: string): void {
         { numRuns: numRuns() },
       ));
   }
+
+  test("crossEntropy (losses and backward): the next read raises the CPU backend's error for the first bad target, or the results match", () =>
+    fc.assert(
+      fc.asyncProperty(targetCaseArb, async (k) => {
+        const what = `crossEntropy ${JSON.stringify(k)}`;
+        const expected = cpuError(() => crossEntropyOn(k, 'cpu'));
+        const out = T.tidy(() => crossEntropyOn(k, device));
+        try {
+          if (expected === null) {
+            const want = T.tidy(() => crossEntropyOn(k, 'cpu'));
+            try {
+              await expectSame(want, out, what, [1e-5, 1e-5]);
+            } finally {
+              want.dispose();
+            }
+          } else {
+            const err = await rejection(out.data());
+            expect(err instanceof RangeError, `${what}: a RangeError (got ${String(err)}), expected: ${expected}`).toBe(true);
+            if (!err!.message.startsWith(expected)) expect.fail(`${err!.message}\n  should start with\n${expected}`);
+          }
+        } finally {
+          out.dispose();
+        }
+      }),
+      { numRuns: numRuns() },
+    ));
+
+  test('crossEntropy: a target of 7 for 4 classes is reported at the next read with its position', async () => {
+    const logits = T.zeros([2, 3, 4], { device });
+    const targets = T.tensor([[0, 1, 2], [3, -100, 7]], { dtype: 'i32', device });
+    const loss = T.crossEntropy(logits, targets);
+    const err = await rejection(loss.data());
+    const want = 'crossEntropy: index 7 at position [1,2] of the index [2,3] is out of range for axis 2 of size 4; expected 0 <= index < 4. (gpujs: the kernel ran with the target read';
+    expect(err?.message.startsWith(want), `${err?.message}\n  should start with\n${want}`).toBe(true);
+    for (const t of [logits, targets, loss]) t.dispose();
+  });
 
   test('the error surfaces at the next read of any tensor, then clears', async () => {
     const table = iota(12, device).reshape([4, 3]);

@@ -13,6 +13,6 @@ for (const mode of ['cpu'] as const) {
   afterAll(() => backend.destroy());
   describe(`every primitive: gpu.js ${mode} mode equals the CPU backend`, () => primitiveProperties(backend.name));
   describe(`fused composites: gpu.js ${mode} mode equals the decomposition and the CPU backend`, () => fusedProperties(backend.name));
-  describe(`gather/scatterAdd index bounds: gpu.js ${mode} mode reports the CPU backend's error`, () => indexBoundsProperties(backend.name));
+  describe(`gather/scatterAdd/crossEntropy index bounds: gpu.js ${mode} mode reports the CPU backend's error`, () => indexBoundsProperties(backend.name));
   describe(`f16/bf16 edge values: gpu.js ${mode} mode rounds as the CPU backend`, () => edgeValueProperties(backend.name));
 }

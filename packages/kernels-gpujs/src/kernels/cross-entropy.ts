@@ -1,7 +1,11 @@
 // Fused cross-entropy: per-position losses (lse - (1 - s) x[t] - s mean(x), 0 where the target is
 // ignored) and their gradient ((softmax - smoothed one-hot) · g), from the rows' log-sum-exp (and mean).
+// A target outside [0, C) (and not ignoreIndex) cannot raise inside a kernel: index-bounds.ts raises
+// the CPU backend's error for it at the next read or sync.
 import type { CrossEntropyRowAttrs, TensorView } from '@tessera/tensor';
+import type { GpuJsContext } from '../gpujs-context.js';
 import type { GpuJsKernel } from '../gpujs-kernel.js';
+import { checkIndexBounds } from '../index-bounds.js';
 import { launchMap } from './map.js';
 import { rowStat, viewOfHandle } from './row-stats.js';
 
@@ -15,8 +19,17 @@ function withClassDim(v: TensorView): TensorView {
   return { storage: v.storage, dtype: v.dtype, offset: v.offset, shape: [...v.shape, 1], strides: [...v.strides, 0] };
 }
 
+/** What an out-of-range target did, for index-bounds.ts's message. */
+const RAN_WITH = 'the target read from outside its row (the loss and gradient of that row are not valid)';
+
+/** Records the check that every target is a class of `logits` or `ignoreIndex` (axis: the class dim, as the CPU backend names it). */
+function checkTargets(ctx: GpuJsContext, logits: TensorView, targets: TensorView, ignoreIndex: number): void {
+  checkIndexBounds(ctx, 'crossEntropy', targets, targets.shape.length, logits.shape[logits.shape.length - 1]!, { skip: ignoreIndex, ranWith: RAN_WITH });
+}
+
 /** The losses (the targets' shape) of logits (..., C). */
 export const crossEntropyLossesKernel: GpuJsKernel<CrossEntropyRowAttrs> = (ctx, [logits, targets], { ignoreIndex, labelSmoothing }, out) => {
+  checkTargets(ctx, logits!, targets!, ignoreIndex);
   const axis = logits!.shape.length - 1;
   const rows = logits!.shape.map((d, i) => (i === axis ? 1 : d));
   const lse = rowStat(ctx, 'crossEntropyLosses', logits!, axis, 'lse');
@@ -48,6 +61,7 @@ export const crossEntropyLossesKernel: GpuJsKernel<CrossEntropyRowAttrs> = (ctx,
 
 /** d loss / d logits given the losses' gradient g. */
 export const crossEntropyBackwardKernel: GpuJsKernel<CrossEntropyRowAttrs> = (ctx, [logits, targets, g], { ignoreIndex, labelSmoothing }, out) => {
+  checkTargets(ctx, logits!, targets!, ignoreIndex);
   const axis = logits!.shape.length - 1;
   const classes = logits!.shape[axis]!;
   const rows = logits!.shape.map((d, i) => (i === axis ? 1 : d));
