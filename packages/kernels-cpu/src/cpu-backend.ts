@@ -10,7 +10,7 @@ import { UNARY_KERNELS_TS } from './kernels/unary.js';
 import { wasmMatmulKernel } from './kernels/matmul-wasm.js';
 import { WASM_SOFTMAX_KERNELS } from './kernels/softmax-wasm.js';
 import { CPU_KERNELS } from './registry.js';
-import { gemmModule } from './wasm/gemm-module.js';
+import { gemmModule, gemmVariant, type GemmVariant } from './wasm/gemm-module.js';
 import { availableThreads } from './wasm/gemm-workers.js';
 import { WasmGemm } from './wasm/wasm-gemm.js';
 
@@ -27,6 +27,11 @@ export interface CpuBackendOptions {
   readonly wasm?: boolean;
   /** Threads for large f32 matmuls, the calling thread included (default: the available cores). */
   readonly threads?: number;
+  /**
+   * The gemm build: 'fma' (relaxed SIMD's fused multiply-add) or 'simd128' (default: the environment
+   * variable TESSERA_GEMM_VARIANT, else 'fma' where relaxed SIMD is available; see cpuGemmVariant).
+   */
+  readonly gemmVariant?: GemmVariant;
   /**
    * Reuse the f32 arrays of freed storages for later results (default true): fewer allocations and
    * garbage collections in a training loop, at the cost of up to 256 MiB of arrays kept per process.
@@ -77,7 +82,12 @@ export function createCpuBackend(opts: CpuBackendOptions = {}): Backend {
     if (!Number.isInteger(threads) || threads < 1) {
       throw new Error(`createCpuBackend: threads must be a positive integer (got ${opts.threads}); omit it to use every core`);
     }
-    const gemm = (): WasmGemm => (engine ??= new WasmGemm(threads));
+    const variant = opts.gemmVariant ?? gemmVariant();
+    if (gemmModule(variant) === null) {
+      throw new Error(`createCpuBackend: gemmVariant '${variant}' needs WebAssembly relaxed SIMD, which this engine does not accept; pass gemmVariant: 'simd128' (or set TESSERA_GEMM_VARIANT=simd128)`);
+    }
+    const gemm = (): WasmGemm => (engine ??= new WasmGemm(threads, undefined, variant));
+    GEMM_VARIANTS.set(backend, variant);
     GEMM_ENGINES.set(backend, gemm);
     kernels.set(OPS.matmul, wrap(wasmMatmulKernel(gemm)));
     // The gemm widens f16/bf16 operands while packing them: a frozen half-precision weight is never copied to f32.
@@ -109,6 +119,14 @@ const GEMM_ENGINES = new WeakMap<Backend, () => WasmGemm>();
 export async function whenCpuThreadsReady(backend: Backend): Promise<number> {
   const gemm = GEMM_ENGINES.get(backend);
   return gemm ? gemm().whenReady() : 1;
+}
+
+/** Each CPU backend's gemm build, chosen when the backend was created. */
+const GEMM_VARIANTS = new WeakMap<Backend, GemmVariant>();
+
+/** The gemm build a CPU backend's matmuls run ('fma' or 'simd128'), or null when it has no WebAssembly gemm (wasm: false). */
+export function cpuGemmVariant(backend: Backend): GemmVariant | null {
+  return GEMM_VARIANTS.get(backend) ?? null;
 }
 
 /** How many gemm slices each thread of a CPU backend has run (index 0: the calling thread); for diagnostics and tests. */

@@ -10,13 +10,13 @@ import { createCpuBackend, matmulReference } from '../src/index.js';
 import { wasmMatmulKernel } from '../src/kernels/matmul-wasm.js';
 import { castKernel } from '../src/kernels/cast.js';
 import { widenHalf } from '../src/kernels/widen-half.js';
-import { KC } from '../src/wasm/gemm-module.js';
+import { GEMM_TILES } from '../src/wasm/gemm-module.js';
 import { halfValues } from '../src/wasm/half-values.js';
-import { batchPairArb, engineArb, gemmEngines } from './gemm-engines.js';
+import { VARIANTS, batchPairArb, engineArb, gemmEngines } from './gemm-engines.js';
 import { LAYOUTS, makeView, numRuns, seedArb } from './views.js';
 
 const ENGINES = gemmEngines();
-const { single, split, batched } = ENGINES;
+const KC = GEMM_TILES.fma.kc;
 
 const HALVES = ['bf16', 'f16'] as const;
 const dimArb = fc.oneof(fc.integer({ min: 1, max: 20 }), fc.integer({ min: 21, max: 70 }));
@@ -50,10 +50,12 @@ describe('matmul with f16/bf16 operands on the WebAssembly gemm', () => {
         [{ data: words, offset: 0, rowStride: 65536, colStride: 1, element }, 'contiguous'],
         [{ data: strided, offset: 0, rowStride: 2 * 65536, colStride: 2, element }, 'stride 2'],
       ] as const) {
-        for (const [engine, name] of [[single, 'packed in TypeScript'], [split, 'widened in WebAssembly']] as const) {
-          const y = new Float32Array(8 * 65536);
-          engine.matmul(8, 65536, 1, ones, b, y, 0);
-          expectSameBits(y, expected, `${element} ${how} ${name}`);
+        for (const variant of VARIANTS) {
+          for (const [engine, name] of [[ENGINES[variant].single, 'packed in TypeScript'], [ENGINES[variant].split, 'widened in WebAssembly']] as const) {
+            const y = new Float32Array(8 * 65536);
+            engine.matmul(8, 65536, 1, ones, b, y, 0);
+            expectSameBits(y, expected, `${variant} ${element} ${how} ${name}`);
+          }
         }
       }
     }
@@ -76,12 +78,12 @@ describe('matmul with f16/bf16 operands on the WebAssembly gemm', () => {
         dtypesArb,
         seedArb,
         engineArb,
-        ([m, k, n], [ba, bb], la, lb, [da, db], seed, which) => {
+        ([m, k, n], [ba, bb], la, lb, [da, db], seed, [variant, kind]) => {
           const a = makeView([...ba, m, k], la, da, seed);
           const b = makeView([...bb, k, n], lb, db, seed + 1);
           const out = { shape: T.broadcastShapes(ba, bb).concat([m, n]), dtype: 'f32' as const };
-          const kernel = wasmMatmulKernel(() => ENGINES[which]);
-          const what = `${which} ${da} ${la}[${a.shape}] @ ${db} ${lb}[${b.shape}]`;
+          const kernel = wasmMatmulKernel(() => ENGINES[variant][kind]);
+          const what = `${variant} ${kind} ${da} ${la}[${a.shape}] @ ${db} ${lb}[${b.shape}]`;
           const y = kernel([a, b], undefined, out) as Float32Array;
           // The same layouts over f32 copies of the storages, so every path decision (fold, batch, raw copy, TypeScript for small entries) is the same.
           expectSameBits(y, kernel([widenHalf(a), widenHalf(b)], undefined, out) as Float32Array, what);

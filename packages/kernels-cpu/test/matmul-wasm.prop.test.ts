@@ -1,18 +1,21 @@
+import { existsSync, readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
 import * as T from '@tessera/tensor';
 import type { Tensor } from '@tessera/tensor';
-import { cpuThreadJobs, createCpuBackend, matmulReference, whenCpuThreadsReady } from '../src/index.js';
+import { cpuGemmVariant, cpuThreadJobs, createCpuBackend, matmulReference, whenCpuThreadsReady } from '../src/index.js';
 import { wasmMatmulKernel } from '../src/kernels/matmul-wasm.js';
 import { GEMM_WASM_BASE64 } from '../src/wasm/gemm-bytes.js';
-import { KC, MR, NR, gemmModule } from '../src/wasm/gemm-module.js';
+import { GEMM_FMA_WASM_BASE64 } from '../src/wasm/gemm-fma-bytes.js';
+import { GEMM_TILES, GEMM_VARIANT_ENV, gemmModule, gemmVariant, relaxedSimdAvailable } from '../src/wasm/gemm-module.js';
+import { WasmGemm } from '../src/wasm/wasm-gemm.js';
 import { assembleGemm } from '../wasm/assemble.js';
-import * as source from '../wasm/gemm-wat.js';
-import { batchPairArb, engineArb, gemmEngines } from './gemm-engines.js';
+import { GEMM_SHAPES } from '../wasm/gemm-wat.js';
+import { VARIANTS, batchPairArb, engineArb, gemmEngines } from './gemm-engines.js';
 import { LAYOUTS, makeView, numRuns, seedArb } from './views.js';
 
 const ENGINES = gemmEngines();
-const { single, split, batched } = ENGINES;
+const KC = GEMM_TILES.fma.kc;
 
 /** The f32 error bound of a k-term sum: each element within (k + 2)·2^-23·Σ|a||b| of the exact product. */
 function expectWithinF32Bound(actual: ArrayLike<number>, a: Tensor, b: Tensor, what: string): void {
@@ -28,7 +31,7 @@ function expectWithinF32Bound(actual: ArrayLike<number>, a: Tensor, b: Tensor, w
   }
 }
 
-/** Sizes around the MR×NR tile edges, past the thread split, and (for depth) across a KC block. */
+/** Sizes around the MR×NR tile edges (4×8 and 5×8), past the thread split, and (for depth) across a KC block (256 in both builds). */
 const dimArb = fc.oneof(fc.integer({ min: 1, max: 20 }), fc.integer({ min: 21, max: 90 }));
 const depthArb = fc.oneof(fc.integer({ min: 1, max: 40 }), fc.integer({ min: KC - 3, max: KC + 40 }));
 
@@ -37,13 +40,60 @@ const dense = (data: Float32Array, rows: number, cols: number, at: (i: number, j
   T.tensorFromTyped(Float32Array.from({ length: rows * cols }, (_, x) => data[at(Math.floor(x / cols), x % cols)]!), [rows, cols], 'f32');
 
 describe('WebAssembly SIMD matmul', () => {
-  test('runs here (Node 20 has WebAssembly SIMD and shared memory)', () => {
-    expect(gemmModule()).not.toBeNull();
+  test('runs here in both builds (Node 20 has WebAssembly SIMD and shared memory, and relaxed SIMD behind a flag the module switches on)', () => {
+    expect(gemmModule('simd128')).not.toBeNull();
+    expect(relaxedSimdAvailable()).toBe(true);
+    expect(gemmModule('fma')).not.toBeNull();
   });
 
-  test('the committed module bytes are the assembled wasm/gemm-wat.ts, with the same tile sizes', async () => {
-    expect(Buffer.from(await assembleGemm()).toString('base64')).toBe(GEMM_WASM_BASE64);
-    expect([source.MR, source.NR, source.KC]).toEqual([MR, NR, KC]);
+  test('the committed module bytes are the assembled wasm/gemm-wat.ts, with the same tile sizes, in both builds', async () => {
+    expect(Buffer.from(await assembleGemm('simd128')).toString('base64')).toBe(GEMM_WASM_BASE64);
+    expect(Buffer.from(await assembleGemm('fma')).toString('base64')).toBe(GEMM_FMA_WASM_BASE64);
+    for (const variant of VARIANTS) {
+      const { mr, nr, kc } = GEMM_SHAPES[variant];
+      expect({ mr, nr, kc }, variant).toEqual(GEMM_TILES[variant]);
+    }
+  });
+
+  test("the build is 'fma' where relaxed SIMD validates, unless TESSERA_GEMM_VARIANT or the backend option says otherwise", () => {
+    const saved = process.env[GEMM_VARIANT_ENV];
+    try {
+      delete process.env[GEMM_VARIANT_ENV];
+      expect(gemmVariant()).toBe('fma');
+      expect(new WasmGemm(1).variant).toBe('fma');
+      expect(cpuGemmVariant(createCpuBackend({ name: 'cpu-variant-default' }))).toBe('fma');
+      expect(cpuGemmVariant(createCpuBackend({ name: 'cpu-variant-option', gemmVariant: 'simd128' }))).toBe('simd128');
+      expect(cpuGemmVariant(createCpuBackend({ name: 'cpu-variant-ts', wasm: false }))).toBeNull();
+      process.env[GEMM_VARIANT_ENV] = 'simd128';
+      expect(gemmVariant()).toBe('simd128');
+      expect(new WasmGemm(1).variant).toBe('simd128');
+      expect(cpuGemmVariant(createCpuBackend({ name: 'cpu-variant-env' }))).toBe('simd128');
+      process.env[GEMM_VARIANT_ENV] = 'avx';
+      expect(() => gemmVariant()).toThrow(/TESSERA_GEMM_VARIANT=avx: expected 'fma' or 'simd128'/);
+    } finally {
+      if (saved === undefined) delete process.env[GEMM_VARIANT_ENV];
+      else process.env[GEMM_VARIANT_ENV] = saved;
+    }
+  });
+
+  test("'fma' rounds each multiply-add once where the CPU has FMA, 'simd128' rounds the product and the sum", () => {
+    // C = [1, q] · [-1, q]ᵀ with q = 1 + 2^-12: q² = 1 + 2^-11 + 2^-24 is not an f32 (it rounds to
+    // 1 + 2^-11, a tie to even); -1 + q² is. Fused: 2^-11 + 2^-24; unfused: 2^-11.
+    const q = 1 + 2 ** -12;
+    const A = { data: Float32Array.of(1, q), offset: 0, rowStride: 2, colStride: 1 };
+    const B = { data: Float32Array.of(-1, q), offset: 0, rowStride: 1, colStride: 1 };
+    const [fused, unfused] = [2 ** -11 + 2 ** -24, 2 ** -11];
+    const product = (engine: WasmGemm): number => {
+      const y = new Float32Array(1);
+      engine.matmul(1, 1, 2, A, B, y, 0);
+      return y[0]!;
+    };
+    expect(product(ENGINES.simd128.single)).toBe(unfused);
+    // relaxed_madd may round twice on hardware without FMA; x86 with the fma flag (this project's machines) fuses.
+    const cpuHasFma = /^flags\s*:.*\bfma\b/m.test(existsSync('/proc/cpuinfo') ? readFileSync('/proc/cpuinfo', 'utf8') : '');
+    const y = product(ENGINES.fma.single);
+    if (cpuHasFma) expect(y).toBe(fused);
+    else expect([fused, unfused]).toContain(y);
   });
 
   test('equals the reference within the f32 summation bound on random shapes, layouts and broadcast batches', () => {
@@ -55,13 +105,13 @@ describe('WebAssembly SIMD matmul', () => {
         fc.constantFrom(...LAYOUTS),
         seedArb,
         engineArb,
-        ([m, k, n], [ba, bb], la, lb, seed, which) => {
+        ([m, k, n], [ba, bb], la, lb, seed, [variant, kind]) => {
           const a = makeView([...ba, m, k], la, 'f32', seed);
           const b = makeView([...bb, k, n], lb, 'f32', seed + 1);
           const out = { shape: T.broadcastShapes(ba, bb).concat([m, n]), dtype: 'f32' as const };
-          const engine = ENGINES[which];
+          const engine = ENGINES[variant][kind];
           const y = wasmMatmulKernel(() => engine)([a, b], undefined, out);
-          expectWithinF32Bound(y, a, b, `${which} ${la}[${a.shape}] @ ${lb}[${b.shape}]`);
+          expectWithinF32Bound(y, a, b, `${variant} ${kind} ${la}[${a.shape}] @ ${lb}[${b.shape}]`);
         },
       ),
       { numRuns: numRuns() },
@@ -77,10 +127,12 @@ describe('WebAssembly SIMD matmul', () => {
       [{ data: buf, offset: 7, rowStride: wide, colStride: 1 }, (p: number, j: number) => 7 + p * wide + j],
       [{ data: buf, offset: 7 + (n - 1), rowStride: wide, colStride: -1 }, (p: number, j: number) => 7 + (n - 1) - j + p * wide],
     ] as const) {
-      for (const engine of [single, split]) {
-        const y = new Float32Array(m * n);
-        engine.matmul(m, n, k, A, B, y, 0);
-        expectWithinF32Bound(y, dense(aBuf, m, k, (i, p) => i * k + p), dense(buf, k, n, at), `colStride ${B.colStride}`);
+      for (const variant of VARIANTS) {
+        for (const engine of [ENGINES[variant].single, ENGINES[variant].split]) {
+          const y = new Float32Array(m * n);
+          engine.matmul(m, n, k, A, B, y, 0);
+          expectWithinF32Bound(y, dense(aBuf, m, k, (i, p) => i * k + p), dense(buf, k, n, at), `${variant} colStride ${B.colStride}`);
+        }
       }
     }
   });
@@ -91,9 +143,11 @@ describe('WebAssembly SIMD matmul', () => {
     const interleaved = makeView([20, 3, 30], 'dense', 'f32', 7).permute([1, 0, 2]); // entries 30 apart, rows 90: does not
     const broadcastB = makeView([1, 30, 25], 'dense', 'f32', 8).expand([3, 30, 25]);
     for (const [a, bb] of [[stacked, b], [interleaved, b], [stacked, broadcastB], [interleaved, broadcastB]] as const) {
-      for (const engine of [single, split, batched]) {
-        const out = { shape: [3, 20, 25], dtype: 'f32' as const };
-        expectWithinF32Bound(wasmMatmulKernel(() => engine)([a, bb], undefined, out), a, bb, `[${a.shape}] strides [${a.strides}] @ [${bb.shape}]`);
+      for (const variant of VARIANTS) {
+        for (const engine of Object.values(ENGINES[variant])) {
+          const out = { shape: [3, 20, 25], dtype: 'f32' as const };
+          expectWithinF32Bound(wasmMatmulKernel(() => engine)([a, bb], undefined, out), a, bb, `${variant} [${a.shape}] strides [${a.strides}] @ [${bb.shape}]`);
+        }
       }
     }
   });
@@ -101,13 +155,18 @@ describe('WebAssembly SIMD matmul', () => {
   test('many small products split by whole entries across threads', () => {
     const a = makeView([11, 21, 90], 'transposed', 'f32', 11);
     const b = makeView([11, 90, 19], 'sliced', 'f32', 12);
-    expect(batched.splitsBatch(11, 21, 19, 90)).toBe(true);
-    expectWithinF32Bound(wasmMatmulKernel(() => batched)([a, b], undefined, { shape: [11, 21, 19], dtype: 'f32' }), a, b, 'batched 11 x (21x90 @ 90x19)');
+    for (const variant of VARIANTS) {
+      const { batched } = ENGINES[variant];
+      expect(batched.splitsBatch(11, 21, 19, 90)).toBe(true);
+      expectWithinF32Bound(wasmMatmulKernel(() => batched)([a, b], undefined, { shape: [11, 21, 19], dtype: 'f32' }), a, b, `${variant} batched 11 x (21x90 @ 90x19)`);
+    }
   });
 
   test('products too large for the engine memory are refused (the kernel sends them to the TypeScript gemm)', () => {
-    expect(single.fits(4096, 4096, 4096)).toBe(true);
-    expect(single.fits(16384, 16384, 4096)).toBe(false);
+    for (const variant of VARIANTS) {
+      expect(ENGINES[variant].single.fits(4096, 4096, 4096)).toBe(true);
+      expect(ENGINES[variant].single.fits(16384, 16384, 4096)).toBe(false);
+    }
   });
 
   test('whenCpuThreadsReady starts a backend\'s workers, and a large product runs slices on every thread (cpuThreadJobs)', async () => {
@@ -123,14 +182,15 @@ describe('WebAssembly SIMD matmul', () => {
   });
 
   test('one engine serves products of growing then shrinking size (memory grows, stale C never leaks in)', () => {
-    for (const [m, k, n, seed] of [[9, 9, 9, 1], [150, 600, 100, 2], [13, 17, 11, 3]] as const) {
+    for (const [[m, k, n, seed], variant] of [[9, 9, 9, 1], [150, 600, 100, 2], [13, 17, 11, 3]].flatMap((c) => VARIANTS.map((v) => [c, v] as const))) {
+      const { split } = ENGINES[variant];
       const a = makeView([m, k], 'transposed', 'f32', seed);
       const b = makeView([k, n], 'sliced', 'f32', seed + 1);
       const y = new Float32Array(m * n);
       const aView = a as unknown as { strides: number[]; offset: number; storage: { data: Float32Array } };
       const bView = b as unknown as { strides: number[]; offset: number; storage: { data: Float32Array } };
       split.matmul(m, n, k, { data: aView.storage.data, offset: aView.offset, rowStride: aView.strides[0]!, colStride: aView.strides[1]! }, { data: bView.storage.data, offset: bView.offset, rowStride: bView.strides[0]!, colStride: bView.strides[1]! }, y, 0);
-      expectWithinF32Bound(y, a, b, `${m}x${k}x${n}`);
+      expectWithinF32Bound(y, a, b, `${variant} ${m}x${k}x${n}`);
     }
   });
 });

@@ -1,5 +1,5 @@
-// Assembles wasm/gemm-wat.ts and wasm/elementwise-wat.ts with wabt and writes src/wasm/gemm-bytes.ts
-// and src/wasm/elementwise-bytes.ts, so the package needs no
+// Assembles wasm/gemm-wat.ts and wasm/elementwise-wat.ts with wabt and writes src/wasm/gemm-bytes.ts,
+// src/wasm/gemm-fma-bytes.ts and src/wasm/elementwise-bytes.ts, so the package needs no
 // toolchain at install or run time. Run with `pnpm --filter @tessera/kernels-cpu build:wasm`.
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -17,5 +17,6 @@ function writeBytes(file: string, source: string, name: string, what: string, by
   console.log(`wrote ${target} (${bytes.length} bytes)`);
 }
 
-writeBytes('gemm-bytes.ts', 'gemm-wat.ts', 'GEMM_WASM_BASE64', 'SIMD gemm', await assembleGemm());
+writeBytes('gemm-bytes.ts', 'gemm-wat.ts', 'GEMM_WASM_BASE64', 'SIMD gemm', await assembleGemm('simd128'));
+writeBytes('gemm-fma-bytes.ts', 'gemm-wat.ts', 'GEMM_FMA_WASM_BASE64', 'relaxed-SIMD (FMA) gemm', await assembleGemm('fma'));
 writeBytes('elementwise-bytes.ts', 'elementwise-wat.ts', 'ELEMENTWISE_WASM_BASE64', 'SIMD elementwise', await assembleElementwise());

@@ -8,42 +8,81 @@
 // - packed B: for each depth block, nPad/NR slivers of kc×NR floats, starting at k0·nPad floats;
 // - C: mPad×nPad floats, row-major with ldc = nPad, zeroed by the caller; the kernel adds into it.
 
-// Why 4×8: V8's register allocator keeps at most 8 f32x4 accumulators (plus the B vectors and the
-// A broadcast) in registers; 6×8, 5×8, 4×12 and 3×16 all spill and ran at ~24 GFLOP/s against ~42
-// for 4×8 and 2×16 (1024³, one thread, wasm/tile.ts). KC and MC changed little.
-/** Rows of C per micro-tile. */
-export const MR = 4;
-const MR0 = MR;
-/** Columns of C per micro-tile (NV f32x4 vectors). */
-export const NR = 8;
-const NR0 = NR;
-/** Depth of a packed block: an MR×KC sliver of A and a KC×NR sliver of B stay in L1. */
-export const KC = 256;
-const KC0 = KC;
-/** Rows of A per cache block (MC×KC floats = 192 KiB, sized for L2). */
-export const MC = 192;
-const MC0 = MC;
-
+// Two builds of the module, chosen at run time (src/wasm/gemm-module.ts):
+// - 'simd128' (SIMD128 alone: f32x4.mul + f32x4.add), 4×8. V8 allocates 15 xmm registers and hoists
+//   every load of a step above its arithmetic, so 8 accumulators, 2 B vectors and the A broadcasts
+//   fit; 6×8, 5×8, 4×12 and 3×16 spill (~24 GFLOP/s against ~42, 1024³, one thread, wasm/tile.ts).
+// - 'fma' (relaxed SIMD's f32x4.relaxed_madd, one vfmadd231ps on x86 with FMA), 5×8: without the
+//   product's temporary register, 10 accumulators fit when four rows of A come from one v128.load
+//   and reach the lanes by shuffles (pure, so V8 places each just before its multiply-adds) and the
+//   fifth is splat-loaded. The loop is issue-bound (~24 instructions a step, 10 of them FMAs):
+//   5×8 ran at ~52 GFLOP/s, 4×8 FMA ~46, 3×12 and 2×16 ~48, SIMD128 4×8 ~38 (256³-512³, one thread,
+//   alternating in one process); unrolling the depth loop made V8 spill (~35).
 /** Tile and block sizes of one build of the module (benchmarks try others). */
 export interface GemmShape {
   readonly mr: number;
   readonly nr: number;
   readonly kc: number;
   readonly mc: number;
+  /** Multiply-add with relaxed SIMD's f32x4.relaxed_madd (one fused instruction) instead of f32x4.mul + f32x4.add. */
+  readonly fma?: boolean;
+  /** Depth steps per trip of the micro-kernel's loop (default 1). */
+  readonly unroll?: number;
+  /**
+   * How an element of A reaches all four lanes: 'load' (v128.load32_splat per element) or 'shuffle'
+   * (one v128.load of the sliver's MR elements, then a lane shuffle per row).
+   */
+  readonly splat?: 'load' | 'shuffle';
 }
 
+/** The variants the package ships; KC: an MR×KC sliver of A and a KC×NR sliver of B stay in L1; MC×KC floats of A (a multiple of MR) sized for L2. */
+export const GEMM_SHAPES = {
+  simd128: { mr: 4, nr: 8, kc: 256, mc: 192 },
+  fma: { mr: 5, nr: 8, kc: 256, mc: 200, fma: true, splat: 'shuffle' },
+} as const satisfies Record<string, GemmShape>;
+
 /** The WebAssembly text of the gemm module. */
-export function gemmWat({ mr: MR, nr: NR, kc: KC, mc: MC }: GemmShape = { mr: MR0, nr: NR0, kc: KC0, mc: MC0 }): string {
+export function gemmWat({ mr: MR, nr: NR, kc: KC, mc: MC, fma = false, unroll = 1, splat = 'load' }: GemmShape): string {
+  if (MC % MR !== 0) throw new Error(`gemmWat: mc (${MC}) must be a multiple of mr (${MR}); the A blocks are whole slivers`);
   const NV = NR / 4;
   const accs: string[] = [];
   for (let r = 0; r < MR; r++) for (let v = 0; v < NV; v++) accs.push(`$c${r}_${v}`);
-  const locals = [...accs, ...Array.from({ length: NV }, (_, v) => `$b${v}`), '$a'].map((n) => `(local ${n} v128)`).join(' ');
-  const step: string[] = [];
-  for (let v = 0; v < NV; v++) step.push(`(local.set $b${v} (v128.load offset=${v * 16} (local.get $pb)))`);
-  for (let r = 0; r < MR; r++) {
-    step.push(`(local.set $a (v128.load32_splat offset=${r * 4} (local.get $pa)))`);
-    for (let v = 0; v < NV; v++) step.push(`(local.set $c${r}_${v} (f32x4.add (local.get $c${r}_${v}) (f32x4.mul (local.get $a) (local.get $b${v}))))`);
-  }
+  // With 'shuffle', whole groups of four rows come from one v128.load each; leftover rows are splat-loaded.
+  const AV = splat === 'shuffle' ? Math.floor(MR / 4) : 0;
+  const locals = [...accs, ...Array.from({ length: NV }, (_, v) => `$b${v}`), '$a', ...Array.from({ length: AV }, (_, v) => `$av${v}`)].map((n) => `(local ${n} v128)`).join(' ');
+  const lane = (r: number): string => Array.from({ length: 16 }, (_, i) => (r % 4) * 4 + (i % 4)).join(' ');
+  const madd = (c: string, a: string, b: string): string =>
+    fma ? `(f32x4.relaxed_madd (local.get ${a}) (local.get ${b}) (local.get ${c}))` : `(f32x4.add (local.get ${c}) (f32x4.mul (local.get ${a}) (local.get ${b})))`;
+  /** Depth step `u` of a trip: the loads are offset from $pa/$pb, which advance once per trip. */
+  const stepAt = (u: number): string[] => {
+    const out: string[] = [];
+    for (let v = 0; v < NV; v++) out.push(`(local.set $b${v} (v128.load offset=${u * NR * 4 + v * 16} (local.get $pb)))`);
+    for (let v = 0; v < AV; v++) out.push(`(local.set $av${v} (v128.load offset=${u * MR * 4 + v * 16} (local.get $pa)))`);
+    for (let r = 0; r < MR; r++) {
+      const av = `$av${r >> 2}`;
+      out.push(
+        r < AV * 4
+          ? `(local.set $a (i8x16.shuffle ${lane(r)} (local.get ${av}) (local.get ${av})))`
+          : `(local.set $a (v128.load32_splat offset=${u * MR * 4 + r * 4} (local.get $pa)))`,
+      );
+      for (let v = 0; v < NV; v++) out.push(`(local.set $c${r}_${v} ${madd(`$c${r}_${v}`, '$a', `$b${v}`)})`);
+    }
+    return out;
+  };
+  /** A loop of `steps`-deep trips: $pa and $pb advance past the trip, $counter counts trips down to 0. */
+  const trips = (label: string, counter: string, steps: number): string => `(loop ${label}
+      ${Array.from({ length: steps }, (_, u) => stepAt(u)).flat().join('\n      ')}
+      (local.set $pa (i32.add (local.get $pa) (i32.const ${steps * MR * 4})))
+      (local.set $pb (i32.add (local.get $pb) (i32.const ${steps * NR * 4})))
+      (br_if ${label} (local.tee ${counter} (i32.sub (local.get ${counter}) (i32.const 1)))))`;
+  // kc is at least 1. Unrolled: the kc mod unroll odd steps first, then whole trips.
+  const microLoop =
+    unroll === 1
+      ? trips('$k', '$kc', 1)
+      : `(local.set $rest (i32.rem_u (local.get $kc) (i32.const ${unroll})))
+    (if (local.get $rest) (then ${trips('$odd', '$rest', 1)}))
+    (local.set $kc (i32.div_u (local.get $kc) (i32.const ${unroll})))
+    (if (local.get $kc) (then ${trips('$k', '$kc', unroll)}))`;
   const store: string[] = [];
   for (let r = 0; r < MR; r++) {
     for (let v = 0; v < NV; v++) {
@@ -112,12 +151,8 @@ export function gemmWat({ mr: MR, nr: NR, kc: KC, mc: MC }: GemmShape = { mr: MR
   return `(module
   (import "env" "memory" (memory 1 65536 shared))
   ;; C tile at $pc (rows $ldc bytes apart) += A sliver at $pa · B sliver at $pb over $kc depths.
-  (func $micro (param $kc i32) (param $pa i32) (param $pb i32) (param $pc i32) (param $ldc i32) ${locals}
-    (loop $k
-      ${step.join('\n      ')}
-      (local.set $pa (i32.add (local.get $pa) (i32.const ${MR * 4})))
-      (local.set $pb (i32.add (local.get $pb) (i32.const ${NR * 4})))
-      (br_if $k (local.tee $kc (i32.sub (local.get $kc) (i32.const 1)))))
+  (func $micro (param $kc i32) (param $pa i32) (param $pb i32) (param $pc i32) (param $ldc i32) ${locals}${unroll > 1 ? ' (local $rest i32)' : ''}
+    ${microLoop}
     ${store.join('\n    ')})
   ;; Packs B slivers jsStart..jsEnd (all depth blocks) from the strided copy of B at $src (element
   ;; (p, j) at $src + 4·(p·$rs + j·$cs)); columns past $n are zero. Each thread packs the slivers it

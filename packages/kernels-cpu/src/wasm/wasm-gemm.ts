@@ -6,7 +6,7 @@
 // so a half-precision weight is multiplied without an f32 copy of it ever existing.
 import type { MatrixOperand } from '../gemm.js';
 import { GemmWorkers } from './gemm-workers.js';
-import { KC, MR, NR, gemmModule } from './gemm-module.js';
+import { GEMM_TILES, gemmModule, gemmVariant, type GemmTile, type GemmVariant } from './gemm-module.js';
 import { ELEMENT_CODE, halfValues, type GemmElement } from './half-values.js';
 
 /** A strided operand of the gemm: f32 values, or f16/bf16 words in a Uint16Array (`element`). */
@@ -38,6 +38,9 @@ const roundUp = (x: number, to: number): number => Math.ceil(x / to) * to;
 
 /** An f32 gemm engine: one shared memory, one instance of the SIMD module, and its worker threads. */
 export class WasmGemm {
+  /** The module build this engine (and its workers) run. */
+  readonly variant: GemmVariant;
+  private readonly tile: GemmTile;
   private readonly memory: WebAssembly.Memory;
   private readonly job: JobFn;
   private readonly batchFn: BatchFn;
@@ -50,14 +53,23 @@ export class WasmGemm {
   private u16: Uint16Array;
 
   /**
-   * Creates the engine, or throws where `gemmModule()` is null (callers check first). Products of
-   * fewer than `threadMinWork` multiply-adds stay on the calling thread (tests lower it to 0).
+   * Creates the engine, or throws where `gemmModule(variant)` is null (callers check first). Products of
+   * fewer than `threadMinWork` multiply-adds stay on the calling thread (tests lower it to 0). The
+   * variant defaults to gemmVariant(): 'fma' where relaxed SIMD is available.
    */
-  constructor(threads: number, threadMinWork = THREAD_MIN_WORK) {
+  constructor(threads: number, threadMinWork = THREAD_MIN_WORK, variant: GemmVariant = gemmVariant()) {
     this.threadMinWork = threadMinWork;
-    const module = gemmModule();
-    if (!module) throw new Error('WasmGemm: WebAssembly SIMD with shared memory is not available here');
+    const module = gemmModule(variant);
+    if (!module) {
+      throw new Error(
+        variant === 'fma'
+          ? "WasmGemm: the 'fma' gemm needs WebAssembly relaxed SIMD, which this engine does not accept; use the 'simd128' variant (TESSERA_GEMM_VARIANT=simd128)"
+          : 'WasmGemm: WebAssembly SIMD with shared memory is not available here',
+      );
+    }
     this.module = module;
+    this.variant = variant;
+    this.tile = GEMM_TILES[variant];
     this.requestedThreads = Math.max(1, Math.floor(threads));
     this.memory = new WebAssembly.Memory({ initial: 16, maximum: 65536, shared: true });
     const exports = new WebAssembly.Instance(module, { env: { memory: this.memory } }).exports;
@@ -85,21 +97,21 @@ export class WasmGemm {
 
   /** True when an m×k by k×n product fits the engine's memory (and `matmul` may be called). */
   fits(m: number, n: number, k: number): boolean {
-    const mPad = roundUp(m, MR);
-    const nPad = roundUp(n, NR);
+    const mPad = roundUp(m, this.tile.mr);
+    const nPad = roundUp(n, this.tile.nr);
     // Packed A, packed B, C, and at most a raw copy of B twice B's size.
     return 4 * (mPad * k + nPad * k + mPad * nPad + RAW_SPAN_LIMIT * k * n) + 1024 <= MAX_BYTES;
   }
 
   /** out[outOffset + i*n + j] = (A·B)[i, j] for m×k A and k×n B of any strides and elements, in f32 (check `fits` first). */
   matmul(m: number, n: number, k: number, a: GemmOperand, b: GemmOperand, out: Float32Array, outOffset: number): void {
-    const mPad = roundUp(m, MR);
-    const nPad = roundUp(n, NR);
+    const mPad = roundUp(m, this.tile.mr);
+    const nPad = roundUp(n, this.tile.nr);
     // When threads share the product, B is copied in raw (one memcpy-speed set) and each thread
     // packs its own slivers in WebAssembly, taking B's packing off the calling thread; not when B's
     // element span is much larger than B (a narrow slice of a big matrix) or a stride is negative.
     // On one thread, packing here in JS measured as fast or faster (256³: 0.98 vs 1.3 ms).
-    const slivers = nPad / NR;
+    const slivers = nPad / this.tile.nr;
     const pool = this.pool(mPad * nPad * k, slivers);
     const span = b.rowStride >= 0 && b.colStride >= 0 ? (k - 1) * b.rowStride + (n - 1) * b.colStride + 1 : Infinity;
     const raw = pool !== null && span <= RAW_SPAN_LIMIT * k * n;
@@ -127,9 +139,9 @@ export class WasmGemm {
   }
 
   /** Bytes one batch entry takes (packed A, packed B, C), 64-byte aligned. */
-  private static entryBytes(m: number, n: number, k: number): number {
-    const mPad = roundUp(m, MR);
-    const nPad = roundUp(n, NR);
+  private entryBytes(m: number, n: number, k: number): number {
+    const mPad = roundUp(m, this.tile.mr);
+    const nPad = roundUp(n, this.tile.nr);
     return roundUp(4 * (mPad * k + nPad * k + mPad * nPad), 64);
   }
 
@@ -138,15 +150,15 @@ export class WasmGemm {
    * is too small to split across threads, all of them together are not, and they fit the memory.
    */
   splitsBatch(count: number, m: number, n: number, k: number): boolean {
-    const work = roundUp(m, MR) * roundUp(n, NR) * k;
-    return this.requestedThreads > 1 && count >= 2 && work < this.threadMinWork && work * count >= this.threadMinWork && 64 + count * WasmGemm.entryBytes(m, n, k) <= MAX_BYTES;
+    const work = roundUp(m, this.tile.mr) * roundUp(n, this.tile.nr) * k;
+    return this.requestedThreads > 1 && count >= 2 && work < this.threadMinWork && work * count >= this.threadMinWork && 64 + count * this.entryBytes(m, n, k) <= MAX_BYTES;
   }
 
   /** out[e·m·n + i·n + j] = (A_e·B_e)[i, j] for every entry, entries split across threads (check `splitsBatch` first). */
   matmulBatch(m: number, n: number, k: number, as: readonly GemmOperand[], bs: readonly GemmOperand[], out: Float32Array): void {
-    const mPad = roundUp(m, MR);
-    const nPad = roundUp(n, NR);
-    const stride = WasmGemm.entryBytes(m, n, k);
+    const mPad = roundUp(m, this.tile.mr);
+    const nPad = roundUp(n, this.tile.nr);
+    const stride = this.entryBytes(m, n, k);
     const base = 64;
     const count = as.length;
     const mem = this.reserve(base + count * stride);
@@ -195,12 +207,12 @@ export class WasmGemm {
 
   /** Packs A at float index `at`: f32 values as they are, f16/bf16 words through their values' table. */
   private packA(a: GemmOperand, m: number, k: number, mPad: number, at: number): void {
-    packA(a, m, k, mPad, this.f32, at, a.element === undefined || a.element === 'f32' ? null : halfValues(a.element));
+    packA(a, m, k, mPad, this.tile, this.f32, at, a.element === undefined || a.element === 'f32' ? null : halfValues(a.element));
   }
 
   /** Packs B at float index `at` (see packA). */
   private packB(b: GemmOperand, n: number, k: number, nPad: number, at: number): void {
-    packB(b, n, k, nPad, this.f32, at, b.element === undefined || b.element === 'f32' ? null : halfValues(b.element));
+    packB(b, n, k, nPad, this.tile, this.f32, at, b.element === undefined || b.element === 'f32' ? null : halfValues(b.element));
   }
 
   /** Stops the worker threads (the engine still works, single-threaded, until they restart). */
@@ -215,7 +227,7 @@ export class WasmGemm {
  * data are f16/bf16 words and each element is its table entry (the loops are kept apart so the f32
  * one stays monomorphic).
  */
-function packA(a: MatrixOperand, m: number, k: number, mPad: number, dst: Float32Array, at: number, table: Float32Array | null): void {
+function packA(a: MatrixOperand, m: number, k: number, mPad: number, { mr: MR, kc: KC }: GemmTile, dst: Float32Array, at: number, table: Float32Array | null): void {
   const { data, offset, rowStride: rs, colStride: cs } = a;
   for (let k0 = 0; k0 < k; k0 += KC) {
     const kc = Math.min(KC, k - k0);
@@ -238,7 +250,7 @@ function packA(a: MatrixOperand, m: number, k: number, mPad: number, dst: Float3
 }
 
 /** Packs B (k×n) into depth blocks of NR-column slivers, kc×NR each, zero columns past n (`table` as in packA). */
-function packB(b: MatrixOperand, n: number, k: number, nPad: number, dst: Float32Array, at: number, table: Float32Array | null): void {
+function packB(b: MatrixOperand, n: number, k: number, nPad: number, { nr: NR, kc: KC }: GemmTile, dst: Float32Array, at: number, table: Float32Array | null): void {
   const { data, offset, rowStride: rs, colStride: cs } = b;
   for (let k0 = 0; k0 < k; k0 += KC) {
     const kc = Math.min(KC, k - k0);
@@ -246,7 +258,7 @@ function packB(b: MatrixOperand, n: number, k: number, nPad: number, dst: Float3
     for (let j = 0; j < nPad; j += NR) {
       const sliver = block + j * kc;
       const cols = Math.min(NR, n - j);
-      if (cols === NR && cs === 1 && !table) {
+      if (NR === 8 && cols === NR && cs === 1 && !table) {
         // Row-major B: each depth row of the sliver is 8 contiguous floats.
         for (let p = 0, s = offset + k0 * rs + j, d = sliver; p < kc; p++, s += rs, d += NR) {
           dst[d] = data[s]!; dst[d + 1] = data[s + 1]!; dst[d + 2] = data[s + 2]!; dst[d + 3] = data[s + 3]!;
