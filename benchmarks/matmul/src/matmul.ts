@@ -8,7 +8,9 @@
  *
  * Tessera has three rows: tessera-ts (the TypeScript gemm, the reference kernels), tessera-wasm-1t
  * (the WebAssembly SIMD gemm on one thread) and tessera-wasm-<cores>t (on every core, the default);
- * --peers=tessera selects all three, and the rows tessera-wasm-bf16b-1t/-<cores>t (B stored in bf16 and read
+ * their `variant` says which gemm build ran ('fma': relaxed SIMD, the default where available;
+ * 'simd128': the fallback, also timed as tessera-wasm-simd128-1t/-<cores>t beside it);
+ * --peers=tessera selects all of them, and the rows tessera-wasm-bf16b-1t/-<cores>t (B stored in bf16 and read
  * directly by the gemm). --peers=gpujs adds gpujs-webgpu and gpujs-cpu (@tessera/kernels-gpujs,
  * gpu.js WebGPU and cpu modes; only when asked for).
  *
@@ -92,6 +94,8 @@ interface Peer {
   version: string;
   threads: number;
   notes: string;
+  /** Tessera's WebAssembly rows: the gemm build that ran ('fma' = relaxed SIMD, 'simd128'). */
+  variant?: string;
   /** Returns the function to time (one matmul, result released) and the product for the check. */
   prepare(n: number, a: Float32Array, b: Float32Array): Promise<{ run: () => void | Promise<void>; product: () => Promise<Float32Array>; release: () => void }>;
 }
@@ -99,6 +103,8 @@ interface Peer {
 interface Result {
   peer: string;
   n: number;
+  /** Tessera's WebAssembly rows: the gemm build that ran. */
+  variant?: string;
   medianMs?: number;
   minMs?: number;
   gflops?: number;
@@ -134,12 +140,13 @@ function pkgVersion(name: string): string {
  * Tessera on one CPU backend: `backend` is the registered name whose kernels this row times. With
  * `bDtype` 'bf16', B is stored in bf16 (a frozen half-precision weight) and read directly by the gemm.
  */
-function tesseraPeer(name: string, backend: string, threads: number, notes: string, bDtype: 'f32' | 'bf16' = 'f32'): Peer {
+function tesseraPeer(name: string, backend: string, threads: number, notes: string, bDtype: 'f32' | 'bf16' = 'f32', variant?: string): Peer {
   return {
     name,
     version: pkgVersion('@tessera/kernels-cpu'),
     threads,
     notes,
+    variant,
     async prepare(n, a, b) {
       setBackend(backend);
       const ta = tensor(a, { shape: [n, n] });
@@ -165,23 +172,33 @@ function tesseraPeer(name: string, backend: string, threads: number, notes: stri
  * Tessera's rows: the TypeScript gemm (the reference kernels, `wasm: false`), and the WebAssembly
  * SIMD gemm on one thread and on every core. Each runs on its own registered CPU backend.
  */
-function tesseraPeers(createCpuBackend: typeof import('@tessera/kernels-cpu').createCpuBackend): Peer[] {
+function tesseraPeers({ createCpuBackend, cpuGemmVariant }: typeof import('@tessera/kernels-cpu')): Peer[] {
   const cores = cpus().length;
   registerBackend(createCpuBackend({ name: 'tessera-ts', wasm: false }));
   const peers = [tesseraPeer('tessera-ts', 'tessera-ts', 1, '@tessera/kernels-cpu TypeScript gemm (createCpuBackend({ wasm: false })), one JS thread')];
+  let variant: string;
   try {
-    registerBackend(createCpuBackend({ name: 'tessera-wasm-1t', wasm: true, threads: 1 }));
+    variant = cpuGemmVariant(registerBackend(createCpuBackend({ name: 'tessera-wasm-1t', wasm: true, threads: 1 }))) ?? '?';
     registerBackend(createCpuBackend({ name: 'tessera-wasm', wasm: true, threads: cores }));
   } catch {
     return peers; // no WebAssembly SIMD here: only the TypeScript row
   }
-  peers.push(tesseraPeer('tessera-wasm-1t', 'tessera-wasm-1t', 1, '@tessera/kernels-cpu WebAssembly SIMD gemm, createCpuBackend({ threads: 1 })'));
-  if (cores > 1) peers.push(tesseraPeer(`tessera-wasm-${cores}t`, 'tessera-wasm', cores, `@tessera/kernels-cpu WebAssembly SIMD gemm, createCpuBackend({ threads: ${cores} }) (the default: every core)`));
+  const gemm = `@tessera/kernels-cpu WebAssembly SIMD gemm ('${variant}' build)`;
+  peers.push(tesseraPeer('tessera-wasm-1t', 'tessera-wasm-1t', 1, `${gemm}, createCpuBackend({ threads: 1 })`, 'f32', variant));
+  if (cores > 1) peers.push(tesseraPeer(`tessera-wasm-${cores}t`, 'tessera-wasm', cores, `${gemm}, createCpuBackend({ threads: ${cores} }) (the default: every core)`, 'f32', variant));
+  // The SIMD128 fallback (what runs where relaxed SIMD does not), beside the default build.
+  if (variant !== 'simd128') {
+    registerBackend(createCpuBackend({ name: 'tessera-wasm-simd128-1t', threads: 1, gemmVariant: 'simd128' }));
+    registerBackend(createCpuBackend({ name: 'tessera-wasm-simd128', threads: cores, gemmVariant: 'simd128' }));
+    const fallback = "@tessera/kernels-cpu WebAssembly SIMD gemm, the 'simd128' fallback build (createCpuBackend({ gemmVariant: 'simd128' }))";
+    peers.push(tesseraPeer('tessera-wasm-simd128-1t', 'tessera-wasm-simd128-1t', 1, `${fallback}, threads: 1`, 'f32', 'simd128'));
+    if (cores > 1) peers.push(tesseraPeer(`tessera-wasm-simd128-${cores}t`, 'tessera-wasm-simd128', cores, `${fallback}, threads: ${cores}`, 'f32', 'simd128'));
+  }
   // B in bf16, widened while packed (issue 7): what a frozen bf16 weight costs against f32. Its
   // maxRelDiffVsTfjsCpu includes B's rounding to bf16 (~2^-9 per element).
   const bf16 = 'A f32 · B bf16 (B read directly by the gemm, widened while packed)';
-  peers.push(tesseraPeer('tessera-wasm-bf16b-1t', 'tessera-wasm-1t', 1, `@tessera/kernels-cpu WebAssembly SIMD gemm, ${bf16}, threads: 1`, 'bf16'));
-  if (cores > 1) peers.push(tesseraPeer(`tessera-wasm-bf16b-${cores}t`, 'tessera-wasm', cores, `@tessera/kernels-cpu WebAssembly SIMD gemm, ${bf16}, threads: ${cores}`, 'bf16'));
+  peers.push(tesseraPeer('tessera-wasm-bf16b-1t', 'tessera-wasm-1t', 1, `${gemm}, ${bf16}, threads: 1`, 'bf16', variant));
+  if (cores > 1) peers.push(tesseraPeer(`tessera-wasm-bf16b-${cores}t`, 'tessera-wasm', cores, `${gemm}, ${bf16}, threads: ${cores}`, 'bf16', variant));
   return peers;
 }
 
@@ -318,7 +335,7 @@ async function timePeer(peer: Peer, n: number, a: Float32Array, b: Float32Array,
     const med = median(samples);
     lastSec.set(peer.name, [n, med / 1000]);
     return {
-      result: { peer: peer.name, n, medianMs: med, minMs: Math.min(...samples), gflops: gflops(n, med), samples: runs, matmulsPerSample: reps },
+      result: { peer: peer.name, n, variant: peer.variant, medianMs: med, minMs: Math.min(...samples), gflops: gflops(n, med), samples: runs, matmulsPerSample: reps },
       product,
     };
   } finally {
@@ -475,9 +492,9 @@ async function main(): Promise<void> {
   let tesseraReady = false;
   let tesseraRows: Peer[] = [];
   try {
-    const { createCpuBackend } = await import('@tessera/kernels-cpu');
-    setBackend(registerBackend(createCpuBackend()).name);
-    tesseraRows = tesseraPeers(createCpuBackend);
+    const kernelsCpu = await import('@tessera/kernels-cpu');
+    setBackend(registerBackend(kernelsCpu.createCpuBackend()).name);
+    tesseraRows = tesseraPeers(kernelsCpu);
     setBackend('cpu');
     tesseraReady = true;
   } catch (err) {
@@ -527,7 +544,7 @@ async function main(): Promise<void> {
       }
     }
   }
-  for (const p of peers) peerInfo.push({ name: p.name, available: true, version: p.version, threads: p.threads, note: p.notes });
+  for (const p of peers) peerInfo.push({ name: p.name, available: true, version: p.version, threads: p.threads, variant: p.variant, note: p.notes });
 
   if (wanted('pytorch') || wanted('pytorch-1t')) {
     console.log('  pytorch      (python3 subprocess)');
