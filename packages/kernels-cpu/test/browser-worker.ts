@@ -1,11 +1,11 @@
 // The dedicated worker that test/browser-page.ts starts in headless Chromium: it runs the CPU backend
-// with its WebAssembly SIMD kernels on 3 threads (itself plus two nested Web Workers, all on one shared
+// with its WebAssembly SIMD kernels (the gemm's default build, and the SIMD128 fallback) on 3 threads (itself plus two nested Web Workers, all on one shared
 // WebAssembly memory) next to the plain TypeScript backend, on the same inputs, and posts both sets of
 // values back; test/browser.test.ts compares them. A worker, not the page, because the gemm's calling
 // thread blocks in Atomics.wait, which a page's main thread may not do.
 import * as T from '@tessera/tensor';
 import type { Tensor } from '@tessera/tensor';
-import { cpuThreadJobs, createCpuBackend, whenCpuThreadsReady } from '../src/index.js';
+import { cpuGemmVariant, cpuThreadJobs, createCpuBackend, whenCpuThreadsReady, type GemmVariant } from '../src/index.js';
 
 /** One case: the fast backend's values and the reference's, with what the comparison needs. */
 export interface BrowserCase {
@@ -21,12 +21,14 @@ export interface BrowserCase {
 
 /** What the worker reports. */
 export type WorkerResult =
-  | { readonly ok: true; readonly threads: number; readonly jobsPerThread: number[]; readonly cases: BrowserCase[] }
+  | { readonly ok: true; readonly threads: number; readonly jobsPerThread: number[]; readonly variant: GemmVariant | null; readonly cases: BrowserCase[] }
   | { readonly ok: false; readonly error: string };
 
 const THREADS = 3;
 const fast = T.registerBackend(createCpuBackend({ name: 'cpu', threads: THREADS }));
 const reference = T.registerBackend(createCpuBackend({ name: 'ts', wasm: false }));
+// The SIMD128 fallback build, which runs where relaxed SIMD does not (Chromium has had relaxed SIMD since 114).
+const fallback = T.registerBackend(createCpuBackend({ name: 'cpu-simd128', threads: 1, gemmVariant: 'simd128' }));
 
 /** Deterministic values in [-2, 2) (a small LCG; the same inputs on both backends). */
 function values(n: number, seed: number): number[] {
@@ -38,9 +40,9 @@ function values(n: number, seed: number): number[] {
 }
 
 /** The same tensor on both backends. */
-function pair(shape: number[], seed: number, dtype: 'f32' | 'bf16' = 'f32'): [Tensor, Tensor] {
+function pair(shape: number[], seed: number, dtype: 'f32' | 'bf16' = 'f32', device = fast.name): [Tensor, Tensor] {
   const v = values(shape.reduce((a, b) => a * b, 1), seed);
-  return [T.tensor(v, { shape, dtype, device: fast.name }), T.tensor(v, { shape, dtype, device: reference.name })];
+  return [T.tensor(v, { shape, dtype, device }), T.tensor(v, { shape, dtype, device: reference.name })];
 }
 
 const list = (t: Tensor): number[] => Array.from(t.cast('f32').dataSync() as Float32Array);
@@ -67,12 +69,14 @@ async function run(): Promise<WorkerResult> {
     gemmCase('matmul x @ W.T, W bf16', pair([160, 256], 5), transpose(pair([208, 256], 6, 'bf16'))),
     // 64 small products (attention's per-head scores): whole entries per thread.
     gemmCase('batched matmul', pair([64, 32, 64], 7), pair([64, 64, 32], 8)),
+    gemmCase('matmul x @ W.T, simd128 build', pair([90, 200], 15, 'f32', fallback.name), transpose(pair([70, 200], 16, 'f32', fallback.name))),
     // WebAssembly SIMD elementwise: dense, scalar and row-broadcast operands.
     exactCase('add', (x, y) => T.add(x, y), pair([300, 257], 9), pair([300, 257], 10)),
     exactCase('mul row-broadcast', (x, y) => T.mul(x, y), pair([300, 257], 11), pair([257], 12)),
     exactCase('div', (x, y) => T.div(x, T.add(y.abs(), 0.5)), pair([5000], 13), pair([5000], 14)),
   ];
-  return { ok: true, threads, jobsPerThread: cpuThreadJobs(fast), cases };
+  if (cpuGemmVariant(fallback) !== 'simd128') throw new Error(`the fallback backend runs '${cpuGemmVariant(fallback)}'`);
+  return { ok: true, threads, jobsPerThread: cpuThreadJobs(fast), variant: cpuGemmVariant(fast), cases };
 }
 
 run().then(
