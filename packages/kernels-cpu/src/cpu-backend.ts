@@ -9,6 +9,7 @@ import { BINARY_KERNELS_TS } from './kernels/binary.js';
 import { UNARY_KERNELS_TS } from './kernels/unary.js';
 import { wasmMatmulKernel } from './kernels/matmul-wasm.js';
 import { WASM_SOFTMAX_KERNELS } from './kernels/softmax-wasm.js';
+import { MIN_SPLIT_ELEMENTS, rowTaskKernels } from './kernels/row-tasks-threaded.js';
 import { CPU_KERNELS } from './registry.js';
 import { gemmModule, gemmVariant, type GemmVariant } from './wasm/gemm-module.js';
 import { availableThreads } from './wasm/gemm-workers.js';
@@ -94,6 +95,11 @@ export function createCpuBackend(opts: CpuBackendOptions = {}): Backend {
     halfInputs.add(OPS.matmul);
     for (const [op, kernel] of wasmAttentionKernels(gemm)) kernels.set(op, wrap(kernel));
     for (const [op, kernel] of WASM_SOFTMAX_KERNELS) kernels.set(op, wrap(kernel));
+    // GELU, layerNorm and the cross-entropy gradient on every thread for dense f32 operands (the
+    // kernels above or in the registry otherwise).
+    const fallbacks = new Map<OpDef, CpuKernel>([...CPU_KERNELS, ...WASM_SOFTMAX_KERNELS]);
+    const split = { gemm, minElements: MIN_SPLIT_ELEMENTS, fallback: (op: OpDef) => fallbacks.get(op)! };
+    for (const [op, kernel] of rowTaskKernels(split)) kernels.set(op, wrap(kernel));
   } else if (opts.wasm === false) {
     for (const [op, kernel] of [...BINARY_KERNELS_TS, ...UNARY_KERNELS_TS]) kernels.set(op, wrap(kernel));
   } else if (opts.wasm === true) {

@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { GemmWorkers } from '../src/wasm/gemm-workers.js';
 import { gemmModule } from '../src/wasm/gemm-module.js';
 import { WasmGemm } from '../src/wasm/wasm-gemm.js';
+import { ROW_TASKS, TASK } from '../src/wasm/row-tasks.js';
 
 const JOBS = Number(process.env.GEMM_STRESS_JOBS ?? 1000);
 // Node 20 has WebAssembly SIMD and shared memory: a missing module is a failure here, not a skip.
@@ -73,6 +74,44 @@ describe('gemm worker pool under stress', () => {
       if (out.some((v, i) => v !== want[i])) expect.fail(`product ${product} came out wrong: ${Array.from(out).join(',')}`);
     }
       expect(gemm.jobsPerThread()).toEqual([JOBS, JOBS]);
+    });
+  });
+
+  it.each([2, 3])('runs every row task on each of %i threads exactly once, on that job\'s operands, while late wakes and busy threads compete', (threads) => {
+    const memory = new WebAssembly.Memory({ initial: 16, maximum: 65536, shared: true });
+    const pool = new GemmWorkers(module, memory, threads);
+    const waker = lateWaker(pool.control);
+    const busy = busyThreads(1);
+    const layerNorm = ROW_TASKS[TASK.layerNorm]!;
+    // One 5-wide row per thread: the caller's row in its own arrays, the workers' rows in the shared memory.
+    const n = 5, xAt = 64, dAt = 128;
+    withThreads([() => pool.close(), () => waker.terminate(), ...busy.map((b) => () => b.terminate())], () => {
+      const mem = new Float32Array(memory.buffer);
+      const x = new Float32Array(threads * n);
+      const got = new Float32Array(threads * n);
+      const want = new Float32Array(threads * n);
+      for (let job = 1; job <= JOBS; job++) {
+        // Rows that differ from job to job: a worker that served a stale or repeated job leaves the wrong values.
+        for (let i = 0; i < x.length; i++) x[i] = ((i * 7 + job) % 11) - 5 + (i % n === 0 ? job : 0);
+        mem.set(x.subarray(n), xAt);
+        mem.fill(Number.NaN, dAt, dAt + x.length);
+        pool.runTask(TASK.layerNorm, [dAt - n, xAt - n, -1, -1, n], [1e-5], threads, (s, e) => layerNorm(got, x, got, got, [0, 0, -1, -1, n], [1e-5], s, e));
+        got.set(mem.subarray(dAt, dAt + (threads - 1) * n), n);
+        layerNorm(want, x, want, want, [0, 0, -1, -1, n], [1e-5], 0, threads);
+        if (got.some((v, i) => v !== want[i])) expect.fail(`row task ${job} came out wrong: ${Array.from(got).join(',')} (want ${Array.from(want).join(',')})`);
+        const slices = pool.jobsPerThread();
+        if (slices.some((s) => s !== job)) expect.fail(`after row task ${job} the threads ran ${slices.join('/')} slices (each should have run ${job})`);
+      }
+    });
+  });
+
+  it('reports a row task that throws in a worker as failed, and the pool keeps working', () => {
+    const memory = new WebAssembly.Memory({ initial: 16, maximum: 65536, shared: true });
+    const pool = new GemmWorkers(module, memory, 2);
+    withThreads([() => pool.close()], () => {
+      expect(() => pool.runTask(99, [], [], 2, () => {})).toThrow(/row task: 1 of 1 worker threads failed/);
+      pool.runTask(TASK.geluTanh, [128, 64, -1, -1, 1], [], 2, () => {});
+      expect(pool.jobsPerThread()).toEqual([2, 1]);
     });
   });
 

@@ -14,8 +14,8 @@ function rowStrides(view: TensorView, logitsShape: readonly number[]): number[] 
   return [...broadcastStrides(view, logitsShape.slice(0, -1)), 0];
 }
 
-/** The target of a row, checked against the class count unless it is the ignored index. */
-function targetOf(targets: ArrayLike<number>, k: number, flat: number, shape: readonly number[], c: number, ignoreIndex: number): number {
+/** The target of a row, checked against the class count unless it is the ignored index (then -1). */
+export function targetOf(targets: ArrayLike<number>, k: number, flat: number, shape: readonly number[], c: number, ignoreIndex: number): number {
   const t = targets[k]!;
   if (t === ignoreIndex) return -1;
   if (!(t >= 0 && t < c)) indexOutOfRange('crossEntropy', t, flat, shape, shape.length, c);

@@ -4,6 +4,10 @@
 // In Node the threads are worker_threads; in a browser they are Web Workers from a blob URL, used
 // only from a worker (a page's main thread may not Atomics.wait) and only once every one of them has
 // started (a Web Worker starts on its parent's event loop, never while the parent blocks).
+// Besides gemm slices the pool runs row tasks (wasm/row-tasks.ts: GELU, layerNorm, cross-entropy
+// gradient): plain functions whose source text is compiled into the worker, working on operands the
+// caller has copied into the shared memory.
+import { ROW_TASKS } from './row-tasks.js';
 
 /**
  * Control block layout (Int32 slots). The caller posts a job by writing ARGS and then a new
@@ -22,16 +26,25 @@ const MAX_GENERATION = 0x3fffffff;
 /** How long the caller waits without any worker answering before reporting the silent ones dead. */
 const STALL_MS = 120_000;
 
-/** What a posted job splits: the B slivers of one product, or the entries of a batch. */
+/** What a posted job splits: the B slivers of one product, or the entries of a batch (row tasks go through runTask). */
 export type SplitKind = 'slivers' | 'entries';
+/** ctl[ARGS + 13]: the job's kind. */
+const KIND_CODE = { slivers: 0, entries: 1, task: 2 } as const;
+/** Float arguments of a row task (a Float64Array of its own, beside the Int32 control block). */
+const FLOAT_ARGS = 4;
+/** ctl[ARGS + TASK_SLOT]: the row task's id (index into ROW_TASKS). */
+const TASK_SLOT = 10;
 
 // The worker body: plain JS evaluated in the worker, so no file path has to resolve under tsx,
 // vitest or a bundler. A failing slice still answers (negated), so the caller never waits forever.
 // `jobs` counts the slices each thread ran (index 0: the caller), so tests can see the threads work.
 const WORKER_LOOP = `
-function serve({ module, memory, control, jobs, index }, started) {
+function serve({ module, memory, control, floats, jobs, index }, started) {
 const ctl = new Int32Array(control);
+const fargs = new Float64Array(floats);
 const done = new Int32Array(jobs);
+// The memory grows on the calling thread; a view is renewed when a task finds it shorter than the memory.
+let mem = new Float32Array(memory.buffer);
 // A worker that cannot instantiate still answers every job (as failed), so the caller never waits forever.
 let exports = null;
 try { exports = new WebAssembly.Instance(module, { env: { memory } }).exports; } catch (e) { exports = null; }
@@ -54,7 +67,11 @@ for (;;) {
     if (exports === null) throw new Error('no instance');
     const { job, batch } = exports;
     if (a[13] === 0) job(a[0], a[1], a[2], a[3], a[4], a[5], start, end, a[6], a[7], a[8], a[9], a[10]);
-    else batch(a[0], a[1], start, end, a[3], a[4], a[5]);
+    else if (a[13] === 1) batch(a[0], a[1], start, end, a[3], a[4], a[5]);
+    else {
+      if (mem.byteLength !== memory.buffer.byteLength) mem = new Float32Array(memory.buffer);
+      TASKS[a[${TASK_SLOT}]](mem, mem, mem, mem, a, fargs, start, end);
+    }
     if (end > start) Atomics.add(done, index, 1);
   } catch (e) {
     answer = -generation;
@@ -64,11 +81,13 @@ for (;;) {
 }
 }
 `;
-const NODE_WORKER_SOURCE = `${WORKER_LOOP}
+// The row tasks' source text; esbuild's keepNames helper is defined in case a transform adds calls to it.
+const TASK_SOURCE = `const __name = (f) => f;\nconst TASKS = [\n${ROW_TASKS.map(String).join(',\n')}\n];\n`;
+const NODE_WORKER_SOURCE = `${TASK_SOURCE}${WORKER_LOOP}
 const { workerData, parentPort } = require('node:worker_threads');
 serve(workerData, () => parentPort.postMessage('ready'));
 `;
-const WEB_WORKER_SOURCE = `${WORKER_LOOP}
+const WEB_WORKER_SOURCE = `${TASK_SOURCE}${WORKER_LOOP}
 onmessage = (e) => serve(e.data, () => postMessage('ready'));
 `;
 
@@ -103,6 +122,9 @@ export function availableThreads(): number {
 export class GemmWorkers {
   readonly threads: number;
   private readonly ctl: Int32Array;
+  private readonly floats: Float64Array;
+  /** The shared memory every thread works on (row tasks' operands are copied into it). */
+  readonly memory: WebAssembly.Memory;
   private readonly workers: { terminate(): unknown }[] = [];
   private readonly jobs: Int32Array;
   /** Web Workers start only when the creating thread returns to its event loop; until all have, the pool is not used. */
@@ -127,11 +149,13 @@ export class GemmWorkers {
     this.threads = NodeWorker || WebWorker ? threads : 1;
     this.gated = WebWorker !== null;
     this.ctl = new Int32Array(new SharedArrayBuffer((ANSWERS + this.threads) * 4));
+    this.floats = new Float64Array(new SharedArrayBuffer(FLOAT_ARGS * 8));
+    this.memory = memory;
     this.jobs = new Int32Array(new SharedArrayBuffer(this.threads * 4));
     const started: Promise<void>[] = [];
     const url = WebWorker ? URL.createObjectURL(new Blob([WEB_WORKER_SOURCE], { type: 'text/javascript' })) : '';
     for (let index = 1; index < this.threads; index++) {
-      const data = { module, memory, control: this.ctl.buffer, jobs: this.jobs.buffer, index };
+      const data = { module, memory, control: this.ctl.buffer, floats: this.floats.buffer, jobs: this.jobs.buffer, index };
       if (NodeWorker) {
         const worker = new NodeWorker(NODE_WORKER_SOURCE, { eval: true, workerData: data });
         started.push(new Promise((resolve) => worker.once('message', () => resolve())));
@@ -185,6 +209,24 @@ export class GemmWorkers {
    * rs, cs, n, kind); for entries: `batch`'s (base, stride, -, mPad, nPad, k).
    */
   run(kind: SplitKind, args: readonly number[], count: number, own: (start: number, end: number) => void): void {
+    this.post(KIND_CODE[kind], args, count, own, 'matmul', 'gemm worker threads');
+  }
+
+  /**
+   * Splits `count` units of row task `task` (an index into ROW_TASKS) across all threads like run():
+   * the workers call the task on the shared memory with `ints` (element offsets into it, then the
+   * row length; at most 10) and `floats` (at most 4); `own` runs the caller's share on its own arrays.
+   */
+  runTask(task: number, ints: readonly number[], floats: readonly number[], count: number, own: (start: number, end: number) => void): void {
+    if (ints.length > TASK_SLOT || floats.length > FLOAT_ARGS) {
+      throw new Error(`GemmWorkers.runTask: ${ints.length} integer and ${floats.length} float arguments (at most ${TASK_SLOT} and ${FLOAT_ARGS}); this is a bug in @tessera/kernels-cpu`);
+    }
+    for (let i = 0; i < FLOAT_ARGS; i++) this.floats[i] = floats[i] ?? 0;
+    const args = Array.from({ length: TASK_SLOT + 1 }, (_, i) => (i === TASK_SLOT ? task : (ints[i] ?? 0)));
+    this.post(KIND_CODE.task, args, count, own, 'row task', 'worker threads');
+  }
+
+  private post(kind: number, args: readonly number[], count: number, own: (start: number, end: number) => void, what: string, who: string): void {
     if (!this.usable) {
       const why = this.closed ? 'after close()' : this.stalled ? 'after a worker thread stalled' : 'before its workers started';
       throw new Error(`GemmWorkers.run: the pool was used ${why}; check \`usable\` first (this is a bug in @tessera/kernels-cpu)`);
@@ -194,7 +236,7 @@ export class GemmWorkers {
     for (let i = 0; i < 11; i++) ctl[ARGS + i] = args[i] ?? 0;
     ctl[ARGS + 11] = count;
     ctl[ARGS + 12] = t;
-    ctl[ARGS + 13] = kind === 'slivers' ? 0 : 1;
+    ctl[ARGS + 13] = kind;
     const generation = (this.generation = this.generation >= MAX_GENERATION ? 1 : this.generation + 1);
     // The argument writes above happen before this store for any worker that loads the generation.
     Atomics.store(ctl, GENERATION, generation);
@@ -209,7 +251,7 @@ export class GemmWorkers {
       // while one of them still reads these arguments.
       failed = this.waitForWorkers(generation);
     }
-    if (failed > 0) throw new Error(`matmul: ${failed} of ${t - 1} gemm worker threads failed (WebAssembly trap); this is a bug in @tessera/kernels-cpu`);
+    if (failed > 0) throw new Error(`${what}: ${failed} of ${t - 1} ${who} failed (WebAssembly trap or exception); this is a bug in @tessera/kernels-cpu`);
   }
 
   /**

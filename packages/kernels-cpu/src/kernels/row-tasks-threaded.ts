@@ -1,0 +1,208 @@
+// GELU (tanh form), layerNorm and the cross-entropy logits gradient on every thread of the gemm
+// worker pool, for dense row-major f32 operands; anything else goes to the kernels in gelu.ts,
+// layer-norm.ts and cross-entropy.ts. The calling thread computes the first 1/threads of the units
+// (elements or rows) straight from the tensors' arrays into the result; the other units' operands are
+// copied into the pool's shared WebAssembly memory, the workers compute them there, and their results
+// are copied out. Small jobs (below MIN_SPLIT_ELEMENTS) stay on the calling thread, still on the
+// dense row tasks, which run faster than the strided walkers of the general kernels.
+import { numel, OPS, type OpDef, type TensorView } from '@tessera/tensor';
+import { dataOf, type CpuKernel } from '../cpu-kernel.js';
+import { resultArray } from '../f32-array-pool.js';
+import { broadcastStrides, denseStrides, forEachRow, isDenseRowMajor } from '../strided.js';
+import { ROW_TASKS, TASK } from '../wasm/row-tasks.js';
+import type { WasmGemm } from '../wasm/wasm-gemm.js';
+import { targetOf } from './cross-entropy.js';
+
+/**
+ * Below this many result elements a job stays on the calling thread. Waking a worker costs ~10-50 µs
+ * and the copies ~1 ns per element; GELU costs ~10 ns per element, layerNorm ~3.
+ */
+export const MIN_SPLIT_ELEMENTS = 1 << 15;
+/** The largest byte offset the workers' Int32 arguments and the gemm module's addressing allow. */
+const MAX_BYTES = 2 ** 31 - 65536;
+const PAGE = 65536;
+
+/**
+ * An operand of a row task: `per` elements per unit from `offset` (x, dy, per-row targets), or, with
+ * per = 0, `whole` elements every unit reads (a norm's weight and bias).
+ */
+interface Operand {
+  readonly data: Float32Array;
+  readonly offset: number;
+  readonly per: number;
+  readonly whole: number;
+}
+
+const perUnit = (data: Float32Array, offset: number, per: number): Operand => ({ data, offset, per, whole: 0 });
+const whole = (data: Float32Array, offset: number, n: number): Operand => ({ data, offset, per: 0, whole: n });
+
+/** Options for the split: the engine whose pool to use (null: calling thread only), the split threshold, and the kernels for every other case. */
+export interface RowSplit {
+  readonly gemm: (() => WasmGemm) | null;
+  readonly minElements: number;
+  readonly fallback: (op: OpDef) => CpuKernel;
+}
+
+/**
+ * Runs `count` units of `task` into `dst` (dense, `per` elements a unit from element 0): the caller's
+ * share on the arrays themselves, the rest on the pool's workers through copies in the shared memory.
+ */
+function runSplit(split: RowSplit, task: number, count: number, per: number, dst: Float32Array, ops: readonly (Operand | null)[], n: number, floats: readonly number[]): void {
+  const fn = ROW_TASKS[task]!;
+  const arrays = ops.map((op) => op?.data ?? dst);
+  const own = [0, ...ops.map((op) => op?.offset ?? -1), n];
+  const engine = split.gemm !== null && count >= 2 && count * per >= split.minElements ? split.gemm() : null;
+  const pool = engine !== null && engine.threads > 1 ? engine.startWorkers() : null;
+  if (pool === null || pool.threads < 2 || !pool.usable) {
+    fn(dst, arrays[0]!, arrays[1]!, arrays[2]!, own, floats, 0, count);
+    return;
+  }
+  const first = Math.floor(count / pool.threads);
+  const rest = count - first;
+  // Float offsets of each region, 16-float (64-byte) aligned from float 16; a region holds only the
+  // units the workers compute, so its element offset is shifted back by `first` units.
+  let at = 16;
+  const place = (floats: number): number => {
+    const start = at;
+    at += Math.ceil(floats / 16) * 16;
+    return start;
+  };
+  const dRegion = place(rest * per);
+  const regions = ops.map((op) => (op === null ? -1 : place(op.per > 0 ? rest * op.per : op.whole)));
+  if (at * 4 > MAX_BYTES) {
+    fn(dst, arrays[0]!, arrays[1]!, arrays[2]!, own, floats, 0, count);
+    return;
+  }
+  const memory = pool.memory;
+  const have = memory.buffer.byteLength;
+  if (at * 4 > have) memory.grow(Math.ceil((at * 4 - have) / PAGE));
+  const mem = new Float32Array(memory.buffer);
+  const theirs = [dRegion - first * per];
+  ops.forEach((op, j) => {
+    const r = regions[j]!;
+    if (op === null) return void theirs.push(-1);
+    if (op.per > 0) {
+      mem.set(op.data.subarray(op.offset + first * op.per, op.offset + count * op.per), r);
+      theirs.push(r - first * op.per);
+    } else {
+      mem.set(op.data.subarray(op.offset, op.offset + op.whole), r);
+      theirs.push(r);
+    }
+  });
+  theirs.push(n);
+  pool.runTask(task, theirs, floats, count, (s, e) => fn(dst, arrays[0]!, arrays[1]!, arrays[2]!, own, floats, s, e));
+  dst.set(mem.subarray(dRegion, dRegion + rest * per), first * per);
+}
+
+/** The view's f32 array when it holds `n` elements densely in row-major order, else null. */
+function denseF32(v: TensorView | undefined, n: number): Float32Array | null {
+  if (v === undefined || v.dtype !== 'f32' || numel(v.shape) !== n || !isDenseRowMajor(v)) return null;
+  const data = dataOf(v);
+  return data instanceof Float32Array ? data : null;
+}
+
+type GeluAttrs = { approximate: 'none' | 'tanh' };
+type LayerNormAttrs = { eps: number; hasWeight: boolean; hasBias: boolean };
+type CrossEntropyAttrs = { ignoreIndex: number; labelSmoothing: number };
+
+function gelu(split: RowSplit): CpuKernel<GeluAttrs> {
+  const fallback = split.fallback(OPS.gelu);
+  return (inputs, attrs, out) => {
+    const size = numel(out.shape);
+    const x = denseF32(inputs[0], size);
+    if (attrs.approximate !== 'tanh' || out.dtype !== 'f32' || x === null) return fallback(inputs, attrs, out);
+    const dst = resultArray('f32', size) as Float32Array;
+    runSplit(split, TASK.geluTanh, size, 1, dst, [perUnit(x, inputs[0]!.offset, 1), null, null], 1, []);
+    return dst;
+  };
+}
+
+function geluBackward(split: RowSplit): CpuKernel<GeluAttrs> {
+  const fallback = split.fallback(OPS.geluBackward);
+  return (inputs, attrs, out) => {
+    const size = numel(out.shape);
+    const x = denseF32(inputs[0], size);
+    const g = denseF32(inputs[1], size);
+    if (attrs.approximate !== 'tanh' || out.dtype !== 'f32' || x === null || g === null) return fallback(inputs, attrs, out);
+    const dst = resultArray('f32', size) as Float32Array;
+    runSplit(split, TASK.geluTanhBackward, size, 1, dst, [perUnit(x, inputs[0]!.offset, 1), perUnit(g, inputs[1]!.offset, 1), null], 1, []);
+    return dst;
+  };
+}
+
+/** The dense f32 operands of a layerNorm (x, then weight and bias of n elements each where present), or null. */
+function normOperands(inputs: readonly TensorView[], size: number, n: number, hasWeight: boolean, extra: number): (Operand | null)[] | null {
+  const x = denseF32(inputs[0], size);
+  const rowOps = Array.from({ length: extra }, (_, i) => denseF32(inputs[1 + i], size));
+  const w = hasWeight ? denseF32(inputs[1 + extra], n) : null;
+  if (x === null || rowOps.some((r) => r === null) || (hasWeight && w === null)) return null;
+  return [perUnit(x, inputs[0]!.offset, n), ...rowOps.map((r, i) => perUnit(r!, inputs[1 + i]!.offset, n)), w && whole(w, inputs[1 + extra]!.offset, n)];
+}
+
+function layerNorm(split: RowSplit): CpuKernel<LayerNormAttrs> {
+  const fallback = split.fallback(OPS.layerNorm);
+  return (inputs, attrs, out) => {
+    const size = numel(out.shape);
+    const n = out.shape[out.shape.length - 1] ?? 0;
+    const ops = out.dtype === 'f32' && n > 0 ? normOperands(inputs, size, n, attrs.hasWeight, 0) : null;
+    const b = attrs.hasBias ? denseF32(inputs[attrs.hasWeight ? 2 : 1], n) : null;
+    if (ops === null || (attrs.hasBias && b === null)) return fallback(inputs, attrs, out);
+    const dst = resultArray('f32', size) as Float32Array;
+    const bias = b && whole(b, inputs[attrs.hasWeight ? 2 : 1]!.offset, n);
+    runSplit(split, TASK.layerNorm, size / n, n, dst, [ops[0]!, ops[1]!, bias], n, [attrs.eps]);
+    return dst;
+  };
+}
+
+function layerNormBackward(split: RowSplit): CpuKernel<{ eps: number; hasWeight: boolean }> {
+  const fallback = split.fallback(OPS.layerNormBackward);
+  return (inputs, attrs, out) => {
+    const size = numel(out.shape);
+    const n = out.shape[out.shape.length - 1] ?? 0;
+    const ops = out.dtype === 'f32' && n > 0 ? normOperands(inputs, size, n, attrs.hasWeight, 1) : null;
+    if (ops === null) return fallback(inputs, attrs, out);
+    const dst = resultArray('f32', size) as Float32Array;
+    runSplit(split, TASK.layerNormBackward, size / n, n, dst, ops, n, [attrs.eps]);
+    return dst;
+  };
+}
+
+function crossEntropyBackward(split: RowSplit): CpuKernel<CrossEntropyAttrs> {
+  const fallback = split.fallback(OPS.crossEntropyBackward);
+  return (inputs, attrs, out) => {
+    const [logits, targets, g] = inputs as [TensorView, TensorView, TensorView];
+    const size = numel(out.shape);
+    const c = logits.shape[logits.shape.length - 1] ?? 0;
+    const x = denseF32(logits, size);
+    if (out.dtype !== 'f32' || x === null || c === 0 || g.dtype !== 'f32') return fallback(inputs, attrs, out);
+    // Each row's target (checked here, on the calling thread, so an invalid one raises the usual
+    // RangeError; -1 when ignored) and gradient, gathered densely from any strides or broadcast.
+    const rows = logits.shape.slice(0, -1);
+    const count = size / c;
+    const tg = new Float32Array(count);
+    const gr = new Float32Array(count);
+    const td = dataOf(targets);
+    const gd = dataOf(g);
+    forEachRow(rows, [denseStrides(rows), broadcastStrides(targets, rows), broadcastStrides(g, rows)], [0, targets.offset, g.offset], (offs, len, inner) => {
+      for (let t = 0; t < len; t++) {
+        const at = offs[0]! + t;
+        tg[at] = targetOf(td, offs[1]! + t * inner[1]!, at, rows, c, attrs.ignoreIndex);
+        gr[at] = gd[offs[2]! + t * inner[2]!]!;
+      }
+    });
+    const dst = resultArray('f32', size) as Float32Array;
+    runSplit(split, TASK.crossEntropyBackward, count, c, dst, [perUnit(x, logits.offset, c), perUnit(tg, 0, 1), perUnit(gr, 0, 1)], c, [attrs.labelSmoothing]);
+    return dst;
+  };
+}
+
+/** The kernels above, splitting across `split.gemm()`'s pool (null: dense row tasks on the calling thread only). */
+export function rowTaskKernels(split: RowSplit): [OpDef, CpuKernel][] {
+  return [
+    [OPS.gelu, gelu(split) as CpuKernel],
+    [OPS.geluBackward, geluBackward(split) as CpuKernel],
+    [OPS.layerNorm, layerNorm(split) as CpuKernel],
+    [OPS.layerNormBackward, layerNormBackward(split) as CpuKernel],
+    [OPS.crossEntropyBackward, crossEntropyBackward(split) as CpuKernel],
+  ];
+}

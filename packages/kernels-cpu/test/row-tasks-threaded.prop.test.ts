@@ -1,0 +1,138 @@
+// The row tasks (GELU tanh form, layerNorm, cross-entropy logits gradient) split across the worker
+// pool, held to the plain TypeScript kernels (gelu.ts, layer-norm.ts, cross-entropy.ts on a
+// `wasm: false` backend): on 1 and 2 threads with the split threshold at 0, so even a 2-element job
+// is split and the workers' copies, offsets and copy-out are exercised; over odd sizes and every
+// layout (strided ones take the general kernels, dense and offset ones the tasks).
+import fc from 'fast-check';
+import { afterAll, describe, expect, test } from 'vitest';
+import * as T from '@tessera/tensor';
+import type { DType, OpDef, Tensor } from '@tessera/tensor';
+import { createCpuBackend } from '../src/index.js';
+import { rowTaskKernels } from '../src/kernels/row-tasks-threaded.js';
+import { WASM_SOFTMAX_KERNELS } from '../src/kernels/softmax-wasm.js';
+import { CPU_KERNELS } from '../src/registry.js';
+import { WasmGemm } from '../src/wasm/wasm-gemm.js';
+import { expectClose, layoutArb, logical, makeView, numRuns, seedArb, type Layout } from './views.js';
+
+const REFERENCE = 'cpu-rows-reference';
+T.registerBackend(createCpuBackend({ name: REFERENCE, wasm: false }));
+const fallbacks = new Map<OpDef, unknown>([...CPU_KERNELS, ...WASM_SOFTMAX_KERNELS]);
+const engines = [1, 2].map((threads) => new WasmGemm(threads, 0));
+const devices = engines.map((engine) => {
+  const name = `cpu-rows-${engine.threads}`;
+  const kernels = new Map(rowTaskKernels({ gemm: () => engine, minElements: 0, fallback: (op) => fallbacks.get(op) as never }));
+  T.registerBackend(createCpuBackend({ name, threads: engine.threads, kernels }));
+  return name;
+});
+afterAll(() => engines.forEach((e) => e.close()));
+
+const on = (t: Tensor, device: string): Tensor => T.tensor(logical(t), { shape: [...t.shape], dtype: t.dtype, device });
+
+/** Runs `body` with `device` as the default backend, so makeView lays its tensors out there. */
+function onDevice<R>(device: string, body: () => R): R {
+  const previous = T.getBackend().name;
+  T.setBackend(device);
+  try {
+    return body();
+  } finally {
+    T.setBackend(previous);
+  }
+}
+
+/** The op's result on each split backend (inputs made there, in their layouts) held to the reference's. */
+function check(run: (...xs: Tensor[]) => Tensor, make: () => Tensor[], rtol: number, atol: number, what: string): void {
+  const want = onDevice(REFERENCE, () => logical(run(...make())));
+  for (const device of devices) {
+    const got = onDevice(device, () => run(...make()));
+    expect(got.device).toBe(device);
+    expectClose(logical(got), want, rtol, atol, `${what} on ${device}`);
+  }
+}
+
+// Last dims from 1 to 37 (odd ones included), up to 3 leading dims.
+const shapeArb = fc.tuple(fc.array(fc.integer({ min: 1, max: 6 }), { minLength: 0, maxLength: 3 }), fc.integer({ min: 1, max: 37 })).map(([lead, last]) => [...lead, last]);
+const denseishArb = fc.constantFrom<Layout>('dense', 'offset', 'dense', 'offset', 'transposed', 'expanded');
+const tol: [number, number] = [2e-5, 2e-6];
+
+describe('row tasks split across threads equal the plain TypeScript kernels', () => {
+  test('gelu and geluBackward (tanh form)', () => {
+    fc.assert(
+      fc.property(shapeArb, denseishArb, seedArb, layoutArb, seedArb, (shape, lx, sx, lg, sg) => {
+        const x = () => makeView(shape, lx, 'f32', sx);
+        const g = () => makeView(shape, lg as Layout, 'f32', sg);
+        check((v) => T.gelu(v, { approximate: 'tanh' }), () => [x()], ...tol, `gelu ${lx}[${shape}]`);
+        check((v, d) => T.apply(T.OPS.geluBackward, [v, d], { approximate: 'tanh' }), () => [x(), g()], ...tol, `geluBackward ${lx}/${lg}[${shape}]`);
+      }),
+      { numRuns: numRuns() },
+    );
+  });
+
+  test('layerNorm with and without weight and bias, and its input gradient', () => {
+    fc.assert(
+      fc.property(shapeArb, denseishArb, seedArb, denseishArb, seedArb, fc.boolean(), fc.boolean(), fc.constantFrom(1e-5, 1e-2), (shape, lx, sx, ldy, sdy, hasW, hasB, eps) => {
+        const d = shape[shape.length - 1]!;
+        const x = () => makeView(shape, lx, 'f32', sx);
+        const dy = () => makeView(shape, ldy, 'f32', sdy);
+        const w = () => makeView([d], 'dense', 'f32', sx + 1);
+        const b = () => makeView([d], 'offset', 'f32', sx + 2);
+        const inputs = () => [x(), ...(hasW ? [w()] : []), ...(hasB ? [b()] : [])];
+        // Constant rows (d = 1) amplify rounding by 1/sqrt(eps); the TypeScript kernel and the task both centre in double.
+        check((...xs) => T.layerNorm(xs[0]!, hasW ? xs[1] : undefined, hasB ? xs[hasW ? 2 : 1] : undefined, eps), inputs, 1e-5, 1e-5, `layerNorm ${lx}[${shape}] w ${hasW} b ${hasB}`);
+        check((...xs) => T.apply(T.OPS.layerNormBackward, xs, { eps, hasWeight: hasW }), () => (hasW ? [x(), dy(), w()] : [x(), dy()]), 1e-4, 1e-4, `layerNormBackward ${lx}/${ldy}[${shape}] w ${hasW}`);
+      }),
+      { numRuns: numRuns() },
+    );
+  });
+
+  test('crossEntropyBackward with ignored targets, label smoothing and a broadcast gradient', () => {
+    const caseArb = shapeArb.chain((shape) => {
+      const rows = shape.slice(0, -1);
+      const n = rows.reduce((a, b) => a * b, 1);
+      const c = shape[shape.length - 1]!;
+      return fc.tuple(
+        fc.constant(shape),
+        fc.array(fc.oneof(fc.integer({ min: 0, max: c - 1 }), fc.constant(-100)), { minLength: n, maxLength: n }),
+        denseishArb,
+        seedArb,
+        fc.constantFrom<Layout>('dense', 'expanded', 'transposed'),
+        seedArb,
+        fc.constantFrom(0, 0.1),
+      );
+    });
+    fc.assert(
+      fc.property(caseArb, ([shape, targetValues, lx, sx, lg, sg, smoothing]) => {
+        const make = () => [makeView(shape, lx, 'f32', sx), T.tensor(targetValues, { shape: shape.slice(0, -1), dtype: 'i32' }), makeView(shape.slice(0, -1), lg, 'f32', sg)];
+        const attrs = { ignoreIndex: -100, labelSmoothing: smoothing };
+        check((a, t, gg) => T.apply(T.OPS.crossEntropyBackward, [a, t, gg], attrs), make, ...tol, `crossEntropyBackward ${lx}[${shape}] g ${lg} s ${smoothing}`);
+      }),
+      { numRuns: numRuns() },
+    );
+  });
+
+  test('special values: NaN, infinities, huge logits and all-ignored rows', () => {
+    const x = () => T.tensor([[NaN, 1, 2, 3], [Infinity, -Infinity, 0, 1], [1e30, -1e30, 0, 5], [300, -300, 90, -90]], { dtype: 'f32' });
+    check((v) => T.gelu(v, { approximate: 'tanh' }), () => [x()], 1e-6, 0, 'gelu edges');
+    check((v, d) => T.apply(T.OPS.geluBackward, [v, d], { approximate: 'tanh' }), () => [x(), T.ones([4, 4])], 1e-6, 0, 'geluBackward edges');
+    const targets = () => T.tensor([0, -100, 3, 1], { dtype: 'i32' });
+    check((a, t, gg) => T.apply(T.OPS.crossEntropyBackward, [a, t, gg], { ignoreIndex: -100, labelSmoothing: 0 }), () => [x(), targets(), T.ones([4])], 1e-6, 0, 'crossEntropyBackward edges');
+  });
+
+  test('an out-of-range target raises the usual RangeError on every backend', () => {
+    const logits = T.ones([3, 5]);
+    const targets = T.tensor([0, 7, 1], { dtype: 'i32' });
+    for (const device of devices) {
+      expect(() => T.apply(T.OPS.crossEntropyBackward, [on(logits, device), on(targets, device), T.ones([3], { device })], { ignoreIndex: -100, labelSmoothing: 0 }).dataSync()).toThrow(/crossEntropy/);
+    }
+  });
+
+  test('the 2-thread engine really split the jobs (its worker ran slices)', () => {
+    const [caller, worker] = engines[1]!.jobsPerThread();
+    expect(caller).toBeGreaterThan(0);
+    expect(worker).toBeGreaterThan(0);
+  });
+});
+
+/** f32 and i32 are the only dtypes the tasks see; f64 goes to the general kernels (checked once here). */
+test('f64 operands take the general kernels on the split backends', () => {
+  check((v) => T.gelu(v, { approximate: 'tanh' }), () => [makeView([3, 9], 'dense', 'f64' as DType, 7)], 1e-12, 1e-13, 'gelu f64');
+});
