@@ -63,11 +63,17 @@ function parseArgs(argv: readonly string[]): Options {
   return opts;
 }
 
-/** Milliseconds of one product: enough back-to-back products to last minSampleMs, timed together. */
-function sample(a: Tensor, b: Tensor, reps: number): number {
+/**
+ * Wall and CPU milliseconds of one product (CPU: the whole process, worker threads included): `reps`
+ * back-to-back products timed together. On a loaded machine the CPU time moves much less than the wall.
+ */
+function sample(a: Tensor, b: Tensor, reps: number): { wall: number; cpu: number } {
+  const c0 = process.cpuUsage();
   const t0 = performance.now();
   for (let r = 0; r < reps; r++) matmul(a, b).dispose();
-  return (performance.now() - t0) / reps;
+  const wall = (performance.now() - t0) / reps;
+  const c = process.cpuUsage(c0);
+  return { wall, cpu: (c.user + c.system) / 1e3 / reps };
 }
 
 const median = (xs: number[]): number => {
@@ -94,13 +100,18 @@ function main(): void {
         return { a, b };
       });
       // Warm-up (starts the workers, grows the memories) and the repetitions for a sample.
-      const once = inputs.map(({ a, b }) => (sample(a, b, 1), sample(a, b, 1)));
+      const once = inputs.map(({ a, b }) => (sample(a, b, 1), sample(a, b, 1).wall));
       const reps = Math.max(1, Math.ceil(opts.minSampleMs / Math.min(...once)));
       const samples = backends.map(() => [] as number[]);
+      const cpuSamples = backends.map(() => [] as number[]);
       for (let round = 0; round < opts.rounds; round++) {
         // Alternate which build goes first, so neither always follows the other.
         const order = round % 2 ? [...backends.keys()].reverse() : [...backends.keys()];
-        for (const i of order) samples[i]!.push(sample(inputs[i]!.a, inputs[i]!.b, reps));
+        for (const i of order) {
+          const { wall, cpu } = sample(inputs[i]!.a, inputs[i]!.b, reps);
+          samples[i]!.push(wall);
+          cpuSamples[i]!.push(cpu);
+        }
       }
       for (const { a, b } of inputs) {
         a.dispose();
@@ -109,12 +120,15 @@ function main(): void {
       const shape = `${m}x${k}x${n}`;
       const line = backends.map(({ variant }, i) => {
         const ms = median(samples[i]!);
+        const cpuMs = median(cpuSamples[i]!);
         const gflops = (2 * m * k * n) / ms / 1e6;
-        rows.push({ shape, m, k, n, layout: square ? 'A·B' : 'x·W.T', threads, variant, medianMs: ms, minMs: Math.min(...samples[i]!), gflops, samples: samples[i]!.length, matmulsPerSample: reps });
-        return `${variant} ${gflops.toFixed(1)} GFLOP/s (${ms.toFixed(2)} ms)`;
+        // Per CPU-second of all threads together: what one core would do were it not shared.
+        const gflopsPerCpuSecond = (2 * m * k * n) / cpuMs / 1e6;
+        rows.push({ shape, m, k, n, layout: square ? 'A·B' : 'x·W.T', threads, variant, medianMs: ms, minMs: Math.min(...samples[i]!), gflops, medianCpuMs: cpuMs, gflopsPerCpuSecond, samples: samples[i]!.length, matmulsPerSample: reps });
+        return `${variant} ${gflops.toFixed(1)} GFLOP/s (${ms.toFixed(2)} ms; ${gflopsPerCpuSecond.toFixed(1)} per CPU-s)`;
       });
-      const [fma, simd] = rows.slice(-2) as { gflops: number }[];
-      console.log(`${threads}t ${shape.padEnd(15)} ${line.join('   ')}   fma/simd128 ${(fma!.gflops / simd!.gflops).toFixed(2)}x`);
+      const [fma, simd] = rows.slice(-2) as { gflops: number; gflopsPerCpuSecond: number }[];
+      console.log(`${threads}t ${shape.padEnd(15)} ${line.join('   ')}   fma/simd128 ${(fma!.gflops / simd!.gflops).toFixed(2)}x wall, ${(fma!.gflopsPerCpuSecond / simd!.gflopsPerCpuSecond).toFixed(2)}x CPU`);
     }
   }
   const report = {
@@ -124,7 +138,7 @@ function main(): void {
     machine: { cpu: cpus()[0]?.model, cores: cpus().length, node: process.version },
     loadAverage1m: { start: loadStart, end: loadavg()[0]! },
     settings: { rounds: opts.rounds, minSampleMs: opts.minSampleMs },
-    method: 'per shape and thread count, the two builds alternate sample by sample; a sample times back-to-back products lasting >= minSampleMs; figure = median sample; GFLOP/s = 2mkn/time',
+    method: 'per shape and thread count, the two builds alternate sample by sample; a sample times back-to-back products lasting >= minSampleMs; figure = median sample; GFLOP/s = 2mkn/wall time; gflopsPerCpuSecond = 2mkn/process CPU time (all threads)',
     results: rows,
   };
   mkdirSync(dirname(opts.out), { recursive: true });

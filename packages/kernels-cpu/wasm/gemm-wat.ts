@@ -6,7 +6,8 @@
 // - packed A: for each depth block k0 (KC deep, the last one shorter), mPad/MR slivers of kc×MR
 //   floats, the block starting at k0·mPad floats;
 // - packed B: for each depth block, nPad/NR slivers of kc×NR floats, starting at k0·nPad floats;
-// - C: mPad×nPad floats, row-major with ldc = nPad, zeroed by the caller; the kernel adds into it.
+// - C: mPad×nPad floats, row-major with ldc = nPad; the first depth block stores into it and later
+//   ones add, so it needs no zeroing (except for k = 0, when the kernel writes nothing).
 
 // Two builds of the module, chosen at run time (src/wasm/gemm-module.ts):
 // - 'simd128' (SIMD128 alone: f32x4.mul + f32x4.add), 4×8. V8 allocates 15 xmm registers and hoists
@@ -83,13 +84,18 @@ export function gemmWat({ mr: MR, nr: NR, kc: KC, mc: MC, fma = false, unroll = 
     (if (local.get $rest) (then ${trips('$odd', '$rest', 1)}))
     (local.set $kc (i32.div_u (local.get $kc) (i32.const ${unroll})))
     (if (local.get $kc) (then ${trips('$k', '$kc', unroll)}))`;
-  const store: string[] = [];
-  for (let r = 0; r < MR; r++) {
-    for (let v = 0; v < NV; v++) {
-      store.push(`(v128.store offset=${v * 16} (local.get $pc) (f32x4.add (v128.load offset=${v * 16} (local.get $pc)) (local.get $c${r}_${v})))`);
+  /** The tile's accumulators written to C: added to what the earlier depth blocks left there, or (the first block) stored. */
+  const storeTile = (add: boolean): string => {
+    const out: string[] = [];
+    for (let r = 0; r < MR; r++) {
+      for (let v = 0; v < NV; v++) {
+        const acc = `(local.get $c${r}_${v})`;
+        out.push(`(v128.store offset=${v * 16} (local.get $pc) ${add ? `(f32x4.add (v128.load offset=${v * 16} (local.get $pc)) ${acc})` : acc})`);
+      }
+      if (r < MR - 1) out.push('(local.set $pc (i32.add (local.get $pc) (local.get $ldc)))');
     }
-    if (r < MR - 1) store.push('(local.set $pc (i32.add (local.get $pc) (local.get $ldc)))');
-  }
+    return out.join('\n        ');
+  };
   // One depth row of a full B sliver: NR scalar loads $csb bytes apart (B = W.T and other layouts).
   const gatherRow: string[] = [];
   for (let c = 0; c < NR; c++) gatherRow.push(`(f32.store offset=${c * 4} (local.get $d) (f32.load (i32.add (local.get $s) (i32.mul (local.get $csb) (i32.const ${c})))))`);
@@ -150,10 +156,15 @@ export function gemmWat({ mr: MR, nr: NR, kc: KC, mc: MC, fma = false, unroll = 
   for (let v = 0; v < NV; v++) copyRow.push(`(v128.store offset=${v * 16} (local.get $d) (v128.load offset=${v * 16} (local.get $s)))`);
   return `(module
   (import "env" "memory" (memory 1 65536 shared))
-  ;; C tile at $pc (rows $ldc bytes apart) += A sliver at $pa · B sliver at $pb over $kc depths.
-  (func $micro (param $kc i32) (param $pa i32) (param $pb i32) (param $pc i32) (param $ldc i32) ${locals}${unroll > 1 ? ' (local $rest i32)' : ''}
+  ;; C tile at $pc (rows $ldc bytes apart) += A sliver at $pa · B sliver at $pb over $kc depths; for the
+  ;; first depth block ($first) C = that product, so C needs no zeroing beforehand.
+  (func $micro (param $kc i32) (param $pa i32) (param $pb i32) (param $pc i32) (param $ldc i32) (param $first i32) ${locals}${unroll > 1 ? ' (local $rest i32)' : ''}
     ${microLoop}
-    ${store.join('\n    ')})
+    (if (local.get $first)
+      (then
+        ${storeTile(false)})
+      (else
+        ${storeTile(true)})))
   ;; Packs B slivers jsStart..jsEnd (all depth blocks) from the strided copy of B at $src (element
   ;; (p, j) at $src + 4·(p·$rs + j·$cs)); columns past $n are zero. Each thread packs the slivers it
   ;; multiplies, so packing B runs in parallel and needs no barrier.
@@ -235,7 +246,7 @@ export function gemmWat({ mr: MR, nr: NR, kc: KC, mc: MC, fma = false, unroll = 
               (i32.add (local.get $paBlock) (i32.mul (local.get $is) (i32.mul (local.get $kc) (i32.const ${MR * 4}))))
               (i32.add (local.get $pbBlock) (i32.mul (local.get $js) (i32.mul (local.get $kc) (i32.const ${NR * 4}))))
               (i32.add (local.get $pc) (i32.add (i32.mul (i32.mul (local.get $is) (i32.const ${MR})) (local.get $ldc)) (i32.mul (local.get $js) (i32.const ${NR * 4}))))
-              (local.get $ldc))
+              (local.get $ldc) (i32.eqz (local.get $k0)))
             (br_if $sLoop (i32.lt_u (local.tee $is (i32.add (local.get $is) (i32.const 1))) (local.get $isEnd))))
           (br_if $jLoop (i32.lt_u (local.tee $js (i32.add (local.get $js) (i32.const 1))) (local.get $nEnd))))
         (local.set $i0 (i32.add (local.get $i0) (local.get $mc)))

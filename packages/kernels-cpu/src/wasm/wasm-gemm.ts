@@ -127,7 +127,8 @@ export class WasmGemm {
     if (raw && bytes === 4) mem.set(b.data.subarray(b.offset, b.offset + span) as Float32Array, src >> 2);
     else if (raw) this.u16.set(b.data.subarray(b.offset, b.offset + span) as Uint16Array, src >> 1);
     else this.packB(b, n, k, nPad, pb >> 2);
-    mem.fill(0, pc >> 2, (pc >> 2) + mPad * nPad);
+    // The kernel's first depth block stores C (no zeroing pass); with no depth at all it writes nothing.
+    if (k === 0) mem.fill(0, pc >> 2, (pc >> 2) + mPad * nPad);
     // A raw half B is widened by the module while each thread packs its slivers.
     const kind = raw ? ELEMENT_CODE[bElement] : 0;
     const args = [pa, pb, pc, mPad, nPad, k, src, b.rowStride, b.colStride, n, kind] as const;
@@ -168,7 +169,7 @@ export class WasmGemm {
       const pc = pb + nPad * k;
       this.packA(as[e]!, m, k, mPad, pa);
       this.packB(bs[e]!, n, k, nPad, pb);
-      mem.fill(0, pc, pc + mPad * nPad);
+      if (k === 0) mem.fill(0, pc, pc + mPad * nPad);
     }
     const pool = this.pool(Infinity, count);
     if (pool) pool.run('entries', [base, stride, 0, mPad, nPad, k], count, (s, e) => this.batchFn(base, stride, s, e, mPad, nPad, k));
