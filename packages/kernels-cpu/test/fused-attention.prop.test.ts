@@ -3,10 +3,12 @@
 // masks aligned bottom-right with S != T (rows with no visible key included), bool and additive masks
 // broadcast from smaller shapes, strided q/k/v/dO (transposed, sliced, offset, expanded), f32 and f64.
 import fc from 'fast-check';
-import { describe, expect, test } from 'vitest';
+import { afterAll, describe, expect, test } from 'vitest';
 import * as T from '@tessera/tensor';
 import type { AttentionAttrs, DType, OpDef, Tensor } from '@tessera/tensor';
 import { createCpuBackend } from '../src/index.js';
+import { wasmAttentionKernels } from '../src/kernels/attention-wasm.js';
+import { WasmGemm } from '../src/wasm/wasm-gemm.js';
 import { broadcastableArb, expectClose, layoutArb, logical, makeView, numRuns, seedArb, type Layout } from './views.js';
 
 const FUSED: OpDef[] = [T.OPS.attention, T.OPS.attentionForward, T.OPS.attentionGradQ, T.OPS.attentionGradKV];
@@ -14,6 +16,26 @@ const REF = 'cpu-attention-decomposed';
 const decomposed = createCpuBackend({ name: REF });
 for (const op of FUSED) (decomposed.kernels as Map<OpDef, unknown>).delete(op);
 T.registerBackend(decomposed);
+
+// Backends whose attention kernels run every batch of head products as one threaded batch (the
+// threshold at 0), on 1 and 2 threads: the split the training shapes take, on the test's small heads.
+// The 2-thread one holds at most 600 scores a chunk, so most cases take several chunks of whole kv groups.
+const batchedEngines = [1, 2].map((threads) => new WasmGemm(threads));
+const BATCHED = batchedEngines.map((engine) => {
+  const name = `cpu-attention-batched-${engine.threads}`;
+  T.registerBackend(createCpuBackend({ name, threads: engine.threads, kernels: new Map(wasmAttentionKernels(() => engine, 0, engine.threads > 1 ? 600 : undefined)) }));
+  return name;
+});
+afterAll(() => batchedEngines.forEach((e) => e.close()));
+
+/** `op` on each batched backend (inputs copied there) held to `want`. */
+function expectBatched(op: OpDef<AttentionAttrs>, inputs: Tensor[], attrs: AttentionAttrs, want: number[], rtol: number, atol: number, what: string): void {
+  for (const device of BATCHED) {
+    const got = T.apply(op, inputs.map((t) => T.tensor(logical(t), { shape: [...t.shape], dtype: t.dtype, device })), attrs);
+    expect(got.device).toBe(device);
+    expectClose(logical(got), want, rtol, atol, `${what} on ${device}`);
+  }
+}
 
 /** A copy of `t` (same logical values) on the decomposing backend. */
 const onRef = (t: Tensor): Tensor => T.tensor(logical(t), { shape: [...t.shape], dtype: t.dtype, device: REF });
@@ -125,7 +147,7 @@ describe('fused attention equals its decomposition', () => {
     );
   });
 
-  test('on heads of 8+ queries and keys (the WebAssembly gemm path for f32) all four ops equal the decomposition', () => {
+  test('on heads of 8+ queries and keys (the WebAssembly gemm path for f32) all four ops equal the decomposition, per product and in threaded batches', () => {
     fc.assert(
       fc.property(casesWith([8, 21], [8, 23], [1, 17], ['f32']), seedArb, (c, sdo) => {
         const { inputs, attrs } = inputsOf(c);
@@ -135,6 +157,7 @@ describe('fused attention equals its decomposition', () => {
         for (const op of [T.OPS.attention, T.OPS.attentionForward] as OpDef<AttentionAttrs>[]) {
           const [got, want] = both(op, inputs, attrs);
           expectClose(got, want, rtol, atol, `${op.name} ${describeCase(c)}`);
+          expectBatched(op, inputs, attrs, want, rtol, atol, `${op.name} ${describeCase(c)}`);
         }
         const packed = T.apply(T.OPS.attentionForward as OpDef<AttentionAttrs>, inputs.map(onRef), attrs);
         const lse = packed.slice(-1, c.d, c.d + 1).reshape([c.b, h, c.t]);
@@ -142,10 +165,17 @@ describe('fused attention equals its decomposition', () => {
         for (const op of [T.OPS.attentionGradQ, T.OPS.attentionGradKV] as OpDef<AttentionAttrs>[]) {
           const [got, want] = both(op, gradInputs, attrs);
           expectClose(got, want, rtol * 5, atol * 5, `${op.name} ${describeCase(c)}`);
+          expectBatched(op, gradInputs, attrs, want, rtol * 5, atol * 5, `${op.name} ${describeCase(c)}`);
         }
       }),
       { numRuns: numRuns() },
     );
+  });
+
+  test('the 2-thread batched backend split the head products across its threads (after the property above)', () => {
+    const [caller, worker] = batchedEngines[1]!.jobsPerThread();
+    expect(caller).toBeGreaterThan(0);
+    expect(worker).toBeGreaterThan(0);
   });
 
   test('a causal query that sees no key (S < T) is NaN in the forward and poisons the gradients as the decomposition does', () => {

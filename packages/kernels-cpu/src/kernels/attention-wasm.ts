@@ -1,26 +1,47 @@
-// Fused f32 attention on the WebAssembly SIMD gemm: per (batch, head), the head's score tile
-// Q Kᵀ (T × S, one head at a time, reused) and the products with V, dO, K and Q run as gemm calls,
-// and only the softmax, the masks and dS = P ∘ (dP - delta) are TypeScript loops over the tile.
-// The row kernels (attention-forward.ts, attention-grad-q.ts, attention-grad-kv.ts) run the same
-// math a scalar at a time in double; on the training shapes they ran ~25× slower than this per
-// multiply-add, slower than the decomposition. f64, small heads (T or S below 8) and products the
-// engine cannot hold go to the row kernels.
+// Fused f32 attention on the WebAssembly SIMD gemm: for a chunk of heads at a time, the score tiles
+// Q Kᵀ (T × S per head) and the products with V, dO, K and Q run as one batch of per-head products,
+// split across the engine's threads (each head's product is too small to split by itself: 128×128×64
+// on the training shapes), and only the softmax, the masks and dS = P ∘ (dP - delta) are TypeScript
+// loops over the tiles, with fastExp. The row kernels (attention-forward.ts, attention-grad-q.ts,
+// attention-grad-kv.ts) run the same math a scalar at a time in double; on the training shapes they ran
+// ~25× slower than this per multiply-add. f64, small heads (T or S below 8) and products the engine
+// cannot hold go to the row kernels.
 import { OPS, type OpDef, type TensorView } from '@tessera/tensor';
-import type { CpuKernel } from '../cpu-kernel.js';
-import { resultArray } from '../f32-array-pool.js';
+import { dataOf, type CpuKernel } from '../cpu-kernel.js';
+import { recycleF32, resultArray, takeF32 } from '../f32-array-pool.js';
 import type { MatrixOperand } from '../gemm.js';
 import type { WasmGemm } from '../wasm/wasm-gemm.js';
 import { attentionForwardKernel, attentionKernel } from './attention-forward.js';
 import { attentionGradKVKernel } from './attention-grad-kv.js';
 import { attentionGradQKernel } from './attention-grad-q.js';
-import { attentionDims, checkNoDropout, denseOperands, MaskReader, RowStat, visibleKeys, type AttentionDims, type AttentionOperands, type DenseOperand, type FusedAttentionAttrs } from './attention-rows.js';
+import { fastExp } from './fast-exp.js';
+import { attentionDims, checkNoDropout, MaskReader, RowStat, visibleKeys, type AttentionDims, type FusedAttentionAttrs } from './attention-rows.js';
 
-/** A row-major (rows × cols) matrix of `x` at `offset`, or its transpose. */
-const matrix = (x: DenseOperand | Float32Array, offset: number, cols: number, transposed = false): MatrixOperand => {
-  const data = x instanceof Float32Array ? x : x.data;
-  const at = x instanceof Float32Array ? offset : x.offset + offset;
-  return transposed ? { data, offset: at, rowStride: 1, colStride: cols } : { data, offset: at, rowStride: cols, colStride: 1 };
+/** A row-major (rows × cols) matrix of a score tile array at `offset`, or its transpose. */
+const matrix = (data: Float32Array, offset: number, cols: number, transposed = false): MatrixOperand =>
+  transposed ? { data, offset, rowStride: 1, colStride: cols } : { data, offset, rowStride: cols, colStride: 1 };
+
+/**
+ * Head (b, h) of a (B, H, rows, cols) view as a matrix, or its transpose, read through the view's own
+ * strides: the gemm packs any strides, so the (B, T, H, D) → (B, H, T, D) permutes of q, k, v and dO
+ * are never copied.
+ */
+const headMatrix = (x: TensorView, b: number, h: number, transposed = false): MatrixOperand => {
+  const [s0, s1, s2, s3] = x.strides as [number, number, number, number];
+  const offset = x.offset + b * s0 + h * s1;
+  const data = dataOf(x);
+  return transposed ? { data, offset, rowStride: s3, colStride: s2 } : { data, offset, rowStride: s2, colStride: s3 };
 };
+
+/** q, k, v and (for the gradient ops, inputs[3]) dO as views; without dO, `dO` is q. */
+interface AttentionViews {
+  readonly q: TensorView;
+  readonly k: TensorView;
+  readonly v: TensorView;
+  readonly dO: TensorView;
+}
+
+const viewsOf = (inputs: readonly TensorView[], withGrad: boolean): AttentionViews => ({ q: inputs[0]!, k: inputs[1]!, v: inputs[2]!, dO: withGrad ? inputs[3]! : inputs[0]! });
 
 /** True when the gemm path applies: f32 throughout, heads of at least 8 queries and 8 keys that the engine can hold. */
 function gemmApplies(inputs: readonly TensorView[], dims: AttentionDims, gemm: () => WasmGemm): boolean {
@@ -29,184 +50,291 @@ function gemmApplies(inputs: readonly TensorView[], dims: AttentionDims, gemm: (
   return inputs.every((x) => x.dtype === 'f32' || x.dtype === 'bool') && t >= 8 && s >= 8 && gemm().fits(Math.max(t, s), Math.max(t, s), Math.max(t, s, d, dv));
 }
 
-/** One head's operands and the (T × S) tiles it reuses. */
-class HeadTiles {
-  readonly scores: Float32Array;
-  readonly grads: Float32Array;
-  private readonly mask: MaskReader | null;
+/** Options of the gemm attention kernels: the engine (created on first use) and when to split heads' products across its threads. */
+export interface AttentionGemm {
+  readonly gemm: () => WasmGemm;
+  /**
+   * A batch of per-head products runs as one threaded batch (entries split across the engine's
+   * threads) from this many multiply-adds in all; below it, one product after another on the calling thread.
+   */
+  readonly minBatchWork: number;
+  /** The most score elements (heads × T × S) one chunk of heads holds, so long sequences stay in bounded memory. */
+  readonly maxChunkScores: number;
+}
 
-  constructor(
-    private readonly gemm: WasmGemm,
-    readonly dims: AttentionDims,
-    private readonly attrs: FusedAttentionAttrs,
-    maskView: TensorView | undefined,
-  ) {
-    this.scores = new Float32Array(dims.t * dims.s);
-    this.grads = new Float32Array(dims.t * dims.s);
-    this.mask = attrs.hasMask ? new MaskReader(maskView!, dims) : null;
+/** Multiply-adds from which a batch of head products is split across threads (as the engine splits one product). */
+export const MIN_BATCH_WORK = 1 << 21;
+/** The most memory one batch of head products may take in the engine (its offsets stay below 2^31). */
+const MAX_BATCH_BYTES = 2 ** 31 - 65536;
+const roundUp = (x: number, to: number): number => Math.ceil(x / to) * to;
+/** Score elements per chunk of heads by default (16 MiB of scores, and as much for their gradients). */
+export const MAX_CHUNK_SCORES = 1 << 22;
+
+/** The heads of one chunk: (b, h) pairs in order, each with its kv head. */
+interface HeadChunk {
+  readonly first: number;
+  readonly count: number;
+}
+
+/** Chunks of whole heads (of B·H) holding at most `maxScores` scores each (one kv group at least); a kv group never straddles two. */
+function headChunks(dims: AttentionDims, maxScores: number): HeadChunk[] {
+  const total = dims.b * dims.h;
+  const per = Math.max(dims.group, Math.floor(maxScores / (dims.t * dims.s) / dims.group) * dims.group);
+  const chunks: HeadChunk[] = [];
+  for (let first = 0; first < total; first += per) chunks.push({ first, count: Math.min(per, total - first) });
+  return chunks;
+}
+
+/**
+ * out[e·m·n + i·n + j] = (as[e]·bs[e])[i, j] for every entry: one threaded batch when the engine has
+ * threads and the batch is large enough, else one product at a time (each may still split by itself).
+ */
+function products(opts: AttentionGemm, engine: WasmGemm, m: number, n: number, k: number, as: readonly MatrixOperand[], bs: readonly MatrixOperand[], out: Float32Array): void {
+  const work = m * n * k;
+  // The batch's packed operands and results, as matmulBatch lays them out (padded to its tile, at most 8), must stay below 2 GiB.
+  const bytes = 64 + as.length * (4 * (roundUp(m, 8) * k + roundUp(n, 8) * k + roundUp(m, 8) * roundUp(n, 8)) + 64);
+  if (engine.threads > 1 && as.length >= 2 && work * as.length >= opts.minBatchWork && bytes <= MAX_BATCH_BYTES) engine.matmulBatch(m, n, k, as, bs, out);
+  else for (let e = 0; e < as.length; e++) engine.matmul(m, n, k, as[e]!, bs[e]!, out, e * m * n);
+}
+
+/** The (b, h) of head `e` of B·H and its kv head hk (of Hkv). */
+const headOf = (e: number, dims: AttentionDims): { b: number; h: number; hk: number } => {
+  const b = Math.floor(e / dims.h);
+  const h = e - b * dims.h;
+  return { b, h, hk: Math.floor(h / dims.group) };
+};
+
+/** Scales head `e`'s scores (at `at` in `sc`) and applies the causal and padding masks (-inf where hidden). */
+function maskScores(sc: Float32Array, at: number, e: number, dims: AttentionDims, attrs: FusedAttentionAttrs, mask: MaskReader | null): void {
+  const { t, s } = dims;
+  const { scale, causal } = attrs;
+  const { b, h } = headOf(e, dims);
+  for (let i = 0; i < t; i++) {
+    const end = visibleKeys(causal, i, dims);
+    const row = at + i * s;
+    for (let j = 0; j < end; j++) sc[row + j] = sc[row + j]! * scale;
+    for (let j = end; j < s; j++) sc[row + j] = -Infinity;
+    if (mask) for (let j = 0, m = mask.rowOffset(b, h, i); j < end; j++, m += mask.step) sc[row + j] = mask.apply(sc[row + j]!, m);
   }
+}
 
-  /** scores[i, j] = scale · q_i · k_j with the causal and padding masks applied (-inf where hidden). */
-  maskedScores(q: DenseOperand, qAt: number, k: DenseOperand, kAt: number, b: number, h: number): Float32Array {
-    const { t, s, d } = this.dims;
-    const sc = this.scores;
-    this.gemm.matmul(t, s, d, matrix(q, qAt, d), matrix(k, kAt, d, true), sc, 0);
-    const { scale, causal } = this.attrs;
-    const mask = this.mask;
-    for (let i = 0; i < t; i++) {
-      const end = visibleKeys(causal, i, this.dims);
-      const row = i * s;
-      for (let j = 0; j < end; j++) sc[row + j] = sc[row + j]! * scale;
-      for (let j = end; j < s; j++) sc[row + j] = -Infinity;
-      if (mask) for (let j = 0, at = mask.rowOffset(b, h, i); j < end; j++, at += mask.step) sc[row + j] = mask.apply(sc[row + j]!, at);
+/**
+ * The masked scores of a chunk's heads into `sc` (head e - first at (e - first)·T·S), and, with
+ * `dp`, dO Vᵀ of each head into `dp`: the products of every head in one batch each.
+ */
+function chunkScores(opts: AttentionGemm, engine: WasmGemm, ops: AttentionViews, dims: AttentionDims, attrs: FusedAttentionAttrs, mask: MaskReader | null, chunk: HeadChunk, sc: Float32Array, dp: Float32Array | null): void {
+  const { t, s, d, dv } = dims;
+  const qs: MatrixOperand[] = [];
+  const ks: MatrixOperand[] = [];
+  const dos: MatrixOperand[] = [];
+  const vs: MatrixOperand[] = [];
+  for (let e = chunk.first; e < chunk.first + chunk.count; e++) {
+    const { b, h, hk } = headOf(e, dims);
+    qs.push(headMatrix(ops.q, b, h));
+    ks.push(headMatrix(ops.k, b, hk, true));
+    if (dp) {
+      dos.push(headMatrix(ops.dO, b, h));
+      vs.push(headMatrix(ops.v, b, hk, true));
     }
-    return sc;
   }
+  products(opts, engine, t, s, d, qs, ks, sc);
+  for (let c = 0; c < chunk.count; c++) maskScores(sc, c * t * s, chunk.first + c, dims, attrs, mask);
+  if (dp) products(opts, engine, t, s, dv, dos, vs, dp);
+}
 
-  /** scores := P = exp(s - lse_i) and grads := dS = P ∘ (dO Vᵀ - delta_i), for the head's gradient kernels. */
-  probabilitiesAndScoreGrad(ops: AttentionOperands, lse: RowStat, delta: RowStat, b: number, h: number): void {
-    const { t, s, d, dv, h: H, hkv, group } = this.dims;
-    const head = (b * H + h) * t;
-    const kvHead = b * hkv + Math.floor(h / group);
-    const p = this.maskedScores(ops.q, head * d, ops.k, kvHead * s * d, b, h);
-    const ds = this.grads;
-    this.gemm.matmul(t, s, dv, matrix(ops.dO, head * dv, dv), matrix(ops.v, kvHead * s * dv, dv, true), ds, 0);
-    for (let i = 0; i < t; i++) {
-      const l = lse.at(b, h, i);
-      const dl = delta.at(b, h, i);
-      // Causally hidden keys have P = exp(-inf - lse) = 0 without an exp, unless lse is -inf or NaN
-      // (a row with every key masked), where the decomposition's P is NaN for every key.
-      const end = l > -Infinity ? visibleKeys(this.attrs.causal, i, this.dims) : s;
-      const row = i * s;
-      for (let j = 0, at = row; j < end; j++, at++) {
-        const pij = Math.exp(p[at]! - l);
-        p[at] = pij;
-        ds[at] = pij * (ds[at]! - dl);
-      }
-      p.fill(0, row + end, row + s);
-      ds.fill(0, row + end, row + s);
+/** scores := P = exp(s - lse_i) and grads := dS = P ∘ (dO Vᵀ - delta_i) for head e (both at `at`). */
+function probabilitiesAndScoreGrad(p: Float32Array, ds: Float32Array, at: number, e: number, dims: AttentionDims, causal: boolean, lse: RowStat, delta: RowStat): void {
+  const { t, s } = dims;
+  const { b, h } = headOf(e, dims);
+  for (let i = 0; i < t; i++) {
+    const l = lse.at(b, h, i);
+    const dl = delta.at(b, h, i);
+    // Causally hidden keys have P = exp(-inf - lse) = 0 without an exp, unless lse is -inf or NaN
+    // (a row with every key masked), where the decomposition's P is NaN for every key.
+    const end = l > -Infinity ? visibleKeys(causal, i, dims) : s;
+    const row = at + i * s;
+    for (let j = 0, q = row; j < end; j++, q++) {
+      const pij = fastExp(p[q]! - l);
+      p[q] = pij;
+      ds[q] = pij * (ds[q]! - dl);
     }
+    p.fill(0, row + end, row + s);
+    ds.fill(0, row + end, row + s);
   }
 }
 
 /** attention (extra 0) or attentionForward (extra 1: lse in the last column) on the gemm. */
-function forward(gemm: () => WasmGemm, extra: 0 | 1, rows: CpuKernel<FusedAttentionAttrs>, op: string): CpuKernel<FusedAttentionAttrs> {
+function forward(opts: AttentionGemm, extra: 0 | 1, rows: CpuKernel<FusedAttentionAttrs>, op: string): CpuKernel<FusedAttentionAttrs> {
   return (inputs, attrs, out) => {
     checkNoDropout(op, attrs);
     const dims = attentionDims(op, inputs[0]!, inputs[1]!, inputs[2]!);
-    if (!gemmApplies(inputs, dims, gemm)) return rows(inputs, attrs, out);
-    const engine = gemm();
-    const { b: B, h: H, hkv: Hkv, t: T, s: S, d: D, dv: Dv, group } = dims;
+    if (!gemmApplies(inputs, dims, opts.gemm)) return rows(inputs, attrs, out);
+    const engine = opts.gemm();
+    const { b: B, h: H, t: T, s: S, dv: Dv } = dims;
     const width = Dv + extra;
     const dst = resultArray(out.dtype, B * H * T * width);
-    const ops = denseOperands(inputs, false);
-    const tiles = new HeadTiles(engine, dims, attrs, inputs[3]);
-    const o = new Float32Array(T * Dv);
-    const inv = new Float64Array(T);
-    const lse = new Float64Array(T);
-    for (let b = 0; b < B; b++) {
-      for (let h = 0; h < H; h++) {
-        const kvHead = b * Hkv + Math.floor(h / group);
-        const p = tiles.maskedScores(ops.q, (b * H + h) * T * D, ops.k, kvHead * S * D, b, h);
+    const ops = viewsOf(inputs, false);
+    const mask = attrs.hasMask ? new MaskReader(inputs[3]!, dims) : null;
+    const chunks = headChunks(dims, opts.maxChunkScores);
+    const most = chunks[0]!.count;
+    const sc = takeF32(most * T * S);
+    const o = takeF32(most * T * Dv);
+    for (const chunk of chunks) {
+      chunkScores(opts, engine, ops, dims, attrs, mask, chunk, sc, null);
+      const ps: MatrixOperand[] = [];
+      const vs: MatrixOperand[] = [];
+      for (let c = 0; c < chunk.count; c++) {
+        ps.push(matrix(sc, c * T * S, S));
+        const { b, hk } = headOf(chunk.first + c, dims);
+        vs.push(headMatrix(ops.v, b, hk));
+      }
+      // Softmax rows in place (unnormalised weights; 1/sum and lse kept per row until the product).
+      const norms = new Float64Array(chunk.count * T);
+      const lses = new Float64Array(chunk.count * T);
+      for (let c = 0; c < chunk.count; c++) {
         for (let i = 0; i < T; i++) {
-          const row = i * S;
+          const row = (c * T + i) * S;
           // Keys past `end` are causally hidden: their weight is 0 (no exp needed).
           const end = visibleKeys(attrs.causal, i, dims);
           let m = -Infinity;
           for (let j = 0; j < end; j++) {
-            const v = p[row + j]!;
+            const v = sc[row + j]!;
             if (v > m || v !== v) m = v;
           }
           let sum = 0;
           for (let j = 0; j < end; j++) {
-            const e = Math.exp(p[row + j]! - m);
-            p[row + j] = e;
+            const e = fastExp(sc[row + j]! - m);
+            sc[row + j] = e;
             sum += e;
           }
-          p.fill(0, row + end, row + S);
+          sc.fill(0, row + end, row + S);
           // Every key masked (m = -inf) or a NaN/inf score: NaN, as the decomposition's softmax and logsumexp give.
           const bad = !(m > -Infinity) || m === Infinity;
-          inv[i] = bad ? NaN : 1 / sum;
-          lse[i] = bad ? NaN : m + Math.log(sum);
+          norms[c * T + i] = bad ? NaN : 1 / sum;
+          lses[c * T + i] = bad ? NaN : m + Math.log(sum);
         }
-        engine.matmul(T, Dv, S, matrix(p, 0, S), matrix(ops.v, kvHead * S * Dv, Dv), o, 0);
+      }
+      products(opts, engine, T, Dv, S, ps, vs, o);
+      for (let c = 0; c < chunk.count; c++) {
+        const e = chunk.first + c;
         for (let i = 0; i < T; i++) {
-          const at = ((b * H + h) * T + i) * width;
-          const r = inv[i]!;
-          for (let e = 0; e < Dv; e++) dst[at + e] = o[i * Dv + e]! * r;
-          if (extra) dst[at + Dv] = lse[i]!;
+          const at = (e * T + i) * width;
+          const r = norms[c * T + i]!;
+          const src = (c * T + i) * Dv;
+          for (let x = 0; x < Dv; x++) dst[at + x] = o[src + x]! * r;
+          if (extra) dst[at + Dv] = lses[c * T + i]!;
         }
       }
     }
+    recycleF32(sc);
+    recycleF32(o);
     return dst;
   };
 }
 
 /** attentionGradQ on the gemm: dQ = scale · dS K per head. */
-function gradQ(gemm: () => WasmGemm): CpuKernel<FusedAttentionAttrs> {
+function gradQ(opts: AttentionGemm): CpuKernel<FusedAttentionAttrs> {
   return (inputs, attrs, out) => {
     checkNoDropout('attentionGradQ', attrs);
     const dims = attentionDims('attentionGradQ', inputs[0]!, inputs[1]!, inputs[2]!);
-    if (!gemmApplies(inputs, dims, gemm)) return attentionGradQKernel(inputs, attrs, out);
-    const engine = gemm();
-    const { b: B, h: H, hkv: Hkv, t: T, s: S, d: D, group } = dims;
+    if (!gemmApplies(inputs, dims, opts.gemm)) return attentionGradQKernel(inputs, attrs, out);
+    const engine = opts.gemm();
+    const { b: B, h: H, t: T, s: S, d: D } = dims;
     const dst = resultArray(out.dtype, B * H * T * D) as Float32Array;
-    const ops = denseOperands(inputs, true);
+    const ops = viewsOf(inputs, true);
     const [lse, delta] = [new RowStat(inputs[4]!), new RowStat(inputs[5]!)];
-    const tiles = new HeadTiles(engine, dims, attrs, inputs[6]);
-    for (let b = 0; b < B; b++) {
-      for (let h = 0; h < H; h++) {
-        tiles.probabilitiesAndScoreGrad(ops, lse, delta, b, h);
-        const kvHead = b * Hkv + Math.floor(h / group);
-        const at = (b * H + h) * T * D;
-        engine.matmul(T, D, S, matrix(tiles.grads, 0, S), matrix(ops.k, kvHead * S * D, D), dst, at);
-        for (let e = at; e < at + T * D; e++) dst[e] = dst[e]! * attrs.scale;
+    const mask = attrs.hasMask ? new MaskReader(inputs[6]!, dims) : null;
+    const chunks = headChunks(dims, opts.maxChunkScores);
+    const most = chunks[0]!.count;
+    const sc = takeF32(most * T * S);
+    const ds = takeF32(most * T * S);
+    for (const chunk of chunks) {
+      chunkScores(opts, engine, ops, dims, attrs, mask, chunk, sc, ds);
+      const dss: MatrixOperand[] = [];
+      const ks: MatrixOperand[] = [];
+      for (let c = 0; c < chunk.count; c++) {
+        probabilitiesAndScoreGrad(sc, ds, c * T * S, chunk.first + c, dims, attrs.causal, lse, delta);
+        dss.push(matrix(ds, c * T * S, S));
+        const { b, hk } = headOf(chunk.first + c, dims);
+        ks.push(headMatrix(ops.k, b, hk));
       }
+      const at = chunk.first * T * D;
+      products(opts, engine, T, D, S, dss, ks, dst.subarray(at, at + chunk.count * T * D));
     }
+    for (let e = 0; e < dst.length; e++) dst[e] = dst[e]! * attrs.scale;
+    recycleF32(sc);
+    recycleF32(ds);
     return dst;
   };
 }
 
 /** attentionGradKV on the gemm: dK = scale · dSᵀ Q and dV = Pᵀ dO per head, summed over each kv head's group. */
-function gradKV(gemm: () => WasmGemm): CpuKernel<FusedAttentionAttrs> {
+function gradKV(opts: AttentionGemm): CpuKernel<FusedAttentionAttrs> {
   return (inputs, attrs, out) => {
     checkNoDropout('attentionGradKV', attrs);
     const dims = attentionDims('attentionGradKV', inputs[0]!, inputs[1]!, inputs[2]!);
-    if (!gemmApplies(inputs, dims, gemm) || dims.dv !== dims.d) return attentionGradKVKernel(inputs, attrs, out);
-    const engine = gemm();
-    const { b: B, h: H, hkv: Hkv, t: T, s: S, d: D, group } = dims;
+    if (!gemmApplies(inputs, dims, opts.gemm) || dims.dv !== dims.d) return attentionGradKVKernel(inputs, attrs, out);
+    const engine = opts.gemm();
+    const { b: B, hkv: Hkv, t: T, s: S, d: D, group } = dims;
     const half = B * Hkv * S * D;
     const dst = resultArray(out.dtype, 2 * half) as Float32Array;
-    const ops = denseOperands(inputs, true);
+    const ops = viewsOf(inputs, true);
     const [lse, delta] = [new RowStat(inputs[4]!), new RowStat(inputs[5]!)];
-    const tiles = new HeadTiles(engine, dims, attrs, inputs[6]);
-    const part = new Float32Array(S * D);
-    for (let b = 0; b < B; b++) {
-      for (let g = 0; g < Hkv; g++) {
-        const kAt = (b * Hkv + g) * S * D;
-        for (let h = g * group; h < (g + 1) * group; h++) {
-          tiles.probabilitiesAndScoreGrad(ops, lse, delta, b, h);
-          const qAt = (b * H + h) * T * D;
-          // The first head of the group writes the result rows, the others add into them.
-          const first = h === g * group;
-          for (const [a, x, base] of [[tiles.grads, ops.q, kAt], [tiles.scores, ops.dO, half + kAt]] as const) {
-            engine.matmul(S, D, T, matrix(a, 0, S, true), matrix(x, qAt, D), first ? dst : part, first ? base : 0);
-            if (!first) for (let e = 0; e < S * D; e++) dst[base + e] = dst[base + e]! + part[e]!;
+    const mask = attrs.hasMask ? new MaskReader(inputs[6]!, dims) : null;
+    const chunks = headChunks(dims, opts.maxChunkScores);
+    const most = chunks[0]!.count;
+    const sc = takeF32(most * T * S);
+    const ds = takeF32(most * T * S);
+    // Per-head dK and dV, summed over each group afterwards (with one head per group, written in place).
+    const part = group > 1 ? takeF32(2 * most * S * D) : null;
+    for (const chunk of chunks) {
+      chunkScores(opts, engine, ops, dims, attrs, mask, chunk, sc, ds);
+      const dsT: MatrixOperand[] = [];
+      const pT: MatrixOperand[] = [];
+      const qs: MatrixOperand[] = [];
+      const dos: MatrixOperand[] = [];
+      for (let c = 0; c < chunk.count; c++) {
+        const e = chunk.first + c;
+        probabilitiesAndScoreGrad(sc, ds, c * T * S, e, dims, attrs.causal, lse, delta);
+        dsT.push(matrix(ds, c * T * S, S, true));
+        pT.push(matrix(sc, c * T * S, S, true));
+        const { b, h } = headOf(e, dims);
+        qs.push(headMatrix(ops.q, b, h));
+        dos.push(headMatrix(ops.dO, b, h));
+      }
+      const size = chunk.count * S * D;
+      // Heads first..first+count are kv heads first/group.. of B·Hkv (a chunk holds whole groups).
+      const kvAt = (chunk.first / group) * S * D;
+      const dk = part ? part.subarray(0, size) : dst.subarray(kvAt, kvAt + size);
+      const dv = part ? part.subarray(size, 2 * size) : dst.subarray(half + kvAt, half + kvAt + size);
+      products(opts, engine, S, D, T, dsT, qs, dk);
+      products(opts, engine, S, D, T, pT, dos, dv);
+      if (part) {
+        for (let c = 0; c < chunk.count; c++) {
+          const to = kvAt + Math.floor(c / group) * S * D;
+          const first = c % group === 0;
+          for (let x = 0; x < S * D; x++) {
+            dst[to + x] = first ? dk[c * S * D + x]! : dst[to + x]! + dk[c * S * D + x]!;
+            dst[half + to + x] = first ? dv[c * S * D + x]! : dst[half + to + x]! + dv[c * S * D + x]!;
           }
         }
-        for (let e = kAt; e < kAt + S * D; e++) dst[e] = dst[e]! * attrs.scale;
       }
     }
+    for (let e = 0; e < half; e++) dst[e] = dst[e]! * attrs.scale;
+    recycleF32(sc);
+    recycleF32(ds);
+    if (part) recycleF32(part);
     return dst;
   };
 }
 
-/** The four attention ops' kernels on `gemm()` (created on first use), each falling back to its row kernel. */
-export function wasmAttentionKernels(gemm: () => WasmGemm): [OpDef, CpuKernel][] {
+/** The four attention ops' kernels on the gemm engine (created on first use), each falling back to its row kernel. */
+export function wasmAttentionKernels(gemm: () => WasmGemm, minBatchWork = MIN_BATCH_WORK, maxChunkScores = MAX_CHUNK_SCORES): [OpDef, CpuKernel][] {
+  const opts: AttentionGemm = { gemm, minBatchWork, maxChunkScores };
   return [
-    [OPS.attention, forward(gemm, 0, attentionKernel, 'attention')],
-    [OPS.attentionForward, forward(gemm, 1, attentionForwardKernel, 'attentionForward')],
-    [OPS.attentionGradQ, gradQ(gemm)],
-    [OPS.attentionGradKV, gradKV(gemm)],
+    [OPS.attention, forward(opts, 0, attentionKernel, 'attention')],
+    [OPS.attentionForward, forward(opts, 1, attentionForwardKernel, 'attentionForward')],
+    [OPS.attentionGradQ, gradQ(opts)],
+    [OPS.attentionGradKV, gradKV(opts)],
   ];
 }
