@@ -137,6 +137,28 @@ describe('WebAssembly SIMD matmul', () => {
     }
   });
 
+  test('A packed by every thread in WebAssembly (a first job) gives the bits A packed in TypeScript on one thread gives', () => {
+    // m = 23 (not a multiple of 4 or 5: zero rows in the last sliver), k across a depth block.
+    const [m, k, n] = [23, 300, 40];
+    const buf = Float32Array.from({ length: m * k + 3 }, (_, i) => Math.sin(i * 0.9));
+    const B = { data: Float32Array.from({ length: k * n }, (_, i) => Math.cos(i * 0.4)), offset: 0, rowStride: n, colStride: 1 };
+    for (const A of [
+      { data: buf, offset: 3, rowStride: k, colStride: 1 }, // row-major: rows gathered
+      { data: buf, offset: 3, rowStride: 1, colStride: m }, // column-major (x.T): rows contiguous
+    ]) {
+      for (const variant of VARIANTS) {
+        const { single, split } = ENGINES[variant];
+        const [want, got] = [new Float32Array(m * n), new Float32Array(m * n)];
+        single.matmul(m, n, k, A, B, want, 0);
+        const before = split.jobsPerThread()[0] ?? 0;
+        split.matmul(m, n, k, A, B, got, 0);
+        // Two jobs: packing A, then the product.
+        expect(split.jobsPerThread()[0]! - before, variant).toBe(2);
+        expect(Array.from(got), `${variant} A strides ${A.rowStride},${A.colStride}`).toEqual(Array.from(want));
+      }
+    }
+  });
+
   test('a batch over one shared B folds into a taller product when A entries are consecutive rows, and not otherwise', () => {
     const b = makeView([30, 25], 'transposed', 'f32', 5);
     const stacked = makeView([3, 20, 30], 'dense', 'f32', 6); // entries 600 elements apart: folds

@@ -96,9 +96,17 @@ export function gemmWat({ mr: MR, nr: NR, kc: KC, mc: MC, fma = false, unroll = 
     }
     return out.join('\n        ');
   };
-  // One depth row of a full B sliver: NR scalar loads $csb bytes apart (B = W.T and other layouts).
-  const gatherRow: string[] = [];
-  for (let c = 0; c < NR; c++) gatherRow.push(`(f32.store offset=${c * 4} (local.get $d) (f32.load (i32.add (local.get $s) (i32.mul (local.get $csb) (i32.const ${c})))))`);
+  // One depth row of a full sliver `width` wide (NR for B, MR for A): scalar loads $csb bytes apart
+  // (B = W.T, row-major A and other layouts).
+  const gatherRow = (width: number): string[] =>
+    Array.from({ length: width }, (_, c) => `(f32.store offset=${c * 4} (local.get $d) (f32.load (i32.add (local.get $s) (i32.mul (local.get $csb) (i32.const ${c})))))`);
+  // The same row when its elements are contiguous ($cs = 1): v128 copies, then single floats.
+  const copyRow = (width: number): string[] =>
+    Array.from({ length: Math.ceil(width / 4) }, (_, v) =>
+      4 * v + 4 <= width
+        ? `(v128.store offset=${v * 16} (local.get $d) (v128.load offset=${v * 16} (local.get $s)))`
+        : Array.from({ length: width - 4 * v }, (_, c) => `(f32.store offset=${v * 16 + c * 4} (local.get $d) (f32.load offset=${v * 16 + c * 4} (local.get $s)))`).join(' '),
+    );
   // One depth row of a full f16/bf16 B sliver: per f32x4 of the sliver, 4 halves loaded (contiguous,
   // or gathered $csb bytes apart into lanes) and widened together.
   const halfRow = (contiguous: boolean): string[] => {
@@ -113,17 +121,20 @@ export function gemmWat({ mr: MR, nr: NR, kc: KC, mc: MC, fma = false, unroll = 
     }
     return out;
   };
-  /** One depth row after another of a full sliver: `body` writes the row at $d from $s, then both advance. */
-  const rowLoop = (body: readonly string[]): string => `(loop $row
+  /** One depth row after another of a full sliver `width` wide: `body` writes the row at $d from $s, then both advance. */
+  const rowLoop = (body: readonly string[], width = NR): string => `(loop $row
                 ${body.join('\n                ')}
-                (local.set $d (i32.add (local.get $d) (i32.const ${NR * 4})))
+                (local.set $d (i32.add (local.get $d) (i32.const ${width * 4})))
                 (local.set $s (i32.add (local.get $s) (local.get $rsb)))
                 (br_if $row (local.tee $p (i32.sub (local.get $p) (i32.const 1)))))`;
   /**
-   * A B-packing function for elements of 2^`shift` bytes: `full` packs a full sliver (rowLoop), and
-   * `edgeLoad` reads element $c of the row at $s as an f32 for the last, partial sliver.
+   * A B-packing function for elements of 2^`shift` bytes and slivers `width` wide (default NR): `full`
+   * packs a full sliver (rowLoop), and `edgeLoad` reads element $c of the row at $s as an f32 for the
+   * last, partial sliver. Packing A is packing Aᵀ this way, MR wide.
    */
-  const packB = (f: { name: string; shift: number; extra?: string; locals?: string; full: string; edgeLoad: string }): string => `(func ${f.name} (param $src i32) (param $rs i32) (param $cs i32) (param $n i32) (param $k i32) (param $nPad i32) (param $dst i32) (param $jsStart i32) (param $jsEnd i32) ${f.extra ?? ''}
+  const packB = (f: { name: string; shift: number; width?: number; extra?: string; locals?: string; full: string; edgeLoad: string }): string => {
+    const W = f.width ?? NR;
+    return `(func ${f.name} (param $src i32) (param $rs i32) (param $cs i32) (param $n i32) (param $k i32) (param $nPad i32) (param $dst i32) (param $jsStart i32) (param $jsEnd i32) ${f.extra ?? ''}
     (local $k0 i32) (local $kc i32) (local $js i32) (local $j i32) (local $p i32) (local $c i32) (local $d i32) (local $s i32) (local $rsb i32) (local $csb i32) ${f.locals ?? ''}
     (local.set $rsb (i32.shl (local.get $rs) (i32.const ${f.shift})))
     (local.set $csb (i32.shl (local.get $cs) (i32.const ${f.shift})))
@@ -132,11 +143,11 @@ export function gemmWat({ mr: MR, nr: NR, kc: KC, mc: MC, fma = false, unroll = 
       (local.set $kc (select (i32.const ${KC}) (i32.sub (local.get $k) (local.get $k0)) (i32.lt_u (i32.const ${KC}) (i32.sub (local.get $k) (local.get $k0)))))
       (local.set $js (local.get $jsStart))
       (loop $jLoop
-        (local.set $j (i32.mul (local.get $js) (i32.const ${NR})))
+        (local.set $j (i32.mul (local.get $js) (i32.const ${W})))
         (local.set $d (i32.add (local.get $dst) (i32.shl (i32.add (i32.mul (local.get $k0) (local.get $nPad)) (i32.mul (local.get $j) (local.get $kc))) (i32.const 2))))
         (local.set $s (i32.add (local.get $src) (i32.add (i32.mul (local.get $k0) (local.get $rsb)) (i32.mul (local.get $j) (local.get $csb)))))
         (local.set $p (local.get $kc))
-        (if (i32.le_u (i32.add (local.get $j) (i32.const ${NR})) (local.get $n))
+        (if (i32.le_u (i32.add (local.get $j) (i32.const ${W})) (local.get $n))
           (then ${f.full})
           (else (loop $row
             (local.set $c (i32.const 0))
@@ -145,15 +156,14 @@ export function gemmWat({ mr: MR, nr: NR, kc: KC, mc: MC, fma = false, unroll = 
                 (if (result f32) (i32.lt_u (i32.add (local.get $j) (local.get $c)) (local.get $n))
                   (then ${f.edgeLoad})
                   (else (f32.const 0))))
-              (br_if $col (i32.lt_u (local.tee $c (i32.add (local.get $c) (i32.const 1))) (i32.const ${NR}))))
-            (local.set $d (i32.add (local.get $d) (i32.const ${NR * 4})))
+              (br_if $col (i32.lt_u (local.tee $c (i32.add (local.get $c) (i32.const 1))) (i32.const ${W}))))
+            (local.set $d (i32.add (local.get $d) (i32.const ${W * 4})))
             (local.set $s (i32.add (local.get $s) (local.get $rsb)))
             (br_if $row (local.tee $p (i32.sub (local.get $p) (i32.const 1)))))))
         (br_if $jLoop (i32.lt_u (local.tee $js (i32.add (local.get $js) (i32.const 1))) (local.get $jsEnd))))
       (local.set $k0 (i32.add (local.get $k0) (local.get $kc)))
       (br_if $kLoop (i32.lt_u (local.get $k0) (local.get $k)))))`;
-  const copyRow: string[] = [];
-  for (let v = 0; v < NV; v++) copyRow.push(`(v128.store offset=${v * 16} (local.get $d) (v128.load offset=${v * 16} (local.get $s)))`);
+  };
   return `(module
   (import "env" "memory" (memory 1 65536 shared))
   ;; C tile at $pc (rows $ldc bytes apart) += A sliver at $pa · B sliver at $pb over $kc depths; for the
@@ -172,8 +182,20 @@ export function gemmWat({ mr: MR, nr: NR, kc: KC, mc: MC, fma = false, unroll = 
     name: '$packB',
     shift: 2,
     full: `(if (i32.eq (local.get $cs) (i32.const 1))
-              (then ${rowLoop(copyRow)})
-              (else ${rowLoop(gatherRow)}))`,
+              (then ${rowLoop(copyRow(NR))})
+              (else ${rowLoop(gatherRow(NR))}))`,
+    edgeLoad: '(f32.load (i32.add (local.get $s) (i32.mul (local.get $c) (local.get $csb))))',
+  })}
+  ;; Packs A slivers isStart..isEnd from the strided copy of f32 A at $src: $packB's loops over Aᵀ
+  ;; (called with A's column stride as $rs, its row stride as $cs and m as $n), MR wide. Threads pack
+  ;; A in parallel before any of them multiplies (each needs all of A).
+  ${packB({
+    name: '$packA',
+    shift: 2,
+    width: MR,
+    full: `(if (i32.eq (local.get $cs) (i32.const 1))
+              (then ${rowLoop(copyRow(MR), MR)})
+              (else ${rowLoop(gatherRow(MR), MR)}))`,
     edgeLoad: '(f32.load (i32.add (local.get $s) (i32.mul (local.get $c) (local.get $csb))))',
   })}
   ;; Four f16 (kind 2) or bf16 (kind 1) bit patterns, zero-extended in i32 lanes, as f32s. bf16 is the
@@ -203,9 +225,13 @@ export function gemmWat({ mr: MR, nr: NR, kc: KC, mc: MC, fma = false, unroll = 
     edgeLoad: '(f32x4.extract_lane 0 (call $widen (i32x4.splat (i32.load16_u (i32.add (local.get $s) (i32.mul (local.get $c) (local.get $csb))))) (local.get $kind)))',
   })}
   ;; One thread's share: pack its B slivers (when $src is not 0, i.e. B was copied in raw; $kind 0 f32,
-  ;; 1 bf16, 2 f16), then multiply them.
+  ;; 1 bf16, 2 f16), then multiply them. $kind 3: only pack A slivers nStart..nEnd into $pa from the
+  ;; raw f32 A at $src (element (i, p) at $src + 4·(i·$rs + p·$cs), $n = m rows).
   (func (export "job") (param $pa i32) (param $pb i32) (param $pc i32) (param $mPad i32) (param $nPad i32) (param $k i32) (param $nStart i32) (param $nEnd i32)
     (param $src i32) (param $rs i32) (param $cs i32) (param $n i32) (param $kind i32)
+    (if (i32.eq (local.get $kind) (i32.const 3)) (then
+      (call $packA (local.get $src) (local.get $cs) (local.get $rs) (local.get $n) (local.get $k) (local.get $mPad) (local.get $pa) (local.get $nStart) (local.get $nEnd))
+      (return)))
     (if (local.get $src) (then
       (if (local.get $kind)
         (then (call $packBHalf (local.get $src) (local.get $rs) (local.get $cs) (local.get $n) (local.get $k) (local.get $nPad) (local.get $pb) (local.get $nStart) (local.get $nEnd) (local.get $kind)))

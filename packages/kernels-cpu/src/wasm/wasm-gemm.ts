@@ -31,8 +31,11 @@ type JobFn = (pa: number, pb: number, pc: number, mPad: number, nPad: number, k:
  */
 const MAX_BYTES = 2 ** 31 - PAGE;
 
-/** A raw copy of B (its element span) is taken when it is at most this many times B's size. */
+/** A raw copy of B (its element span) is taken when it is at most this many times B's size (A likewise). */
 const RAW_SPAN_LIMIT = 2;
+
+/** The `job` kind that only packs A slivers from a raw copy (0-2: pack B of that element, then multiply). */
+const PACK_A = 3;
 
 const roundUp = (x: number, to: number): number => Math.ceil(x / to) * to;
 
@@ -54,7 +57,8 @@ export class WasmGemm {
 
   /**
    * Creates the engine, or throws where `gemmModule(variant)` is null (callers check first). Products of
-   * fewer than `threadMinWork` multiply-adds stay on the calling thread (tests lower it to 0). The
+   * fewer than `threadMinWork` multiply-adds stay on the calling thread, and A is packed by all threads
+   * from `threadMinWork / 32` elements on (tests lower it to 0). The
    * variant defaults to gemmVariant(): 'fma' where relaxed SIMD is available.
    */
   constructor(threads: number, threadMinWork = THREAD_MIN_WORK, variant: GemmVariant = gemmVariant()) {
@@ -99,8 +103,8 @@ export class WasmGemm {
   fits(m: number, n: number, k: number): boolean {
     const mPad = roundUp(m, this.tile.mr);
     const nPad = roundUp(n, this.tile.nr);
-    // Packed A, packed B, C, and at most a raw copy of B twice B's size.
-    return 4 * (mPad * k + nPad * k + mPad * nPad + RAW_SPAN_LIMIT * k * n) + 1024 <= MAX_BYTES;
+    // Packed A, packed B, C, and at most raw copies of A and B twice their sizes.
+    return 4 * (mPad * k + nPad * k + mPad * nPad + RAW_SPAN_LIMIT * (k * n + m * k)) + 1024 <= MAX_BYTES;
   }
 
   /** out[outOffset + i*n + j] = (A·B)[i, j] for m×k A and k×n B of any strides and elements, in f32 (check `fits` first). */
@@ -115,6 +119,12 @@ export class WasmGemm {
     const pool = this.pool(mPad * nPad * k, slivers);
     const span = b.rowStride >= 0 && b.colStride >= 0 ? (k - 1) * b.rowStride + (n - 1) * b.colStride + 1 : Infinity;
     const raw = pool !== null && span <= RAW_SPAN_LIMIT * k * n;
+    // A large f32 A is likewise copied in raw and packed by all threads in WebAssembly, a first job
+    // before the product's own (every thread multiplies with all of A); on the calling thread alone,
+    // JS packing stays (the copy would only add to it).
+    const aSlivers = mPad / this.tile.mr;
+    const aSpan = a.rowStride >= 0 && a.colStride >= 0 ? (m - 1) * a.rowStride + (k - 1) * a.colStride + 1 : Infinity;
+    const rawA = pool !== null && (a.element ?? 'f32') === 'f32' && aSlivers >= 2 && k > 0 && m * k >= this.threadMinWork / 32 && aSpan <= RAW_SPAN_LIMIT * m * k;
     // Byte offsets, 64-byte aligned; address 0 stays unused (a raw source of 0 means "already packed").
     const pa = 64;
     const pb = roundUp(pa + mPad * k * 4, 64);
@@ -122,8 +132,13 @@ export class WasmGemm {
     const bElement = b.element ?? 'f32';
     const bytes = bElement === 'f32' ? 4 : 2;
     const src = raw ? roundUp(pc + mPad * nPad * 4, 64) : 0;
-    const mem = this.reserve(raw ? src + span * bytes : pc + mPad * nPad * 4);
-    this.packA(a, m, k, mPad, pa >> 2);
+    const srcA = roundUp(raw ? src + span * bytes : pc + mPad * nPad * 4, 64);
+    const mem = this.reserve(rawA ? srcA + aSpan * 4 : srcA);
+    if (rawA) {
+      mem.set(a.data.subarray(a.offset, a.offset + aSpan) as Float32Array, srcA >> 2);
+      const packArgs = [pa, pb, pc, mPad, nPad, k, srcA, a.rowStride, a.colStride, m, PACK_A] as const;
+      pool!.run('slivers', packArgs, aSlivers, (s, e) => this.job(pa, pb, pc, mPad, nPad, k, s, e, srcA, a.rowStride, a.colStride, m, PACK_A));
+    } else this.packA(a, m, k, mPad, pa >> 2);
     if (raw && bytes === 4) mem.set(b.data.subarray(b.offset, b.offset + span) as Float32Array, src >> 2);
     else if (raw) this.u16.set(b.data.subarray(b.offset, b.offset + span) as Uint16Array, src >> 1);
     else this.packB(b, n, k, nPad, pb >> 2);
