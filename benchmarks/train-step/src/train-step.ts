@@ -21,7 +21,7 @@ import { cpus } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-import { createCpuBackend } from '@tessera/kernels-cpu';
+import { cpuGemmVariant, createCpuBackend } from '@tessera/kernels-cpu';
 import { GPT2LMHeadModel, loadModel, parseGPT2Config } from '@tessera/models';
 import { AdamW } from '@tessera/optim';
 import { PeftModel } from '@tessera/peft';
@@ -120,7 +120,7 @@ function pkgVersion(name: string): string {
 async function tesseraRow(o: Options, ids: Int32Array): Promise<Row> {
   const s = o.shape;
   const threads = cpus().length;
-  registerBackend(createCpuBackend({ name: 'bench-cpu', threads }));
+  const gemmBuild = cpuGemmVariant(registerBackend(createCpuBackend({ name: 'bench-cpu', threads })));
   setBackend('bench-cpu');
   const config = parseGPT2Config({ model_type: 'gpt2', vocab_size: s.vocab, n_embd: s.dim, n_layer: s.layers, n_head: s.heads, n_positions: s.seq });
   const model = new GPT2LMHeadModel(config, { generator: new Generator(0) });
@@ -140,7 +140,7 @@ async function tesseraRow(o: Options, ids: Int32Array): Promise<Row> {
     tokensPerSec: (s.batch * s.seq * 1000) / r.ms,
     firstLoss: r.first,
     lastLoss: r.last,
-    notes: `@tessera/models GPT2LMHeadModel, @tessera/optim AdamW, createCpuBackend({ threads: ${threads} }) (WebAssembly SIMD matmul and large f32 add/sub/mul/div, per-op TypeScript loops, fused softmax/layerNorm/cross-entropy/attention and AdamW)`,
+    notes: `@tessera/models GPT2LMHeadModel, @tessera/optim AdamW, createCpuBackend({ threads: ${threads} }) (WebAssembly SIMD matmul, '${gemmBuild}' build, and large f32 add/sub/mul/div, per-op TypeScript loops, fused softmax/layerNorm/cross-entropy/attention and AdamW)`,
   };
 }
 
@@ -150,7 +150,7 @@ const DEFAULT_MODEL = join(here, '..', '..', '..', 'apps', 'trainer', 'assets', 
 
 async function tesseraLoraRow(o: Options): Promise<Row> {
   const threads = cpus().length;
-  registerBackend(createCpuBackend({ name: 'bench-cpu-lora', threads }));
+  const gemmBuild = cpuGemmVariant(registerBackend(createCpuBackend({ name: 'bench-cpu-lora', threads })));
   setBackend('bench-cpu-lora');
   const { model, config } = await loadModel(DEFAULT_MODEL);
   const targets = ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj'];
@@ -178,7 +178,7 @@ async function tesseraLoraRow(o: Options): Promise<Row> {
     lastLoss: r.last,
     notes:
       `LoRA fine-tuning step of apps/trainer/assets/default-model (Llama, vocab ${config.vocabSize}, dim ${config.hiddenSize}, ${config.numHiddenLayers} layers, ` +
-      `${counts.total} parameters, ${counts.trainable} trainable: r 8, alpha 16 on ${targets.join('/')}), batch ${batch} x ${seq}, AdamW on the adapters; createCpuBackend({ threads: ${threads} })`,
+      `${counts.total} parameters, ${counts.trainable} trainable: r 8, alpha 16 on ${targets.join('/')}), batch ${batch} x ${seq}, AdamW on the adapters; createCpuBackend({ threads: ${threads} }), '${gemmBuild}' gemm build`,
   };
 }
 
