@@ -98,7 +98,7 @@ export function createCpuBackend(opts: CpuBackendOptions = {}): Backend {
     // GELU, layerNorm and the cross-entropy gradient on every thread for dense f32 operands (the
     // kernels above or in the registry otherwise).
     const fallbacks = new Map<OpDef, CpuKernel>([...CPU_KERNELS, ...WASM_SOFTMAX_KERNELS]);
-    const split = { gemm, minElements: MIN_SPLIT_ELEMENTS, fallback: (op: OpDef) => fallbacks.get(op)! };
+    const split = { gemm, minElements: MIN_SPLIT_ELEMENTS, fallback: (op: OpDef) => fallbacks.get(op)!, adaptive: true };
     for (const [op, kernel] of rowTaskKernels(split)) kernels.set(op, wrap(kernel));
   } else if (opts.wasm === false) {
     for (const [op, kernel] of [...BINARY_KERNELS_TS, ...UNARY_KERNELS_TS]) kernels.set(op, wrap(kernel));

@@ -8,7 +8,7 @@ import { afterAll, describe, expect, test } from 'vitest';
 import * as T from '@tessera/tensor';
 import type { DType, OpDef, Tensor } from '@tessera/tensor';
 import { createCpuBackend } from '../src/index.js';
-import { rowTaskKernels } from '../src/kernels/row-tasks-threaded.js';
+import { BACKOFF_JOBS, rowTaskKernels, SplitGauge } from '../src/kernels/row-tasks-threaded.js';
 import { WASM_SOFTMAX_KERNELS } from '../src/kernels/softmax-wasm.js';
 import { CPU_KERNELS } from '../src/registry.js';
 import { WasmGemm } from '../src/wasm/wasm-gemm.js';
@@ -20,7 +20,7 @@ const fallbacks = new Map<OpDef, unknown>([...CPU_KERNELS, ...WASM_SOFTMAX_KERNE
 const engines = [1, 2].map((threads) => new WasmGemm(threads, 0));
 const devices = engines.map((engine) => {
   const name = `cpu-rows-${engine.threads}`;
-  const kernels = new Map(rowTaskKernels({ gemm: () => engine, minElements: 0, fallback: (op) => fallbacks.get(op) as never }));
+  const kernels = new Map(rowTaskKernels({ gemm: () => engine, minElements: 0, fallback: (op) => fallbacks.get(op) as never, adaptive: false }));
   T.registerBackend(createCpuBackend({ name, threads: engine.threads, kernels }));
   return name;
 });
@@ -135,4 +135,14 @@ describe('row tasks split across threads equal the plain TypeScript kernels', ()
 /** f32 and i32 are the only dtypes the tasks see; f64 goes to the general kernels (checked once here). */
 test('f64 operands take the general kernels on the split backends', () => {
   check((v) => T.gelu(v, { approximate: 'tanh' }), () => [makeView([3, 9], 'dense', 'f64' as DType, 7)], 1e-12, 1e-13, 'gelu f64');
+});
+
+test('the split gauge keeps jobs on the calling thread for a while after the workers came late, then tries again', () => {
+  const gauge = new SplitGauge();
+  expect(gauge.split()).toBe(true);
+  gauge.record(2, 0.5); // the workers finished soon after the caller: keep splitting
+  expect(gauge.split()).toBe(true);
+  gauge.record(1, 3); // the caller waited longer than its own share took
+  for (let i = 0; i < BACKOFF_JOBS; i++) expect(gauge.split()).toBe(false);
+  expect(gauge.split()).toBe(true);
 });
