@@ -119,12 +119,13 @@ export class WasmGemm {
     const pool = this.pool(mPad * nPad * k, slivers);
     const span = b.rowStride >= 0 && b.colStride >= 0 ? (k - 1) * b.rowStride + (n - 1) * b.colStride + 1 : Infinity;
     const raw = pool !== null && span <= RAW_SPAN_LIMIT * k * n;
-    // A large f32 A is likewise copied in raw and packed by all threads in WebAssembly, a first job
-    // before the product's own (every thread multiplies with all of A); on the calling thread alone,
-    // JS packing stays (the copy would only add to it).
+    // A large f32 A is likewise copied in raw and packed in WebAssembly: by all threads, as a first job
+    // before the product's own (every thread multiplies with all of A), or by the calling thread alone
+    // (copy plus WebAssembly packing beat JS packing there too: 1024x1024x256 30.7 -> 29.6 ms, A = x.T
+    // 768x1024x256 29.6 -> 25.5 ms, at load ~5).
     const aSlivers = mPad / this.tile.mr;
     const aSpan = a.rowStride >= 0 && a.colStride >= 0 ? (m - 1) * a.rowStride + (k - 1) * a.colStride + 1 : Infinity;
-    const rawA = pool !== null && (a.element ?? 'f32') === 'f32' && aSlivers >= 2 && k > 0 && m * k >= this.threadMinWork / 32 && aSpan <= RAW_SPAN_LIMIT * m * k;
+    const rawA = (a.element ?? 'f32') === 'f32' && aSlivers >= 2 && k > 0 && m * k >= this.threadMinWork / 32 && aSpan <= RAW_SPAN_LIMIT * m * k;
     // Byte offsets, 64-byte aligned; address 0 stays unused (a raw source of 0 means "already packed").
     const pa = 64;
     const pb = roundUp(pa + mPad * k * 4, 64);
@@ -137,7 +138,8 @@ export class WasmGemm {
     if (rawA) {
       mem.set(a.data.subarray(a.offset, a.offset + aSpan) as Float32Array, srcA >> 2);
       const packArgs = [pa, pb, pc, mPad, nPad, k, srcA, a.rowStride, a.colStride, m, PACK_A] as const;
-      pool!.run('slivers', packArgs, aSlivers, (s, e) => this.job(pa, pb, pc, mPad, nPad, k, s, e, srcA, a.rowStride, a.colStride, m, PACK_A));
+      if (pool) pool.run('slivers', packArgs, aSlivers, (s, e) => this.job(pa, pb, pc, mPad, nPad, k, s, e, srcA, a.rowStride, a.colStride, m, PACK_A));
+      else this.job(pa, pb, pc, mPad, nPad, k, 0, aSlivers, srcA, a.rowStride, a.colStride, m, PACK_A);
     } else this.packA(a, m, k, mPad, pa >> 2);
     if (raw && bytes === 4) mem.set(b.data.subarray(b.offset, b.offset + span) as Float32Array, src >> 2);
     else if (raw) this.u16.set(b.data.subarray(b.offset, b.offset + span) as Uint16Array, src >> 1);
