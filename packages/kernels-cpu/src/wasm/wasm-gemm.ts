@@ -57,8 +57,8 @@ export class WasmGemm {
 
   /**
    * Creates the engine, or throws where `gemmModule(variant)` is null (callers check first). Products of
-   * fewer than `threadMinWork` multiply-adds stay on the calling thread, and A is packed by all threads
-   * from `threadMinWork / 32` elements on (tests lower it to 0). The
+   * fewer than `threadMinWork` multiply-adds stay on the calling thread, and A and B of at least
+   * `threadMinWork / 32` elements are packed in WebAssembly rather than JS (tests set 0 or Infinity). The
    * variant defaults to gemmVariant(): 'fma' where relaxed SIMD is available.
    */
   constructor(threads: number, threadMinWork = THREAD_MIN_WORK, variant: GemmVariant = gemmVariant()) {
@@ -114,11 +114,13 @@ export class WasmGemm {
     // When threads share the product, B is copied in raw (one memcpy-speed set) and each thread
     // packs its own slivers in WebAssembly, taking B's packing off the calling thread; not when B's
     // element span is much larger than B (a narrow slice of a big matrix) or a stride is negative.
-    // On one thread, packing here in JS measured as fast or faster (256³: 0.98 vs 1.3 ms).
+    // On one thread the same goes for a B of >= threadMinWork / 32 elements: copy plus WebAssembly
+    // packing took 1-6% less CPU than the JS loop (x @ W.T 1024x256x768 9.80 vs 9.93 ms, dense
+    // 1024^3 53.4 vs 54.3, 256^3 0.86 vs 0.92; alternating in one process at load ~10).
     const slivers = nPad / this.tile.nr;
     const pool = this.pool(mPad * nPad * k, slivers);
     const span = b.rowStride >= 0 && b.colStride >= 0 ? (k - 1) * b.rowStride + (n - 1) * b.colStride + 1 : Infinity;
-    const raw = pool !== null && span <= RAW_SPAN_LIMIT * k * n;
+    const raw = (pool !== null || k * n >= this.threadMinWork / 32) && span <= RAW_SPAN_LIMIT * k * n;
     // A large f32 A is likewise copied in raw and packed in WebAssembly: by all threads, as a first job
     // before the product's own (every thread multiplies with all of A), or by the calling thread alone
     // (copy plus WebAssembly packing beat JS packing there too: 1024x1024x256 30.7 -> 29.6 ms, A = x.T
