@@ -1,9 +1,9 @@
 // GELU (tanh form), layerNorm and the cross-entropy logits gradient on every thread of the gemm
 // worker pool, for dense row-major f32 operands; anything else goes to the kernels in gelu.ts,
-// layer-norm.ts and cross-entropy.ts. The calling thread computes its chunks of the units (elements
-// or rows) straight from the tensors' arrays into the result; the operands of the units the workers
-// may take (all but the caller's first 1/threads) are copied into the pool's shared WebAssembly memory,
-// the workers compute the chunks they claim there, and those results are copied out. Small jobs (below MIN_SPLIT_ELEMENTS) stay on the calling thread, still on the
+// layer-norm.ts and cross-entropy.ts. The calling thread computes the first 1/threads of the units
+// (elements or rows) straight from the tensors' arrays into the result; the other units' operands are
+// copied into the pool's shared WebAssembly memory, the workers compute them there, and their results
+// are copied out. Small jobs (below MIN_SPLIT_ELEMENTS) stay on the calling thread, still on the
 // dense row tasks, which run faster than the strided walkers of the general kernels.
 import { numel, OPS, type OpDef, type TensorView } from '@tessera/tensor';
 import { dataOf, type CpuKernel } from '../cpu-kernel.js';
@@ -89,8 +89,7 @@ function runSplit(split: RowSplit, task: number, count: number, per: number, dst
     fn(dst, arrays[0]!, arrays[1]!, arrays[2]!, own, floats, 0, count);
     return;
   }
-  // Units from `first` on may go to the workers (the caller takes over any a worker has not started).
-  const first = pool.taskWorkersFrom(count);
+  const first = Math.floor(count / pool.threads);
   const rest = count - first;
   // Float offsets of each region, 16-float (64-byte) aligned from float 16; a region holds only the
   // units the workers compute, so its element offset is shifted back by `first` units.
@@ -125,12 +124,12 @@ function runSplit(split: RowSplit, task: number, count: number, per: number, dst
   theirs.push(n);
   let ownMs = 0;
   const t0 = performance.now();
-  const theirsFrom = pool.runTask(task, theirs, floats, count, (s, e) => {
+  pool.runTask(task, theirs, floats, count, (s, e) => {
     fn(dst, arrays[0]!, arrays[1]!, arrays[2]!, own, floats, s, e);
     ownMs = performance.now() - t0;
   });
   gauge!.record(ownMs, performance.now() - t0 - ownMs);
-  dst.set(mem.subarray(dRegion + (theirsFrom - first) * per, dRegion + rest * per), theirsFrom * per);
+  dst.set(mem.subarray(dRegion, dRegion + rest * per), first * per);
 }
 
 /** The view's f32 array when it holds `n` elements densely in row-major order, else null. */

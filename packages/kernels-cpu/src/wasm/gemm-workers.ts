@@ -1,11 +1,6 @@
 // Worker threads that run slices of one gemm on the shared WebAssembly memory. The CPU backend is
-// synchronous, so the calling thread posts a job through a shared control block, runs slices itself,
-// and blocks in Atomics.wait until the slices the workers took are done: no event-loop turn, no promise.
-// A job is cut into a few chunks per thread that threads claim: the caller from the front, the workers
-// from the back. On a loaded machine a worker is often scheduled milliseconds after it is woken; with
-// a fixed share per thread the caller slept until the late worker had done its share (~21% of the
-// main thread's time in a training step at load ~8), while with claims it takes the chunks that no
-// worker has started and waits only for chunks a worker is running.
+// synchronous, so the calling thread posts a job through a shared control block, runs its own slice,
+// and blocks in Atomics.wait until the others are done: no event-loop turn, no promise.
 // In Node the threads are worker_threads; in a browser they are Web Workers from a blob URL, used
 // only from a worker (a page's main thread may not Atomics.wait) and only once every one of them has
 // started (a Web Worker starts on its parent's event loop, never while the parent blocks).
@@ -15,34 +10,20 @@
 import { ROW_TASKS } from './row-tasks.js';
 
 /**
- * Control block layout (Int32 slots). The caller posts a job by writing ARGS, DONE = 0, the claim word
- * (below) and then a new GENERATION. ARGS + 11..14 hold the unit count, the chunk count, the kind and
- * the first chunk workers may claim. Chunks are claimed through one 64-bit word, (generation << 32) |
- * (lo << 16) | hi: the caller takes chunk lo (lo + 1), a worker chunk hi - 1 (hi - 1), each by
- * compare-exchange, so every chunk runs exactly once. The word is tagged with the job's generation: a
- * worker woken late, or twice by a late notify, can never claim a chunk of a later job (a shared
- * countdown once went to -1 and hung). Whoever finishes a chunk adds 1 to DONE; the job is over when
- * DONE reaches the chunk count, and only then are the arguments rewritten.
+ * Control block layout (Int32 slots). The caller posts a job by writing ARGS and then a new
+ * GENERATION; worker `index` answers it by storing the generation in ANSWERS + index (negated when
+ * its slice failed). Answers are tagged with the job they belong to, so a late or repeated answer can
+ * never count towards a later job, the way a shared countdown could (it once went to -1 and hung).
  */
 const GENERATION = 0;
 /** Workers that have instantiated the module and wait for jobs. */
 const READY = 1;
 const ARGS = 2;
-const ARG_COUNT = 15;
-/** ctl[ARGS + FROM_SLOT]: the first chunk a worker may claim (row tasks: the workers' operands start there). */
-const FROM_SLOT = 14;
-/** Chunks finished in the current job. */
-const DONE = ARGS + ARG_COUNT;
-/** The generation of the last job in which a worker's chunk failed. */
-const FAILED = DONE + 1;
-const CONTROL_SLOTS = FAILED + 1;
-/** Chunks per thread: small enough that the caller can take over a late worker's share, large enough that claims cost nothing. */
-const CHUNKS_PER_THREAD = 4;
-/** lo and hi are 16-bit fields of the claim word. */
-const MAX_CHUNKS = 0xffff;
+const ARG_COUNT = 14;
+const ANSWERS = ARGS + ARG_COUNT;
 /** Generations run 1..MAX_GENERATION and wrap to 1; a negative one tells the workers to stop. */
 const MAX_GENERATION = 0x3fffffff;
-/** How long the caller waits without any claimed chunk finishing before reporting the workers dead. */
+/** How long the caller waits without any worker answering before reporting the silent ones dead. */
 const STALL_MS = 120_000;
 
 /** What a posted job splits: the B slivers of one product, or the entries of a batch (row tasks go through runTask). */
@@ -55,16 +36,13 @@ const FLOAT_ARGS = 4;
 const TASK_SLOT = 10;
 
 // The worker body: plain JS evaluated in the worker, so no file path has to resolve under tsx,
-// vitest or a bundler. A failing chunk still counts as done (and marks the job failed), so the caller
-// never waits forever. 'jobs' counts the jobs in which each thread ran a chunk and 'chunks' the chunks
-// (index 0: the caller), so tests can see the threads work.
+// vitest or a bundler. A failing slice still answers (negated), so the caller never waits forever.
+// `jobs` counts the slices each thread ran (index 0: the caller), so tests can see the threads work.
 const WORKER_LOOP = `
-function serve({ module, memory, control, claims, floats, jobs, chunks: chunkCounts, index }, started) {
+function serve({ module, memory, control, floats, jobs, index }, started) {
 const ctl = new Int32Array(control);
-const claim = new BigInt64Array(claims);
 const fargs = new Float64Array(floats);
 const done = new Int32Array(jobs);
-const ran = new Int32Array(chunkCounts);
 // The memory grows on the calling thread; a view is renewed when a task finds it shorter than the memory.
 let mem = new Float32Array(memory.buffer);
 // A worker that cannot instantiate still answers every job (as failed), so the caller never waits forever.
@@ -81,35 +59,25 @@ for (;;) {
   while ((generation = Atomics.load(ctl, ${GENERATION})) === seen) Atomics.wait(ctl, ${GENERATION}, seen);
   if (generation < 0) break;
   seen = generation;
-  const tag = BigInt(generation);
-  let served = false;
-  for (;;) {
-    const w = Atomics.load(claim, 0);
-    // A later job's word (this worker woke late): nothing of this job is left.
-    if ((w >> 32n) !== tag) break;
-    const lo = Number((w >> 16n) & 0xffffn), hi = Number(w & 0xffffn);
-    if (hi <= lo || hi <= ctl[${ARGS + FROM_SLOT}]) break;
-    if (Atomics.compareExchange(claim, 0, w, w - 1n) !== w) continue;
-    // Chunk hi - 1 is this worker's: the job cannot end, nor its arguments change, before it is done.
-    const a = ctl.subarray(${ARGS}, ${ARGS + ARG_COUNT});
-    const count = a[11], chunks = a[12], c = hi - 1;
-    const start = Math.floor((count * c) / chunks), end = Math.floor((count * (c + 1)) / chunks);
-    if (!served) { served = true; Atomics.add(done, index, 1); }
-    Atomics.add(ran, index, 1);
-    try {
-      if (exports === null) throw new Error('no instance');
-      const { job, batch } = exports;
-      if (a[13] === 0) job(a[0], a[1], a[2], a[3], a[4], a[5], start, end, a[6], a[7], a[8], a[9], a[10]);
-      else if (a[13] === 1) batch(a[0], a[1], start, end, a[3], a[4], a[5]);
-      else {
-        if (mem.byteLength !== memory.buffer.byteLength) mem = new Float32Array(memory.buffer);
-        TASKS[a[${TASK_SLOT}]](mem, mem, mem, mem, a, fargs, start, end);
-      }
-    } catch (e) {
-      Atomics.store(ctl, ${FAILED}, generation);
+  const a = ctl.subarray(${ARGS}, ${ARGS + ARG_COUNT});
+  const count = a[11], threads = a[12];
+  const start = Math.floor((count * index) / threads), end = Math.floor((count * (index + 1)) / threads);
+  let answer = generation;
+  try {
+    if (exports === null) throw new Error('no instance');
+    const { job, batch } = exports;
+    if (a[13] === 0) job(a[0], a[1], a[2], a[3], a[4], a[5], start, end, a[6], a[7], a[8], a[9], a[10]);
+    else if (a[13] === 1) batch(a[0], a[1], start, end, a[3], a[4], a[5]);
+    else {
+      if (mem.byteLength !== memory.buffer.byteLength) mem = new Float32Array(memory.buffer);
+      TASKS[a[${TASK_SLOT}]](mem, mem, mem, mem, a, fargs, start, end);
     }
-    if (Atomics.add(ctl, ${DONE}, 1) + 1 === chunks) Atomics.notify(ctl, ${DONE});
+    if (end > start) Atomics.add(done, index, 1);
+  } catch (e) {
+    answer = -generation;
   }
+  Atomics.store(ctl, ${ANSWERS} + index, answer);
+  Atomics.notify(ctl, ${ANSWERS} + index);
 }
 }
 `;
@@ -154,14 +122,11 @@ export function availableThreads(): number {
 export class GemmWorkers {
   readonly threads: number;
   private readonly ctl: Int32Array;
-  /** The claim word (see the control block's layout). */
-  private readonly claim: BigInt64Array;
   private readonly floats: Float64Array;
   /** The shared memory every thread works on (row tasks' operands are copied into it). */
   readonly memory: WebAssembly.Memory;
   private readonly workers: { terminate(): unknown }[] = [];
   private readonly jobs: Int32Array;
-  private readonly chunks: Int32Array;
   /** Web Workers start only when the creating thread returns to its event loop; until all have, the pool is not used. */
   private readonly gated: boolean;
   /** A Web Worker could not be created or loaded: the pool is never used. */
@@ -183,16 +148,14 @@ export class GemmWorkers {
     const WebWorker = threads > 1 && !NodeWorker ? webWorkerClass() : null;
     this.threads = NodeWorker || WebWorker ? threads : 1;
     this.gated = WebWorker !== null;
-    this.ctl = new Int32Array(new SharedArrayBuffer(CONTROL_SLOTS * 4));
-    this.claim = new BigInt64Array(new SharedArrayBuffer(8));
-    this.chunks = new Int32Array(new SharedArrayBuffer(this.threads * 4));
+    this.ctl = new Int32Array(new SharedArrayBuffer((ANSWERS + this.threads) * 4));
     this.floats = new Float64Array(new SharedArrayBuffer(FLOAT_ARGS * 8));
     this.memory = memory;
     this.jobs = new Int32Array(new SharedArrayBuffer(this.threads * 4));
     const started: Promise<void>[] = [];
     const url = WebWorker ? URL.createObjectURL(new Blob([WEB_WORKER_SOURCE], { type: 'text/javascript' })) : '';
     for (let index = 1; index < this.threads; index++) {
-      const data = { module, memory, control: this.ctl.buffer, claims: this.claim.buffer, floats: this.floats.buffer, jobs: this.jobs.buffer, chunks: this.chunks.buffer, index };
+      const data = { module, memory, control: this.ctl.buffer, floats: this.floats.buffer, jobs: this.jobs.buffer, index };
       if (NodeWorker) {
         const worker = new NodeWorker(NODE_WORKER_SOURCE, { eval: true, workerData: data });
         started.push(new Promise((resolve) => worker.once('message', () => resolve())));
@@ -234,125 +197,93 @@ export class GemmWorkers {
     return this.ctl.buffer as SharedArrayBuffer;
   }
 
-  /** Jobs in which each thread has run at least one chunk (index 0: the calling thread, which runs one in every job). */
+  /** Slices each thread has run so far (index 0: the calling thread). */
   jobsPerThread(): number[] {
     return Array.from(this.jobs, (_, i) => Atomics.load(this.jobs, i));
   }
 
-  /** Chunks each thread has run so far (index 0: the calling thread). */
-  chunksPerThread(): number[] {
-    return Array.from(this.chunks, (_, i) => Atomics.load(this.chunks, i));
-  }
-
-  /** The chunks a job of `count` units is cut into. */
-  chunkCount(count: number): number {
-    return Math.max(1, Math.min(count, this.threads * CHUNKS_PER_THREAD, MAX_CHUNKS));
-  }
-
-  /** The first unit of a row task of `count` units that a worker may compute (its operands must be in the shared memory from there on). */
-  taskWorkersFrom(count: number): number {
-    const chunks = this.chunkCount(count);
-    return Math.floor((count * Math.floor(chunks / this.threads)) / chunks);
-  }
-
   /**
    * Splits `count` units (B slivers of one product, or batch entries) across all threads; `own`
-   * runs the caller's chunks (the first one always) and the call returns once every chunk is done.
+   * runs the caller's share (0 .. count/threads) and the call returns once every share is done.
    * args for slivers: the module's `job` arguments without the range (pa, pb, pc, mPad, nPad, k, src,
    * rs, cs, n, kind); for entries: `batch`'s (base, stride, -, mPad, nPad, k).
    */
   run(kind: SplitKind, args: readonly number[], count: number, own: (start: number, end: number) => void): void {
-    this.post(KIND_CODE[kind], args, count, 1, own, 'matmul', 'gemm worker threads');
+    this.post(KIND_CODE[kind], args, count, own, 'matmul', 'gemm worker threads');
   }
 
   /**
    * Splits `count` units of row task `task` (an index into ROW_TASKS) across all threads like run():
    * the workers call the task on the shared memory with `ints` (element offsets into it, then the
-   * row length; at most 10) and `floats` (at most 4), on units from taskWorkersFrom(count) on only;
-   * `own` runs the caller's chunks on its own arrays. Returns the first unit the workers computed
-   * (count when they computed none): the caller's chunks are the units before it.
+   * row length; at most 10) and `floats` (at most 4); `own` runs the caller's share on its own arrays.
    */
-  runTask(task: number, ints: readonly number[], floats: readonly number[], count: number, own: (start: number, end: number) => void): number {
+  runTask(task: number, ints: readonly number[], floats: readonly number[], count: number, own: (start: number, end: number) => void): void {
     if (ints.length > TASK_SLOT || floats.length > FLOAT_ARGS) {
       throw new Error(`GemmWorkers.runTask: ${ints.length} integer and ${floats.length} float arguments (at most ${TASK_SLOT} and ${FLOAT_ARGS}); this is a bug in @tessera/kernels-cpu`);
     }
     for (let i = 0; i < FLOAT_ARGS; i++) this.floats[i] = floats[i] ?? 0;
     const args = Array.from({ length: TASK_SLOT + 1 }, (_, i) => (i === TASK_SLOT ? task : (ints[i] ?? 0)));
-    const chunks = this.chunkCount(count);
-    return this.post(KIND_CODE.task, args, count, Math.floor(chunks / this.threads), own, 'row task', 'worker threads');
+    this.post(KIND_CODE.task, args, count, own, 'row task', 'worker threads');
   }
 
-  /** Posts a job of `count` units whose chunks from `from` on workers may claim; returns the first unit the workers computed. */
-  private post(kind: number, args: readonly number[], count: number, from: number, own: (start: number, end: number) => void, what: string, who: string): number {
+  private post(kind: number, args: readonly number[], count: number, own: (start: number, end: number) => void, what: string, who: string): void {
     if (!this.usable) {
       const why = this.closed ? 'after close()' : this.stalled ? 'after a worker thread stalled' : 'before its workers started';
       throw new Error(`GemmWorkers.run: the pool was used ${why}; check \`usable\` first (this is a bug in @tessera/kernels-cpu)`);
     }
-    if (count <= 0) return count;
     const ctl = this.ctl;
-    const claim = this.claim;
-    const chunks = this.chunkCount(count);
+    const t = this.threads;
     for (let i = 0; i < 11; i++) ctl[ARGS + i] = args[i] ?? 0;
     ctl[ARGS + 11] = count;
-    ctl[ARGS + 12] = chunks;
+    ctl[ARGS + 12] = t;
     ctl[ARGS + 13] = kind;
-    ctl[ARGS + FROM_SLOT] = from;
-    Atomics.store(ctl, DONE, 0);
     const generation = (this.generation = this.generation >= MAX_GENERATION ? 1 : this.generation + 1);
-    // The writes above happen before these stores for any worker that loads the generation or the word.
-    Atomics.store(claim, 0, (BigInt(generation) << 32n) | BigInt(chunks));
+    // The argument writes above happen before this store for any worker that loads the generation.
     Atomics.store(ctl, GENERATION, generation);
     Atomics.notify(ctl, GENERATION);
-    let error: { thrown: unknown } | null = null;
-    let lo = 0;
-    for (;;) {
-      const w = Atomics.load(claim, 0);
-      lo = Number((w >> 16n) & 0xffffn);
-      if (lo >= Number(w & 0xffffn)) break;
-      if (Atomics.compareExchange(claim, 0, w, w + 0x10000n) !== w) continue;
-      // After the caller's own chunk threw, it still claims (and counts as done) the rest, unrun, so the job ends.
-      if (error === null) {
-        if (lo === 0) Atomics.add(this.jobs, 0, 1);
-        Atomics.add(this.chunks, 0, 1);
-        try {
-          own(Math.floor((count * lo) / chunks), Math.floor((count * (lo + 1)) / chunks));
-        } catch (thrown) {
-          error = { thrown };
-        }
-      }
-      Atomics.add(ctl, DONE, 1);
+    let failed: number;
+    try {
+      const end = Math.floor(count / t);
+      own(0, end);
+      if (end > 0) Atomics.add(this.jobs, 0, 1);
+    } finally {
+      // Even when the caller's share throws, wait for the workers: the next job must not be posted
+      // while one of them still reads these arguments.
+      failed = this.waitForWorkers(generation);
     }
-    // Even when the caller's chunk threw, wait for the workers' chunks: the next job must not be
-    // posted while one of them still reads these arguments.
-    this.waitForChunks(chunks);
-    if (error) throw error.thrown;
-    if (Atomics.load(ctl, FAILED) === generation) throw new Error(`${what}: a slice failed on one of the ${this.threads - 1} ${who} (WebAssembly trap or exception); this is a bug in @tessera/kernels-cpu`);
-    return Math.floor((count * lo) / chunks);
+    if (failed > 0) throw new Error(`${what}: ${failed} of ${t - 1} ${who} failed (WebAssembly trap or exception); this is a bug in @tessera/kernels-cpu`);
   }
 
   /**
-   * Blocks until all `chunks` chunks of the current job are done. A worker thread that died (killed,
-   * out of memory) in the middle of a chunk never finishes it; rather than sleeping forever, give up
-   * after STALL_MS in which no chunk finished, and stop using the pool.
+   * Blocks until every worker has answered job `generation` and returns how many answered failed. A
+   * worker thread that died (killed, out of memory) never answers; rather than sleeping forever, give
+   * up after STALL_MS in which no worker answered, and stop using the pool.
    */
-  private waitForChunks(chunks: number): void {
+  private waitForWorkers(generation: number): number {
     const ctl = this.ctl;
-    let last = Atomics.load(ctl, DONE);
+    let failed = 0;
     let since = Date.now();
-    while (last < chunks) {
-      Atomics.wait(ctl, DONE, last, 1000);
-      const now = Atomics.load(ctl, DONE);
-      if (now !== last) {
-        last = now;
-        since = Date.now();
-      } else if (Date.now() - since > STALL_MS) {
-        this.stalled = true;
-        throw new Error(
-          `matmul: ${chunks - now} of ${chunks} slices that gemm worker threads took were not finished for ${STALL_MS / 1000} s (a worker thread died?); ` +
-            'create the CPU backend with { threads: 1 } to run without workers, and report this as a bug in @tessera/kernels-cpu',
-        );
+    for (let index = 1; index < this.threads; index++) {
+      for (;;) {
+        const answer = Atomics.load(ctl, ANSWERS + index);
+        if (answer === generation || answer === -generation) {
+          if (answer < 0) failed++;
+          since = Date.now();
+          break;
+        }
+        Atomics.wait(ctl, ANSWERS + index, answer, 1000);
+        if (Date.now() - since > STALL_MS && Atomics.load(ctl, ANSWERS + index) === answer) {
+          this.stalled = true;
+          let silent = 0;
+          for (let i = 1; i < this.threads; i++) if (Math.abs(Atomics.load(ctl, ANSWERS + i)) !== generation) silent++;
+          throw new Error(
+            `matmul: ${silent} of ${this.threads - 1} gemm worker threads gave no answer for ${STALL_MS / 1000} s (a worker thread died?); ` +
+              'create the CPU backend with { threads: 1 } to run without workers, and report this as a bug in @tessera/kernels-cpu',
+          );
+        }
       }
     }
+    return failed;
   }
 
   /** Stops the workers. */
