@@ -79,21 +79,29 @@ describe('WebAssembly SIMD matmul', () => {
   test("'fma' rounds each multiply-add once where the CPU has FMA, 'simd128' rounds the product and the sum", () => {
     // C = [1, q] · [-1, q]ᵀ with q = 1 + 2^-12: q² = 1 + 2^-11 + 2^-24 is not an f32 (it rounds to
     // 1 + 2^-11, a tie to even); -1 + q² is. Fused: 2^-11 + 2^-24; unfused: 2^-11.
+    // B repeats that column 24 times, so the split engines give each thread slivers of it: the
+    // workers must run the caller's build too.
     const q = 1 + 2 ** -12;
+    const n = 24;
     const A = { data: Float32Array.of(1, q), offset: 0, rowStride: 2, colStride: 1 };
-    const B = { data: Float32Array.of(-1, q), offset: 0, rowStride: 1, colStride: 1 };
+    const B = { data: Float32Array.of(-1, q), offset: 0, rowStride: 1, colStride: 0 };
     const [fused, unfused] = [2 ** -11 + 2 ** -24, 2 ** -11];
-    const product = (engine: WasmGemm): number => {
-      const y = new Float32Array(1);
-      engine.matmul(1, 1, 2, A, B, y, 0);
-      return y[0]!;
+    const product = (engine: WasmGemm): number[] => {
+      const y = new Float32Array(n);
+      engine.matmul(1, n, 2, A, B, y, 0);
+      return [...new Set(y)];
     };
-    expect(product(ENGINES.simd128.single)).toBe(unfused);
     // relaxed_madd may round twice on hardware without FMA; x86 with the fma flag (this project's machines) fuses.
     const cpuHasFma = /^flags\s*:.*\bfma\b/m.test(existsSync('/proc/cpuinfo') ? readFileSync('/proc/cpuinfo', 'utf8') : '');
-    const y = product(ENGINES.fma.single);
-    if (cpuHasFma) expect(y).toBe(fused);
-    else expect([fused, unfused]).toContain(y);
+    for (const kind of ['single', 'split'] as const) {
+      const before = ENGINES.fma[kind].jobsPerThread();
+      expect(product(ENGINES.simd128[kind]), `simd128 ${kind}`).toEqual([unfused]);
+      const y = product(ENGINES.fma[kind]);
+      if (cpuHasFma) expect(y, `fma ${kind}`).toEqual([fused]);
+      else expect([[fused], [unfused]], `fma ${kind}`).toContainEqual(y);
+      // The split engine's worker ran a share of the product.
+      if (kind === 'split') expect(ENGINES.fma.split.jobsPerThread()[1]! - (before[1] ?? 0)).toBe(1);
+    }
   });
 
   test('equals the reference within the f32 summation bound on random shapes, layouts and broadcast batches', () => {
