@@ -47,9 +47,11 @@ program
   .option('--paragraphs <n>', 'generated corpus paragraphs', int, PRETRAIN_DEFAULTS.paragraphs)
   .option('--copy-warmup <n>', 'first steps on runs of words said twice only (forms the induction head)', int, PRETRAIN_DEFAULTS.copyWarmup)
   .option('--copy-mix <x>', 'fraction of each later step\'s windows drawn from the runs of words said twice', num, PRETRAIN_DEFAULTS.copyMix)
+  .option('--arith-mix <x>', 'fraction of each step\'s windows drawn from the arithmetic drill (every sum and difference up to 20)', num, PRETRAIN_DEFAULTS.arithMix)
+  .option('--names-mix <x>', 'fraction of each step\'s windows drawn from the names drill (sentences, then their names with their kinds)', num, PRETRAIN_DEFAULTS.namesMix)
   .option('--weight-decay <x>', 'AdamW weight decay', num, PRETRAIN_DEFAULTS.weightDecay)
   .option('--warmup <n>', 'learning-rate warm-up steps', int, PRETRAIN_DEFAULTS.warmup)
-  .option('--init <dir>', 'continue from the weights of an earlier pretrain folder (same seed and shape)')
+  .option('--init <dir>', 'continue from the weights and tokenizer of an earlier pretrain folder (same seed and shape)')
   .option('--save-every <n>', 'also save the model to <out>/step-N every N steps', int, PRETRAIN_DEFAULTS.saveEvery)
   .option('--threads <n>', 'CPU threads for matrix products (default: every core)', int)
   .action(async ({ threads, ...o }) => {
@@ -193,7 +195,9 @@ program
   .option('--r <n>', 'LoRA rank', int, DEFAULT_RUN.r)
   .option('--alpha <n>', 'LoRA alpha', num, DEFAULT_RUN.alpha)
   .option('--train-per-family <n>', 'generated training examples per task family', int, DEFAULT_RUN.trainPerFamily)
-  .option('--test-per-family <n>', 'held-out examples per task family', int, DEFAULT_RUN.testPerFamily)
+  .option('--test-per-family <n>', 'held-out test examples per task family', int, DEFAULT_RUN.testPerFamily)
+  .option('--validation-per-family <n>', 'validation examples per task family (a third split, disjoint from train and test)', int, DEFAULT_RUN.validationPerFamily)
+  .option('--eval-every <n>', 'validation loss every N steps (0: never)', int, DEFAULT_RUN.evalEvery)
   .action(async (o) => {
     useCpu();
     await defaultRun({
@@ -204,6 +208,8 @@ program
       alpha: o.alpha,
       trainPerFamily: o.trainPerFamily,
       testPerFamily: o.testPerFamily,
+      validationPerFamily: o.validationPerFamily,
+      evalEvery: o.evalEvery,
       loop: { ...DEFAULT_RUN.loop, steps: o.steps, lr: o.lr, batchSize: o.batch },
     });
   });

@@ -22,8 +22,15 @@ describe('the default run, reduced', () => {
     expect(loaded.tokenizer?.config.chat_template).toContain('<|assistant|>');
     expect(loaded.config.torchDtype).toBe('bfloat16');
 
+    // A continuation (stages 3 and 4 of the committed base) keeps the tokenizer and mixes in the drills.
+    const contDir = path.join(dir, 'cont');
+    const cont = await pretrain({ ...PRETRAIN_DEFAULTS, out: contDir, init: modelDir, hiddenSize: 32, layers: 1, heads: 2, vocabSize: 400, seqLen: 32, batch: 8, steps: 2, paragraphs: 50, arithMix: 0.5, namesMix: 0.25, quiet: true });
+    expect(cont.losses.every(Number.isFinite)).toBe(true);
+    expect(await readFile(path.join(contDir, 'tokenizer.json'), 'utf8')).toBe(await readFile(path.join(modelDir, 'tokenizer.json'), 'utf8'));
+    await expect(pretrain({ ...PRETRAIN_DEFAULTS, out: contDir, init: modelDir, hiddenSize: 32, layers: 1, heads: 2, vocabSize: 400, seqLen: 32, batch: 8, steps: 1, paragraphs: 50, arithMix: 0.75, namesMix: 0.25, quiet: true })).rejects.toThrow(/keep their sum at most 1/);
+
     const out = path.join(dir, 'run');
-    const { before, after } = await defaultRun({ ...DEFAULT_RUN, model: modelDir, out, trainPerFamily: 8, testPerFamily: 2, quiet: true, loop: { ...DEFAULT_RUN.loop, steps: 3, batchSize: 4, warmupSteps: 1 } });
+    const { before, after } = await defaultRun({ ...DEFAULT_RUN, model: modelDir, out, trainPerFamily: 8, testPerFamily: 2, validationPerFamily: 2, evalEvery: 2, quiet: true, loop: { ...DEFAULT_RUN.loop, steps: 3, batchSize: 4, warmupSteps: 1 } });
     expect(Object.keys(after.families).sort()).toEqual(['arithmetic', 'facts', 'ner', 'sentiment', 'string']);
     expect(Number.isFinite(before.overall.loss) && Number.isFinite(after.overall.loss)).toBe(true);
     const files = await readdir(out);
@@ -31,9 +38,12 @@ describe('the default run, reduced', () => {
     expect((await readdir(path.join(out, 'adapter'))).sort()).toEqual(['adapter_config.json', 'adapter_model.safetensors']);
     const summary = JSON.parse(await readFile(path.join(out, 'summary.json'), 'utf8'));
     expect(summary.after.families.ner.examples).toBe(2);
+    expect(summary.validationAfter.families.ner.examples).toBe(2);
+    expect(summary.data.validationExamples).toBe(10);
     expect(typeof summary.after.nerMicroF1).toBe('number');
     const metrics = (await readFile(path.join(out, 'metrics.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l));
     expect(metrics.filter((m) => m.phase === 'train')).toHaveLength(3);
+    expect(metrics.filter((m) => m.phase === 'validation').map((m) => m.step)).toEqual([2]);
     expect((await readFile(path.join(out, 'samples.jsonl'), 'utf8')).trim().split('\n')).toHaveLength(3);
     expect(await readFile(path.join(out, 'report.html'), 'utf8')).toContain('<svg');
   });

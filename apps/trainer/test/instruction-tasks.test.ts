@@ -20,6 +20,18 @@ describe('instructionTasks', () => {
     expect(instructionTasks(4, 10, 8).test).not.toEqual(small.test);
   });
 
+  it('draws a validation split from a third seed, disjoint from train and test, without changing the test split', () => {
+    const withVal = instructionTasks(5, 60, 8, 6);
+    const without = instructionTasks(5, 60, 8);
+    expect(without.validation).toEqual([]);
+    expect(withVal.test).toEqual(without.test);
+    for (const f of TASK_FAMILIES) expect(withVal.validation.filter((e) => e.family === f)).toHaveLength(6);
+    const prompts = (xs: typeof withVal.train): Set<string> => new Set(xs.map((e) => e.messages[0]!.content));
+    const [train, val, test] = [prompts(withVal.train), prompts(withVal.validation), prompts(withVal.test)];
+    for (const p of val) expect(train.has(p) || test.has(p)).toBe(false);
+    expect(instructionTasks(5, 60, 8, 6)).toEqual(withVal);
+  });
+
   it('NER answers map back to the gold BIO tags', () => {
     for (const e of instructionTasks(1, 0, 30).test.filter((x) => x.family === 'ner')) {
       expect(nerTagsFromAnswer(e.words!, e.messages[1]!.content)).toEqual(e.tags);

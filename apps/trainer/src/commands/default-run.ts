@@ -12,7 +12,9 @@ import { beforeAfterRows, formatBeforeAfter } from '../report/before-after-table
 import { htmlReport } from '../report/html-report.js';
 import { RunFolder } from '../run-folder.js';
 import { StepProgress } from '../progress.js';
-import { trainLoop, type TrainLoopOptions } from '../train-loop.js';
+import { trainLoop, validationLoss, type TrainLoopOptions } from '../train-loop.js';
+
+const pct = (x: number): string => `${(x * 100).toFixed(0)}%`;
 
 /** The committed base model (made by `tessera-train pretrain`; see assets/README.md). */
 export const DEFAULT_MODEL_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../assets/default-model');
@@ -28,6 +30,10 @@ export interface DefaultRunOptions {
   seed: number;
   trainPerFamily: number;
   testPerFamily: number;
+  /** Validation examples per family: the split every choice of the default (base model, steps, knobs) was made on. */
+  validationPerFamily: number;
+  /** Validation loss every this many steps (0: never); the validation split's exact match is measured after training either way. */
+  evalEvery: number;
   r: number;
   alpha: number;
   targets: string[];
@@ -42,6 +48,8 @@ export const DEFAULT_RUN: Omit<DefaultRunOptions, 'out'> = {
   seed: 0,
   trainPerFamily: 400,
   testPerFamily: 20,
+  validationPerFamily: 20,
+  evalEvery: 100,
   r: 16,
   alpha: 32,
   targets: ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj'],
@@ -59,10 +67,11 @@ export async function defaultRun(o: DefaultRunOptions): Promise<{ before: Evalua
   const run = await new RunFolder(o.out).create();
   const { model, tokenizer, config } = await loadModel(o.model);
   if (!tokenizer) throw new Error(`${o.model}: no tokenizer.json; the default run needs a model folder with a tokenizer and a chat template`);
-  const data = instructionTasks(o.seed, o.trainPerFamily, o.testPerFamily);
+  const data = instructionTasks(o.seed, o.trainPerFamily, o.testPerFamily, o.validationPerFamily);
   const chat = new ChatExampleTokenizer(tokenizer, { maxLength: 96 });
   const train = data.train.map((e) => chat.tokenize(e.messages)).filter((t): t is TokenizedExample => t !== null);
-  log(`tessera-train: base ${o.model} (${config.numHiddenLayers} layers, dim ${config.hiddenSize}); ${train.length} training and ${data.test.length} held-out examples in ${new Set(data.test.map((e) => e.family)).size} families`);
+  const validationRows = data.validation.map((e) => chat.tokenize(e.messages)).filter((t): t is TokenizedExample => t !== null);
+  log(`tessera-train: base ${o.model} (${config.numHiddenLayers} layers, dim ${config.hiddenSize}); ${train.length} training, ${data.validation.length} validation and ${data.test.length} test examples in ${new Set(data.test.map((e) => e.family)).size} families`);
 
   log('evaluating the base model on the test split ...');
   const before = await evaluate(model, tokenizer, chat, data.test, { maxNewTokens: ANSWER_TOKENS });
@@ -70,17 +79,35 @@ export async function defaultRun(o: DefaultRunOptions): Promise<{ before: Evalua
 
   const peft = new PeftModel(model, { r: o.r, loraAlpha: o.alpha, loraDropout: 0, targetModules: o.targets, modulesToSave: o.modulesToSave }, 'default', { generator: new Generator(o.seed) });
   log(peft.printTrainableParameters(() => undefined));
-  const validation: Array<[number, number]> = [[0, before.overall.loss]];
-  const { records } = await trainLoop(model, train, config.padTokenId ?? 0, { ...o.loop, quiet: o.quiet }, { onStep: (r) => run.metric({ phase: 'train', ...r }), progress: new StepProgress('train', o.loop.steps, o.quiet) });
+  const pad = config.padTokenId ?? 0;
+  // The validation split's loss (not the test split's) is the curve a user would stop on.
+  const validation: Array<[number, number]> = validationRows.length > 0 ? [[0, await validationLoss(model, validationRows, pad)]] : [];
+  const { records } = await trainLoop(model, train, pad, { ...o.loop, quiet: o.quiet }, {
+    onStep: async (r) => {
+      await run.metric({ phase: 'train', ...r });
+      if (validationRows.length > 0 && o.evalEvery > 0 && r.step % o.evalEvery === 0) {
+        const loss = await validationLoss(model, validationRows, pad);
+        model.train();
+        validation.push([r.step, loss]);
+        await run.metric({ phase: 'validation', step: r.step, loss });
+      }
+    },
+    progress: new StepProgress('train', o.loop.steps, o.quiet),
+  });
 
   log('evaluating the fine-tuned model ...');
+  const validated = data.validation.length > 0 ? await evaluate(model, tokenizer, chat, data.validation, { maxNewTokens: ANSWER_TOKENS }) : undefined;
+  if (validated) {
+    if (validation.at(-1)?.[0] !== records.length) validation.push([records.length, validated.overall.loss]);
+    await run.metric({ phase: 'validation-after', ...validated.overall });
+  }
   const after = await evaluate(model, tokenizer, chat, data.test, { maxNewTokens: ANSWER_TOKENS });
-  validation.push([records.length, after.overall.loss]);
   await run.metric({ phase: 'eval-after', ...after.overall });
 
   const table = formatBeforeAfter(before, after);
   log(`\n${table}\n`);
-  if (after.ner) log(`NER token-level classification report (after):\n${formatClassificationReport(after.ner.tokenReport)}`);
+  if (validated) log(`validation split (${data.validation.length} examples, the split the default's choices were made on): exact match ${pct(validated.overall.exactMatch)} (${Object.entries(validated.families).map(([f, m]) => `${f} ${pct(m.exactMatch)}`).join(', ')})\n`);
+  if (after.ner) log(`NER token-level classification report (after, test split):\n${formatClassificationReport(after.ner.tokenReport)}`);
 
   const files = await adapterFiles(peft);
   await run.write('adapter/adapter_config.json', files.config);
@@ -99,13 +126,14 @@ export async function defaultRun(o: DefaultRunOptions): Promise<{ before: Evalua
   const trainTokens = records.reduce((s, r) => s + r.tokens, 0);
   const summary = {
     model: o.model,
-    data: { generator: 'instructionTasks', seed: o.seed, trainPerFamily: o.trainPerFamily, testPerFamily: o.testPerFamily, trainExamples: train.length, testExamples: data.test.length },
-    config: { method: 'lora', r: o.r, alpha: o.alpha, targets: o.targets, ...o.loop },
+    data: { generator: 'instructionTasks', seed: o.seed, trainPerFamily: o.trainPerFamily, validationPerFamily: o.validationPerFamily, testPerFamily: o.testPerFamily, trainExamples: train.length, validationExamples: data.validation.length, testExamples: data.test.length },
+    config: { method: 'lora', r: o.r, alpha: o.alpha, targets: o.targets, evalEvery: o.evalEvery, ...o.loop },
     wallSeconds: seconds,
     trainSeconds: records.at(-1)?.seconds ?? 0,
     tokensPerSecond: trainTokens / Math.max(1e-9, records.at(-1)?.seconds ?? 1),
     before: { families: before.families, overall: before.overall, nerMicroF1: before.ner?.microF1 },
     after: { families: after.families, overall: after.overall, nerMicroF1: after.ner?.microF1 },
+    validationAfter: validated && { families: validated.families, overall: validated.overall, nerMicroF1: validated.ner?.microF1 },
     table: beforeAfterRows(before, after),
   };
   await run.write('summary.json', `${JSON.stringify(summary, null, 2)}\n`);

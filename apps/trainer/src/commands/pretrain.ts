@@ -7,7 +7,7 @@ import { Generator, tensorFromTyped, tidy } from '@tessera/tensor';
 import { Tokenizer, trainBpe, type TokenizerJSON } from '@tessera/tokenizers';
 import { SeededRandom } from '@tessera/datasets';
 import { CHAT_TEMPLATE, END_OF_TURN, SPECIAL_TOKENS } from '../chat-format.js';
-import { copyRuns, englishCorpus } from '../data/english-corpus.js';
+import { arithmeticDrill, copyRuns, englishCorpus, namesDrill } from '../data/english-corpus.js';
 import { StepProgress } from '../progress.js';
 
 /** Options of `pretrain` (the defaults made apps/trainer/assets/default-model). */
@@ -27,6 +27,10 @@ export interface PretrainOptions {
   copyWarmup: number;
   /** Fraction of every later step's windows drawn from the copy runs (0: the mixed corpus only). */
   copyMix: number;
+  /** Fraction of each step's windows drawn from the arithmetic drill (english-corpus.ts' arithmeticDrill: every sum and difference up to 20, densely). */
+  arithMix: number;
+  /** Fraction of each step's windows drawn from the names drill (sentences with names, then the names with their kinds). */
+  namesMix: number;
   weightDecay: number;
   warmup: number;
   /** Save the model to `<out>/step-N` every this many steps (0: only at the end). */
@@ -36,21 +40,16 @@ export interface PretrainOptions {
   quiet?: boolean;
 }
 
-export const PRETRAIN_DEFAULTS: Omit<PretrainOptions, 'out'> = { seed: 0, vocabSize: 2048, hiddenSize: 128, layers: 3, heads: 8, seqLen: 128, batch: 8, steps: 1300, lr: 2e-3, paragraphs: 40_000, copyWarmup: 0, copyMix: 0.25, weightDecay: 0, warmup: 50, saveEvery: 0 };
+export const PRETRAIN_DEFAULTS: Omit<PretrainOptions, 'out'> = { seed: 0, vocabSize: 2048, hiddenSize: 128, layers: 3, heads: 8, seqLen: 128, batch: 8, steps: 1300, lr: 2e-3, paragraphs: 40_000, copyWarmup: 0, copyMix: 0.25, arithMix: 0, namesMix: 0, weightDecay: 0, warmup: 50, saveEvery: 0 };
 
 /** Trains a byte-level BPE tokenizer and a small Llama on the generated English corpus, and saves a Hugging Face folder. */
 export async function pretrain(o: PretrainOptions): Promise<{ losses: number[]; seconds: number }> {
   const start = performance.now();
   const texts = englishCorpus(o.seed, o.paragraphs);
-  const trained = trainBpe(texts, { vocabSize: o.vocabSize, specialTokens: SPECIAL_TOKENS });
-  const tokenizer = Tokenizer.fromJSON(trained.toJSON() as unknown as TokenizerJSON, {
-    bos_token: null,
-    eos_token: END_OF_TURN,
-    pad_token: '<|endoftext|>',
-    chat_template: CHAT_TEMPLATE,
-    model_max_length: o.seqLen * 2,
-    clean_up_tokenization_spaces: false,
-  });
+  // A continuation keeps the tokenizer its weights were trained with (a BPE retrained on another
+  // corpus mix would renumber the tokens under the embedding).
+  const init = o.init === undefined ? undefined : await initFrom(o.init);
+  const tokenizer = init?.tokenizer ?? newTokenizer(texts, o);
   const eot = tokenizer.tokenToId('<|endoftext|>')!;
   // One stream of documents separated by <|endoftext|>, cut into fixed windows: no padding is wasted.
   const streamOf = (docs: string[]): number[] => {
@@ -63,7 +62,15 @@ export async function pretrain(o: PretrainOptions): Promise<{ losses: number[]; 
   // Enough copy-run windows for the warm-up and the mixed-in share to see each about once.
   const copyStream = o.copyWarmup > 0 || o.copyMix > 0 ? streamOf(copyRuns(o.seed + 2, Math.ceil(((o.copyWarmup + o.copyMix * o.steps) * o.batch * (o.seqLen + 1)) / 40))) : [];
   const copyWindows = Math.floor(copyStream.length / (o.seqLen + 1));
-  if (!o.quiet) console.log(`pretrain: corpus ${texts.length} paragraphs, ${stream.length} tokens (${windows} windows of ${o.seqLen}); copy runs: warm-up ${o.copyWarmup} steps, then ${o.copyMix} of each batch, from ${copyWindows} windows; vocab ${tokenizer.vocabSize}`);
+  // The drills: enough windows for their share of the steps to see each about once (~40 tokens a paragraph).
+  const drillStream = (mix: number, make: (seed: number, count: number) => string[], seedOffset: number): number[] =>
+    mix > 0 ? streamOf(make(o.seed + seedOffset, Math.ceil((mix * o.steps * o.batch * (o.seqLen + 1)) / 40))) : [];
+  const arithStream = drillStream(o.arithMix, arithmeticDrill, 3);
+  const namesStream = drillStream(o.namesMix, namesDrill, 4);
+  const [arithWindows, namesWindows] = [arithStream, namesStream].map((s) => Math.floor(s.length / (o.seqLen + 1))) as [number, number];
+  const [copyRows, arithRows, namesRows] = [o.copyMix, o.arithMix, o.namesMix].map((m) => Math.round(m * o.batch)) as [number, number, number];
+  if (copyRows + arithRows + namesRows > o.batch) throw new Error(`pretrain: --copy-mix ${o.copyMix} + --arith-mix ${o.arithMix} + --names-mix ${o.namesMix} take ${copyRows + arithRows + namesRows} of ${o.batch} windows a step; keep their sum at most 1`);
+  if (!o.quiet) console.log(`pretrain: corpus ${texts.length} paragraphs, ${stream.length} tokens (${windows} windows of ${o.seqLen}); copy runs: warm-up ${o.copyWarmup} steps, then ${o.copyMix} of each batch, from ${copyWindows} windows; arithmetic drill ${o.arithMix} (${arithWindows} windows), names drill ${o.namesMix} (${namesWindows} windows); vocab ${tokenizer.vocabSize}`);
 
   const config = llamaConfig({
     vocabSize: tokenizer.vocabSize,
@@ -78,7 +85,8 @@ export async function pretrain(o: PretrainOptions): Promise<{ losses: number[]; 
     eosTokenIds: [tokenizer.tokenToId(END_OF_TURN)!],
     padTokenId: eot,
   });
-  const model = o.init === undefined ? new LlamaForCausalLM(config, { generator: new Generator(o.seed) }) : await initFrom(o.init, config);
+  if (init) checkShape(o.init!, init.config, config);
+  const model = init?.model ?? new LlamaForCausalLM(config, { generator: new Generator(o.seed) });
   const params = model.namedParameters();
   const count = params.reduce((s, [, p]) => s + p.size, 0);
   if (!o.quiet) console.log(`pretrain: Llama ${o.layers} layers, dim ${o.hiddenSize}, ${o.heads} heads, ${(count / 1e6).toFixed(2)}M parameters; ${o.steps} steps of ${o.batch}×${o.seqLen} tokens`);
@@ -91,8 +99,14 @@ export async function pretrain(o: PretrainOptions): Promise<{ losses: number[]; 
   for (let step = 1; step <= o.steps; step++) {
     const ids = new Int32Array(o.batch * o.seqLen);
     for (let b = 0; b < o.batch; b++) {
-      const copy = copyWindows > 0 && (step <= o.copyWarmup || b < Math.round(o.copyMix * o.batch));
-      const [from, count] = copy ? [copyStream, copyWindows] : [stream, windows];
+      const copy = copyWindows > 0 && (step <= o.copyWarmup || b < copyRows);
+      const [from, count] = copy
+        ? [copyStream, copyWindows]
+        : b >= copyRows && b < copyRows + arithRows
+          ? [arithStream, arithWindows]
+          : b >= copyRows + arithRows && b < copyRows + arithRows + namesRows
+            ? [namesStream, namesWindows]
+            : [stream, windows];
       const w = Math.floor(order.next() * count);
       ids.set(from.slice(w * (o.seqLen + 1), w * (o.seqLen + 1) + o.seqLen), b * o.seqLen);
     }
@@ -124,12 +138,30 @@ export async function pretrain(o: PretrainOptions): Promise<{ losses: number[]; 
   return { losses, seconds };
 }
 
-/** The model of an earlier pretrain folder, checked to have the shape this run would build. */
-async function initFrom(dir: string, config: ReturnType<typeof llamaConfig>): Promise<LlamaForCausalLM> {
-  const { model, config: got } = await loadModel(dir);
+/** A byte-level BPE trained on the corpus, with the chat template and special tokens. */
+function newTokenizer(texts: string[], o: PretrainOptions): Tokenizer {
+  const trained = trainBpe(texts, { vocabSize: o.vocabSize, specialTokens: SPECIAL_TOKENS });
+  return Tokenizer.fromJSON(trained.toJSON() as unknown as TokenizerJSON, {
+    bos_token: null,
+    eos_token: END_OF_TURN,
+    pad_token: '<|endoftext|>',
+    chat_template: CHAT_TEMPLATE,
+    model_max_length: o.seqLen * 2,
+    clean_up_tokenization_spaces: false,
+  });
+}
+
+/** The model and tokenizer of an earlier pretrain folder. */
+async function initFrom(dir: string): Promise<{ model: LlamaForCausalLM; tokenizer: Tokenizer; config: Awaited<ReturnType<typeof loadModel>>['config'] }> {
+  const { model, tokenizer, config } = await loadModel(dir);
+  if (!(model instanceof LlamaForCausalLM)) throw new Error(`pretrain --init ${dir}: not a Llama model folder`);
+  if (!tokenizer) throw new Error(`pretrain --init ${dir}: no tokenizer.json; continue only from a folder that pretrain wrote`);
+  return { model, tokenizer, config };
+}
+
+/** An --init model must have the shape this run would build. */
+function checkShape(dir: string, got: ReturnType<typeof llamaConfig>, config: ReturnType<typeof llamaConfig>): void {
   for (const k of ['vocabSize', 'hiddenSize', 'numHiddenLayers', 'numAttentionHeads', 'maxPositionEmbeddings'] as const) {
     if (got[k] !== config[k]) throw new Error(`pretrain --init ${dir}: its ${k} is ${got[k]}, this run's is ${config[k]}; pass the options that made it (same --seed, --vocab-size, --hidden-size, --layers, --heads, --seq-len)`);
   }
-  if (!(model instanceof LlamaForCausalLM)) throw new Error(`pretrain --init ${dir}: not a Llama model folder`);
-  return model;
 }

@@ -78,15 +78,30 @@ const MAKERS: Record<TaskFamily, (p: SeededPicker) => InstructionExample> = { ne
 
 /** Seed offset of the held-out stream: the test split is drawn from its own seed, not from the training stream. */
 const TEST_SEED_OFFSET = 0x7e57;
+/** Seed offset of the validation stream (for choosing a base, steps and recipe knobs without looking at the test split). */
+const VALIDATION_SEED_OFFSET = 0x5a11d;
+
+/** The built-in data set's three splits. */
+export interface InstructionSplits {
+  train: InstructionExample[];
+  /** For every choice (base model, steps, recipe knobs); empty unless asked for. */
+  validation: InstructionExample[];
+  /** Reported only for the final choice. */
+  test: InstructionExample[];
+}
 
 /**
- * The built-in data set: `trainPerFamily` and `testPerFamily` examples of each family. The test split
- * is drawn from a separate seed, and no test prompt occurs in train.
+ * The built-in data set: `trainPerFamily`, `testPerFamily` and `validationPerFamily` examples of
+ * each family. Test and validation are drawn from seeds of their own, and no prompt occurs in two
+ * splits: test is drawn first, then validation, then train (so the test split is the same whatever
+ * the other sizes, and without a validation split train is what it was before there was one).
  */
-export function instructionTasks(seed: number, trainPerFamily: number, testPerFamily: number): { train: InstructionExample[]; test: InstructionExample[] } {
+export function instructionTasks(seed: number, trainPerFamily: number, testPerFamily: number, validationPerFamily = 0): InstructionSplits {
   const p = new SeededPicker(seed);
   const q = new SeededPicker(seed + TEST_SEED_OFFSET);
+  const v = new SeededPicker(seed + VALIDATION_SEED_OFFSET);
   const train: InstructionExample[] = [];
+  const validation: InstructionExample[] = [];
   const test: InstructionExample[] = [];
   for (const family of TASK_FAMILIES) {
     const seen = new Set<string>();
@@ -102,9 +117,10 @@ export function instructionTasks(seed: number, trainPerFamily: number, testPerFa
       }
     };
     fill(q, test, testPerFamily);
+    fill(v, validation, validationPerFamily);
     fill(p, train, trainPerFamily);
   }
   // Interleave families so every batch mixes them.
   const shuffled = train.map((e) => [p.random.next(), e] as const).sort((a, b) => a[0] - b[0]).map(([, e]) => e);
-  return { train: shuffled, test };
+  return { train: shuffled, validation, test };
 }
