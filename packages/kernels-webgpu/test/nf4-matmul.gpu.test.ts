@@ -7,13 +7,15 @@ import * as T from '@tessera/tensor';
 import type { Tensor } from '@tessera/tensor';
 import { valueAndGrad } from '@tessera/autograd';
 import { expectSame, gpuOrNull, makeView } from './cross-backend.js';
-import { checkNf4Matmul, nf4MatmulProperty, packedWeight } from './nf4-matmul-property.js';
+import { NF4_MATMUL_PROPERTIES, checkNf4Matmul, packedWeight } from './nf4-matmul-property.js';
 
 const gpu = await gpuOrNull();
 afterAll(() => gpu?.destroy());
 
 describe.skipIf(gpu === null)('nf4Matmul on webgpu', () => {
-  test('equals the CPU and its decomposition (property: both directions, shapes not dividing the tiles)', nf4MatmulProperty);
+  for (const [name, property] of Object.entries(NF4_MATMUL_PROPERTIES)) {
+    test(`equals the CPU and its decomposition (property: both directions, shapes not dividing the tiles, ${name})`, property);
+  }
 
   test('several 64x64 output tiles, a partial last NF4 block and three scale groups', async () => {
     // 301 x 133 = 40033 weights: 626 blocks (the last one partial) over 3 second-level scales.
