@@ -344,7 +344,8 @@ async function start(): Promise<void> {
   button('train').addEventListener('click', () => void train());
   button('stop').addEventListener('click', () => void client.call('stop', null));
   button('new-run').addEventListener('click', async () => {
-    await client.call('reset', null);
+    // A failed reset (the OPFS refused the delete) shows in the status line; the page starts afresh anyway.
+    await guarded('new run', () => client.call('reset', null));
     state.records = [];
     state.validation = [];
     state.after = null;
