@@ -90,6 +90,18 @@ export async function pretrain(o: PretrainOptions): Promise<{ losses: number[]; 
   const params = model.namedParameters();
   const count = params.reduce((s, [, p]) => s + p.size, 0);
   if (!o.quiet) console.log(`pretrain: Llama ${o.layers} layers, dim ${o.hiddenSize}, ${o.heads} heads, ${(count / 1e6).toFixed(2)}M parameters; ${o.steps} steps of ${o.batch}×${o.seqLen} tokens`);
+  /**
+   * The stream (and its window count) batch row `b` of `step` reads: the copy runs for every row of the
+   * copy warm-up and for rows [0, copyRows) after it; then arithRows of the arithmetic drill, namesRows
+   * of the names drill, and the corpus for the rest (and for the copy rows when there are no copy runs).
+   */
+  const sourceOf = (step: number, b: number): [number[], number] => {
+    if (copyWindows > 0 && (step <= o.copyWarmup || b < copyRows)) return [copyStream, copyWindows];
+    if (b < copyRows) return [stream, windows];
+    if (b < copyRows + arithRows) return [arithStream, arithWindows];
+    if (b < copyRows + arithRows + namesRows) return [namesStream, namesWindows];
+    return [stream, windows];
+  };
   const opt = new AdamW(params, { lr: o.lr, weightDecay: o.weightDecay, betas: [0.9, 0.95] });
   const sched = new LRScheduler(opt, cosineSchedule(o.steps, Math.min(o.warmup, Math.floor(o.steps / 10)), 0.1));
   const order = new SeededRandom(o.seed + (o.init === undefined ? 1 : 101));
@@ -99,14 +111,7 @@ export async function pretrain(o: PretrainOptions): Promise<{ losses: number[]; 
   for (let step = 1; step <= o.steps; step++) {
     const ids = new Int32Array(o.batch * o.seqLen);
     for (let b = 0; b < o.batch; b++) {
-      const copy = copyWindows > 0 && (step <= o.copyWarmup || b < copyRows);
-      const [from, count] = copy
-        ? [copyStream, copyWindows]
-        : b >= copyRows && b < copyRows + arithRows
-          ? [arithStream, arithWindows]
-          : b >= copyRows + arithRows && b < copyRows + arithRows + namesRows
-            ? [namesStream, namesWindows]
-            : [stream, windows];
+      const [from, count] = sourceOf(step, b);
       const w = Math.floor(order.next() * count);
       ids.set(from.slice(w * (o.seqLen + 1), w * (o.seqLen + 1) + o.seqLen), b * o.seqLen);
     }
