@@ -17,16 +17,26 @@ const decomposed = createCpuBackend({ name: REF });
 for (const op of FUSED) (decomposed.kernels as Map<OpDef, unknown>).delete(op);
 T.registerBackend(decomposed);
 
-// Backends whose attention kernels run every batch of head products as one threaded batch (the
-// threshold at 0), on 1 and 2 threads: the split the training shapes take, on the test's small heads.
-// The 2-thread one holds at most 600 scores a chunk, so most cases take several chunks of whole kv groups.
+// Backends whose attention kernels split the work across threads at any size (the threshold at 0),
+// on 1 and 2 threads: the split the training shapes take, on the test's small heads. The 'heads' ones
+// run whole heads per thread (attention-heads.ts, what heads of up to MAX_HEAD_SCORES take); the
+// 'batched' ones run every batch of head products as one threaded batch (what larger heads take), and
+// the 2-thread one holds at most 600 scores a chunk, so most cases take several chunks of whole kv groups.
 const batchedEngines = [1, 2].map((threads) => new WasmGemm(threads));
-const BATCHED = batchedEngines.map((engine) => {
-  const name = `cpu-attention-batched-${engine.threads}`;
-  T.registerBackend(createCpuBackend({ name, threads: engine.threads, kernels: new Map(wasmAttentionKernels(() => engine, 0, engine.threads > 1 ? 600 : undefined)) }));
-  return name;
-});
-afterAll(() => batchedEngines.forEach((e) => e.close()));
+const headsEngines = [1, 2].map((threads) => new WasmGemm(threads));
+const BATCHED = [
+  ...batchedEngines.map((engine) => {
+    const name = `cpu-attention-batched-${engine.threads}`;
+    T.registerBackend(createCpuBackend({ name, threads: engine.threads, kernels: new Map(wasmAttentionKernels(() => engine, 0, engine.threads > 1 ? 600 : undefined, 0)) }));
+    return name;
+  }),
+  ...headsEngines.map((engine) => {
+    const name = `cpu-attention-heads-${engine.threads}`;
+    T.registerBackend(createCpuBackend({ name, threads: engine.threads, kernels: new Map(wasmAttentionKernels(() => engine, 0)) }));
+    return name;
+  }),
+];
+afterAll(() => [...batchedEngines, ...headsEngines].forEach((e) => e.close()));
 
 /** `op` on each batched backend (inputs copied there) held to `want`. */
 function expectBatched(op: OpDef<AttentionAttrs>, inputs: Tensor[], attrs: AttentionAttrs, want: number[], rtol: number, atol: number, what: string): void {
@@ -172,10 +182,12 @@ describe('fused attention equals its decomposition', () => {
     );
   });
 
-  test('the 2-thread batched backend split the head products across its threads (after the property above)', () => {
-    const [caller, worker] = batchedEngines[1]!.jobsPerThread();
-    expect(caller).toBeGreaterThan(0);
-    expect(worker).toBeGreaterThan(0);
+  test('the 2-thread batched and heads backends split the work across their threads (after the property above)', () => {
+    for (const engine of [batchedEngines[1]!, headsEngines[1]!]) {
+      const [caller, worker] = engine.jobsPerThread();
+      expect(caller).toBeGreaterThan(0);
+      expect(worker).toBeGreaterThan(0);
+    }
   });
 
   test('a causal query that sees no key (S < T) is NaN in the forward and poisons the gradients as the decomposition does', () => {

@@ -12,6 +12,7 @@ import { recycleF32, resultArray, takeF32 } from '../f32-array-pool.js';
 import type { MatrixOperand } from '../gemm.js';
 import type { WasmGemm } from '../wasm/wasm-gemm.js';
 import { attentionForwardKernel, attentionKernel } from './attention-forward.js';
+import { attentionHeads, type HeadsOp } from './attention-heads.js';
 import { attentionGradKVKernel } from './attention-grad-kv.js';
 import { attentionGradQKernel } from './attention-grad-q.js';
 import { fastExp } from './fast-exp.js';
@@ -60,6 +61,23 @@ export interface AttentionGemm {
   readonly minBatchWork: number;
   /** The most score elements (heads × T × S) one chunk of heads holds, so long sequences stay in bounded memory. */
   readonly maxChunkScores: number;
+  /** Heads of at most this many scores (T × S) run whole on each thread (attention-heads.ts); larger ones, or all at 0, as chunks of batched products. */
+  readonly maxHeadScores: number;
+}
+
+/** Heads of up to 2048 × 2048 scores run whole per thread (their scratch stays under attention-heads.ts's MAX_HEAD_SCRATCH). */
+export const MAX_HEAD_SCORES = 1 << 22;
+
+/**
+ * The op as whole heads per thread when its heads are small enough, else null. The heads split across
+ * threads from `minBatchWork` multiply-adds in all, as the batched products do.
+ */
+function viaHeads(opts: AttentionGemm, op: HeadsOp, lseColumn: 0 | 1, inputs: readonly TensorView[], attrs: FusedAttentionAttrs, dims: AttentionDims): Float32Array | null {
+  if (dims.t * dims.s > opts.maxHeadScores) return null;
+  const engine = opts.gemm();
+  const units = op === 2 ? dims.b * dims.hkv : dims.b * dims.h;
+  const work = dims.b * dims.h * dims.t * dims.s * (dims.d + dims.dv) * (op === 0 ? 1 : op === 1 ? 1.5 : 2);
+  return attentionHeads(engine, op, lseColumn, inputs, attrs, dims, engine.threads > 1 && units >= 2 && work >= opts.minBatchWork);
 }
 
 /** Multiply-adds from which a batch of head products is split across threads (as the engine splits one product). */
@@ -169,6 +187,8 @@ function forward(opts: AttentionGemm, extra: 0 | 1, rows: CpuKernel<FusedAttenti
     checkNoDropout(op, attrs);
     const dims = attentionDims(op, inputs[0]!, inputs[1]!, inputs[2]!);
     if (!gemmApplies(inputs, dims, opts.gemm)) return rows(inputs, attrs, out);
+    const heads = viaHeads(opts, 0, extra, inputs, attrs, dims);
+    if (heads) return heads;
     const engine = opts.gemm();
     const { b: B, h: H, t: T, s: S, dv: Dv } = dims;
     const width = Dv + extra;
@@ -238,6 +258,8 @@ function gradQ(opts: AttentionGemm): CpuKernel<FusedAttentionAttrs> {
     checkNoDropout('attentionGradQ', attrs);
     const dims = attentionDims('attentionGradQ', inputs[0]!, inputs[1]!, inputs[2]!);
     if (!gemmApplies(inputs, dims, opts.gemm)) return attentionGradQKernel(inputs, attrs, out);
+    const heads = viaHeads(opts, 1, 0, inputs, attrs, dims);
+    if (heads) return heads;
     const engine = opts.gemm();
     const { b: B, h: H, t: T, s: S, d: D } = dims;
     const dst = resultArray(out.dtype, B * H * T * D) as Float32Array;
@@ -274,6 +296,8 @@ function gradKV(opts: AttentionGemm): CpuKernel<FusedAttentionAttrs> {
     checkNoDropout('attentionGradKV', attrs);
     const dims = attentionDims('attentionGradKV', inputs[0]!, inputs[1]!, inputs[2]!);
     if (!gemmApplies(inputs, dims, opts.gemm) || dims.dv !== dims.d) return attentionGradKVKernel(inputs, attrs, out);
+    const heads = viaHeads(opts, 2, 0, inputs, attrs, dims);
+    if (heads) return heads;
     const engine = opts.gemm();
     const { b: B, hkv: Hkv, t: T, s: S, d: D, group } = dims;
     const half = B * Hkv * S * D;
@@ -329,8 +353,8 @@ function gradKV(opts: AttentionGemm): CpuKernel<FusedAttentionAttrs> {
 }
 
 /** The four attention ops' kernels on the gemm engine (created on first use), each falling back to its row kernel. */
-export function wasmAttentionKernels(gemm: () => WasmGemm, minBatchWork = MIN_BATCH_WORK, maxChunkScores = MAX_CHUNK_SCORES): [OpDef, CpuKernel][] {
-  const opts: AttentionGemm = { gemm, minBatchWork, maxChunkScores };
+export function wasmAttentionKernels(gemm: () => WasmGemm, minBatchWork = MIN_BATCH_WORK, maxChunkScores = MAX_CHUNK_SCORES, maxHeadScores = MAX_HEAD_SCORES): [OpDef, CpuKernel][] {
+  const opts: AttentionGemm = { gemm, minBatchWork, maxChunkScores, maxHeadScores };
   return [
     [OPS.attention, forward(opts, 0, attentionKernel, 'attention')],
     [OPS.attentionForward, forward(opts, 1, attentionForwardKernel, 'attentionForward')],

@@ -7,6 +7,7 @@
 // Besides gemm slices the pool runs row tasks (wasm/row-tasks.ts: GELU, layerNorm, cross-entropy
 // gradient): plain functions whose source text is compiled into the worker, working on operands the
 // caller has copied into the shared memory.
+import { ATTENTION_TASK_SOURCE } from './attention-task.js';
 import { ROW_TASKS } from './row-tasks.js';
 
 /**
@@ -29,7 +30,7 @@ const STALL_MS = 120_000;
 /** What a posted job splits: the B slivers of one product, or the entries of a batch (row tasks go through runTask). */
 export type SplitKind = 'slivers' | 'entries';
 /** ctl[ARGS + 13]: the job's kind. */
-const KIND_CODE = { slivers: 0, entries: 1, task: 2 } as const;
+const KIND_CODE = { slivers: 0, entries: 1, task: 2, attention: 3 } as const;
 /** Float arguments of a row task (a Float64Array of its own, beside the Int32 control block). */
 const FLOAT_ARGS = 4;
 /** ctl[ARGS + TASK_SLOT]: the row task's id (index into ROW_TASKS). */
@@ -68,6 +69,7 @@ for (;;) {
     const { job, batch } = exports;
     if (a[13] === 0) job(a[0], a[1], a[2], a[3], a[4], a[5], start, end, a[6], a[7], a[8], a[9], a[10]);
     else if (a[13] === 1) batch(a[0], a[1], start, end, a[3], a[4], a[5]);
+    else if (a[13] === 3) ATTENTION_TASK(exports, memory.buffer, a[0], start, end, index);
     else {
       if (mem.byteLength !== memory.buffer.byteLength) mem = new Float32Array(memory.buffer);
       TASKS[a[${TASK_SLOT}]](mem, mem, mem, mem, a, fargs, start, end);
@@ -82,7 +84,7 @@ for (;;) {
 }
 `;
 // The row tasks' source text; esbuild's keepNames helper is defined in case a transform adds calls to it.
-const TASK_SOURCE = `const __name = (f) => f;\nconst TASKS = [\n${ROW_TASKS.map(String).join(',\n')}\n];\n`;
+const TASK_SOURCE = `const __name = (f) => f;\nconst TASKS = [\n${ROW_TASKS.map(String).join(',\n')}\n];\n${ATTENTION_TASK_SOURCE}`;
 const NODE_WORKER_SOURCE = `${TASK_SOURCE}${WORKER_LOOP}
 const { workerData, parentPort } = require('node:worker_threads');
 serve(workerData, () => parentPort.postMessage('ready'));
@@ -224,6 +226,15 @@ export class GemmWorkers {
     for (let i = 0; i < FLOAT_ARGS; i++) this.floats[i] = floats[i] ?? 0;
     const args = Array.from({ length: TASK_SLOT + 1 }, (_, i) => (i === TASK_SLOT ? task : (ints[i] ?? 0)));
     this.post(KIND_CODE.task, args, count, own, 'row task', 'worker threads');
+  }
+
+  /**
+   * Splits `count` attention units (heads, or kv heads for attentionGradKV) across all threads like
+   * run(): each thread runs wasm/attention-task.ts's task on the op described at byte `header` of the
+   * shared memory, in its own scratch; `own` runs the caller's share.
+   */
+  runAttention(header: number, count: number, own: (start: number, end: number) => void): void {
+    this.post(KIND_CODE.attention, [header], count, own, 'attention', 'worker threads');
   }
 
   private post(kind: number, args: readonly number[], count: number, own: (start: number, end: number) => void, what: string, who: string): void {

@@ -5,6 +5,7 @@
 // calls allocate nothing. f16/bf16 operands (16-bit words) are widened to f32 while they are packed,
 // so a half-precision weight is multiplied without an f32 copy of it ever existing.
 import type { MatrixOperand } from '../gemm.js';
+import { attentionHeadsTask, type AttentionExports } from './attention-task.js';
 import { GemmWorkers } from './gemm-workers.js';
 import { GEMM_TILES, gemmModule, gemmVariant, type GemmTile, type GemmVariant } from './gemm-module.js';
 import { ELEMENT_CODE, halfValues, type GemmElement } from './half-values.js';
@@ -43,10 +44,12 @@ const roundUp = (x: number, to: number): number => Math.ceil(x / to) * to;
 export class WasmGemm {
   /** The module build this engine (and its workers) run. */
   readonly variant: GemmVariant;
-  private readonly tile: GemmTile;
+  /** The build's register tile and depth block (packed layouts and the attention task follow them). */
+  readonly tile: GemmTile;
   private readonly memory: WebAssembly.Memory;
   private readonly job: JobFn;
   private readonly batchFn: BatchFn;
+  private readonly exports: AttentionExports;
   private readonly module: WebAssembly.Module;
   private readonly requestedThreads: number;
   private readonly threadMinWork: number;
@@ -79,6 +82,7 @@ export class WasmGemm {
     const exports = new WebAssembly.Instance(module, { env: { memory: this.memory } }).exports;
     this.job = exports.job as JobFn;
     this.batchFn = exports.batch as BatchFn;
+    this.exports = exports as unknown as AttentionExports;
     this.f32 = new Float32Array(this.memory.buffer);
     this.u16 = new Uint16Array(this.memory.buffer);
   }
@@ -198,6 +202,25 @@ export class WasmGemm {
       if (n === nPad) out.set(mem.subarray(c, c + m * n), e * m * n);
       else for (let i = 0; i < m; i++) out.set(mem.subarray(c + i * nPad, c + i * nPad + n), e * m * n + i * n);
     }
+  }
+
+  /**
+   * The shared memory as f32, grown to at least `bytes` (from byte 64 on, callers lay out their own
+   * operands there until their next call into the engine). For the attention heads task.
+   */
+  sharedF32(bytes: number): Float32Array {
+    return this.reserve(bytes);
+  }
+
+  /**
+   * Runs attention units [0, count) of the op described by the header at byte `header` of the shared
+   * memory (wasm/attention-task.ts), split across the threads when `threaded` and there are workers,
+   * else all on the calling thread.
+   */
+  runAttention(header: number, count: number, threaded: boolean): void {
+    const pool = threaded ? this.pool(Infinity, count) : null;
+    if (pool) pool.runAttention(header, count, (s, e) => attentionHeadsTask(this.exports, this.memory.buffer, header, s, e, 0));
+    else attentionHeadsTask(this.exports, this.memory.buffer, header, 0, count, 0);
   }
 
   /** The worker pool when this product is worth splitting, started on first use (and once its workers run). */

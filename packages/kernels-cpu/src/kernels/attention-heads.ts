@@ -1,0 +1,167 @@
+// The f32 attention ops as whole heads per thread (wasm/attention-task.ts): q, k, v and dO are copied
+// raw into the gemm engine's shared memory once per call (memcpy speed; their strides are kept, so the
+// (B, T, H, D) → (B, H, T, D) permutes are never gathered), lse and delta and the mask beside them,
+// then every thread runs whole heads (products, softmax, dS) in its own scratch and the caller copies
+// the result out once. Against one threaded batch per product with the softmax and dS loops on the
+// calling thread (attention-wasm.ts's chunked path), this took the GPT training step's attention
+// (B 8, H 4, T = S 128, D 64, causal; 2 threads) from 8.6 / 10.2 / 12.7 ms a call (forward / gradQ /
+// gradKV, medians of 20 rounds alternating in one process, load ~1.7) to 3.8 / 4.9 / 5.6 ms.
+import type { TensorView, TypedArray } from '@tessera/tensor';
+import { dataOf } from '../cpu-kernel.js';
+import { resultArray } from '../f32-array-pool.js';
+import { broadcastStrides } from '../strided.js';
+import { ATTENTION_HEADER_BYTES } from '../wasm/attention-task.js';
+import type { WasmGemm } from '../wasm/wasm-gemm.js';
+import type { AttentionDims, FusedAttentionAttrs } from './attention-rows.js';
+
+/** The header slots (Int32 indices) wasm/attention-task.ts reads; its comment lists them. */
+const SLOT = { op: 0, dims: 1, causal: 8, mask: 9, lseColumn: 10, tile: 11, scratch: 14, scratchBytes: 15, q: 16, k: 21, v: 26, dO: 31, maskView: 36, lse: 41, delta: 42, out: 43, parts: 44 } as const;
+/** Byte offset of the f64 scale in the header. */
+const SCALE_BYTE = 208;
+/** The header sits at this byte of the shared memory (address 0 stays unused). */
+const HEADER = 64;
+/** The most scratch one thread may take (bytes); larger heads go to the chunked path. */
+export const MAX_HEAD_SCRATCH = 64 * 2 ** 20;
+/** Everything the task's layout may take in the shared memory (its offsets stay below 2^31). */
+const MAX_LAYOUT_BYTES = 2 ** 31 - 2 ** 20;
+
+/** The ops the task runs, by its op code. */
+export type HeadsOp = 0 | 1 | 2;
+
+const align = (bytes: number): number => Math.ceil(bytes / 64) * 64;
+
+/** How a 4-D view (or a broadcast mask) lands in the shared memory: raw span with its own strides, or gathered dense. */
+interface Placement {
+  readonly view: TensorView;
+  /** Strides of the view over (B, H, T|S, D), 0 where it broadcasts. */
+  readonly strides: readonly number[];
+  readonly shape: readonly number[];
+  /** Floats it takes in the shared memory. */
+  readonly floats: number;
+  /** Copied raw (its element span) rather than gathered. */
+  readonly raw: boolean;
+}
+
+/**
+ * The element span of a view when its strides are all non-negative and the span is at most twice its
+ * elements (a permuted or lightly sliced tensor): one copy at memcpy speed; else a dense gather.
+ */
+function placement(view: TensorView, shape: readonly number[], strides: readonly number[]): Placement {
+  let span = 1;
+  let count = 1;
+  let negative = false;
+  for (let i = 0; i < 4; i++) {
+    if (strides[i]! < 0) negative = true;
+    else if (strides[i]! > 0) {
+      span += (shape[i]! - 1) * strides[i]!;
+      count *= shape[i]!;
+    }
+  }
+  const raw = !negative && span <= 2 * count;
+  return { view, strides, shape, floats: raw ? span : count, raw };
+}
+
+/**
+ * Copies a placement to float index `at`; returns the strides to read it with there. A gather keeps
+ * broadcast dims at stride 0 (they are stored once).
+ */
+function place(p: Placement, mem: Float32Array, at: number): number[] {
+  const data: TypedArray = dataOf(p.view);
+  const offset = p.view.offset;
+  if (p.raw) {
+    mem.set(data.subarray(offset, offset + p.floats), at);
+    return [...p.strides];
+  }
+  const [n0, n1, n2, n3] = p.shape.map((n, i) => (p.strides[i] === 0 ? 1 : n)) as [number, number, number, number];
+  const [s0, s1, s2, s3] = p.strides as [number, number, number, number];
+  const dense = [n1 * n2 * n3, n2 * n3, n3, 1].map((s, i) => (p.strides[i] === 0 ? 0 : s));
+  let d = at;
+  for (let a = 0; a < n0; a++) for (let b = 0; b < n1; b++) for (let c = 0; c < n2; c++) for (let e = 0, s = offset + a * s0 + b * s1 + c * s2; e < n3; e++, s += s3) mem[d++] = data[s]!;
+  return dense;
+}
+
+/** A (B, H, T) row statistic gathered dense to float `at`. */
+function placeRowStat(view: TensorView, dims: AttentionDims, mem: Float32Array, at: number): void {
+  const data = dataOf(view);
+  const [s0, s1, s2] = view.strides as [number, number, number];
+  let d = at;
+  for (let b = 0; b < dims.b; b++) for (let h = 0; h < dims.h; h++) for (let i = 0, s = view.offset + b * s0 + h * s1; i < dims.t; i++, s += s2) mem[d++] = data[s]!;
+}
+
+/** Floats of each part of one thread's scratch: packed A, packed B, C1, C2 (T×S tiles), C3, C4 (head-sized results). */
+function scratchParts({ t, s, d, dv }: AttentionDims, mr: number, nr: number): number[] {
+  const mrPad = (x: number): number => Math.ceil(x / mr) * mr;
+  const nrPad = (x: number): number => Math.ceil(x / nr) * nr;
+  const a = Math.max(mrPad(t) * Math.max(d, dv, s), mrPad(s) * t);
+  const b = Math.max(nrPad(s) * Math.max(d, dv), nrPad(Math.max(d, dv)) * Math.max(s, t));
+  const c = mrPad(t) * nrPad(s);
+  const r = Math.max(mrPad(t), mrPad(s)) * nrPad(Math.max(d, dv));
+  return [a, b, c, c, r, r];
+}
+
+/**
+ * Runs op `op` (0 attention/attentionForward, `lseColumn` 1 for the latter's lse column; 1
+ * attentionGradQ; 2 attentionGradKV) as whole heads per thread; returns its result array, or null when
+ * one thread's scratch or the whole layout would be too large (the caller takes the chunked path).
+ * `threaded`: split the heads across the engine's threads. Inputs: q, k, v, then for the gradients dO,
+ * lse, delta, and the mask last when `attrs.hasMask`.
+ */
+export function attentionHeads(engine: WasmGemm, op: HeadsOp, lseColumn: 0 | 1, inputs: readonly TensorView[], attrs: FusedAttentionAttrs, dims: AttentionDims, threaded: boolean): Float32Array | null {
+  const { b: B, h: H, hkv: Hkv, t: T, s: S, d: D, dv: Dv, group } = dims;
+  const { mr, nr, kc } = engine.tile;
+  const parts = scratchParts(dims, mr, nr).map((n) => align(4 * n));
+  const scratchBytes = parts.reduce((x, y) => x + y, 0);
+  // Without depth the module writes no C at all (the chunked path zeroes it).
+  if (scratchBytes > MAX_HEAD_SCRATCH || D === 0 || Dv === 0) return null;
+  const grad = op !== 0;
+  const [q, k, v] = inputs as [TensorView, TensorView, TensorView];
+  const views = [q, k, v, ...(grad ? [inputs[3]!] : [])].map((x) => placement(x, x.shape, x.strides));
+  const maskView = attrs.hasMask ? inputs[grad ? 6 : 3]! : null;
+  const mask = maskView ? placement(maskView, [B, H, T, S], broadcastStrides(maskView, [B, H, T, S])) : null;
+  const outFloats = op === 0 ? B * H * T * (Dv + lseColumn) : op === 1 ? B * H * T * D : 2 * B * Hkv * S * D;
+  // Header, the operands, the mask, lse and delta, the result, then each thread's scratch.
+  let at = HEADER + ATTENTION_HEADER_BYTES;
+  const offsets: number[] = [];
+  for (const p of [...views, ...(mask ? [mask] : [])]) {
+    offsets.push(at);
+    at = align(at + 4 * p.floats);
+  }
+  const rowStats = grad ? at : 0;
+  if (grad) at = align(at + 8 * B * H * T);
+  const out = at;
+  at = align(at + 4 * outFloats);
+  const scratch = at;
+  const bytes = scratch + engine.threads * scratchBytes;
+  if (bytes > MAX_LAYOUT_BYTES) return null;
+  const mem = engine.sharedF32(bytes);
+  const header = new Int32Array(mem.buffer, HEADER, ATTENTION_HEADER_BYTES / 4);
+  header.fill(0);
+  header[SLOT.op] = op;
+  header.set([B, H, group, T, S, D, Dv], SLOT.dims);
+  header[SLOT.causal] = attrs.causal ? 1 : 0;
+  header[SLOT.mask] = maskView ? (maskView.dtype === 'bool' ? 1 : 2) : 0;
+  header[SLOT.lseColumn] = lseColumn;
+  header.set([mr, nr, kc], SLOT.tile);
+  header[SLOT.scratch] = scratch;
+  header[SLOT.scratchBytes] = scratchBytes;
+  const slots = [SLOT.q, SLOT.k, SLOT.v, SLOT.dO];
+  views.forEach((p, i) => {
+    const strides = place(p, mem, offsets[i]! >> 2);
+    header.set([offsets[i]! >> 2, ...strides], slots[i]!);
+  });
+  if (mask) header.set([offsets[views.length]! >> 2, ...place(mask, mem, offsets[views.length]! >> 2)], SLOT.maskView);
+  if (grad) {
+    placeRowStat(inputs[4]!, dims, mem, rowStats >> 2);
+    placeRowStat(inputs[5]!, dims, mem, (rowStats >> 2) + B * H * T);
+    header[SLOT.lse] = rowStats >> 2;
+    header[SLOT.delta] = (rowStats >> 2) + B * H * T;
+  }
+  header[SLOT.out] = out >> 2;
+  for (let i = 0, o = 0; i < parts.length; o += parts[i]!, i++) header[SLOT.parts + i] = o;
+  new Float64Array(mem.buffer, HEADER + SCALE_BYTE, 1)[0] = attrs.scale;
+  engine.runAttention(HEADER, op === 2 ? B * Hkv : B * H, threaded);
+  const dst = resultArray('f32', outFloats) as Float32Array;
+  const view = engine.sharedF32(0);
+  dst.set(view.subarray(out >> 2, (out >> 2) + outFloats));
+  return dst;
+}
