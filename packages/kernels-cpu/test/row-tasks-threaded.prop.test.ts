@@ -1,8 +1,9 @@
-// The row tasks (GELU tanh form, layerNorm, cross-entropy logits gradient) split across the worker
-// pool, held to the plain TypeScript kernels (gelu.ts, layer-norm.ts, cross-entropy.ts on a
-// `wasm: false` backend): on 1 and 2 threads with the split threshold at 0, so even a 2-element job
-// is split and the workers' copies, offsets and copy-out are exercised; over odd sizes and every
-// layout (strided ones take the general kernels, dense and offset ones the tasks).
+// The row kernels (GELU tanh form, layerNorm, cross-entropy losses and logits gradient) held to the
+// plain TypeScript kernels (gelu.ts, layer-norm.ts, cross-entropy.ts on a `wasm: false` backend):
+// on the WebAssembly SIMD module (wasm/wasm-rows.ts, the default), and as scalar tasks split across
+// the worker pool (`simd: false`) on 1 and 2 threads with the split threshold at 0, so even a
+// 2-element job is split and the workers' copies, offsets and copy-out are exercised; over odd sizes
+// and every layout (strided ones take the general kernels, dense and offset ones the fast paths).
 import fc from 'fast-check';
 import { afterAll, describe, expect, test } from 'vitest';
 import * as T from '@tessera/tensor';
@@ -18,9 +19,9 @@ const REFERENCE = 'cpu-rows-reference';
 T.registerBackend(createCpuBackend({ name: REFERENCE, wasm: false }));
 const fallbacks = new Map<OpDef, unknown>([...CPU_KERNELS, ...WASM_SOFTMAX_KERNELS]);
 const engines = [1, 2].map((threads) => new WasmGemm(threads, 0));
-const devices = engines.map((engine) => {
-  const name = `cpu-rows-${engine.threads}`;
-  const kernels = new Map(rowTaskKernels({ gemm: () => engine, minElements: 0, fallback: (op) => fallbacks.get(op) as never, adaptive: false }));
+const devices = [...engines.map((engine) => [engine, false] as const), [engines[0]!, true] as const].map(([engine, simd]) => {
+  const name = simd ? 'cpu-rows-simd' : `cpu-rows-${engine.threads}`;
+  const kernels = new Map(rowTaskKernels({ gemm: () => engine, minElements: 0, fallback: (op) => fallbacks.get(op) as never, adaptive: false, simd }));
   T.registerBackend(createCpuBackend({ name, threads: engine.threads, kernels }));
   return name;
 });
@@ -104,6 +105,7 @@ describe('row tasks split across threads equal the plain TypeScript kernels', ()
         const make = () => [makeView(shape, lx, 'f32', sx), T.tensor(targetValues, { shape: shape.slice(0, -1), dtype: 'i32' }), makeView(shape.slice(0, -1), lg, 'f32', sg)];
         const attrs = { ignoreIndex: -100, labelSmoothing: smoothing };
         check((a, t, gg) => T.apply(T.OPS.crossEntropyBackward, [a, t, gg], attrs), make, ...tol, `crossEntropyBackward ${lx}[${shape}] g ${lg} s ${smoothing}`);
+        check((a, t) => T.apply(T.OPS.crossEntropyLosses, [a, t], attrs), make, ...tol, `crossEntropyLosses ${lx}[${shape}] s ${smoothing}`);
       }),
       { numRuns: numRuns() },
     );
@@ -115,6 +117,7 @@ describe('row tasks split across threads equal the plain TypeScript kernels', ()
     check((v, d) => T.apply(T.OPS.geluBackward, [v, d], { approximate: 'tanh' }), () => [x(), T.ones([4, 4])], 1e-6, 0, 'geluBackward edges');
     const targets = () => T.tensor([0, -100, 3, 1], { dtype: 'i32' });
     check((a, t, gg) => T.apply(T.OPS.crossEntropyBackward, [a, t, gg], { ignoreIndex: -100, labelSmoothing: 0 }), () => [x(), targets(), T.ones([4])], 1e-6, 0, 'crossEntropyBackward edges');
+    check((a, t) => T.apply(T.OPS.crossEntropyLosses, [a, t], { ignoreIndex: -100, labelSmoothing: 0 }), () => [x(), targets()], 1e-6, 0, 'crossEntropyLosses edges');
   });
 
   test('an out-of-range target raises the usual RangeError on every backend', () => {
@@ -122,7 +125,20 @@ describe('row tasks split across threads equal the plain TypeScript kernels', ()
     const targets = T.tensor([0, 7, 1], { dtype: 'i32' });
     for (const device of devices) {
       expect(() => T.apply(T.OPS.crossEntropyBackward, [on(logits, device), on(targets, device), T.ones([3], { device })], { ignoreIndex: -100, labelSmoothing: 0 }).dataSync()).toThrow(/crossEntropy/);
+      expect(() => T.apply(T.OPS.crossEntropyLosses, [on(logits, device), on(targets, device)], { ignoreIndex: -100, labelSmoothing: 0 }).dataSync()).toThrow(/crossEntropy/);
     }
+  });
+
+  test('rows longer than one 16384-float chunk of the SIMD module (a GPT-2 vocabulary: 50257 logits)', () => {
+    const c = 50257;
+    const make = () => [makeView([3, c], 'offset', 'f32', 11), T.tensor([5, -100, c - 1], { dtype: 'i32' }), makeView([3], 'dense', 'f32', 12)];
+    for (const s of [0, 0.1]) {
+      const attrs = { ignoreIndex: -100, labelSmoothing: s };
+      check((a, t, gg) => T.apply(T.OPS.crossEntropyBackward, [a, t, gg], attrs), make, ...tol, `crossEntropyBackward [3, ${c}] s ${s}`);
+      check((a, t) => T.apply(T.OPS.crossEntropyLosses, [a, t], attrs), make, ...tol, `crossEntropyLosses [3, ${c}] s ${s}`);
+    }
+    const x = () => makeView([2, 20000], 'dense', 'f32', 13);
+    check((v) => T.layerNorm(v, undefined, undefined, 1e-5), () => [x()], 1e-5, 1e-5, 'layerNorm [2, 20000] (the general kernel)');
   });
 
   test('the 2-thread engine really split the jobs (its worker ran slices)', () => {

@@ -56,6 +56,28 @@ function expInto(x: string): string {
         (i32x4.shl (i32x4.add (i32x4.sub (local.get $ei) (local.get $eh)) ${splatI(127)}) (i32.const 23))))`;
 }
 
+// The same e^x for kernels whose results need neither subnormals nor exact overflow thresholds
+// (GELU, the softmax sums and the cross-entropy gradient): x clamped to [-86.6, 88.8], n = round(x
+// log2 e) by adding and subtracting 1.5 * 2^23 (whose float then holds n in its low bits, so 2^(n-1)
+// is one shift and one add: no f32x4.nearest, no i32x4.trunc_sat, which V8 expands into long
+// sequences on x86), the polynomial doubled times 2^(n-1) (normal for n >= -125; for n = 128 it
+// overflows to Inf exactly where e^x does), and 0 below -86.6 (e^x < 2.5e-38 is flushed to 0 rather
+// than rounded to a subnormal; NaN passes).
+/** Statements that set local $e to e^`x` for four lanes (locals $e, $en, $er, $ei). */
+function expFastInto(x: string): string {
+  let p = splat(EXP_POLY[0]!);
+  for (const c of EXP_POLY.slice(1)) p = `(f32x4.add (f32x4.mul ${p} (local.get $er)) ${splat(c)})`;
+  return `(local.set $ei ${x})
+      (local.set $e (f32x4.pmax (f32x4.pmin (local.get $ei) ${splat(88.8)}) ${splat(-86.6)}))
+      (local.set $en (f32x4.add (f32x4.mul (local.get $e) ${splat(1.4426950408889634)}) ${splat(12582912)}))
+      (local.set $er (f32x4.sub (local.get $en) ${splat(12582912)}))
+      (local.set $er (f32x4.sub (f32x4.sub (local.get $e) (f32x4.mul (local.get $er) ${splat(0.693359375)})) (f32x4.mul (local.get $er) ${splat(-2.12194440e-4)})))
+      (local.set $e (f32x4.add (f32x4.add (f32x4.mul ${p} (f32x4.mul (local.get $er) (local.get $er))) (local.get $er)) ${splat(1)}))
+      (local.set $e (v128.andnot
+        (f32x4.mul (f32x4.add (local.get $e) (local.get $e)) (i32x4.add (i32x4.shl (local.get $en) (i32.const 23)) ${splatI('0x3f000000')}))
+        (f32x4.lt (local.get $ei) ${splat(-86.6)})))`;
+}
+
 // tanh: |x| < 0.625 by Cephes' odd polynomial (no cancellation near 0), else 1 - 2/(e^2|x| + 1); x's
 // sign last (so tanh(-0) is -0).
 const TANH_POLY = [-5.70498872745e-3, 2.06390887954e-2, -5.37397155531e-2, 1.33314422036e-1, -3.33332819422e-1];
@@ -75,8 +97,21 @@ function tanhOf(): { readonly body: string; readonly result: string } {
   };
 }
 
+// GELU, tanh form, in f32: t = -2 sqrt(2/pi) x (1 + 0.044715 x^2), e = e^t, gelu = x / (1 + e) (the
+// logistic form of 0.5 x (1 + tanh u), one exp). The gradient is s + 2 x s (1 - s) sqrt(2/pi) (1 + 3
+// 0.044715 x^2) with s = 1 / (1 + e): s (1 - s) is taken as e s^2 for x >= 0 (no cancellation where s
+// is near 1) and the cubic's x^2 is capped at 1e8 (s (1 - s) is exactly 0 long before, and an
+// overflowing x^2 would turn that 0 into 0 * Inf = NaN where the double-precision kernel gives 0).
+const GELU_K = -1.5957691216057308;
+const GELU_C = 0.044715;
+function geluExp(): string {
+  return `(local.set $z (f32x4.mul (local.get $x) (local.get $x)))
+      ${expFastInto(`(f32x4.mul (f32x4.mul (local.get $x) ${splat(GELU_K)}) (f32x4.add ${splat(1)} (f32x4.mul (local.get $z) ${splat(GELU_C)})))`)}`;
+}
+const GELU_BODY = { body: geluExp(), result: `(f32x4.div (local.get $x) (f32x4.add ${splat(1)} (local.get $e)))` };
+
 /** The unary ops the module exports (`<op>_v`): statements over the lanes $x, and the result expression. */
-const UNARY_BODIES: Record<'exp' | 'tanh' | 'sigmoid', { readonly body: string; readonly result: string }> = {
+const UNARY_BODIES: Record<'exp' | 'tanh' | 'sigmoid' | 'gelu_tanh', { readonly body: string; readonly result: string }> = {
   exp: { body: expInto('(local.get $x)'), result: '(local.get $e)' },
   tanh: tanhOf(),
   // sigmoid from e = e^-|x|: 1 / (1 + e) for x >= 0, e / (1 + e) below (no overflow on either side).
@@ -85,6 +120,7 @@ const UNARY_BODIES: Record<'exp' | 'tanh' | 'sigmoid', { readonly body: string; 
       (local.set $q (f32x4.div ${splat(1)} (f32x4.add ${splat(1)} (local.get $e))))`,
     result: `(v128.bitselect (f32x4.mul (local.get $e) (local.get $q)) (local.get $q) (f32x4.lt (local.get $x) ${splat(0)}))`,
   },
+  gelu_tanh: GELU_BODY,
 };
 
 // AdamW in place over runs of p, g, m, v: the same f32 operations in the same order as the
@@ -120,23 +156,249 @@ const ADAMW = `
 
 // Σ exp(a[i] - m) over n floats (the caller pads the last vector with -Inf), exp as in the unary
 // functions, the sum in f64 (two f64x2 accumulators) as the TypeScript lane sum keeps it.
-const SUM_EXP = `
+function sumExp(): string {
+  const body = expFastInto('(f32x4.sub (v128.load (local.get $a)) (local.get $M))');
+  return `
   (func (export "sumexp") (param $a i32) (param $n i32) (param $m f32) (result f64)
     (local $end i32) (local $M v128) (local $s0 v128) (local $s1 v128)
     (local $x v128) (local $e v128) (local $en v128) (local $er v128) (local $ei v128) (local $eh v128)
-    ${[...constants.values()].map((k) => `(local ${k} v128)`).join(' ')}
-    ${[...constants].map(([value, k]) => `(local.set ${k} ${value})`).join('\n    ')}
+    ${constantLocals()}
     (local.set $M (f32x4.splat (local.get $m)))
     (local.set $end (i32.add (local.get $a) (i32.shl (i32.shr_u (i32.add (local.get $n) (i32.const 3)) (i32.const 2)) (i32.const 4))))
     (block $done (loop $next
       (br_if $done (i32.ge_u (local.get $a) (local.get $end)))
-      ${expInto('(f32x4.sub (v128.load (local.get $a)) (local.get $M))')}
+      ${body}
       (local.set $s0 (f64x2.add (local.get $s0) (f64x2.promote_low_f32x4 (local.get $e))))
       (local.set $s1 (f64x2.add (local.get $s1) (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $e) (local.get $e)))))
       (local.set $a (i32.add (local.get $a) (i32.const 16)))
       (br $next)))
     (local.set $s0 (f64x2.add (local.get $s0) (local.get $s1)))
     (f64.add (f64x2.extract_lane 0 (local.get $s0)) (f64x2.extract_lane 1 (local.get $s0))))`;
+}
+
+// exp_sum(a, d, n, m): d = e^(a - m), and returns the sum of d in f64 (as sumexp), so a softmax needs
+// one exp per element: scale_sub then finishes it in place.
+function expSum(): string {
+  const body = expFastInto('(f32x4.sub (v128.load (local.get $a)) (local.get $M))');
+  return `
+  (func (export "exp_sum") (param $a i32) (param $d i32) (param $n i32) (param $m f32) (result f64)
+    (local $end i32) (local $M v128) (local $s0 v128) (local $s1 v128)
+    (local $x v128) (local $e v128) (local $en v128) (local $er v128) (local $ei v128) (local $eh v128)
+    ${constantLocals()}
+    (local.set $M (f32x4.splat (local.get $m)))
+    (local.set $end (i32.add (local.get $a) (i32.shl (i32.shr_u (i32.add (local.get $n) (i32.const 3)) (i32.const 2)) (i32.const 4))))
+    (block $done (loop $next
+      (br_if $done (i32.ge_u (local.get $a) (local.get $end)))
+      ${body}
+      (v128.store (local.get $d) (local.get $e))
+      (local.set $s0 (f64x2.add (local.get $s0) (f64x2.promote_low_f32x4 (local.get $e))))
+      (local.set $s1 (f64x2.add (local.get $s1) (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $e) (local.get $e)))))
+      (local.set $a (i32.add (local.get $a) (i32.const 16)))
+      (local.set $d (i32.add (local.get $d) (i32.const 16)))
+      (br $next)))
+    (local.set $s0 (f64x2.add (local.get $s0) (local.get $s1)))
+    (f64.add (f64x2.extract_lane 0 (local.get $s0)) (f64x2.extract_lane 1 (local.get $s0))))`;
+}
+
+// scale_sub(d, n, inv, off, scale): d = (d inv - off) scale in place: with d = e^(x - m) and inv the
+// reciprocal of its sum, the cross-entropy logits gradient of every class but the target.
+const SCALE_SUB = `
+  (func (export "scale_sub") (param $d i32) (param $n i32) (param $inv f32) (param $off f32) (param $scale f32)
+    (local $end i32) (local $INV v128) (local $OFF v128) (local $SCALE v128)
+    (local.set $INV (f32x4.splat (local.get $inv))) (local.set $OFF (f32x4.splat (local.get $off))) (local.set $SCALE (f32x4.splat (local.get $scale)))
+    (local.set $end (i32.add (local.get $d) (i32.shl (i32.shr_u (i32.add (local.get $n) (i32.const 3)) (i32.const 2)) (i32.const 4))))
+    (block $done (loop $next
+      (br_if $done (i32.ge_u (local.get $d) (local.get $end)))
+      (v128.store (local.get $d) (f32x4.mul (f32x4.sub (f32x4.mul (v128.load (local.get $d)) (local.get $INV)) (local.get $OFF)) (local.get $SCALE)))
+      (local.set $d (i32.add (local.get $d) (i32.const 16)))
+      (br $next))))`;
+
+/** Declarations and prologue of the vector-constant locals (call after every body using them is built). */
+function constantLocals(): string {
+  return `${[...constants.values()].map((k) => `(local ${k} v128)`).join(' ')}
+    ${[...constants].map(([value, k]) => `(local.set ${k} ${value})`).join('\n    ')}`;
+}
+
+// gelu_bwd(a, g, d, n): d = g * gelu'(a), four lanes a step.
+function geluBackward(): string {
+  const body = `(local.set $x (v128.load (local.get $a)))
+      ${geluExp()}
+      (local.set $q (f32x4.div ${splat(1)} (f32x4.add ${splat(1)} (local.get $e))))
+      (local.set $ax (v128.bitselect
+        (f32x4.mul (f32x4.mul (local.get $e) (local.get $q)) (local.get $q))
+        (f32x4.mul (local.get $q) (f32x4.sub ${splat(1)} (local.get $q)))
+        (f32x4.ge (local.get $x) ${splat(0)})))
+      (v128.store (local.get $d) (f32x4.mul (v128.load (local.get $g))
+        (f32x4.add (local.get $q)
+          (f32x4.mul
+            (f32x4.mul (f32x4.mul (f32x4.add (local.get $x) (local.get $x)) (local.get $ax)) ${splat(-GELU_K / 2)})
+            (f32x4.add ${splat(1)} (f32x4.mul (f32x4.pmin (local.get $z) ${splat(1e8)}) ${splat(3 * GELU_C)}))))))`;
+  return `
+  (func (export "gelu_bwd") (param $a i32) (param $g i32) (param $d i32) (param $n i32) (local $end i32)
+    (local $x v128) (local $e v128) (local $en v128) (local $er v128) (local $ei v128) (local $eh v128) (local $z v128) (local $ax v128) (local $q v128)
+    ${constantLocals()}
+    (local.set $end (i32.add (local.get $d) (i32.shl (i32.shr_u (i32.add (local.get $n) (i32.const 3)) (i32.const 2)) (i32.const 4))))
+    (block $done (loop $next
+      (br_if $done (i32.ge_u (local.get $d) (local.get $end)))
+      ${body}
+      (local.set $a (i32.add (local.get $a) (i32.const 16)))
+      (local.set $g (i32.add (local.get $g) (i32.const 16)))
+      (local.set $d (i32.add (local.get $d) (i32.const 16)))
+      (br $next))))`;
+}
+
+// max_v(a, n): the largest of n floats, the caller padding to a whole number of 8-float steps with
+// -Inf; NaN when any is NaN, as the TypeScript lane max. f32x4.max keeps NaN but V8 expands it into a
+// long dependent sequence on x86; pmax (one maxps) in two accumulators plus a NaN flag is ~8x faster.
+const MAX_V = `
+  (func (export "max_v") (param $a i32) (param $n i32) (result f32) (local $end i32) (local $m0 v128) (local $m1 v128) (local $v v128) (local $w v128) (local $nan v128) (local $r f32)
+    (local.set $m0 (v128.const f32x4 -inf -inf -inf -inf))
+    (local.set $m1 (local.get $m0))
+    (local.set $end (i32.add (local.get $a) (i32.shl (i32.shr_u (i32.add (local.get $n) (i32.const 7)) (i32.const 3)) (i32.const 5))))
+    (block $done (loop $next
+      (br_if $done (i32.ge_u (local.get $a) (local.get $end)))
+      (local.set $v (v128.load (local.get $a)))
+      (local.set $w (v128.load offset=16 (local.get $a)))
+      (local.set $m0 (f32x4.pmax (local.get $m0) (local.get $v)))
+      (local.set $m1 (f32x4.pmax (local.get $m1) (local.get $w)))
+      (local.set $nan (v128.or (local.get $nan) (v128.or (f32x4.ne (local.get $v) (local.get $v)) (f32x4.ne (local.get $w) (local.get $w)))))
+      (local.set $a (i32.add (local.get $a) (i32.const 32)))
+      (br $next)))
+    (local.set $m0 (f32x4.pmax (local.get $m0) (local.get $m1)))
+    (local.set $r (f32.max
+      (f32.max (f32x4.extract_lane 0 (local.get $m0)) (f32x4.extract_lane 1 (local.get $m0)))
+      (f32.max (f32x4.extract_lane 2 (local.get $m0)) (f32x4.extract_lane 3 (local.get $m0)))))
+    (select (f32.const nan) (local.get $r) (v128.any_true (local.get $nan))))`;
+
+// layerNorm rows in double precision, two lanes (f64x2) at a time: each f32 vector is widened in two
+// halves, so the statistics and the normalised values are the TypeScript kernel's up to the order of
+// the sums. `rows` rows of n floats lie back to back from $x (and $dy, $d); the weight and bias rows
+// are n floats each (the caller passes ones and -0s for an absent one: y * 1 and y + -0 are exact).
+let label = 0;
+const f64lo = (v: string): string => `(f64x2.promote_low_f32x4 ${v})`;
+const f64hi = (v: string): string => `(f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 ${v} ${v}))`;
+/** Address of element $i of the row at `base`. */
+const at = (base: string): string => `(i32.add (local.get ${base}) (i32.shl (local.get $i) (i32.const 2)))`;
+/** Runs `vector` for $i = 0, 4, .. below $n4, then `scalar` for the remaining $i below $n. */
+function rowLoop(vector: string, scalar: string): string {
+  const k = label++;
+  return `(local.set $i (i32.const 0))
+      (block $vd${k} (loop $vl${k}
+        (br_if $vd${k} (i32.ge_u (local.get $i) (local.get $n4)))
+        ${vector}
+        (local.set $i (i32.add (local.get $i) (i32.const 4)))
+        (br $vl${k})))
+      (block $sd${k} (loop $sl${k}
+        (br_if $sd${k} (i32.ge_u (local.get $i) (local.get $n)))
+        ${scalar}
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $sl${k})))`;
+}
+const hsum = `(f64.add (f64x2.extract_lane 0 (f64x2.add (local.get $s0) (local.get $s1))) (f64x2.extract_lane 1 (f64x2.add (local.get $s0) (local.get $s1))))`;
+const zeroSums = `(local.set $s0 (v128.const f64x2 0 0)) (local.set $s1 (v128.const f64x2 0 0))`;
+/** Sets $mean/$M and $rstd/$R of the row at $xr (sum, then the centred squares, as laneStats does). */
+const ROW_STATS = `${zeroSums}
+      ${rowLoop(
+        `(local.set $v (v128.load ${at('$xr')}))
+        (local.set $s0 (f64x2.add (local.get $s0) ${f64lo('(local.get $v)')}))
+        (local.set $s1 (f64x2.add (local.get $s1) ${f64hi('(local.get $v)')}))`,
+        `(local.set $s0 (f64x2.replace_lane 0 (local.get $s0) (f64.add (f64x2.extract_lane 0 (local.get $s0)) (f64.promote_f32 (f32.load ${at('$xr')})))))`,
+      )}
+      (local.set $mean (f64.div ${hsum} (local.get $nf)))
+      (local.set $M (f64x2.splat (local.get $mean)))
+      ${zeroSums}
+      ${rowLoop(
+        `(local.set $v (v128.load ${at('$xr')}))
+        (local.set $lo (f64x2.sub ${f64lo('(local.get $v)')} (local.get $M)))
+        (local.set $hi (f64x2.sub ${f64hi('(local.get $v)')} (local.get $M)))
+        (local.set $s0 (f64x2.add (local.get $s0) (f64x2.mul (local.get $lo) (local.get $lo))))
+        (local.set $s1 (f64x2.add (local.get $s1) (f64x2.mul (local.get $hi) (local.get $hi))))`,
+        `(local.set $c (f64.sub (f64.promote_f32 (f32.load ${at('$xr')})) (local.get $mean)))
+        (local.set $s0 (f64x2.replace_lane 0 (local.get $s0) (f64.add (f64x2.extract_lane 0 (local.get $s0)) (f64.mul (local.get $c) (local.get $c)))))`,
+      )}
+      (local.set $rstd (f64.div (f64.const 1) (f64.sqrt (f64.add (f64.div ${hsum} (local.get $nf)) (local.get $eps)))))
+      (local.set $R (f64x2.splat (local.get $rstd)))`;
+const ROW_LOCALS = `(local $n4 i32) (local $i i32) (local $r i32) (local $xr i32) (local $gr i32) (local $dr i32) (local $nf f64)
+    (local $s0 v128) (local $s1 v128) (local $v v128) (local $lo v128) (local $hi v128) (local $M v128) (local $R v128)
+    (local $mean f64) (local $rstd f64) (local $c f64) (local $g f64)`;
+/** Loops over the rows: sets $xr, $gr (from $dy) and $dr to row $r and runs `body`. */
+function eachRow(body: string, dy: boolean): string {
+  const k = label++;
+  return `(local.set $n4 (i32.and (local.get $n) (i32.const -4)))
+    (local.set $nf (f64.convert_i32_u (local.get $n)))
+    (local.set $r (i32.const 0))
+    (block $rd${k} (loop $rl${k}
+      (br_if $rd${k} (i32.ge_u (local.get $r) (local.get $rows)))
+      (local.set $xr (i32.add (local.get $x) (i32.shl (i32.mul (local.get $r) (local.get $n)) (i32.const 2))))
+      ${dy ? '(local.set $gr (i32.add (local.get $dy) (i32.shl (i32.mul (local.get $r) (local.get $n)) (i32.const 2))))' : ''}
+      (local.set $dr (i32.add (local.get $d) (i32.shl (i32.mul (local.get $r) (local.get $n)) (i32.const 2))))
+      ${body}
+      (local.set $r (i32.add (local.get $r) (i32.const 1)))
+      (br $rl${k})))`;
+}
+/** Two f64x2 halves as one f32x4 (each rounded once). */
+const narrow = (lo: string, hi: string): string =>
+  `(i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (f32x4.demote_f64x2_zero ${lo}) (f32x4.demote_f64x2_zero ${hi}))`;
+
+// layernorm(x, w, b, d, n, rows, eps): y = (x - mean) * rstd * w + b, as layer-norm.ts computes it.
+const LAYER_NORM = `
+  (func (export "layernorm") (param $x i32) (param $w i32) (param $b i32) (param $d i32) (param $n i32) (param $rows i32) (param $eps f64)
+    (local $dy i32) ${ROW_LOCALS}
+    ${eachRow(
+      `${ROW_STATS}
+      ${rowLoop(
+        `(local.set $v (v128.load ${at('$xr')}))
+        (local.set $lo (f64x2.add (f64x2.mul (f64x2.mul (f64x2.sub ${f64lo('(local.get $v)')} (local.get $M)) (local.get $R)) ${f64lo(`(v128.load ${at('$w')})`)}) ${f64lo(`(v128.load ${at('$b')})`)}))
+        (local.set $hi (f64x2.add (f64x2.mul (f64x2.mul (f64x2.sub ${f64hi('(local.get $v)')} (local.get $M)) (local.get $R)) ${f64hi(`(v128.load ${at('$w')})`)}) ${f64hi(`(v128.load ${at('$b')})`)}))
+        (v128.store ${at('$dr')} ${narrow('(local.get $lo)', '(local.get $hi)')})`,
+        `(f32.store ${at('$dr')} (f32.demote_f64 (f64.add
+          (f64.mul (f64.mul (f64.sub (f64.promote_f32 (f32.load ${at('$xr')})) (local.get $mean)) (local.get $rstd)) (f64.promote_f32 (f32.load ${at('$w')})))
+          (f64.promote_f32 (f32.load ${at('$b')})))))`,
+      )}`,
+      false,
+    )})`;
+
+// layernorm_bwd(x, dy, w, d, n, rows, eps): rstd * (g - mean(g) - xhat * mean(g * xhat)), g = dy * w.
+const LAYER_NORM_BACKWARD = `
+  (func (export "layernorm_bwd") (param $x i32) (param $dy i32) (param $w i32) (param $d i32) (param $n i32) (param $rows i32) (param $eps f64)
+    ${ROW_LOCALS} (local $G v128) (local $GX v128) (local $gMean f64) (local $gxMean f64) (local $gs f64) (local $gx f64)
+    ${eachRow(
+      `${ROW_STATS}
+      ${zeroSums}
+      (local.set $G (v128.const f64x2 0 0)) (local.set $GX (v128.const f64x2 0 0))
+      ${rowLoop(
+        `(local.set $v (v128.load ${at('$xr')}))
+        (local.set $lo (f64x2.mul ${f64lo(`(v128.load ${at('$gr')})`)} ${f64lo(`(v128.load ${at('$w')})`)}))
+        (local.set $hi (f64x2.mul ${f64hi(`(v128.load ${at('$gr')})`)} ${f64hi(`(v128.load ${at('$w')})`)}))
+        (local.set $s0 (f64x2.add (local.get $s0) (local.get $lo)))
+        (local.set $s1 (f64x2.add (local.get $s1) (local.get $hi)))
+        (local.set $G (f64x2.add (local.get $G) (f64x2.mul (f64x2.mul (local.get $lo) (f64x2.sub ${f64lo('(local.get $v)')} (local.get $M))) (local.get $R))))
+        (local.set $GX (f64x2.add (local.get $GX) (f64x2.mul (f64x2.mul (local.get $hi) (f64x2.sub ${f64hi('(local.get $v)')} (local.get $M))) (local.get $R))))`,
+        `(local.set $g (f64.mul (f64.promote_f32 (f32.load ${at('$gr')})) (f64.promote_f32 (f32.load ${at('$w')}))))
+        (local.set $s0 (f64x2.replace_lane 0 (local.get $s0) (f64.add (f64x2.extract_lane 0 (local.get $s0)) (local.get $g))))
+        (local.set $G (f64x2.replace_lane 0 (local.get $G) (f64.add (f64x2.extract_lane 0 (local.get $G))
+          (f64.mul (f64.mul (local.get $g) (f64.sub (f64.promote_f32 (f32.load ${at('$xr')})) (local.get $mean))) (local.get $rstd)))))`,
+      )}
+      (local.set $gMean (f64.div ${hsum} (local.get $nf)))
+      (local.set $G (f64x2.add (local.get $G) (local.get $GX)))
+      (local.set $gxMean (f64.div (f64.add (f64x2.extract_lane 0 (local.get $G)) (f64x2.extract_lane 1 (local.get $G))) (local.get $nf)))
+      (local.set $G (f64x2.splat (local.get $gMean)))
+      (local.set $GX (f64x2.splat (local.get $gxMean)))
+      ${rowLoop(
+        `(local.set $v (v128.load ${at('$xr')}))
+        (local.set $lo (f64x2.mul (local.get $R) (f64x2.sub
+          (f64x2.sub (f64x2.mul ${f64lo(`(v128.load ${at('$gr')})`)} ${f64lo(`(v128.load ${at('$w')})`)}) (local.get $G))
+          (f64x2.mul (f64x2.mul (f64x2.sub ${f64lo('(local.get $v)')} (local.get $M)) (local.get $R)) (local.get $GX)))))
+        (local.set $hi (f64x2.mul (local.get $R) (f64x2.sub
+          (f64x2.sub (f64x2.mul ${f64hi(`(v128.load ${at('$gr')})`)} ${f64hi(`(v128.load ${at('$w')})`)}) (local.get $G))
+          (f64x2.mul (f64x2.mul (f64x2.sub ${f64hi('(local.get $v)')} (local.get $M)) (local.get $R)) (local.get $GX)))))
+        (v128.store ${at('$dr')} ${narrow('(local.get $lo)', '(local.get $hi)')})`,
+        `(f32.store ${at('$dr')} (f32.demote_f64 (f64.mul (local.get $rstd) (f64.sub
+          (f64.sub (f64.mul (f64.promote_f32 (f32.load ${at('$gr')})) (f64.promote_f32 (f32.load ${at('$w')}))) (local.get $gMean))
+          (f64.mul (f64.mul (f64.sub (f64.promote_f32 (f32.load ${at('$xr')})) (local.get $mean)) (local.get $rstd)) (local.get $gxMean))))))`,
+      )}`,
+      true,
+    )})`;
 
 /** The WebAssembly text of the elementwise module (memory imported as env.memory). */
 export function elementwiseWat(): string {
@@ -164,6 +426,6 @@ export function elementwiseWat(): string {
       (local.set $d (i32.add (local.get $d) (i32.const 16)))
       (br $next))))`);
   return `(module
-  (import "env" "memory" (memory 1))${funcs.join('')}${unary.join('')}${ADAMW}${SUM_EXP}
+  (import "env" "memory" (memory 1))${funcs.join('')}${unary.join('')}${ADAMW}${sumExp()}${expSum()}${SCALE_SUB}${geluBackward()}${MAX_V}${LAYER_NORM}${LAYER_NORM_BACKWARD}
 )`;
 }

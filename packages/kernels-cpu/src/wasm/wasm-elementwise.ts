@@ -14,7 +14,7 @@ import { ELEMENTWISE_WASM_BASE64 } from './elementwise-bytes.js';
 /** The binary ops the module implements. */
 export type WasmBinaryOp = 'add' | 'sub' | 'mul' | 'div';
 /** The unary ops the module implements (in f32, a few ulp from the TypeScript kernels' double-then-round). */
-export type WasmUnaryOp = 'exp' | 'tanh' | 'sigmoid';
+export type WasmUnaryOp = 'exp' | 'tanh' | 'sigmoid' | 'gelu_tanh';
 
 /** Floats per chunk of one operand. */
 const CHUNK = 16384;
@@ -24,6 +24,8 @@ const A = 0;
 const B = REGION;
 const D = 2 * REGION;
 const ROW = 3 * REGION;
+/** The module's regions, in floats: the row kernels (wasm-rows.ts) use W and BIAS for a norm's weight and bias. */
+export const REGIONS = { A, B, D, ROW, W: 4 * REGION, BIAS: 5 * REGION, CHUNK } as const;
 /** Below this many elements the JavaScript loop wins (call and copy overheads). */
 export const WASM_MIN_ELEMENTS = 4096;
 /** Row-broadcast rows shorter than this go to the JavaScript loop (a call per row would dominate). */
@@ -45,7 +47,7 @@ export function elementwiseEngine(): Engine | null {
   try {
     const bytes = decodeBase64(ELEMENTWISE_WASM_BASE64);
     if (typeof WebAssembly === 'undefined' || !WebAssembly.validate(bytes)) return (engine = null);
-    const memory = new WebAssembly.Memory({ initial: Math.ceil((4 * REGION * 4) / 65536) });
+    const memory = new WebAssembly.Memory({ initial: Math.ceil((6 * REGION * 4) / 65536) });
     const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } });
     engine = { f32: new Float32Array(memory.buffer), exports: instance.exports as unknown as Engine['exports'] };
   } catch {
@@ -199,6 +201,7 @@ export function wasmSumExpF32(x: Float32Array, i: number, n: number, m: number):
   return sum;
 }
 
-function chunks(n: number, body: (k: number, len: number) => void): void {
+/** Calls `body` for each run of at most CHUNK elements of n. */
+export function chunks(n: number, body: (k: number, len: number) => void): void {
   for (let k = 0; k < n; k += CHUNK) body(k, Math.min(CHUNK, n - k));
 }
