@@ -1,7 +1,7 @@
 import { numel, type TensorView, type TypedArray } from '@tessera/tensor';
 import { dataOf, type CpuKernel } from '../cpu-kernel.js';
 import { resultArray } from '../f32-array-pool.js';
-import { denseStrides, forEachRow } from '../strided.js';
+import { collapseDims, denseStrides, forEachRow } from '../strided.js';
 
 /**
  * Contiguous runs at least this long go through `set(subarray)` (a memcpy), shorter ones through a
@@ -27,7 +27,19 @@ export function copyRun(dst: TypedArray, o: number, so: number, src: TypedArray,
 /** Copies a strided view's elements (raw, no conversion) into `dst` laid out with `dstStrides` from `dstOffset`. */
 export function copyStrided(src: TensorView, dst: TypedArray, dstStrides: readonly number[], dstOffset: number): void {
   const data = dataOf(src);
-  forEachRow(src.shape, [dstStrides, src.strides], [dstOffset, src.offset], (offs, n, inner) => copyRun(dst, offs[0]!, inner[0]!, data, offs[1]!, inner[1]!, n));
+  const { shape, strides } = collapseDims(src.shape, [dstStrides, src.strides]);
+  const [ds, ss] = strides as [number[], number[]];
+  const rank = shape.length;
+  const n = shape[rank - 1]!;
+  if (rank >= 2 && ds[rank - 1] === 1 && ss[rank - 1] === 1 && n >= SET_MIN_RUN) {
+    // Contiguous runs (a concat's slabs, a head transpose's rows): walk the runs of the next dim in
+    // this loop, one set() each, instead of one walker callback per run.
+    forEachRow(shape.slice(0, -1), [ds.slice(0, -1), ss.slice(0, -1)], [dstOffset, src.offset], (offs, m, inner) => {
+      const so = inner[0]!;
+      const si = inner[1]!;
+      for (let r = 0, o = offs[0]!, i = offs[1]!; r < m; r++, o += so, i += si) dst.set(data.subarray(i, i + n), o);
+    });
+  } else forEachRow(shape, [ds, ss], [dstOffset, src.offset], (offs, len, inner) => copyRun(dst, offs[0]!, inner[0]!, data, offs[1]!, inner[1]!, len));
 }
 
 /** A dense row-major copy of any strided view. */
