@@ -19,6 +19,8 @@
 //   fifth is splat-loaded. The loop is issue-bound (~24 instructions a step, 10 of them FMAs):
 //   5×8 ran at ~52 GFLOP/s, 4×8 FMA ~46, 3×12 and 2×16 ~48, SIMD128 4×8 ~38 (256³-512³, one thread,
 //   alternating in one process); unrolling the depth loop made V8 spill (~35).
+import { attentionRowsWat } from './attention-rows-wat.js';
+
 /** Tile and block sizes of one build of the module (benchmarks try others). */
 export interface GemmShape {
   readonly mr: number;
@@ -166,6 +168,7 @@ export function gemmWat({ mr: MR, nr: NR, kc: KC, mc: MC, fma = false, unroll = 
   };
   return `(module
   (import "env" "memory" (memory 1 65536 shared))
+  ${attentionRowsWat()}
   ;; C tile at $pc (rows $ldc bytes apart) += A sliver at $pa · B sliver at $pb over $kc depths; for the
   ;; first depth block ($first) C = that product, so C needs no zeroing beforehand.
   (func $micro (param $kc i32) (param $pa i32) (param $pb i32) (param $pc i32) (param $ldc i32) (param $first i32) ${locals}${unroll > 1 ? ' (local $rest i32)' : ''}

@@ -88,7 +88,7 @@ function placeRowStat(view: TensorView, dims: AttentionDims, mem: Float32Array, 
   for (let b = 0; b < dims.b; b++) for (let h = 0; h < dims.h; h++) for (let i = 0, s = view.offset + b * s0 + h * s1; i < dims.t; i++, s += s2) mem[d++] = data[s]!;
 }
 
-/** Floats of each part of one thread's scratch: packed A, packed B, C1, C2 (T×S tiles), C3, C4 (head-sized results). */
+/** Floats of each part of one thread's scratch: packed A, packed B, C1, C2 (T×S tiles), C3, C4 (head-sized results), row statistics. */
 function scratchParts({ t, s, d, dv }: AttentionDims, mr: number, nr: number): number[] {
   const mrPad = (x: number): number => Math.ceil(x / mr) * mr;
   const nrPad = (x: number): number => Math.ceil(x / nr) * nr;
@@ -96,7 +96,7 @@ function scratchParts({ t, s, d, dv }: AttentionDims, mr: number, nr: number): n
   const b = Math.max(nrPad(s) * Math.max(d, dv), nrPad(Math.max(d, dv)) * Math.max(s, t));
   const c = mrPad(t) * nrPad(s);
   const r = Math.max(mrPad(t), mrPad(s)) * nrPad(Math.max(d, dv));
-  return [a, b, c, c, r, r];
+  return [a, b, c, c, r, r, 3 * t];
 }
 
 /**
@@ -159,6 +159,7 @@ export function attentionHeads(engine: WasmGemm, op: HeadsOp, lseColumn: 0 | 1, 
   header[SLOT.out] = out >> 2;
   for (let i = 0, o = 0; i < parts.length; o += parts[i]!, i++) header[SLOT.parts + i] = o;
   new Float64Array(mem.buffer, HEADER + SCALE_BYTE, 1)[0] = attrs.scale;
+  new Float32Array(mem.buffer, HEADER + SCALE_BYTE + 8, 2).set([attrs.scale, 1]);
   engine.runAttention(HEADER, op === 2 ? B * Hkv : B * H, threaded);
   const dst = resultArray('f32', outFloats) as Float32Array;
   const view = engine.sharedF32(0);

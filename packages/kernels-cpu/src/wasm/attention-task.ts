@@ -12,13 +12,18 @@
 // 11-13 MR, NR, KC of the gemm build, 14 scratch of thread 0 (bytes), 15 scratch bytes per thread,
 // 16-20 q (float index of element 0, then its four strides), 21-25 k, 26-30 v, 31-35 dO, 36-40 the
 // mask (broadcast strides, 0 where it broadcasts), 41 lse and 42 delta (dense B·H·T floats), 43 the
-// output (dense floats), 44-49 byte offsets in a thread's scratch of packed A, packed B and C1-C4;
-// the f64 scale at byte header + 208.
+// output (dense floats), 44-50 byte offsets in a thread's scratch of packed A, packed B, C1-C4 and
+// the row statistics (3T floats); the f64 scale at byte header + 208, the f32 scale at + 216 and an
+// f32 1 at + 220 (factors for attnScaleRows).
 
 /** The gemm module's exports a task calls. */
 export interface AttentionExports {
   readonly job: (pa: number, pb: number, pc: number, mPad: number, nPad: number, k: number, nStart: number, nEnd: number, src: number, rs: number, cs: number, n: number, kind: number) => void;
   readonly gemm: (pa: number, pb: number, pc: number, mPad: number, nPad: number, k: number, nStart: number, nEnd: number) => void;
+  /** The row loops in WebAssembly SIMD (wasm/attention-rows-wat.ts). */
+  readonly attnSoftmax: (c: number, ld: number, rows: number, s: number, skew: number, causal: number, scale: number, stats: number) => void;
+  readonly attnGrad: (c1: number, c2: number, ld: number, rows: number, s: number, skew: number, causal: number, scale: number, lse: number, delta: number) => void;
+  readonly attnScaleRows: (dst: number, ldd: number, src: number, lds: number, rows: number, cols: number, scales: number, sstep: number, add: number) => void;
 }
 
 /** Bytes of the header the task reads (the f64 scale included). */
@@ -104,6 +109,9 @@ export function attentionHeadsTask(x: AttentionExports, buffer: ArrayBufferLike,
   const mr = I[11]!, nr = I[12]!, kc = I[13]!;
   const base = I[14]! + thread * I[15]!;
   const pa = base + I[44]!, pb = base + I[45]!, c1 = base + I[46]!, c2 = base + I[47]!, c3 = base + I[48]!, c4 = base + I[49]!;
+  // Each row's max and sum (f32 pairs), then the rows' 1/sum as f32 for attnScaleRows.
+  const stats = base + I[50]!, normAt = stats + 8 * T;
+  const scaleF32 = header + 216, one = header + 220;
   const hkv = H / group;
   // Row strides (floats) of the score tiles and of the products' results.
   const ldS = Math.ceil(S / nr) * nr;
@@ -111,7 +119,6 @@ export function attentionHeadsTask(x: AttentionExports, buffer: ArrayBufferLike,
   const ldV = Math.ceil(Dv / nr) * nr;
   // Keys j <= i + skew are visible to query i when causal (bottom-right aligned).
   const skew = S - T;
-  const norms = new Float64Array(T);
   const lses = new Float64Array(T);
   const heads = op === 2 ? group : 1;
   for (let u = start; u < end; u++) {
@@ -128,68 +135,63 @@ export function attentionHeadsTask(x: AttentionExports, buffer: ArrayBufferLike,
       attnProduct(x, pa, pb, c1, T, S, D, 4 * qAt, I[19]!, I[20]!, 4 * kAt, I[25]!, I[24]!, mr, nr, kc, causal, skew);
       const c1f = c1 >> 2, c2f = c2 >> 2, c3f = c3 >> 2, c4f = c4 >> 2;
       if (op === 0) {
+        if (maskKind === 0) x.attnSoftmax(c1, ldS, T, S, skew, causal ? 1 : 0, scale, stats);
         for (let i = 0; i < T; i++) {
-          const row = c1f + i * ldS;
-          // Keys past `visible` are causally hidden: their weight is 0 (no exp needed).
-          const visible = causal ? Math.max(0, Math.min(S, i + skew + 1)) : S;
-          const m = attnMaskRow(f, row, visible, scale, maskKind, mRow + i * I[39]!, I[40]!);
+          let m: number;
           let sum = 0;
-          for (let j = 0; j < visible; j++) {
-            const w = attnExp(f[row + j]! - m, p2);
-            f[row + j] = w;
-            sum += w;
+          if (maskKind === 0) {
+            m = f[(stats >> 2) + 2 * i]!;
+            sum = f[(stats >> 2) + 2 * i + 1]!;
+          } else {
+            const row = c1f + i * ldS;
+            // Keys past `visible` are causally hidden: their weight is 0 (no exp needed).
+            const visible = causal ? Math.max(0, Math.min(S, i + skew + 1)) : S;
+            m = attnMaskRow(f, row, visible, scale, maskKind, mRow + i * I[39]!, I[40]!);
+            for (let j = 0; j < visible; j++) {
+              const w = attnExp(f[row + j]! - m, p2);
+              f[row + j] = w;
+              sum += w;
+            }
+            f.fill(0, row + visible, row + S);
           }
-          f.fill(0, row + visible, row + S);
           // Every key masked (m = -inf) or a NaN/inf score: NaN, as the decomposition's softmax and logsumexp give.
           const bad = !(m > -Infinity) || m === Infinity;
-          norms[i] = bad ? NaN : 1 / sum;
+          f[(normAt >> 2) + i] = bad ? NaN : 1 / sum;
           lses[i] = bad ? NaN : m + Math.log(sum);
         }
         // O = P V, each row scaled by its 1/sum on the way out.
         attnProduct(x, pa, pb, c3, T, Dv, S, c1, ldS, 1, 4 * vAt, I[29]!, I[30]!, mr, nr, kc, false, 0);
-        for (let i = 0; i < T; i++) {
-          const at = I[43]! + (e * T + i) * width;
-          const r = norms[i]!;
-          for (let c = 0, src = c3f + i * ldV; c < Dv; c++) f[at + c] = f[src + c]! * r;
-          if (width > Dv) f[at + Dv] = lses[i]!;
-        }
+        const o = I[43]! + e * T * width;
+        x.attnScaleRows(4 * o, width, c3, ldV, T, Dv, normAt, 1, 0);
+        if (width > Dv) for (let i = 0; i < T; i++) f[o + i * width + Dv] = lses[i]!;
         continue;
       }
       // dP = dO Vᵀ, then P and dS in place of the scores and dP.
       attnProduct(x, pa, pb, c2, T, S, Dv, 4 * dAt, I[34]!, I[35]!, 4 * vAt, I[30]!, I[29]!, mr, nr, kc, causal, skew);
       const rowStat = b * H * T + h * T;
+      const lseAt = I[41]! + rowStat, deltaAt = I[42]! + rowStat;
+      if (maskKind === 0) x.attnGrad(c1, c2, ldS, T, S, skew, causal ? 1 : 0, scale, 4 * lseAt, 4 * deltaAt);
       for (let i = 0; i < T; i++) {
-        const visible = causal ? Math.max(0, Math.min(S, i + skew + 1)) : S;
-        attnGradRow(f, c1f + i * ldS, c2f + i * ldS, visible, S, f[I[41]! + rowStat + i]!, f[I[42]! + rowStat + i]!, scale, maskKind, mRow + i * I[39]!, I[40]!, p2);
+        // attnGrad leaves the rows whose l is -inf or NaN (and every row under a mask) to the JS row.
+        const l = f[lseAt + i]!;
+        if (maskKind !== 0 || !(l > -Infinity)) {
+          const visible = causal ? Math.max(0, Math.min(S, i + skew + 1)) : S;
+          attnGradRow(f, c1f + i * ldS, c2f + i * ldS, visible, S, l, f[deltaAt + i]!, scale, maskKind, mRow + i * I[39]!, I[40]!, p2);
+        }
       }
       if (op === 1) {
         // dQ = scale · dS K.
         attnProduct(x, pa, pb, c3, T, D, S, c2, ldS, 1, 4 * kAt, I[24]!, I[25]!, mr, nr, kc, false, 0);
-        for (let i = 0; i < T; i++) {
-          const at = I[43]! + (e * T + i) * D;
-          for (let c = 0, src = c3f + i * ldD; c < D; c++) f[at + c] = f[src + c]! * scale;
-        }
+        x.attnScaleRows(4 * (I[43]! + e * T * D), D, c3, ldD, T, D, scaleF32, 0, 0);
         continue;
       }
       // dK = scale · dSᵀ Q and dV = Pᵀ dO, summed over the kv head's group.
       attnProduct(x, pa, pb, c3, S, D, T, c2, 1, ldS, 4 * qAt, I[19]!, I[20]!, mr, nr, kc, false, 0);
       attnProduct(x, pa, pb, c4, S, D, T, c1, 1, ldS, 4 * dAt, I[34]!, I[35]!, mr, nr, kc, false, 0);
-      const dk = I[43]! + u * S * D;
-      const dv = dk + (I[1]! * hkv) * S * D;
-      for (let j = 0; j < S; j++) {
-        const kRow = c3f + j * ldD, vRow = c4f + j * ldD, to = j * D;
-        if (g === 0) {
-          for (let c = 0; c < D; c++) {
-            f[dk + to + c] = f[kRow + c]! * scale;
-            f[dv + to + c] = f[vRow + c]!;
-          }
-        } else {
-          for (let c = 0; c < D; c++) {
-            f[dk + to + c] = f[dk + to + c]! + f[kRow + c]! * scale;
-            f[dv + to + c] = f[dv + to + c]! + f[vRow + c]!;
-          }
-        }
-      }
+      const dk = 4 * (I[43]! + u * S * D);
+      const dv = dk + 4 * I[1]! * hkv * S * D;
+      x.attnScaleRows(dk, D, c3, ldD, S, D, scaleF32, 0, g === 0 ? 0 : 1);
+      x.attnScaleRows(dv, D, c4, ldD, S, D, one, 0, g === 0 ? 0 : 1);
     }
   }
 }
