@@ -182,6 +182,25 @@ describe('fused attention equals its decomposition', () => {
     );
   });
 
+  test('heads deeper than one depth block of the gemm (T, S > 256: no causal skipping inside a product) equal the decomposition', () => {
+    for (const causal of [true, false]) {
+      const c: Case = { b: 1, hkv: 1, group: 2, t: 260, s: 270, d: 4, causal, maskKind: 'none', maskShape: [], layouts: ['transposed', 'dense', 'sliced', 'dense', 'offset'], seeds: [31, 32, 33, 34, 35, 36], dtype: 'f32' };
+      const { inputs, attrs } = inputsOf(c);
+      const [rtol, atol] = tol('f32');
+      const [out, want] = both(T.OPS.attentionForward as OpDef<AttentionAttrs>, inputs, attrs);
+      expectClose(out, want, rtol, atol, `attentionForward ${describeCase(c)}`);
+      expectBatched(T.OPS.attentionForward as OpDef<AttentionAttrs>, inputs, attrs, want, rtol, atol, `attentionForward ${describeCase(c)}`);
+      const packed = T.apply(T.OPS.attentionForward as OpDef<AttentionAttrs>, inputs.map(onRef), attrs);
+      const lse = T.tensor(logical(packed.slice(-1, c.d, c.d + 1).reshape([1, 2, c.t])), { shape: [1, 2, c.t], dtype: 'f32' });
+      const gradInputs = [...inputs, makeView([1, 2, c.t, c.d], 'transposed', 'f32', 37), lse, makeView([1, 2, c.t], 'dense', 'f32', 38, 'unit')];
+      for (const op of [T.OPS.attentionGradQ, T.OPS.attentionGradKV] as OpDef<AttentionAttrs>[]) {
+        const [got, ref] = both(op, gradInputs, attrs);
+        expectClose(got, ref, rtol * 5, atol * 5, `${op.name} ${describeCase(c)}`);
+        expectBatched(op, gradInputs, attrs, ref, rtol * 5, atol * 5, `${op.name} ${describeCase(c)}`);
+      }
+    }
+  });
+
   test('the 2-thread batched and heads backends split the work across their threads (after the property above)', () => {
     for (const engine of [batchedEngines[1]!, headsEngines[1]!]) {
       const [caller, worker] = engine.jobsPerThread();

@@ -251,6 +251,25 @@ export function gemmWat({ mr: MR, nr: NR, kc: KC, mc: MC, fma = false, unroll = 
       (call $gemm (local.get $pa) (local.get $pb) (i32.add (local.get $pb) (i32.shl (i32.mul (local.get $nPad) (local.get $k)) (i32.const 2)))
         (local.get $mPad) (local.get $nPad) (local.get $k) (i32.const 0) (i32.div_u (local.get $nPad) (i32.const ${NR})))
       (br_if $e (i32.lt_u (local.tee $eStart (i32.add (local.get $eStart) (i32.const 1))) (local.get $eEnd)))))
+  ;; C = A·B over $k depths (at most KC) for a window of packed panels: A's slivers $aStride bytes
+  ;; apart from $pa, B's (nStart..nEnd) $bStride apart from $pb, so the window may start at any depth
+  ;; of one depth block and end before it does (the attention heads task skips causally zero depths).
+  (func (export "gemmWindow") (param $pa i32) (param $pb i32) (param $pc i32) (param $mPad i32) (param $nPad i32) (param $k i32) (param $nStart i32) (param $nEnd i32) (param $aStride i32) (param $bStride i32)
+    (local $js i32) (local $is i32) (local $isEnd i32) (local $ldc i32)
+    (local.set $ldc (i32.shl (local.get $nPad) (i32.const 2)))
+    (local.set $isEnd (i32.div_u (local.get $mPad) (i32.const ${MR})))
+    (if (i32.or (i32.or (i32.eqz (local.get $k)) (i32.eqz (local.get $isEnd))) (i32.ge_u (local.get $nStart) (local.get $nEnd))) (then (return)))
+    (local.set $js (local.get $nStart))
+    (loop $jLoop
+      (local.set $is (i32.const 0))
+      (loop $sLoop
+        (call $micro (local.get $k)
+          (i32.add (local.get $pa) (i32.mul (local.get $is) (local.get $aStride)))
+          (i32.add (local.get $pb) (i32.mul (local.get $js) (local.get $bStride)))
+          (i32.add (local.get $pc) (i32.add (i32.mul (i32.mul (local.get $is) (i32.const ${MR})) (local.get $ldc)) (i32.mul (local.get $js) (i32.const ${NR * 4}))))
+          (local.get $ldc) (i32.const 1))
+        (br_if $sLoop (i32.lt_u (local.tee $is (i32.add (local.get $is) (i32.const 1))) (local.get $isEnd))))
+      (br_if $jLoop (i32.lt_u (local.tee $js (i32.add (local.get $js) (i32.const 1))) (local.get $nEnd)))))
   ;; C[:, nStart·NR .. nEnd·NR) += A·B for packed A (mPad rows), packed B (nPad columns), depth k.
   ;; Workers each take a range of B slivers; the loops are BLIS's: depth block, A block, B sliver, A sliver.
   (func $gemm (export "gemm") (param $pa i32) (param $pb i32) (param $pc i32) (param $mPad i32) (param $nPad i32) (param $k i32) (param $nStart i32) (param $nEnd i32)

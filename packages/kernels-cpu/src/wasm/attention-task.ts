@@ -20,6 +20,7 @@
 export interface AttentionExports {
   readonly job: (pa: number, pb: number, pc: number, mPad: number, nPad: number, k: number, nStart: number, nEnd: number, src: number, rs: number, cs: number, n: number, kind: number) => void;
   readonly gemm: (pa: number, pb: number, pc: number, mPad: number, nPad: number, k: number, nStart: number, nEnd: number) => void;
+  readonly gemmWindow: (pa: number, pb: number, pc: number, mPad: number, nPad: number, k: number, nStart: number, nEnd: number, aStride: number, bStride: number) => void;
   /** The row loops in WebAssembly SIMD (wasm/attention-rows-wat.ts). */
   readonly attnSoftmax: (c: number, ld: number, rows: number, s: number, skew: number, causal: number, scale: number, stats: number) => void;
   readonly attnGrad: (c1: number, c2: number, ld: number, rows: number, s: number, skew: number, causal: number, scale: number, lse: number, delta: number) => void;
@@ -52,6 +53,47 @@ function attnProduct(x: AttentionExports, pa: number, pb: number, pc: number, m:
     const rows = Math.min(block, mPad - i0);
     const seen = Math.max(0, Math.min(n, Math.min(i0 + rows, m) + skew));
     if (seen > 0) x.gemm(pa + 4 * i0 * k, pb, pc + 4 * i0 * nPad, rows, nPad, k, 0, Math.ceil(seen / nr));
+  }
+}
+
+/**
+ * attnProduct (no skew) for a product whose depth runs along a causal tile's keys or queries, skipping
+ * the depths where A is zero: `ext[i]` is how many keys query i's row of P or dS may be nonzero for
+ * (P and dS are 0 past it). With `keysAlong` A's rows are queries and its depth keys (P V, dS K): a
+ * block of rows multiplies depths 0 .. the block's largest ext. Else A's rows are keys and its depth
+ * queries (Pᵀ dO, dSᵀ Q): a block of keys from j0 multiplies depths from the first query that sees j0.
+ * Within one depth block (k <= KC) only; larger depths multiply everything.
+ */
+function attnProductWindowed(x: AttentionExports, f: Float32Array, pa: number, pb: number, pc: number, m: number, n: number, k: number, a: number, ars: number, acs: number, b: number, brs: number, bcs: number, mr: number, nr: number, kc: number, ext: Int32Array, keysAlong: boolean): void {
+  const mPad = Math.ceil(m / mr) * mr;
+  const nPad = Math.ceil(n / nr) * nr;
+  x.job(pa, pb, pc, mPad, nPad, k, 0, mPad / mr, a, ars, acs, m, 3);
+  // mPad 0: pack B and multiply nothing.
+  x.job(pa, pb, pc, 0, nPad, k, 0, nPad / nr, b, brs, bcs, n, 0);
+  if (k > kc) {
+    x.gemm(pa, pb, pc, mPad, nPad, k, 0, nPad / nr);
+    return;
+  }
+  const block = 4 * mr;
+  for (let i0 = 0; i0 < mPad; i0 += block) {
+    const rows = Math.min(block, mPad - i0);
+    let lo = 0;
+    let hi = k;
+    if (keysAlong) {
+      hi = 0;
+      for (let i = i0; i < Math.min(i0 + rows, m); i++) if (ext[i]! > hi) hi = ext[i]!;
+    } else {
+      lo = k;
+      for (let i = 0; i < k; i++) {
+        if (ext[i]! > i0) {
+          lo = i;
+          break;
+        }
+      }
+    }
+    const c = pc + 4 * i0 * nPad;
+    if (hi <= lo) f.fill(0, c >> 2, (c >> 2) + rows * nPad);
+    else x.gemmWindow(pa + 4 * (i0 * k + lo * mr), pb + 4 * lo * nr, c, rows, nPad, hi - lo, 0, nPad / nr, 4 * k * mr, 4 * k * nr);
   }
 }
 
@@ -120,6 +162,9 @@ export function attentionHeadsTask(x: AttentionExports, buffer: ArrayBufferLike,
   // Keys j <= i + skew are visible to query i when causal (bottom-right aligned).
   const skew = S - T;
   const lses = new Float64Array(T);
+  // Per query row, the keys its row of P and dS may be nonzero for (all S where its lse is not finite).
+  const ext = new Int32Array(T);
+  for (let i = 0; i < T; i++) ext[i] = causal ? Math.max(0, Math.min(S, i + skew + 1)) : S;
   const heads = op === 2 ? group : 1;
   for (let u = start; u < end; u++) {
     for (let g = 0; g < heads; g++) {
@@ -160,7 +205,8 @@ export function attentionHeadsTask(x: AttentionExports, buffer: ArrayBufferLike,
           lses[i] = bad ? NaN : m + Math.log(sum);
         }
         // O = P V, each row scaled by its 1/sum on the way out.
-        attnProduct(x, pa, pb, c3, T, Dv, S, c1, ldS, 1, 4 * vAt, I[29]!, I[30]!, mr, nr, kc, false, 0);
+        if (causal) attnProductWindowed(x, f, pa, pb, c3, T, Dv, S, c1, ldS, 1, 4 * vAt, I[29]!, I[30]!, mr, nr, kc, ext, true);
+        else attnProduct(x, pa, pb, c3, T, Dv, S, c1, ldS, 1, 4 * vAt, I[29]!, I[30]!, mr, nr, kc, false, 0);
         const o = I[43]! + e * T * width;
         x.attnScaleRows(4 * o, width, c3, ldV, T, Dv, normAt, 1, 0);
         if (width > Dv) for (let i = 0; i < T; i++) f[o + i * width + Dv] = lses[i]!;
@@ -171,23 +217,29 @@ export function attentionHeadsTask(x: AttentionExports, buffer: ArrayBufferLike,
       const rowStat = b * H * T + h * T;
       const lseAt = I[41]! + rowStat, deltaAt = I[42]! + rowStat;
       if (maskKind === 0) x.attnGrad(c1, c2, ldS, T, S, skew, causal ? 1 : 0, scale, 4 * lseAt, 4 * deltaAt);
+      const gext = causal ? new Int32Array(ext) : ext;
       for (let i = 0; i < T; i++) {
         // attnGrad leaves the rows whose l is -inf or NaN (and every row under a mask) to the JS row.
         const l = f[lseAt + i]!;
-        if (maskKind !== 0 || !(l > -Infinity)) {
-          const visible = causal ? Math.max(0, Math.min(S, i + skew + 1)) : S;
-          attnGradRow(f, c1f + i * ldS, c2f + i * ldS, visible, S, l, f[deltaAt + i]!, scale, maskKind, mRow + i * I[39]!, I[40]!, p2);
-        }
+        if (maskKind !== 0 || !(l > -Infinity)) attnGradRow(f, c1f + i * ldS, c2f + i * ldS, ext[i]!, S, l, f[deltaAt + i]!, scale, maskKind, mRow + i * I[39]!, I[40]!, p2);
+        // Such a row's P and dS are NaN for every key.
+        if (!(l > -Infinity)) gext[i] = S;
       }
       if (op === 1) {
         // dQ = scale · dS K.
-        attnProduct(x, pa, pb, c3, T, D, S, c2, ldS, 1, 4 * kAt, I[24]!, I[25]!, mr, nr, kc, false, 0);
+        if (causal) attnProductWindowed(x, f, pa, pb, c3, T, D, S, c2, ldS, 1, 4 * kAt, I[24]!, I[25]!, mr, nr, kc, gext, true);
+        else attnProduct(x, pa, pb, c3, T, D, S, c2, ldS, 1, 4 * kAt, I[24]!, I[25]!, mr, nr, kc, false, 0);
         x.attnScaleRows(4 * (I[43]! + e * T * D), D, c3, ldD, T, D, scaleF32, 0, 0);
         continue;
       }
       // dK = scale · dSᵀ Q and dV = Pᵀ dO, summed over the kv head's group.
-      attnProduct(x, pa, pb, c3, S, D, T, c2, 1, ldS, 4 * qAt, I[19]!, I[20]!, mr, nr, kc, false, 0);
-      attnProduct(x, pa, pb, c4, S, D, T, c1, 1, ldS, 4 * dAt, I[34]!, I[35]!, mr, nr, kc, false, 0);
+      if (causal) {
+        attnProductWindowed(x, f, pa, pb, c3, S, D, T, c2, 1, ldS, 4 * qAt, I[19]!, I[20]!, mr, nr, kc, gext, false);
+        attnProductWindowed(x, f, pa, pb, c4, S, D, T, c1, 1, ldS, 4 * dAt, I[34]!, I[35]!, mr, nr, kc, gext, false);
+      } else {
+        attnProduct(x, pa, pb, c3, S, D, T, c2, 1, ldS, 4 * qAt, I[19]!, I[20]!, mr, nr, kc, false, 0);
+        attnProduct(x, pa, pb, c4, S, D, T, c1, 1, ldS, 4 * dAt, I[34]!, I[35]!, mr, nr, kc, false, 0);
+      }
       const dk = 4 * (I[43]! + u * S * D);
       const dv = dk + 4 * I[1]! * hkv * S * D;
       x.attnScaleRows(dk, D, c3, ldD, S, D, scaleF32, 0, g === 0 ? 0 : 1);
@@ -197,4 +249,4 @@ export function attentionHeadsTask(x: AttentionExports, buffer: ArrayBufferLike,
 }
 
 /** The source text of the task and its helpers, for the workers: defines ATTENTION_TASK. */
-export const ATTENTION_TASK_SOURCE = `${[attnProduct, attnExp, attnMaskRow, attnGradRow].map(String).join('\n')}\nconst ATTENTION_TASK = (${String(attentionHeadsTask)});\n`;
+export const ATTENTION_TASK_SOURCE = `${[attnProduct, attnProductWindowed, attnExp, attnMaskRow, attnGradRow].map(String).join('\n')}\nconst ATTENTION_TASK = (${String(attentionHeadsTask)});\n`;
