@@ -7,6 +7,7 @@ import { recycleF32 } from './f32-array-pool.js';
 import { wasmAttentionKernels } from './kernels/attention-wasm.js';
 import { BINARY_KERNELS_TS } from './kernels/binary.js';
 import { UNARY_KERNELS_TS } from './kernels/unary.js';
+import { sumKernelTs } from './kernels/reduce.js';
 import { wasmMatmulKernel } from './kernels/matmul-wasm.js';
 import { WASM_SOFTMAX_KERNELS } from './kernels/softmax-wasm.js';
 import { MIN_SPLIT_ELEMENTS, rowTaskKernels } from './kernels/row-tasks-threaded.js';
@@ -102,6 +103,7 @@ export function createCpuBackend(opts: CpuBackendOptions = {}): Backend {
     for (const [op, kernel] of rowTaskKernels(split)) kernels.set(op, wrap(kernel));
   } else if (opts.wasm === false) {
     for (const [op, kernel] of [...BINARY_KERNELS_TS, ...UNARY_KERNELS_TS]) kernels.set(op, wrap(kernel));
+    kernels.set(OPS.sum, wrap(sumKernelTs));
   } else if (opts.wasm === true) {
     throw new Error('createCpuBackend: wasm: true, but WebAssembly SIMD with shared memory is not available here; omit the option to fall back to the TypeScript kernels');
   }

@@ -2,6 +2,7 @@
 import wabtInit from 'wabt';
 import { elementwiseWat } from './elementwise-wat.js';
 import { GEMM_SHAPES, gemmWat } from './gemm-wat.js';
+import { reduceWat } from './reduce-wat.js';
 
 /** Assembles and validates WebAssembly text with SIMD and threads (shared memory), plus relaxed SIMD when `relaxed`. */
 export async function assembleWat(wat: string, relaxed = false): Promise<Uint8Array> {
@@ -28,4 +29,9 @@ export async function assembleElementwise(): Promise<Uint8Array> {
   const { buffer } = mod.toBinary({});
   mod.destroy();
   return buffer;
+}
+
+/** The assembled bytes of the SIMD reduction module. */
+export async function assembleReduce(): Promise<Uint8Array> {
+  return assembleWat(reduceWat());
 }

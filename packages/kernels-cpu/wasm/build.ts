@@ -1,9 +1,9 @@
-// Assembles wasm/gemm-wat.ts and wasm/elementwise-wat.ts with wabt and writes src/wasm/gemm-bytes.ts,
-// src/wasm/gemm-fma-bytes.ts and src/wasm/elementwise-bytes.ts, so the package needs no
+// Assembles wasm/gemm-wat.ts, wasm/elementwise-wat.ts and wasm/reduce-wat.ts with wabt and writes
+// src/wasm/gemm-bytes.ts, src/wasm/gemm-fma-bytes.ts, src/wasm/elementwise-bytes.ts and src/wasm/reduce-bytes.ts, so the package needs no
 // toolchain at install or run time. Run with `pnpm --filter @tessera/kernels-cpu build:wasm`.
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { assembleElementwise, assembleGemm } from './assemble.js';
+import { assembleElementwise, assembleGemm, assembleReduce } from './assemble.js';
 
 /** Writes `bytes` as a base64 constant module generated from `source`. */
 function writeBytes(file: string, source: string, name: string, what: string, bytes: Uint8Array): void {
@@ -20,3 +20,4 @@ function writeBytes(file: string, source: string, name: string, what: string, by
 writeBytes('gemm-bytes.ts', 'gemm-wat.ts', 'GEMM_WASM_BASE64', 'SIMD gemm', await assembleGemm('simd128'));
 writeBytes('gemm-fma-bytes.ts', 'gemm-wat.ts', 'GEMM_FMA_WASM_BASE64', 'relaxed-SIMD (FMA) gemm', await assembleGemm('fma'));
 writeBytes('elementwise-bytes.ts', 'elementwise-wat.ts', 'ELEMENTWISE_WASM_BASE64', 'SIMD elementwise', await assembleElementwise());
+writeBytes('reduce-bytes.ts', 'reduce-wat.ts', 'REDUCE_WASM_BASE64', 'SIMD reduction', await assembleReduce());

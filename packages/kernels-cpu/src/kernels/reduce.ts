@@ -5,6 +5,7 @@ import { allocTyped, numel, type ReduceAttrs, type TensorView, type TypedArray }
 import { dataOf, storeFor, type CpuKernel } from '../cpu-kernel.js';
 import { takeF32 } from '../f32-array-pool.js';
 import { collapseDims, denseStrides, forEachRow } from '../strided.js';
+import { WASM_REDUCE_MIN_ELEMENTS, wasmSumRowsF32 } from '../wasm/wasm-reduce.js';
 
 /**
  * How a reduction folds, as two loops written per fold so the operation inlines (a shared
@@ -105,8 +106,11 @@ export function reducedOutputStrides(x: TensorView, axes: readonly number[]): nu
 /** Accumulators per block of a leading-axes reduction: 16 KiB of doubles, well inside L1. */
 const ACROSS_BLOCK = 2048;
 
-/** The strided kernel for one reduction fold. */
-function reduceKernel({ init, row, across, rows: foldRows }: Fold): CpuKernel<ReduceAttrs> {
+/** Folds f32 rows into accumulators elsewhere (the WebAssembly module), or returns false to leave them to the fold. */
+type WasmRows = (acc: Float64Array, src: Float32Array, offset: number, rows: number, rowStride: number, cols: number) => boolean;
+
+/** The strided kernel for one reduction fold; `wasmRows` takes f32 sums over leading axes where it can. */
+function reduceKernel({ init, row, across, rows: foldRows }: Fold, wasmRows?: WasmRows): CpuKernel<ReduceAttrs> {
   return ([x], { axes }, out) => {
     const src = dataOf(x!);
     const acc = new Float64Array(numel(out.shape)).fill(init);
@@ -118,7 +122,9 @@ function reduceKernel({ init, row, across, rows: foldRows }: Fold): CpuKernel<Re
       // shape): fold block by block, so each block of accumulators stays in cache across the rows.
       // Every accumulator still folds its rows in order, so results match the plain walk.
       const [rows, cols] = plan.shape as [number, number];
-      for (let j = 0; j < cols; j += ACROSS_BLOCK) {
+      // f32 sums go to the SIMD module where it applies (the same additions in the same order).
+      const onWasm = wasmRows !== undefined && src instanceof Float32Array && rows * cols >= WASM_REDUCE_MIN_ELEMENTS && wasmRows(acc, src, x!.offset, rows, xs[0]!, cols);
+      if (!onWasm) for (let j = 0; j < cols; j += ACROSS_BLOCK) {
         const len = Math.min(ACROSS_BLOCK, cols - j);
         if (foldRows !== undefined) foldRows(acc, j, src, x!.offset + j, xs[0]!, rows, len);
         else for (let r = 0, i = x!.offset + j; r < rows; r++, i += xs[0]!) across(acc, j, 1, src, i, 1, len);
@@ -139,8 +145,10 @@ function reduceKernel({ init, row, across, rows: foldRows }: Fold): CpuKernel<Re
   };
 }
 
-/** Sums over `axes` (an empty reduction gives 0). */
-export const sumKernel = reduceKernel(SUM);
+/** Sums over `axes` (an empty reduction gives 0); f32 sums over leading axes run on the WebAssembly SIMD module where available. */
+export const sumKernel = reduceKernel(SUM, wasmSumRowsF32);
+/** The same sums in TypeScript only (createCpuBackend({ wasm: false })). */
+export const sumKernelTs = reduceKernel(SUM);
 /** Largest value over `axes`; NaN propagates. */
 export const maxKernel = reduceKernel(MAX);
 /** Smallest value over `axes`; NaN propagates. */

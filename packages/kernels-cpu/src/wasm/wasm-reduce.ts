@@ -1,0 +1,65 @@
+// f32 sums over the leading axes of a row-major matrix on the WebAssembly SIMD reduction module
+// (wasm/reduce-wat.ts): whole rows stream through a fixed 64 KiB scratch, and the column sums stay
+// in f64 accumulators in the module's memory. The module adds each accumulator's rows in order, as
+// the TypeScript fold does, so the result is bit-identical to it. The memory never grows, so its
+// views never detach. Main thread only: each call runs to completion synchronously.
+import { decodeBase64 } from './gemm-module.js';
+import { REDUCE_WASM_BASE64 } from './reduce-bytes.js';
+
+/** Floats of input per chunk (whole rows of it). */
+const CHUNK = 16384;
+/** Columns the accumulators hold (128 KiB of doubles); wider matrices stay in TypeScript. */
+export const WASM_REDUCE_MAX_COLS = 16384;
+/** Byte offset of the accumulators: after the chunk and the 8 bytes the last pair of columns may read past it. */
+const ACC = (CHUNK + 16) * 4;
+/** Below this many elements the TypeScript fold wins (call and copy overheads). */
+export const WASM_REDUCE_MIN_ELEMENTS = 4096;
+
+interface Engine {
+  readonly f32: Float32Array;
+  readonly f64: Float64Array;
+  readonly sumRows: (src: number, strideBytes: number, rows: number, acc: number, n: number) => void;
+}
+
+let engine: Engine | null | undefined;
+
+/** The instantiated module, or null where WebAssembly SIMD is unavailable. */
+function reduceEngine(): Engine | null {
+  if (engine !== undefined) return engine;
+  try {
+    const bytes = decodeBase64(REDUCE_WASM_BASE64);
+    if (typeof WebAssembly === 'undefined' || !WebAssembly.validate(bytes)) return (engine = null);
+    const memory = new WebAssembly.Memory({ initial: Math.ceil((ACC + WASM_REDUCE_MAX_COLS * 8) / 65536) });
+    const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } });
+    const sumRows = instance.exports.sum_rows as Engine['sumRows'];
+    engine = { f32: new Float32Array(memory.buffer), f64: new Float64Array(memory.buffer), sumRows };
+  } catch {
+    engine = null;
+  }
+  return engine;
+}
+
+/**
+ * Adds `rows` rows of `cols` f32 elements (row r at `src[offset + r * rowStride]`, contiguous) into
+ * `acc[0..cols)` in row order, or returns false (nothing touched) where the module is unavailable
+ * or the matrix is too wide for its accumulators.
+ */
+export function wasmSumRowsF32(acc: Float64Array, src: Float32Array, offset: number, rows: number, rowStride: number, cols: number): boolean {
+  if (cols > WASM_REDUCE_MAX_COLS || cols === 0) return false;
+  const e = reduceEngine();
+  if (e === null) return false;
+  const { f32, f64, sumRows } = e;
+  const accAt = ACC / 8;
+  f64.set(acc.subarray(0, cols), accAt);
+  const perChunk = Math.max(1, Math.floor(CHUNK / cols));
+  for (let r = 0; r < rows; r += perChunk) {
+    const count = Math.min(perChunk, rows - r);
+    const start = offset + r * rowStride;
+    // Dense rows come in with one copy; rows further apart (a sliced view) one copy each.
+    if (rowStride === cols) f32.set(src.subarray(start, start + count * cols), 0);
+    else for (let k = 0; k < count; k++) f32.set(src.subarray(start + k * rowStride, start + k * rowStride + cols), k * cols);
+    sumRows(0, cols * 4, count, ACC, cols);
+  }
+  acc.set(f64.subarray(accAt, accAt + cols));
+  return true;
+}

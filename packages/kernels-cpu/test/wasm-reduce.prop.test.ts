@@ -1,0 +1,69 @@
+// The WebAssembly SIMD sums over leading axes (src/wasm/wasm-reduce.ts) held bit for bit to the
+// TypeScript fold, on f32 inputs large enough to take the module: dense, at an offset, rows of a
+// wider matrix (row stride > columns), odd column counts, several 16384-float chunks.
+import fc from 'fast-check';
+import { describe, expect, test } from 'vitest';
+import * as T from '@tessera/tensor';
+import { sumKernel, sumKernelTs } from '../src/kernels/reduce.js';
+import { REDUCE_WASM_BASE64 } from '../src/wasm/reduce-bytes.js';
+import { WASM_REDUCE_MAX_COLS, WASM_REDUCE_MIN_ELEMENTS, wasmSumRowsF32 } from '../src/wasm/wasm-reduce.js';
+import { assembleReduce } from '../wasm/assemble.js';
+import { makeView, numRuns, rng, seedArb } from './views.js';
+
+function expectIdentical(actual: ArrayLike<number>, expected: ArrayLike<number>, what: string): void {
+  expect(actual.length, what).toBe(expected.length);
+  for (let i = 0; i < expected.length; i++) {
+    if (!Object.is(actual[i], expected[i])) throw new Error(`${what}: element ${i} is ${actual[i]} but the TypeScript fold gives ${expected[i]}`);
+  }
+}
+
+/** An f32 (a, b, c) input: dense, dense at an offset, or the first c columns of an (a, b, c + 5) tensor. */
+function input(shape: [number, number, number], layout: 'dense' | 'offset' | 'rows', seed: number): T.Tensor {
+  if (layout !== 'rows') return makeView(shape, layout, 'f32', seed);
+  return makeView([shape[0], shape[1], shape[2] + 5], 'dense', 'f32', seed).slice(2, 0, shape[2]);
+}
+
+describe('WebAssembly SIMD f32 sums over leading axes', () => {
+  test('the committed module bytes are the assembled wasm/reduce-wat.ts', async () => {
+    expect(Buffer.from(await assembleReduce()).toString('base64')).toBe(REDUCE_WASM_BASE64);
+  });
+
+  test('sum over the leading axes equals the TypeScript fold bit for bit, and takes the module', () => {
+    const shapeArb = fc.tuple(fc.integer({ min: 1, max: 70 }), fc.integer({ min: 1, max: 6 }), fc.integer({ min: 1, max: 700 }));
+    fc.assert(
+      fc.property(shapeArb, fc.constantFrom('dense' as const, 'offset' as const, 'rows' as const), seedArb, fc.boolean(), ([a, b, c], layout, seed, keepDims) => {
+        fc.pre(a * b * c >= WASM_REDUCE_MIN_ELEMENTS);
+        const x = input([a, b, c], layout, seed);
+        const attrs = { axes: [0, 1], keepDims };
+        const out = { shape: keepDims ? [1, 1, c] : [c], dtype: 'f32' as const };
+        const what = `${layout} [${a},${b},${c}]`;
+        expectIdentical(sumKernel([x], attrs, out), sumKernelTs([x], attrs, out), what);
+        // The module ran: it also folds the same rows into a second set of accumulators.
+        const acc = new Float64Array(c);
+        const data = x.storage.data as Float32Array;
+        expect(wasmSumRowsF32(acc, data, x.offset, a * b, x.strides[1]!, c), what).toBe(true);
+      }),
+      { numRuns: numRuns() },
+    );
+  });
+
+  test('NaN, infinities and signed zeros sum as in the TypeScript fold', () => {
+    const edges = [NaN, Infinity, -Infinity, 0, -0, 1e-45, 3.4e38, -3.4e38, 1, -1, 0.5];
+    const next = rng(7);
+    const rows = 64;
+    const cols = 67;
+    const x = T.tensor(Array.from({ length: rows * cols }, (_, i) => (i % 5 === 0 ? edges[Math.floor(next() * edges.length)]! : next() - 0.5)), { shape: [rows, cols], dtype: 'f32' });
+    const attrs = { axes: [0], keepDims: false };
+    const out = { shape: [cols], dtype: 'f32' as const };
+    expectIdentical(sumKernel([x], attrs, out), sumKernelTs([x], attrs, out), 'edge values');
+  });
+
+  test(`rows wider than ${WASM_REDUCE_MAX_COLS} columns stay in TypeScript`, () => {
+    const cols = WASM_REDUCE_MAX_COLS + 3;
+    expect(wasmSumRowsF32(new Float64Array(cols), new Float32Array(2 * cols), 0, 2, cols, cols)).toBe(false);
+    const x = makeView([2, cols], 'dense', 'f32', 3);
+    const attrs = { axes: [0], keepDims: false };
+    const out = { shape: [cols], dtype: 'f32' as const };
+    expectIdentical(sumKernel([x], attrs, out), sumKernelTs([x], attrs, out), 'wide rows');
+  });
+});
