@@ -1,9 +1,10 @@
 // The row kernels (GELU tanh form, layerNorm, cross-entropy losses and logits gradient) held to the
 // plain TypeScript kernels (gelu.ts, layer-norm.ts, cross-entropy.ts on a `wasm: false` backend):
-// on the WebAssembly SIMD module (wasm/wasm-rows.ts, the default), and as scalar tasks split across
-// the worker pool (`simd: false`) on 1 and 2 threads with the split threshold at 0, so even a
-// 2-element job is split and the workers' copies, offsets and copy-out are exercised; over odd sizes
-// and every layout (strided ones take the general kernels, dense and offset ones the fast paths).
+// on the WebAssembly SIMD module (row-tasks.ts's simdRowsTask, the default; a worker compiles its own
+// instance) and as scalar tasks (`simd: false`), each on 1 and 2 threads with the split threshold at
+// 0, so even a 2-element job is split and the workers' copies, offsets and copy-out are exercised;
+// over odd sizes and every layout (strided ones take the general kernels, dense and offset ones the
+// fast paths).
 import fc from 'fast-check';
 import { afterAll, describe, expect, test } from 'vitest';
 import * as T from '@tessera/tensor';
@@ -13,14 +14,16 @@ import { BACKOFF_JOBS, rowTaskKernels, SplitGauge } from '../src/kernels/row-tas
 import { WASM_SOFTMAX_KERNELS } from '../src/kernels/softmax-wasm.js';
 import { CPU_KERNELS } from '../src/registry.js';
 import { WasmGemm } from '../src/wasm/wasm-gemm.js';
+import { SIMD_TASK_LAYOUT } from '../src/wasm/row-tasks.js';
+import { REGIONS } from '../src/wasm/wasm-elementwise.js';
 import { expectClose, layoutArb, logical, makeView, numRuns, seedArb, type Layout } from './views.js';
 
 const REFERENCE = 'cpu-rows-reference';
 T.registerBackend(createCpuBackend({ name: REFERENCE, wasm: false }));
 const fallbacks = new Map<OpDef, unknown>([...CPU_KERNELS, ...WASM_SOFTMAX_KERNELS]);
 const engines = [1, 2].map((threads) => new WasmGemm(threads, 0));
-const devices = [...engines.map((engine) => [engine, false] as const), [engines[0]!, true] as const].map(([engine, simd]) => {
-  const name = simd ? 'cpu-rows-simd' : `cpu-rows-${engine.threads}`;
+const devices = engines.flatMap((engine) => [[engine, false] as const, [engine, true] as const]).map(([engine, simd]) => {
+  const name = `cpu-rows-${simd ? 'simd' : 'scalar'}-${engine.threads}`;
   const kernels = new Map(rowTaskKernels({ gemm: () => engine, minElements: 0, fallback: (op) => fallbacks.get(op) as never, adaptive: false, simd }));
   T.registerBackend(createCpuBackend({ name, threads: engine.threads, kernels }));
   return name;
@@ -139,6 +142,13 @@ describe('row tasks split across threads equal the plain TypeScript kernels', ()
     }
     const x = () => makeView([2, 20000], 'dense', 'f32', 13);
     check((v) => T.layerNorm(v, undefined, undefined, 1e-5), () => [x()], 1e-5, 1e-5, 'layerNorm [2, 20000] (the general kernel)');
+  });
+
+  test("simdRowsTask's hardcoded scratch layout is the SIMD module's", () => {
+    expect(SIMD_TASK_LAYOUT.CHUNK).toBe(REGIONS.CHUNK);
+    expect(REGIONS.B).toBe(SIMD_TASK_LAYOUT.REGION);
+    expect(REGIONS.W).toBe(4 * SIMD_TASK_LAYOUT.REGION);
+    expect(REGIONS.BIAS).toBe(5 * SIMD_TASK_LAYOUT.REGION);
   });
 
   test('the 2-thread engine really split the jobs (its worker ran slices)', () => {

@@ -9,9 +9,11 @@ import { numel, OPS, type OpDef, type TensorView } from '@tessera/tensor';
 import { dataOf, type CpuKernel } from '../cpu-kernel.js';
 import { resultArray } from '../f32-array-pool.js';
 import { broadcastStrides, denseStrides, forEachRow, isDenseRowMajor } from '../strided.js';
-import { ROW_TASKS, TASK } from '../wasm/row-tasks.js';
+import { decodeBase64 } from '../wasm/gemm-module.js';
+import { ELEMENTWISE_WASM_BASE64 } from '../wasm/elementwise-bytes.js';
+import { ROW_TASKS, SIMD_KIND, SIMD_TASK_LAYOUT, TASK, type RowsEngine, type RowTask } from '../wasm/row-tasks.js';
+import { elementwiseEngine } from '../wasm/wasm-elementwise.js';
 import type { WasmGemm } from '../wasm/wasm-gemm.js';
-import { wasmCrossEntropyBackwardF32, wasmCrossEntropyLossesF32, wasmGeluTanhBackwardF32, wasmGeluTanhF32, wasmLayerNormBackwardF32, wasmLayerNormF32 } from '../wasm/wasm-rows.js';
 import { targetOf } from './cross-entropy.js';
 
 /**
@@ -84,15 +86,38 @@ export class SplitGauge {
 
 const GAUGES = new WeakMap<WasmGemm, SplitGauge>();
 
+let bytesCache: Uint8Array | undefined;
+const moduleBytes = (): Uint8Array => (bytesCache ??= decodeBase64(ELEMENTWISE_WASM_BASE64));
+
+let rowsEngine: RowsEngine | null | undefined;
+/** The calling thread's instance of the SIMD module for simdRowsTask, or null where it is unavailable. */
+function callerEngine(): RowsEngine | null {
+  if (rowsEngine !== undefined) return rowsEngine;
+  const e = elementwiseEngine();
+  return (rowsEngine = e && { f32: e.f32, fn: e.exports as unknown as RowsEngine['fn'] });
+}
+
 /**
  * Runs `count` units of `task` into `dst` (dense, `per` elements a unit from element 0): the caller's
  * share on the arrays themselves, the rest on the pool's workers through copies in the shared memory.
  */
 function runSplit(split: RowSplit, task: number, count: number, per: number, dst: Float32Array, ops: readonly (Operand | null)[], n: number, floats: readonly number[]): void {
-  const fn = ROW_TASKS[task]!;
+  runUnits(split, task, null, count, per, dst, ops, n, floats);
+}
+
+/** Runs `count` units of simdRowsTask's `kind` (SIMD_KIND) like runSplit: the caller on its own instance of the module, the workers on theirs. */
+function runSimd(split: RowSplit, kind: number, engine: RowsEngine, count: number, per: number, dst: Float32Array, ops: readonly (Operand | null)[], n: number, floats: readonly number[]): void {
+  runUnits(split, TASK.simdRows, { kind, engine }, count, per, dst, ops, n, floats);
+}
+
+function runUnits(split: RowSplit, task: number, simd: { kind: number; engine: RowsEngine } | null, count: number, per: number, dst: Float32Array, ops: readonly (Operand | null)[], n: number, floats: readonly number[]): void {
+  const task_ = ROW_TASKS[task]!;
+  const fn: RowTask = simd ? (d, x, y, z, o, f, s, e) => task_(d, x, y, z, o, f, s, e, simd.engine) : task_;
   const arrays = ops.map((op) => op?.data ?? dst);
-  const own = [0, ...ops.map((op) => op?.offset ?? -1), n];
-  const engine = split.gemm !== null && count >= 2 && count * per >= split.minElements ? split.gemm() : null;
+  const own = [0, ...ops.map((op) => op?.offset ?? -1), n, ...(simd ? [simd.kind, 0, 0] : [])];
+  // A SIMD unit costs ~4x less than a scalar one, so a SIMD job needs ~4x the elements to pay for the split.
+  const minElements = simd ? split.minElements * 4 : split.minElements;
+  const engine = split.gemm !== null && count >= 2 && count * Math.max(per, n) >= minElements ? split.gemm() : null;
   let gauge = engine && GAUGES.get(engine);
   if (engine && !gauge) GAUGES.set(engine, (gauge = new SplitGauge()));
   const pool = engine !== null && engine.threads > 1 && (!split.adaptive || gauge!.split()) ? engine.startWorkers() : null;
@@ -112,6 +137,9 @@ function runSplit(split: RowSplit, task: number, count: number, per: number, dst
   };
   const dRegion = place(rest * per);
   const regions = ops.map((op) => (op === null ? -1 : place(op.per > 0 ? rest * op.per : op.whole)));
+  // The SIMD module's bytes, from which a worker compiles its own instance the first time.
+  const bytes = simd ? moduleBytes() : null;
+  const bytesRegion = bytes ? place(Math.ceil(bytes.length / 4)) : -1;
   if (at * 4 > MAX_BYTES) {
     fn(dst, arrays[0]!, arrays[1]!, arrays[2]!, own, floats, 0, count);
     return;
@@ -133,6 +161,10 @@ function runSplit(split: RowSplit, task: number, count: number, per: number, dst
     }
   });
   theirs.push(n);
+  if (simd) {
+    new Uint8Array(memory.buffer, bytesRegion * 4, bytes!.length).set(bytes!);
+    theirs.push(simd.kind, bytesRegion, bytes!.length);
+  }
   let ownMs = 0;
   const t0 = performance.now();
   pool.runTask(task, theirs, floats, count, (s, e) => {
@@ -142,6 +174,9 @@ function runSplit(split: RowSplit, task: number, count: number, per: number, dst
   gauge!.record(ownMs, performance.now() - t0 - ownMs);
   dst.set(mem.subarray(dRegion, dRegion + rest * per), first * per);
 }
+
+/** The calling thread's SIMD instance when `split` runs the SIMD tasks, else null (the scalar tasks run). */
+const simdEngine = (split: RowSplit): RowsEngine | null => (split.simd !== false ? callerEngine() : null);
 
 /** The view's f32 array when it holds `n` elements densely in row-major order, else null. */
 function denseF32(v: TensorView | undefined, n: number): Float32Array | null {
@@ -161,8 +196,9 @@ function gelu(split: RowSplit): CpuKernel<GeluAttrs> {
     const x = denseF32(inputs[0], size);
     if (attrs.approximate !== 'tanh' || out.dtype !== 'f32' || x === null) return fallback(inputs, attrs, out);
     const dst = resultArray('f32', size) as Float32Array;
-    if (split.simd !== false && wasmGeluTanhF32(x, inputs[0]!.offset, size, dst)) return dst;
-    runSplit(split, TASK.geluTanh, size, 1, dst, [perUnit(x, inputs[0]!.offset, 1), null, null], 1, []);
+    const e = simdEngine(split);
+    if (e) runSimd(split, SIMD_KIND.geluTanh, e, size, 1, dst, [perUnit(x, inputs[0]!.offset, 1), null, null], 1, []);
+    else runSplit(split, TASK.geluTanh, size, 1, dst, [perUnit(x, inputs[0]!.offset, 1), null, null], 1, []);
     return dst;
   };
 }
@@ -175,8 +211,9 @@ function geluBackward(split: RowSplit): CpuKernel<GeluAttrs> {
     const g = denseF32(inputs[1], size);
     if (attrs.approximate !== 'tanh' || out.dtype !== 'f32' || x === null || g === null) return fallback(inputs, attrs, out);
     const dst = resultArray('f32', size) as Float32Array;
-    if (split.simd !== false && wasmGeluTanhBackwardF32(x, inputs[0]!.offset, g, inputs[1]!.offset, size, dst)) return dst;
-    runSplit(split, TASK.geluTanhBackward, size, 1, dst, [perUnit(x, inputs[0]!.offset, 1), perUnit(g, inputs[1]!.offset, 1), null], 1, []);
+    const e = simdEngine(split);
+    if (e) runSimd(split, SIMD_KIND.geluTanhBackward, e, size, 1, dst, [perUnit(x, inputs[0]!.offset, 1), perUnit(g, inputs[1]!.offset, 1), null], 1, []);
+    else runSplit(split, TASK.geluTanhBackward, size, 1, dst, [perUnit(x, inputs[0]!.offset, 1), perUnit(g, inputs[1]!.offset, 1), null], 1, []);
     return dst;
   };
 }
@@ -200,8 +237,9 @@ function layerNorm(split: RowSplit): CpuKernel<LayerNormAttrs> {
     if (ops === null || (attrs.hasBias && b === null)) return fallback(inputs, attrs, out);
     const dst = resultArray('f32', size) as Float32Array;
     const bias = b && whole(b, inputs[attrs.hasWeight ? 2 : 1]!.offset, n);
-    if (split.simd !== false && wasmLayerNormF32(ops[0]!, ops[1]!, bias, size / n, n, attrs.eps, dst)) return dst;
-    runSplit(split, TASK.layerNorm, size / n, n, dst, [ops[0]!, ops[1]!, bias], n, [attrs.eps]);
+    const e = n <= SIMD_TASK_LAYOUT.CHUNK ? simdEngine(split) : null;
+    if (e) runSimd(split, SIMD_KIND.layerNorm, e, size / n, n, dst, [ops[0]!, ops[1]!, bias], n, [attrs.eps]);
+    else runSplit(split, TASK.layerNorm, size / n, n, dst, [ops[0]!, ops[1]!, bias], n, [attrs.eps]);
     return dst;
   };
 }
@@ -214,8 +252,9 @@ function layerNormBackward(split: RowSplit): CpuKernel<{ eps: number; hasWeight:
     const ops = out.dtype === 'f32' && n > 0 ? normOperands(inputs, size, n, attrs.hasWeight, 1) : null;
     if (ops === null) return fallback(inputs, attrs, out);
     const dst = resultArray('f32', size) as Float32Array;
-    if (split.simd !== false && wasmLayerNormBackwardF32(ops[0]!, ops[1]!, ops[2]!, size / n, n, attrs.eps, dst)) return dst;
-    runSplit(split, TASK.layerNormBackward, size / n, n, dst, ops, n, [attrs.eps]);
+    const e = n <= SIMD_TASK_LAYOUT.CHUNK ? simdEngine(split) : null;
+    if (e) runSimd(split, SIMD_KIND.layerNormBackward, e, size / n, n, dst, ops, n, [attrs.eps]);
+    else runSplit(split, TASK.layerNormBackward, size / n, n, dst, ops, n, [attrs.eps]);
     return dst;
   };
 }
@@ -251,11 +290,12 @@ function crossEntropyLosses(split: RowSplit): CpuKernel<CrossEntropyAttrs> {
     const size = numel(logits.shape);
     const c = logits.shape[logits.shape.length - 1] ?? 0;
     const x = denseF32(logits, size);
-    if (split.simd === false || out.dtype !== 'f32' || x === null || c === 0) return fallback(inputs, attrs, out);
+    const e = simdEngine(split);
+    if (e === null || out.dtype !== 'f32' || x === null || c === 0) return fallback(inputs, attrs, out);
     const { tg } = rowTargets(logits, targets, null, c, attrs.ignoreIndex);
     const dst = resultArray('f32', tg.length) as Float32Array;
-    if (wasmCrossEntropyLossesF32(x, logits.offset, tg.length, c, tg, attrs.labelSmoothing, dst)) return dst;
-    return fallback(inputs, attrs, out);
+    runSimd(split, SIMD_KIND.crossEntropyLosses, e, tg.length, 1, dst, [perUnit(x, logits.offset, c), perUnit(tg, 0, 1), null], c, [attrs.labelSmoothing]);
+    return dst;
   };
 }
 
@@ -270,8 +310,9 @@ function crossEntropyBackward(split: RowSplit): CpuKernel<CrossEntropyAttrs> {
     const count = size / c;
     const { tg, gr } = rowTargets(logits, targets, g, c, attrs.ignoreIndex);
     const dst = resultArray('f32', size) as Float32Array;
-    if (split.simd !== false && wasmCrossEntropyBackwardF32(x, logits.offset, count, c, tg, gr, attrs.labelSmoothing, dst)) return dst;
-    runSplit(split, TASK.crossEntropyBackward, count, c, dst, [perUnit(x, logits.offset, c), perUnit(tg, 0, 1), perUnit(gr, 0, 1)], c, [attrs.labelSmoothing]);
+    const e = simdEngine(split);
+    if (e) runSimd(split, SIMD_KIND.crossEntropyBackward, e, count, c, dst, [perUnit(x, logits.offset, c), perUnit(tg, 0, 1), perUnit(gr, 0, 1)], c, [attrs.labelSmoothing]);
+    else runSplit(split, TASK.crossEntropyBackward, count, c, dst, [perUnit(x, logits.offset, c), perUnit(tg, 0, 1), perUnit(gr, 0, 1)], c, [attrs.labelSmoothing]);
     return dst;
   };
 }

@@ -11,16 +11,26 @@
 // kernels/gelu.ts's fastExp (degree-7 polynomial after a ln2 range reduction, ~5e-9 relative), which
 // is ~1.6x cheaper than Math.exp per element; |t| >= 200 and NaN go to Math.exp.
 
-/** A row task; `o` and `f` are Int32Array/Float64Array views of the pool's control block in a worker. */
+/** The SIMD elementwise module's instance as simdRowsTask uses it: its memory as floats, and its exports. */
+export interface RowsEngine {
+  readonly f32: Float32Array;
+  readonly fn: Record<string, (...args: number[]) => number>;
+}
+
+/**
+ * A row task; `o` and `f` are Int32Array/Float64Array views of the pool's control block in a worker.
+ * `engine` is passed on the calling thread only (simdRowsTask's instance of the SIMD module).
+ */
 export type RowTask = (
   d: Float32Array,
   x: Float32Array,
-  y: ArrayLike<number>,
-  z: ArrayLike<number>,
+  y: Float32Array,
+  z: Float32Array,
   o: ArrayLike<number>,
   f: ArrayLike<number>,
   start: number,
   end: number,
+  engine?: RowsEngine,
 ) => void;
 
 /** Argument slots of `o`. */
@@ -161,8 +171,147 @@ function crossEntropyBackwardTask(d: Float32Array, x: Float32Array, tg: ArrayLik
   }
 }
 
+/** simdRowsTask's kinds (o[5]). */
+export const SIMD_KIND = { geluTanh: 0, geluTanhBackward: 1, layerNorm: 2, layerNormBackward: 3, crossEntropyBackward: 4, crossEntropyLosses: 5 } as const;
+/** The SIMD module's scratch layout as simdRowsTask hardcodes it (floats; a test holds it to wasm-elementwise.ts's REGIONS). */
+export const SIMD_TASK_LAYOUT = { CHUNK: 16384, REGION: 16400 } as const;
+
+/**
+ * The row kernels on the WebAssembly SIMD elementwise module (wasm/elementwise-wat.ts), kind o[5]
+ * (SIMD_KIND): GELU tanh form and its gradient over elements; layerNorm (y: weight, z: bias) and its
+ * input gradient (y: dy, z: weight) over rows of o[4] (<= 16384) floats, f[0] = eps, offset -1 for an
+ * absent weight or bias; cross-entropy gradient (y: targets, negative when ignored; z: each row's g;
+ * o[0] indexes c floats a row) and losses (y: targets; d: one float a row) over rows of c = o[4]
+ * logits, f[0] = label smoothing. The calling thread passes its instance as `engine`; a worker
+ * compiles its own, with a private memory, from the module bytes the caller put at float o[6] (o[7]
+ * bytes) of the shared memory, and keeps it on globalThis. Operands stream through the instance's
+ * scratch in chunks of 16384 floats (the copies stay in cache). The arithmetic is described in
+ * wasm/elementwise-wat.ts; the target's element of the gradient is recomputed in double here.
+ */
+function simdRowsTask(d: Float32Array, x: Float32Array, y: Float32Array, z: Float32Array, o: ArrayLike<number>, f: ArrayLike<number>, start: number, end: number, engine?: RowsEngine): void {
+  let k: RowsEngine | undefined = engine;
+  if (k === undefined) {
+    const g = globalThis as { __tesseraRowsSimd?: { engine: RowsEngine; key: number } };
+    let own = g.__tesseraRowsSimd;
+    if (own === undefined || own.key !== o[7]!) {
+      const bytes = new Uint8Array(x.buffer, x.byteOffset + o[6]! * 4, o[7]!).slice();
+      const memory = new WebAssembly.Memory({ initial: Math.ceil((6 * 16400 * 4) / 65536) });
+      const exports = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } }).exports;
+      own = g.__tesseraRowsSimd = { engine: { f32: new Float32Array(memory.buffer), fn: exports as unknown as RowsEngine['fn'] }, key: o[7]! };
+    }
+    k = own.engine;
+  }
+  const m = k.f32;
+  const fn = k.fn;
+  const CHUNK = 16384;
+  const A = 0;
+  const B = 16400;
+  const D = 2 * 16400;
+  const W = 4 * 16400;
+  const BIAS = 5 * 16400;
+  const kind = o[5]!;
+  const n = o[4]!;
+  if (kind === 0 || kind === 1) {
+    for (let e = start; e < end; e += CHUNK) {
+      const len = Math.min(CHUNK, end - e);
+      m.set(x.subarray(o[1]! + e, o[1]! + e + len), A);
+      if (kind === 0) fn.gelu_tanh_v!(A * 4, D * 4, len);
+      else {
+        m.set(y.subarray(o[2]! + e, o[2]! + e + len), B);
+        fn.gelu_bwd!(A * 4, B * 4, D * 4, len);
+      }
+      d.set(m.subarray(D, D + len), o[0]! + e);
+    }
+    return;
+  }
+  if (kind === 2 || kind === 3) {
+    // An absent weight is ones and an absent bias -0s: y * 1 and y + -0 are y, signed zeros included.
+    const wo = kind === 2 ? o[2]! : o[3]!;
+    if (wo >= 0) m.set((kind === 2 ? y : z).subarray(wo, wo + n), W);
+    else m.fill(1, W, W + n);
+    if (kind === 2 && o[3]! >= 0) m.set(z.subarray(o[3]!, o[3]! + n), BIAS);
+    else m.fill(-0, BIAS, BIAS + n);
+    const per = Math.floor(CHUNK / n);
+    for (let r = start; r < end; r += per) {
+      const count = Math.min(per, end - r);
+      const at = r * n;
+      const len = count * n;
+      m.set(x.subarray(o[1]! + at, o[1]! + at + len), A);
+      if (kind === 2) fn.layernorm!(A * 4, W * 4, BIAS * 4, D * 4, n, count, f[0]!);
+      else {
+        m.set(y.subarray(o[2]! + at, o[2]! + at + len), B);
+        fn.layernorm_bwd!(A * 4, B * 4, W * 4, D * 4, n, count, f[0]!);
+      }
+      d.set(m.subarray(D, D + len), o[0]! + at);
+    }
+    return;
+  }
+  const c = n;
+  const s = f[0]!;
+  const off = s / c;
+  for (let r = start; r < end; r++) {
+    const i = o[1]! + r * c;
+    const t = y[o[2]! + r]!;
+    const safe = t < 0 ? 0 : t;
+    // The row's max and sum of e^(x - max), f32 exps summed in f64; rows are padded with -Inf to
+    // max_v's 8-float steps. A row that fits one chunk keeps its e^(x - max) in D for the gradient.
+    let mx = -Infinity;
+    let sum = 0;
+    if (c <= CHUNK) {
+      m.set(x.subarray(i, i + c), A);
+      for (let q = c; q % 8 !== 0; q++) m[A + q] = -Infinity;
+      mx = fn.max_v!(A * 4, c);
+      sum = kind === 4 ? fn.exp_sum!(A * 4, D * 4, c, mx) : fn.sumexp!(A * 4, c, mx);
+    } else {
+      for (let q = 0; q < c; q += CHUNK) {
+        const len = Math.min(CHUNK, c - q);
+        m.set(x.subarray(i + q, i + q + len), A);
+        for (let u = len; u % 8 !== 0; u++) m[A + u] = -Infinity;
+        const cm = fn.max_v!(A * 4, len);
+        if (cm > mx || cm !== cm) mx = cm;
+      }
+      for (let q = 0; q < c; q += CHUNK) {
+        const len = Math.min(CHUNK, c - q);
+        m.set(x.subarray(i + q, i + q + len), A);
+        for (let u = len; u % 8 !== 0; u++) m[A + u] = -Infinity;
+        sum += fn.sumexp!(A * 4, len, mx);
+      }
+    }
+    if (kind === 5) {
+      const lse = mx + Math.log(sum);
+      let loss = lse - x[i + safe]!;
+      if (s > 0) {
+        let total = 0;
+        for (let j = 0; j < c; j++) total += x[i + j]!;
+        loss = loss * (1 - s) + (lse - total / c) * s;
+      }
+      // An ignored row's loss is loss * 0, as the decomposition's (NaN stays NaN).
+      d[o[0]! + r] = t < 0 ? loss * 0 : loss;
+      continue;
+    }
+    const gr = z[o[3]! + r]!;
+    const scale = t < 0 ? gr * 0 : gr;
+    const inv = 1 / sum;
+    const ds = o[0]! + r * c;
+    if (c <= CHUNK) {
+      fn.scale_sub!(D * 4, c, inv, off, scale);
+      d.set(m.subarray(D, D + c), ds);
+    } else {
+      for (let q = 0; q < c; q += CHUNK) {
+        const len = Math.min(CHUNK, c - q);
+        m.set(x.subarray(i + q, i + q + len), A);
+        fn.exp_sum!(A * 4, D * 4, len, mx);
+        fn.scale_sub!(D * 4, len, inv, off, scale);
+        d.set(m.subarray(D, D + len), ds + q);
+      }
+    }
+    // The target's element, where the one-hot share cancels most of the softmax, in double.
+    d[ds + safe] = (Math.exp(x[i + safe]! - mx) * inv - (1 - s + off)) * scale;
+  }
+}
+
 /** The tasks by id; ids are the indices the pool's workers know them by. */
-export const ROW_TASKS: readonly RowTask[] = [geluTanhTask, geluTanhBackwardTask, layerNormTask, layerNormBackwardTask, crossEntropyBackwardTask];
+export const ROW_TASKS: readonly RowTask[] = [geluTanhTask, geluTanhBackwardTask, layerNormTask, layerNormBackwardTask, crossEntropyBackwardTask, simdRowsTask];
 
 /** Task ids. */
-export const TASK = { geluTanh: 0, geluTanhBackward: 1, layerNorm: 2, layerNormBackward: 3, crossEntropyBackward: 4 } as const;
+export const TASK = { geluTanh: 0, geluTanhBackward: 1, layerNorm: 2, layerNormBackward: 3, crossEntropyBackward: 4, simdRows: 5 } as const;
