@@ -6,6 +6,7 @@ import { describe, expect, test } from 'vitest';
 import * as T from '@tessera/tensor';
 import { BINARY_FUNCTIONS, BINARY_KERNELS, BINARY_KERNELS_TS, WASM_BINARY_OPS, binaryKernel } from '../src/kernels/binary.js';
 import { ELEMENTWISE_WASM_BASE64 } from '../src/wasm/elementwise-bytes.js';
+import { ELEMENTWISE_FMA_WASM_BASE64 } from '../src/wasm/elementwise-fma-bytes.js';
 import { WASM_MIN_ELEMENTS, elementwiseEngine, wasmBinaryF32 } from '../src/wasm/wasm-elementwise.js';
 import { assembleElementwise } from '../wasm/assemble.js';
 import { layoutArb, makeView, numRuns, seedArb, type Layout } from './views.js';
@@ -23,8 +24,9 @@ const matrixArb = fc.tuple(fc.integer({ min: 1, max: 90 }), fc.integer({ min: 60
 const patternArb = fc.constantFrom('full', 'scalarB', 'scalarA', 'rowB', 'rowA', 'columnB');
 
 describe('WebAssembly SIMD f32 add/sub/mul/div', () => {
-  test('the committed module bytes are the assembled wasm/elementwise-wat.ts, and they instantiate here', async () => {
+  test('the committed module bytes (both builds) are the assembled wasm/elementwise-wat.ts, and they instantiate here', async () => {
     expect(Buffer.from(await assembleElementwise()).toString('base64')).toBe(ELEMENTWISE_WASM_BASE64);
+    expect(Buffer.from(await assembleElementwise('fma')).toString('base64')).toBe(ELEMENTWISE_FMA_WASM_BASE64);
     expect(elementwiseEngine()).not.toBeNull();
   });
 

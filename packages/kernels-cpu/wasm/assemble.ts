@@ -21,11 +21,12 @@ export async function assembleGemm(variant: keyof typeof GEMM_SHAPES = 'simd128'
   return assembleWat(gemmWat(GEMM_SHAPES[variant]), variant === 'fma');
 }
 
-/** The assembled bytes of the SIMD elementwise module. */
-export async function assembleElementwise(): Promise<Uint8Array> {
+/** The assembled bytes of one build of the SIMD elementwise module ('fma': relaxed SIMD's f32x4.relaxed_madd). */
+export async function assembleElementwise(variant: 'simd128' | 'fma' = 'simd128'): Promise<Uint8Array> {
+  const features = { simd: true, relaxed_simd: variant === 'fma' };
   const wabt = await wabtInit();
-  const mod = wabt.parseWat('elementwise.wat', elementwiseWat(), { simd: true });
-  (mod.validate as (features: { simd: boolean }) => void)({ simd: true });
+  const mod = wabt.parseWat('elementwise.wat', elementwiseWat(variant), features);
+  (mod.validate as (f: typeof features) => void)(features);
   const { buffer } = mod.toBinary({});
   mod.destroy();
   return buffer;

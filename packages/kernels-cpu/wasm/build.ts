@@ -20,4 +20,5 @@ function writeBytes(file: string, source: string, name: string, what: string, by
 writeBytes('gemm-bytes.ts', 'gemm-wat.ts', 'GEMM_WASM_BASE64', 'SIMD gemm', await assembleGemm('simd128'));
 writeBytes('gemm-fma-bytes.ts', 'gemm-wat.ts', 'GEMM_FMA_WASM_BASE64', 'relaxed-SIMD (FMA) gemm', await assembleGemm('fma'));
 writeBytes('elementwise-bytes.ts', 'elementwise-wat.ts', 'ELEMENTWISE_WASM_BASE64', 'SIMD elementwise', await assembleElementwise());
+writeBytes('elementwise-fma-bytes.ts', 'elementwise-wat.ts', 'ELEMENTWISE_FMA_WASM_BASE64', 'relaxed-SIMD (FMA) elementwise', await assembleElementwise('fma'));
 writeBytes('reduce-bytes.ts', 'reduce-wat.ts', 'REDUCE_WASM_BASE64', 'SIMD reduction', await assembleReduce());

@@ -39,6 +39,14 @@ const splatI = (x: number | string): string => vconst('i32x4', x);
 // + C2), e^r by Cephes' degree-6 polynomial, times 2^n as two powers of two so results down to
 // subnormals and up to overflow come out right. Written out inline in each function (V8 does not
 // inline WebAssembly calls; a call per vector with spilled v128s cost more than the polynomial).
+// The build: 'fma' fuses the multiply-adds of expFastInto and GELU into relaxed SIMD's
+// f32x4.relaxed_madd (one vfmadd on x86 with FMA, where V8 fuses it; see gemm-module.ts for how the
+// build is chosen), 'simd128' multiplies and adds. exp_v/tanh_v/sigmoid_v, AdamW and the rest are
+// the same in both (AdamW must stay bit-identical to its composition).
+let fused = false;
+/** a * b + c: one relaxed_madd in the 'fma' build, f32x4.mul then f32x4.add otherwise. */
+const madd = (a: string, b: string, c: string): string => (fused ? `(f32x4.relaxed_madd ${a} ${b} ${c})` : `(f32x4.add (f32x4.mul ${a} ${b}) ${c})`);
+
 const EXP_POLY = [1.9875691500e-4, 1.3981999507e-3, 8.3334519073e-3, 4.1665795894e-2, 1.6666665459e-1, 5.0000001201e-1];
 /** Statements that set local $e to e^`x` for four lanes (locals $e, $en, $er, $ei, $eh). */
 function expInto(x: string): string {
@@ -66,13 +74,13 @@ function expInto(x: string): string {
 /** Statements that set local $e to e^`x` for four lanes (locals $e, $en, $er, $ei). */
 function expFastInto(x: string): string {
   let p = splat(EXP_POLY[0]!);
-  for (const c of EXP_POLY.slice(1)) p = `(f32x4.add (f32x4.mul ${p} (local.get $er)) ${splat(c)})`;
+  for (const c of EXP_POLY.slice(1)) p = madd(p, '(local.get $er)', splat(c));
   return `(local.set $ei ${x})
       (local.set $e (f32x4.pmax (f32x4.pmin (local.get $ei) ${splat(88.8)}) ${splat(-86.6)}))
-      (local.set $en (f32x4.add (f32x4.mul (local.get $e) ${splat(1.4426950408889634)}) ${splat(12582912)}))
+      (local.set $en ${madd('(local.get $e)', splat(1.4426950408889634), splat(12582912))})
       (local.set $er (f32x4.sub (local.get $en) ${splat(12582912)}))
-      (local.set $er (f32x4.sub (f32x4.sub (local.get $e) (f32x4.mul (local.get $er) ${splat(0.693359375)})) (f32x4.mul (local.get $er) ${splat(-2.12194440e-4)})))
-      (local.set $e (f32x4.add (f32x4.add (f32x4.mul ${p} (f32x4.mul (local.get $er) (local.get $er))) (local.get $er)) ${splat(1)}))
+      (local.set $er ${madd('(local.get $er)', splat(2.12194440e-4), madd('(local.get $er)', splat(-0.693359375), '(local.get $e)'))})
+      (local.set $e (f32x4.add ${madd(p, '(f32x4.mul (local.get $er) (local.get $er))', '(local.get $er)')} ${splat(1)}))
       (local.set $e (v128.andnot
         (f32x4.mul (f32x4.add (local.get $e) (local.get $e)) (i32x4.add (i32x4.shl (local.get $en) (i32.const 23)) ${splatI('0x3f000000')}))
         (f32x4.lt (local.get $ei) ${splat(-86.6)})))`;
@@ -106,12 +114,11 @@ const GELU_K = -1.5957691216057308;
 const GELU_C = 0.044715;
 function geluExp(): string {
   return `(local.set $z (f32x4.mul (local.get $x) (local.get $x)))
-      ${expFastInto(`(f32x4.mul (f32x4.mul (local.get $x) ${splat(GELU_K)}) (f32x4.add ${splat(1)} (f32x4.mul (local.get $z) ${splat(GELU_C)})))`)}`;
+      ${expFastInto(`(f32x4.mul (f32x4.mul (local.get $x) ${splat(GELU_K)}) ${madd('(local.get $z)', splat(GELU_C), splat(1))})`)}`;
 }
-const GELU_BODY = { body: geluExp(), result: `(f32x4.div (local.get $x) (f32x4.add ${splat(1)} (local.get $e)))` };
 
 /** The unary ops the module exports (`<op>_v`): statements over the lanes $x, and the result expression. */
-const UNARY_BODIES: Record<'exp' | 'tanh' | 'sigmoid' | 'gelu_tanh', { readonly body: string; readonly result: string }> = {
+const unaryBodies = (): Record<'exp' | 'tanh' | 'sigmoid' | 'gelu_tanh', { readonly body: string; readonly result: string }> => ({
   exp: { body: expInto('(local.get $x)'), result: '(local.get $e)' },
   tanh: tanhOf(),
   // sigmoid from e = e^-|x|: 1 / (1 + e) for x >= 0, e / (1 + e) below (no overflow on either side).
@@ -120,8 +127,8 @@ const UNARY_BODIES: Record<'exp' | 'tanh' | 'sigmoid' | 'gelu_tanh', { readonly 
       (local.set $q (f32x4.div ${splat(1)} (f32x4.add ${splat(1)} (local.get $e))))`,
     result: `(v128.bitselect (f32x4.mul (local.get $e) (local.get $q)) (local.get $q) (f32x4.lt (local.get $x) ${splat(0)}))`,
   },
-  gelu_tanh: GELU_BODY,
-};
+  gelu_tanh: { body: geluExp(), result: `(f32x4.div (local.get $x) (f32x4.add ${splat(1)} (local.get $e)))` },
+});
 
 // AdamW in place over runs of p, g, m, v: the same f32 operations in the same order as the
 // TypeScript update (src/adamw-update.ts), each IEEE-rounded, so the results are bit-identical.
@@ -232,7 +239,7 @@ function geluBackward(): string {
         (f32x4.add (local.get $q)
           (f32x4.mul
             (f32x4.mul (f32x4.mul (f32x4.add (local.get $x) (local.get $x)) (local.get $ax)) ${splat(-GELU_K / 2)})
-            (f32x4.add ${splat(1)} (f32x4.mul (f32x4.pmin (local.get $z) ${splat(1e8)}) ${splat(3 * GELU_C)}))))))`;
+            ${madd(`(f32x4.pmin (local.get $z) ${splat(1e8)})`, splat(3 * GELU_C), splat(1))}))))`;
   return `
   (func (export "gelu_bwd") (param $a i32) (param $g i32) (param $d i32) (param $n i32) (local $end i32)
     (local $x v128) (local $e v128) (local $en v128) (local $er v128) (local $ei v128) (local $eh v128) (local $z v128) (local $ax v128) (local $q v128)
@@ -401,7 +408,8 @@ const LAYER_NORM_BACKWARD = `
     )})`;
 
 /** The WebAssembly text of the elementwise module (memory imported as env.memory). */
-export function elementwiseWat(): string {
+export function elementwiseWat(variant: 'simd128' | 'fma' = 'simd128'): string {
+  fused = variant === 'fma';
   const funcs = Object.entries(ELEMENTWISE_OPS).map(([name, instr]) => `
   (func (export "${name}_vv") (param $a i32) (param $b i32) (param $d i32) (param $n i32) (local $end i32)
     ${loop(`(${instr} (v128.load (local.get $a)) (v128.load (local.get $b)))`, ['$a', '$b', '$d'])})
@@ -411,7 +419,7 @@ export function elementwiseWat(): string {
   (func (export "${name}_sv") (param $s f32) (param $b i32) (param $d i32) (param $n i32) (local $end i32) (local $v v128)
     (local.set $v (f32x4.splat (local.get $s)))
     ${loop(`(${instr} (local.get $v) (v128.load (local.get $b)))`, ['$b', '$d'])})`);
-  const unary = Object.entries(UNARY_BODIES).map(([name, { body, result }]) => `
+  const unary = Object.entries(unaryBodies()).map(([name, { body, result }]) => `
   (func (export "${name}_v") (param $a i32) (param $d i32) (param $n i32) (local $end i32)
     (local $x v128) (local $e v128) (local $en v128) (local $er v128) (local $ei v128) (local $eh v128) (local $z v128) (local $ax v128) (local $q v128)
     ${[...constants.values()].map((k) => `(local ${k} v128)`).join(' ')}

@@ -9,10 +9,8 @@ import { numel, OPS, type OpDef, type TensorView } from '@tessera/tensor';
 import { dataOf, type CpuKernel } from '../cpu-kernel.js';
 import { resultArray } from '../f32-array-pool.js';
 import { broadcastStrides, denseStrides, forEachRow, isDenseRowMajor } from '../strided.js';
-import { decodeBase64 } from '../wasm/gemm-module.js';
-import { ELEMENTWISE_WASM_BASE64 } from '../wasm/elementwise-bytes.js';
 import { ROW_TASKS, SIMD_KIND, SIMD_TASK_LAYOUT, TASK, type RowsEngine, type RowTask } from '../wasm/row-tasks.js';
-import { elementwiseEngine } from '../wasm/wasm-elementwise.js';
+import { elementwiseEngine, elementwiseEngineBytes } from '../wasm/wasm-elementwise.js';
 import type { WasmGemm } from '../wasm/wasm-gemm.js';
 import { targetOf } from './cross-entropy.js';
 
@@ -86,8 +84,8 @@ export class SplitGauge {
 
 const GAUGES = new WeakMap<WasmGemm, SplitGauge>();
 
-let bytesCache: Uint8Array | undefined;
-const moduleBytes = (): Uint8Array => (bytesCache ??= decodeBase64(ELEMENTWISE_WASM_BASE64));
+/** The SIMD module's bytes (the build the calling thread runs), from which a worker compiles its own instance. */
+const moduleBytes = (): Uint8Array => elementwiseEngineBytes()!;
 
 let rowsEngine: RowsEngine | null | undefined;
 /** The calling thread's instance of the SIMD module for simdRowsTask, or null where it is unavailable. */

@@ -8,8 +8,9 @@ import { numel, type Shape, type TensorView } from '@tessera/tensor';
 import { dataOf } from '../cpu-kernel.js';
 import { takeF32 } from '../f32-array-pool.js';
 import { isDenseRowMajor } from '../strided.js';
-import { decodeBase64 } from './gemm-module.js';
+import { decodeBase64, gemmVariant } from './gemm-module.js';
 import { ELEMENTWISE_WASM_BASE64 } from './elementwise-bytes.js';
+import { ELEMENTWISE_FMA_WASM_BASE64 } from './elementwise-fma-bytes.js';
 
 /** The binary ops the module implements. */
 export type WasmBinaryOp = 'add' | 'sub' | 'mul' | 'div';
@@ -40,13 +41,34 @@ interface Engine {
 }
 
 let engine: Engine | null | undefined;
+let engineBytes: Uint8Array<ArrayBuffer> | null = null;
+
+/**
+ * The build the engine runs: 'fma' (GELU and the softmax exps fuse their multiply-adds) where the gemm
+ * runs 'fma' by default (relaxed SIMD validates and TESSERA_GEMM_VARIANT is not simd128), else 'simd128'.
+ */
+function elementwiseBytes(): Uint8Array<ArrayBuffer> | null {
+  if (typeof WebAssembly === 'undefined') return null;
+  const candidates = gemmVariant() === 'fma' ? [ELEMENTWISE_FMA_WASM_BASE64, ELEMENTWISE_WASM_BASE64] : [ELEMENTWISE_WASM_BASE64];
+  for (const b64 of candidates) {
+    const bytes = decodeBase64(b64);
+    if (WebAssembly.validate(bytes)) return bytes;
+  }
+  return null;
+}
+
+/** The bytes of the build elementwiseEngine() instantiated (worker threads compile the same), or null without one. */
+export function elementwiseEngineBytes(): Uint8Array | null {
+  return elementwiseEngine() && engineBytes;
+}
 
 /** The instantiated module, or null where WebAssembly SIMD is unavailable. */
 export function elementwiseEngine(): Engine | null {
   if (engine !== undefined) return engine;
   try {
-    const bytes = decodeBase64(ELEMENTWISE_WASM_BASE64);
-    if (typeof WebAssembly === 'undefined' || !WebAssembly.validate(bytes)) return (engine = null);
+    const bytes = elementwiseBytes();
+    if (bytes === null) return (engine = null);
+    engineBytes = bytes;
     const memory = new WebAssembly.Memory({ initial: Math.ceil((6 * REGION * 4) / 65536) });
     const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } });
     engine = { f32: new Float32Array(memory.buffer), exports: instance.exports as unknown as Engine['exports'] };
