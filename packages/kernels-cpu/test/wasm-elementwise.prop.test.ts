@@ -7,8 +7,9 @@ import * as T from '@tessera/tensor';
 import { BINARY_FUNCTIONS, BINARY_KERNELS, BINARY_KERNELS_TS, WASM_BINARY_OPS, binaryKernel } from '../src/kernels/binary.js';
 import { ELEMENTWISE_WASM_BASE64 } from '../src/wasm/elementwise-bytes.js';
 import { ELEMENTWISE_FMA_WASM_BASE64 } from '../src/wasm/elementwise-fma-bytes.js';
-import { WASM_MIN_ELEMENTS, elementwiseEngine, wasmBinaryF32 } from '../src/wasm/wasm-elementwise.js';
+import { REGIONS, WASM_MIN_ELEMENTS, elementwiseEngine, wasmBinaryF32 } from '../src/wasm/wasm-elementwise.js';
 import { assembleElementwise } from '../wasm/assemble.js';
+import { CONST_BYTES, ELEMENTWISE_PAGES } from '../wasm/elementwise-wat.js';
 import { layoutArb, makeView, numRuns, seedArb, type Layout } from './views.js';
 
 function expectIdentical(actual: ArrayLike<number>, expected: ArrayLike<number>, what: string): void {
@@ -28,6 +29,9 @@ describe('WebAssembly SIMD f32 add/sub/mul/div', () => {
     expect(Buffer.from(await assembleElementwise()).toString('base64')).toBe(ELEMENTWISE_WASM_BASE64);
     expect(Buffer.from(await assembleElementwise('fma')).toString('base64')).toBe(ELEMENTWISE_FMA_WASM_BASE64);
     expect(elementwiseEngine()).not.toBeNull();
+    // The constant table sits after the six scratch regions, inside the memory the engine creates.
+    expect(CONST_BYTES).toBe(6 * REGIONS.B * 4);
+    expect(ELEMENTWISE_PAGES).toBe(Math.ceil((7 * REGIONS.B * 4) / 65536));
   });
 
   for (const [op, name] of WASM_BINARY_OPS) {

@@ -22,14 +22,33 @@ function loop(body: string, pointers: readonly string[]): string {
       (br $next)))`;
 }
 
-// Vector constants of the unary functions live in locals set once per call: V8 rebuilds a v128.const
-// from immediates at every use, which in these polynomials cost more than the arithmetic.
-const constants = new Map<string, string>();
-/** A local holding `v128.const <shape> x x x x`, declared and set by the function prologue. */
+// Vector constants of the polynomials live in locals loaded once per call from a table in the
+// module's memory (a data segment at CONST_BYTES): V8's optimizing compiler rebuilds a v128.const
+// from immediates at every use (three instructions: movq, vmovq, vpunpcklqdq), even when the
+// constant was first stored in a local, which in sumexp's loop was 36 of ~75 instructions. A value
+// loaded from memory it cannot fold, so it stays in a register (or one memory operand away).
+/** Byte offset of the constant table: after the six 16400-float scratch regions of wasm-elementwise.ts. */
+export const CONST_BYTES = 6 * 16400 * 4;
+/** The memory the module needs, in 64 KiB pages (the scratch regions and the constant table). */
+export const ELEMENTWISE_PAGES = Math.ceil((7 * 16400 * 4) / 65536);
+const constants = new Map<string, { local: string; shape: 'f32x4' | 'i32x4'; x: number }>();
+/** A local holding `shape`.splat(x), declared and loaded by the function prologue. */
 function vconst(shape: 'f32x4' | 'i32x4', x: number | string): string {
-  const value = `(v128.const ${shape} ${x} ${x} ${x} ${x})`;
-  if (!constants.has(value)) constants.set(value, `$k${constants.size}`);
-  return `(local.get ${constants.get(value)})`;
+  const key = `${shape} ${x}`;
+  if (!constants.has(key)) constants.set(key, { local: `$k${constants.size}`, shape, x: Number(x) });
+  return `(local.get ${constants.get(key)!.local})`;
+}
+/** The data segment of the constant table, 16 bytes a constant in the order of their locals. */
+function constantTable(): string {
+  const bytes = new Uint8Array(16 * constants.size);
+  const view = new DataView(bytes.buffer);
+  [...constants.values()].forEach(({ shape, x }, i) => {
+    for (let lane = 0; lane < 4; lane++) {
+      if (shape === 'f32x4') view.setFloat32(16 * i + 4 * lane, x, true);
+      else view.setUint32(16 * i + 4 * lane, x >>> 0, true);
+    }
+  });
+  return `(data (i32.const ${CONST_BYTES}) "${[...bytes].map((b) => `\\${b.toString(16).padStart(2, '0')}`).join('')}")`;
 }
 const splat = (x: number | string): string => vconst('f32x4', x);
 const splatI = (x: number | string): string => vconst('i32x4', x);
@@ -222,8 +241,8 @@ const SCALE_SUB = `
 
 /** Declarations and prologue of the vector-constant locals (call after every body using them is built). */
 function constantLocals(): string {
-  return `${[...constants.values()].map((k) => `(local ${k} v128)`).join(' ')}
-    ${[...constants].map(([value, k]) => `(local.set ${k} ${value})`).join('\n    ')}`;
+  return `${[...constants.values()].map(({ local }) => `(local ${local} v128)`).join(' ')}
+    ${[...constants.values()].map(({ local }, i) => `(local.set ${local} (v128.load (i32.const ${CONST_BYTES + 16 * i})))`).join('\n    ')}`;
 }
 
 // gelu_bwd(a, g, d, n): d = g * gelu'(a), four lanes a step.
@@ -410,6 +429,8 @@ const LAYER_NORM_BACKWARD = `
 /** The WebAssembly text of the elementwise module (memory imported as env.memory). */
 export function elementwiseWat(variant: 'simd128' | 'fma' = 'simd128'): string {
   fused = variant === 'fma';
+  // Each build numbers its own constants, so its bytes do not depend on what was generated before.
+  constants.clear();
   const funcs = Object.entries(ELEMENTWISE_OPS).map(([name, instr]) => `
   (func (export "${name}_vv") (param $a i32) (param $b i32) (param $d i32) (param $n i32) (local $end i32)
     ${loop(`(${instr} (v128.load (local.get $a)) (v128.load (local.get $b)))`, ['$a', '$b', '$d'])})
@@ -422,8 +443,7 @@ export function elementwiseWat(variant: 'simd128' | 'fma' = 'simd128'): string {
   const unary = Object.entries(unaryBodies()).map(([name, { body, result }]) => `
   (func (export "${name}_v") (param $a i32) (param $d i32) (param $n i32) (local $end i32)
     (local $x v128) (local $e v128) (local $en v128) (local $er v128) (local $ei v128) (local $eh v128) (local $z v128) (local $ax v128) (local $q v128)
-    ${[...constants.values()].map((k) => `(local ${k} v128)`).join(' ')}
-    ${[...constants].map(([value, k]) => `(local.set ${k} ${value})`).join('\n    ')}
+    ${constantLocals()}
     (local.set $end (i32.add (local.get $d) (i32.shl (i32.shr_u (i32.add (local.get $n) (i32.const 3)) (i32.const 2)) (i32.const 4))))
     (block $done (loop $next
       (br_if $done (i32.ge_u (local.get $d) (local.get $end)))
@@ -434,6 +454,7 @@ export function elementwiseWat(variant: 'simd128' | 'fma' = 'simd128'): string {
       (local.set $d (i32.add (local.get $d) (i32.const 16)))
       (br $next))))`);
   return `(module
-  (import "env" "memory" (memory 1))${funcs.join('')}${unary.join('')}${ADAMW}${sumExp()}${expSum()}${SCALE_SUB}${geluBackward()}${MAX_V}${LAYER_NORM}${LAYER_NORM_BACKWARD}
+  (import "env" "memory" (memory ${ELEMENTWISE_PAGES}))${funcs.join('')}${unary.join('')}${ADAMW}${sumExp()}${expSum()}${SCALE_SUB}${geluBackward()}${MAX_V}${LAYER_NORM}${LAYER_NORM_BACKWARD}
+  ${constantTable()}
 )`;
 }

@@ -195,7 +195,7 @@ function simdRowsTask(d: Float32Array, x: Float32Array, y: Float32Array, z: Floa
     let own = g.__tesseraRowsSimd;
     if (own === undefined || own.key !== o[7]!) {
       const bytes = new Uint8Array(x.buffer, x.byteOffset + o[6]! * 4, o[7]!).slice();
-      const memory = new WebAssembly.Memory({ initial: Math.ceil((6 * 16400 * 4) / 65536) });
+      const memory = new WebAssembly.Memory({ initial: Math.ceil((7 * 16400 * 4) / 65536) });
       const exports = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } }).exports;
       own = g.__tesseraRowsSimd = { engine: { f32: new Float32Array(memory.buffer), fn: exports as unknown as RowsEngine['fn'] }, key: o[7]! };
     }

@@ -69,7 +69,8 @@ export function elementwiseEngine(): Engine | null {
     const bytes = elementwiseBytes();
     if (bytes === null) return (engine = null);
     engineBytes = bytes;
-    const memory = new WebAssembly.Memory({ initial: Math.ceil((6 * REGION * 4) / 65536) });
+    // Six scratch regions and, in a seventh, the module's constant table (its data segment).
+    const memory = new WebAssembly.Memory({ initial: Math.ceil((7 * REGION * 4) / 65536) });
     const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } });
     engine = { f32: new Float32Array(memory.buffer), exports: instance.exports as unknown as Engine['exports'] };
   } catch {
