@@ -10,8 +10,8 @@ import { cpuGemmVariant, cpuThreadJobs, createCpuBackend, whenCpuThreadsReady, t
 /** One case: the fast backend's values and the reference's, with what the comparison needs. */
 export interface BrowserCase {
   readonly name: string;
-  /** 'exact': bit for bit (elementwise); 'gemm': within (k + 2)·2^-23·Σ|a||b| of the f64 product. */
-  readonly check: 'exact' | 'gemm';
+  /** 'exact': bit for bit (elementwise); 'gemm': within (k + 2)·2^-23·Σ|a||b| of the f64 product; 'close': within 2e-4 relative + 2e-5. */
+  readonly check: 'exact' | 'gemm' | 'close';
   readonly fast: number[];
   readonly reference: number[];
   /** For 'gemm': the depth k and Σ|a||b| per element. */
@@ -58,6 +58,23 @@ function exactCase(name: string, f: (x: Tensor, y: Tensor) => Tensor, x: [Tensor
   return { name, check: 'exact', fast: list(f(x[0], y[0])), reference: list(f(x[1], y[1])) };
 }
 
+/**
+ * attentionForward and both gradients, causal, on heads big enough to split across the threads (whole
+ * heads per thread on the Web Workers, the module's row loops included), against the TypeScript
+ * backend's (its decomposition, in f32), concatenated.
+ */
+function attentionCase(): BrowserCase {
+  const attrs: T.AttentionAttrs = { causal: true, scale: 0.25, hasMask: false, dropoutP: 0, dropoutStream: undefined };
+  const run = (device: string): number[] => {
+    const qkv = [21, 22, 23].map((seed) => T.tensor(values(2 * 128 * 3 * 16, seed), { shape: [2, 128, 3, 16], device }).permute([0, 2, 1, 3]));
+    const out = T.apply(T.OPS.attentionForward as T.OpDef<T.AttentionAttrs>, qkv, attrs);
+    const lse = out.slice(-1, 16, 17).reshape([2, 3, 128]);
+    const grads = [...qkv, T.tensor(values(2 * 3 * 128 * 16, 24), { shape: [2, 3, 128, 16], device }), lse, T.tensor(values(2 * 3 * 128, 25), { shape: [2, 3, 128], device })];
+    return [out, T.apply(T.OPS.attentionGradQ as T.OpDef<T.AttentionAttrs>, grads, attrs), T.apply(T.OPS.attentionGradKV as T.OpDef<T.AttentionAttrs>, grads, attrs)].flatMap(list);
+  };
+  return { name: 'attention forward, gradQ, gradKV', check: 'close', fast: run(fast.name), reference: run(reference.name) };
+}
+
 async function run(): Promise<WorkerResult> {
   const threads = await whenCpuThreadsReady(fast);
   const transpose = ([a, b]: [Tensor, Tensor]): [Tensor, Tensor] => [a.T, b.T];
@@ -74,6 +91,7 @@ async function run(): Promise<WorkerResult> {
     exactCase('add', (x, y) => T.add(x, y), pair([300, 257], 9), pair([300, 257], 10)),
     exactCase('mul row-broadcast', (x, y) => T.mul(x, y), pair([300, 257], 11), pair([257], 12)),
     exactCase('div', (x, y) => T.div(x, T.add(y.abs(), 0.5)), pair([5000], 13), pair([5000], 14)),
+    attentionCase(),
   ];
   if (cpuGemmVariant(fallback) !== 'simd128') throw new Error(`the fallback backend runs '${cpuGemmVariant(fallback)}'`);
   return { ok: true, threads, jobsPerThread: cpuThreadJobs(fast), variant: cpuGemmVariant(fast), cases };
