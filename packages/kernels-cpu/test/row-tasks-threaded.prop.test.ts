@@ -24,7 +24,7 @@ const fallbacks = new Map<OpDef, unknown>([...CPU_KERNELS, ...WASM_SOFTMAX_KERNE
 const engines = [1, 2].map((threads) => new WasmGemm(threads, 0));
 const devices = engines.flatMap((engine) => [[engine, false] as const, [engine, true] as const]).map(([engine, simd]) => {
   const name = `cpu-rows-${simd ? 'simd' : 'scalar'}-${engine.threads}`;
-  const kernels = new Map(rowTaskKernels({ gemm: () => engine, minElements: 0, fallback: (op) => fallbacks.get(op) as never, adaptive: false, simd }));
+  const kernels = new Map(rowTaskKernels({ gemm: () => engine, minElements: 0, fallback: (op) => fallbacks.get(op) as never, adaptive: false, simd, simdMinElements: 0 }));
   T.registerBackend(createCpuBackend({ name, threads: engine.threads, kernels }));
   return name;
 });

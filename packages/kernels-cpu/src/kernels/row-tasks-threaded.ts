@@ -1,10 +1,13 @@
-// GELU (tanh form), layerNorm and the cross-entropy logits gradient on every thread of the gemm
-// worker pool, for dense row-major f32 operands; anything else goes to the kernels in gelu.ts,
-// layer-norm.ts and cross-entropy.ts. The calling thread computes the first 1/threads of the units
+// GELU (tanh form), layerNorm, the cross-entropy losses and logits gradient for dense row-major f32
+// operands; anything else goes to the kernels in gelu.ts, layer-norm.ts and cross-entropy.ts. By
+// default they run on the WebAssembly SIMD module on the calling thread (row-tasks.ts's
+// simdRowsTask). Where the module is unavailable (or with `simd: false`), scalar row tasks split
+// across the gemm worker pool: the calling thread computes the first 1/threads of the units
 // (elements or rows) straight from the tensors' arrays into the result; the other units' operands are
 // copied into the pool's shared WebAssembly memory, the workers compute them there, and their results
 // are copied out. Small jobs (below MIN_SPLIT_ELEMENTS) stay on the calling thread, still on the
-// dense row tasks, which run faster than the strided walkers of the general kernels.
+// dense row tasks, which run faster than the strided walkers of the general kernels. The SIMD task
+// can split the same way (simdMinElements), which was measured not to pay.
 import { numel, OPS, type OpDef, type TensorView } from '@tessera/tensor';
 import { dataOf, type CpuKernel } from '../cpu-kernel.js';
 import { resultArray } from '../f32-array-pool.js';
@@ -48,12 +51,21 @@ export interface RowSplit {
   /** Back off to the calling thread while the workers come late (see SplitGauge); tests turn it off to split every job. */
   readonly adaptive: boolean;
   /**
-   * Run the dense cases on the WebAssembly SIMD module on the calling thread (wasm-rows.ts) instead of
-   * splitting the scalar tasks across the pool (default true; falls back to the split where the module
-   * is unavailable). At 2 threads, quiet machine, 1M GELU elements: SIMD on one thread ~1 ms, the
-   * scalar split ~6-9 ms.
+   * Run the dense cases on the WebAssembly SIMD module (row-tasks.ts's simdRowsTask) instead of the
+   * scalar tasks (default true; the scalar tasks run where the module is unavailable). Interleaved at
+   * load ~1.5, medians: gelu 1M 9.8 -> 2.2 ms, its gradient 13.3 -> 3.3, crossEntropyBackward
+   * 1024x4096 47.9 -> 9.3.
    */
   readonly simd?: boolean;
+  /**
+   * From this many elements a SIMD job splits across the pool (default: never). Measured not to pay:
+   * the calling thread copies the workers' operands into the shared memory and their results out,
+   * which is most of what their half saves. Interleaved at load ~1.5, medians, caller alone vs always
+   * split: gelu 1M 2.16 vs 2.49 ms, its gradient 3.25 vs 4.78, layerNorm 1024x256 0.45 vs 0.65,
+   * crossEntropyBackward 1024x4096 9.25 vs 13.31, crossEntropyLosses 6.44 vs 9.11. Tests set 0 to
+   * check the workers' instances.
+   */
+  readonly simdMinElements?: number;
 }
 
 /** Jobs kept on the calling thread after one whose workers came late, before splitting is tried again. */
@@ -113,8 +125,7 @@ function runUnits(split: RowSplit, task: number, simd: { kind: number; engine: R
   const fn: RowTask = simd ? (d, x, y, z, o, f, s, e) => task_(d, x, y, z, o, f, s, e, simd.engine) : task_;
   const arrays = ops.map((op) => op?.data ?? dst);
   const own = [0, ...ops.map((op) => op?.offset ?? -1), n, ...(simd ? [simd.kind, 0, 0] : [])];
-  // A SIMD unit costs ~4x less than a scalar one, so a SIMD job needs ~4x the elements to pay for the split.
-  const minElements = simd ? split.minElements * 4 : split.minElements;
+  const minElements = simd ? (split.simdMinElements ?? Infinity) : split.minElements;
   const engine = split.gemm !== null && count >= 2 && count * Math.max(per, n) >= minElements ? split.gemm() : null;
   let gauge = engine && GAUGES.get(engine);
   if (engine && !gauge) GAUGES.set(engine, (gauge = new SplitGauge()));
