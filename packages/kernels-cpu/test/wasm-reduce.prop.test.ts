@@ -1,12 +1,12 @@
-// The WebAssembly SIMD sums over leading axes (src/wasm/wasm-reduce.ts) held bit for bit to the
-// TypeScript fold, on f32 inputs large enough to take the module: dense, at an offset, rows of a
+// The WebAssembly SIMD sums over leading axes and along contiguous rows (src/wasm/wasm-reduce.ts)
+// held bit for bit to the TypeScript fold, on f32 inputs large enough to take the module: dense, at an offset, rows of a
 // wider matrix (row stride > columns), odd column counts, several 16384-float chunks.
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
 import * as T from '@tessera/tensor';
 import { sumKernel, sumKernelTs } from '../src/kernels/reduce.js';
 import { REDUCE_WASM_BASE64 } from '../src/wasm/reduce-bytes.js';
-import { WASM_REDUCE_MAX_COLS, WASM_REDUCE_MIN_ELEMENTS, wasmSumRowsF32 } from '../src/wasm/wasm-reduce.js';
+import { WASM_REDUCE_MAX_COLS, WASM_REDUCE_MIN_ELEMENTS, WASM_REDUCE_MIN_RUN, wasmSumRowsF32, wasmSumRunsF32 } from '../src/wasm/wasm-reduce.js';
 import { assembleReduce } from '../wasm/assemble.js';
 import { makeView, numRuns, rng, seedArb } from './views.js';
 
@@ -47,6 +47,24 @@ describe('WebAssembly SIMD f32 sums over leading axes', () => {
     );
   });
 
+  test('sum along the last axis equals the TypeScript row fold bit for bit, and takes the module', () => {
+    const shapeArb = fc.tuple(fc.integer({ min: 1, max: 70 }), fc.integer({ min: 1, max: 6 }), fc.integer({ min: WASM_REDUCE_MIN_RUN, max: 700 }));
+    fc.assert(
+      fc.property(shapeArb, fc.constantFrom('dense' as const, 'offset' as const, 'rows' as const), seedArb, fc.boolean(), ([a, b, n], layout, seed, keepDims) => {
+        fc.pre(a * b * n >= WASM_REDUCE_MIN_ELEMENTS);
+        const x = input([a, b, n], layout, seed);
+        const attrs = { axes: [2], keepDims };
+        const out = { shape: keepDims ? [a, b, 1] : [a, b], dtype: 'f32' as const };
+        const what = `${layout} [${a},${b},${n}] along the last axis`;
+        expectIdentical(sumKernel([x], attrs, out), sumKernelTs([x], attrs, out), what);
+        const acc = new Float64Array(a * b);
+        const data = x.storage.data as Float32Array;
+        expect(wasmSumRunsF32(acc, 0, data, x.offset, a * b, x.strides[1]!, n), what).toBe(true);
+      }),
+      { numRuns: numRuns() },
+    );
+  });
+
   test('NaN, infinities and signed zeros sum as in the TypeScript fold', () => {
     const edges = [NaN, Infinity, -Infinity, 0, -0, 1e-45, 3.4e38, -3.4e38, 1, -1, 0.5];
     const next = rng(7);
@@ -56,6 +74,9 @@ describe('WebAssembly SIMD f32 sums over leading axes', () => {
     const attrs = { axes: [0], keepDims: false };
     const out = { shape: [cols], dtype: 'f32' as const };
     expectIdentical(sumKernel([x], attrs, out), sumKernelTs([x], attrs, out), 'edge values');
+    const rowAttrs = { axes: [1], keepDims: false };
+    const rowOut = { shape: [rows], dtype: 'f32' as const };
+    expectIdentical(sumKernel([x], rowAttrs, rowOut), sumKernelTs([x], rowAttrs, rowOut), 'edge values along rows');
   });
 
   test(`rows wider than ${WASM_REDUCE_MAX_COLS} columns stay in TypeScript`, () => {

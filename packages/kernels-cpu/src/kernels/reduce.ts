@@ -4,8 +4,8 @@
 import { allocTyped, numel, type ReduceAttrs, type TensorView, type TypedArray } from '@tessera/tensor';
 import { dataOf, storeFor, type CpuKernel } from '../cpu-kernel.js';
 import { takeF32 } from '../f32-array-pool.js';
-import { collapseDims, denseStrides, forEachRow } from '../strided.js';
-import { WASM_REDUCE_MIN_ELEMENTS, wasmSumRowsF32 } from '../wasm/wasm-reduce.js';
+import { collapseDims, denseStrides, forEachRow, type StridedPlan } from '../strided.js';
+import { WASM_REDUCE_MIN_ELEMENTS, WASM_REDUCE_MIN_RUN, wasmSumRowsF32, wasmSumRunsF32 } from '../wasm/wasm-reduce.js';
 
 /**
  * How a reduction folds, as two loops written per fold so the operation inlines (a shared
@@ -106,25 +106,44 @@ export function reducedOutputStrides(x: TensorView, axes: readonly number[]): nu
 /** Accumulators per block of a leading-axes reduction: 16 KiB of doubles, well inside L1. */
 const ACROSS_BLOCK = 2048;
 
-/** Folds f32 rows into accumulators elsewhere (the WebAssembly module), or returns false to leave them to the fold. */
-type WasmRows = (acc: Float64Array, src: Float32Array, offset: number, rows: number, rowStride: number, cols: number) => boolean;
+/** Folds f32 inputs elsewhere (the WebAssembly module), or returns false to leave them to the fold. */
+interface WasmFold {
+  /** Rows of `cols` into `cols` accumulators (leading axes reduced). */
+  readonly rows: (acc: Float64Array, src: Float32Array, offset: number, rows: number, rowStride: number, cols: number) => boolean;
+  /** Each contiguous run of `n` into its own accumulator from `o` (the last axis reduced). */
+  readonly runs: (acc: Float64Array, o: number, src: Float32Array, offset: number, rows: number, rowStride: number, n: number) => boolean;
+}
 
-/** The strided kernel for one reduction fold; `wasmRows` takes f32 sums over leading axes where it can. */
-function reduceKernel({ init, row, across, rows: foldRows }: Fold, wasmRows?: WasmRows): CpuKernel<ReduceAttrs> {
+/**
+ * Folds an f32 input on the module when its merged layout is a matrix of contiguous rows with the
+ * leading axis reduced (rows into column accumulators) or the last (each row into its own); false
+ * leaves it to the TypeScript loops.
+ */
+function foldOnWasm(wasm: WasmFold, acc: Float64Array, src: Float32Array, offset: number, { shape, strides }: StridedPlan): boolean {
+  const [os, xs] = strides as [number[], number[]];
+  if (shape.length !== 2 || xs[1] !== 1 || shape[0]! * shape[1]! < WASM_REDUCE_MIN_ELEMENTS) return false;
+  const [rows, n] = shape as [number, number];
+  if (os[0] === 0 && os[1] === 1) return wasm.rows(acc, src, offset, rows, xs[0]!, n);
+  if (os[0] === 1 && os[1] === 0 && n >= WASM_REDUCE_MIN_RUN) return wasm.runs(acc, 0, src, offset, rows, xs[0]!, n);
+  return false;
+}
+
+/** The strided kernel for one reduction fold; `wasm` takes the f32 layouts it handles. */
+function reduceKernel({ init, row, across, rows: foldRows }: Fold, wasm?: WasmFold): CpuKernel<ReduceAttrs> {
   return ([x], { axes }, out) => {
     const src = dataOf(x!);
     const acc = new Float64Array(numel(out.shape)).fill(init);
     const outStrides = reducedOutputStrides(x!, axes);
     const plan = collapseDims(x!.shape, [outStrides, x!.strides]);
     const [os, xs] = plan.strides as [number[], number[]];
-    if (plan.shape.length === 2 && os[0] === 0 && os[1] === 1 && xs[1] === 1) {
+    if (wasm !== undefined && src instanceof Float32Array && foldOnWasm(wasm, acc, src, x!.offset, plan)) {
+      // Summed on the SIMD module (the same additions in the same order as the loops below).
+    } else if (plan.shape.length === 2 && os[0] === 0 && os[1] === 1 && xs[1] === 1) {
       // Leading axes reduced, a contiguous kept run innermost (a broadcast gradient summed to its
       // shape): fold block by block, so each block of accumulators stays in cache across the rows.
       // Every accumulator still folds its rows in order, so results match the plain walk.
       const [rows, cols] = plan.shape as [number, number];
-      // f32 sums go to the SIMD module where it applies (the same additions in the same order).
-      const onWasm = wasmRows !== undefined && src instanceof Float32Array && rows * cols >= WASM_REDUCE_MIN_ELEMENTS && wasmRows(acc, src, x!.offset, rows, xs[0]!, cols);
-      if (!onWasm) for (let j = 0; j < cols; j += ACROSS_BLOCK) {
+      for (let j = 0; j < cols; j += ACROSS_BLOCK) {
         const len = Math.min(ACROSS_BLOCK, cols - j);
         if (foldRows !== undefined) foldRows(acc, j, src, x!.offset + j, xs[0]!, rows, len);
         else for (let r = 0, i = x!.offset + j; r < rows; r++, i += xs[0]!) across(acc, j, 1, src, i, 1, len);
@@ -145,8 +164,8 @@ function reduceKernel({ init, row, across, rows: foldRows }: Fold, wasmRows?: Wa
   };
 }
 
-/** Sums over `axes` (an empty reduction gives 0); f32 sums over leading axes run on the WebAssembly SIMD module where available. */
-export const sumKernel = reduceKernel(SUM, wasmSumRowsF32);
+/** Sums over `axes` (an empty reduction gives 0); f32 sums over leading axes or along contiguous rows run on the WebAssembly SIMD module where available. */
+export const sumKernel = reduceKernel(SUM, { rows: wasmSumRowsF32, runs: wasmSumRunsF32 });
 /** The same sums in TypeScript only (createCpuBackend({ wasm: false })). */
 export const sumKernelTs = reduceKernel(SUM);
 /** Largest value over `axes`; NaN propagates. */

@@ -19,6 +19,7 @@ interface Engine {
   readonly f32: Float32Array;
   readonly f64: Float64Array;
   readonly sumRows: (src: number, strideBytes: number, rows: number, acc: number, n: number) => void;
+  readonly sumRuns: (src: number, n: number, count: number, dst: number) => void;
 }
 
 let engine: Engine | null | undefined;
@@ -32,7 +33,8 @@ function reduceEngine(): Engine | null {
     const memory = new WebAssembly.Memory({ initial: Math.ceil((ACC + WASM_REDUCE_MAX_COLS * 8) / 65536) });
     const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } });
     const sumRows = instance.exports.sum_rows as Engine['sumRows'];
-    engine = { f32: new Float32Array(memory.buffer), f64: new Float64Array(memory.buffer), sumRows };
+    const sumRuns = instance.exports.sum_runs as Engine['sumRuns'];
+    engine = { f32: new Float32Array(memory.buffer), f64: new Float64Array(memory.buffer), sumRows, sumRuns };
   } catch {
     engine = null;
   }
@@ -61,5 +63,31 @@ export function wasmSumRowsF32(acc: Float64Array, src: Float32Array, offset: num
     sumRows(0, cols * 4, count, ACC, cols);
   }
   acc.set(f64.subarray(accAt, accAt + cols));
+  return true;
+}
+
+/** Runs shorter than this stay in TypeScript (a row of a few elements is all call and copy). */
+export const WASM_REDUCE_MIN_RUN = 16;
+
+/**
+ * Adds the sum of each of `rows` contiguous runs of `n` f32 elements (run r at `src[offset + r *
+ * rowStride]`) to `acc[o + r]`, summed as the TypeScript row fold sums a run, or returns false
+ * (nothing touched) where the module is unavailable or a run is longer than its scratch.
+ */
+export function wasmSumRunsF32(acc: Float64Array, o: number, src: Float32Array, offset: number, rows: number, rowStride: number, n: number): boolean {
+  if (n > CHUNK || n === 0) return false;
+  const e = reduceEngine();
+  if (e === null) return false;
+  const { f32, f64, sumRuns } = e;
+  const accAt = ACC / 8;
+  const perChunk = Math.floor(CHUNK / n);
+  for (let r = 0; r < rows; r += perChunk) {
+    const count = Math.min(perChunk, rows - r);
+    const start = offset + r * rowStride;
+    if (rowStride === n) f32.set(src.subarray(start, start + count * n), 0);
+    else for (let k = 0; k < count; k++) f32.set(src.subarray(start + k * rowStride, start + k * rowStride + n), k * n);
+    sumRuns(0, n, count, ACC);
+    for (let k = 0; k < count; k++) acc[o + r + k] = acc[o + r + k]! + f64[accAt + k]!;
+  }
   return true;
 }
