@@ -8,7 +8,7 @@ import { REDUCE_WASM_BASE64 } from './reduce-bytes.js';
 
 /** Floats of input per chunk (whole rows of it). */
 const CHUNK = 16384;
-/** Columns the accumulators hold (128 KiB of doubles); wider matrices stay in TypeScript. */
+/** Columns the accumulators hold (128 KiB of doubles); wider rows go in blocks of this many columns. */
 export const WASM_REDUCE_MAX_COLS = 16384;
 /** Byte offset of the accumulators: after the chunk and the 8 bytes the last pair of columns may read past it. */
 const ACC = (CHUNK + 16) * 4;
@@ -43,27 +43,30 @@ function reduceEngine(): Engine | null {
 
 /**
  * Adds `rows` rows of `cols` f32 elements (row r at `src[offset + r * rowStride]`, contiguous) into
- * `acc[0..cols)` in row order, or returns false (nothing touched) where the module is unavailable
- * or the matrix is too wide for its accumulators.
+ * `acc[0..cols)` in row order, or returns false (nothing touched) where the module is unavailable.
+ * Rows wider than the accumulators go in blocks of columns.
  */
 export function wasmSumRowsF32(acc: Float64Array, src: Float32Array, offset: number, rows: number, rowStride: number, cols: number): boolean {
-  if (cols > WASM_REDUCE_MAX_COLS || cols === 0) return false;
   const e = reduceEngine();
   if (e === null) return false;
-  const { f32, f64, sumRows } = e;
+  for (let j = 0; j < cols; j += WASM_REDUCE_MAX_COLS) sumColumns(e, acc, j, src, offset + j, rows, rowStride, Math.min(WASM_REDUCE_MAX_COLS, cols - j));
+  return true;
+}
+
+/** Adds the rows' `cols` columns from `src[offset]` into `acc[j..j + cols)` (cols within the accumulators). */
+function sumColumns({ f32, f64, sumRows }: Engine, acc: Float64Array, j: number, src: Float32Array, offset: number, rows: number, rowStride: number, cols: number): void {
   const accAt = ACC / 8;
-  f64.set(acc.subarray(0, cols), accAt);
-  const perChunk = Math.max(1, Math.floor(CHUNK / cols));
+  f64.set(acc.subarray(j, j + cols), accAt);
+  const perChunk = Math.floor(CHUNK / cols);
   for (let r = 0; r < rows; r += perChunk) {
     const count = Math.min(perChunk, rows - r);
     const start = offset + r * rowStride;
-    // Dense rows come in with one copy; rows further apart (a sliced view) one copy each.
+    // Dense rows come in with one copy; rows further apart (a sliced view, a block of columns) one copy each.
     if (rowStride === cols) f32.set(src.subarray(start, start + count * cols), 0);
     else for (let k = 0; k < count; k++) f32.set(src.subarray(start + k * rowStride, start + k * rowStride + cols), k * cols);
     sumRows(0, cols * 4, count, ACC, cols);
   }
-  acc.set(f64.subarray(accAt, accAt + cols));
-  return true;
+  acc.set(f64.subarray(accAt, accAt + cols), j);
 }
 
 /** Runs shorter than this stay in TypeScript (a row of a few elements is all call and copy). */
