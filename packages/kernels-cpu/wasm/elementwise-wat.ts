@@ -180,12 +180,16 @@ const ADAMW = `
       (local.set $v (i32.add (local.get $v) (i32.const 16)))
       (br $next))))`;
 
-// Σ exp(a[i] - m) over n floats (the caller pads the last vector with -Inf), exp as in the unary
-// functions, the sum in f64 (two f64x2 accumulators) as the TypeScript lane sum keeps it.
-function sumExp(): string {
+/**
+ * sumexp(a, n, m): Σ e^(a[i] - m) over n floats (the caller pads the last vector with -Inf), exp by
+ * expFastInto, the sum in f64 (two f64x2 accumulators) as the TypeScript lane sum keeps it. With
+ * `store`, exp_sum(a, d, n, m) also writes each e^(a - m) to d, so a softmax needs one exp per
+ * element (scale_sub then finishes it in place).
+ */
+function sumExp(store: boolean): string {
   const body = expFastInto('(f32x4.sub (v128.load (local.get $a)) (local.get $M))');
   return `
-  (func (export "sumexp") (param $a i32) (param $n i32) (param $m f32) (result f64)
+  (func (export "${store ? 'exp_sum' : 'sumexp'}") (param $a i32) ${store ? '(param $d i32) ' : ''}(param $n i32) (param $m f32) (result f64)
     (local $end i32) (local $M v128) (local $s0 v128) (local $s1 v128)
     (local $x v128) (local $e v128) (local $en v128) (local $er v128) (local $ei v128) (local $eh v128)
     ${constantLocals()}
@@ -194,33 +198,10 @@ function sumExp(): string {
     (block $done (loop $next
       (br_if $done (i32.ge_u (local.get $a) (local.get $end)))
       ${body}
+      ${store ? '(v128.store (local.get $d) (local.get $e)) (local.set $d (i32.add (local.get $d) (i32.const 16)))' : ''}
       (local.set $s0 (f64x2.add (local.get $s0) (f64x2.promote_low_f32x4 (local.get $e))))
       (local.set $s1 (f64x2.add (local.get $s1) (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $e) (local.get $e)))))
       (local.set $a (i32.add (local.get $a) (i32.const 16)))
-      (br $next)))
-    (local.set $s0 (f64x2.add (local.get $s0) (local.get $s1)))
-    (f64.add (f64x2.extract_lane 0 (local.get $s0)) (f64x2.extract_lane 1 (local.get $s0))))`;
-}
-
-// exp_sum(a, d, n, m): d = e^(a - m), and returns the sum of d in f64 (as sumexp), so a softmax needs
-// one exp per element: scale_sub then finishes it in place.
-function expSum(): string {
-  const body = expFastInto('(f32x4.sub (v128.load (local.get $a)) (local.get $M))');
-  return `
-  (func (export "exp_sum") (param $a i32) (param $d i32) (param $n i32) (param $m f32) (result f64)
-    (local $end i32) (local $M v128) (local $s0 v128) (local $s1 v128)
-    (local $x v128) (local $e v128) (local $en v128) (local $er v128) (local $ei v128) (local $eh v128)
-    ${constantLocals()}
-    (local.set $M (f32x4.splat (local.get $m)))
-    (local.set $end (i32.add (local.get $a) (i32.shl (i32.shr_u (i32.add (local.get $n) (i32.const 3)) (i32.const 2)) (i32.const 4))))
-    (block $done (loop $next
-      (br_if $done (i32.ge_u (local.get $a) (local.get $end)))
-      ${body}
-      (v128.store (local.get $d) (local.get $e))
-      (local.set $s0 (f64x2.add (local.get $s0) (f64x2.promote_low_f32x4 (local.get $e))))
-      (local.set $s1 (f64x2.add (local.get $s1) (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $e) (local.get $e)))))
-      (local.set $a (i32.add (local.get $a) (i32.const 16)))
-      (local.set $d (i32.add (local.get $d) (i32.const 16)))
       (br $next)))
     (local.set $s0 (f64x2.add (local.get $s0) (local.get $s1)))
     (f64.add (f64x2.extract_lane 0 (local.get $s0)) (f64x2.extract_lane 1 (local.get $s0))))`;
@@ -456,7 +437,7 @@ export function elementwiseWat(variant: 'simd128' | 'fma' = 'simd128'): string {
       (local.set $d (i32.add (local.get $d) (i32.const 16)))
       (br $next))))`);
   return `(module
-  (import "env" "memory" (memory ${ELEMENTWISE_PAGES}))${funcs.join('')}${unary.join('')}${ADAMW}${sumExp()}${expSum()}${SCALE_SUB}${geluBackward()}${MAX_V}${LAYER_NORM}${LAYER_NORM_BACKWARD}
+  (import "env" "memory" (memory ${ELEMENTWISE_PAGES}))${funcs.join('')}${unary.join('')}${ADAMW}${sumExp(false)}${sumExp(true)}${SCALE_SUB}${geluBackward()}${MAX_V}${LAYER_NORM}${LAYER_NORM_BACKWARD}
   ${constantTable()}
 )`;
 }
