@@ -84,18 +84,22 @@ function expInto(x: string): string {
 }
 
 // The same e^x for kernels whose results need neither subnormals nor exact overflow thresholds
-// (GELU, the softmax sums and the cross-entropy gradient): x clamped to [-86.6, 88.8], n = round(x
+// (GELU, the softmax sums and the cross-entropy gradient): x capped at 88.8, n = round(x
 // log2 e) by adding and subtracting 1.5 * 2^23 (whose float then holds n in its low bits, so 2^(n-1)
 // is one shift and one add: no f32x4.nearest, no i32x4.trunc_sat, which V8 expands into long
 // sequences on x86), the polynomial doubled times 2^(n-1) (normal for n >= -125; for n = 128 it
 // overflows to Inf exactly where e^x does), and 0 below -86.6 (e^x < 2.5e-38 is flushed to 0 rather
 // than rounded to a subnormal; NaN passes).
-/** Statements that set local $e to e^`x` for four lanes (locals $e, $en, $er, $ei). */
-function expFastInto(x: string): string {
+/**
+ * Statements that set local $e to e^`x` for four lanes (locals $e, $en, $er, $ei). Only the upper
+ * clamp is needed (`x` may be +Inf: GELU's argument; not where `x` <= 0, a softmax's x - max): below
+ * -86.6 the result is masked to 0 whatever garbage the scaling made of it.
+ */
+function expFastInto(x: string, upper = true): string {
   let p = splat(EXP_POLY[0]!);
   for (const c of EXP_POLY.slice(1)) p = madd(p, '(local.get $er)', splat(c));
   return `(local.set $ei ${x})
-      (local.set $e (f32x4.pmax (f32x4.pmin (local.get $ei) ${splat(88.8)}) ${splat(-86.6)}))
+      (local.set $e ${upper ? `(f32x4.pmin (local.get $ei) ${splat(88.8)})` : '(local.get $ei)'})
       (local.set $en ${madd('(local.get $e)', splat(1.4426950408889634), splat(12582912))})
       (local.set $er (f32x4.sub (local.get $en) ${splat(12582912)}))
       (local.set $er ${madd('(local.get $er)', splat(2.12194440e-4), madd('(local.get $er)', splat(-0.693359375), '(local.get $e)'))})
@@ -181,13 +185,13 @@ const ADAMW = `
       (br $next))))`;
 
 /**
- * sumexp(a, n, m): Σ e^(a[i] - m) over n floats (the caller pads the last vector with -Inf), exp by
- * expFastInto, the sum in f64 (two f64x2 accumulators) as the TypeScript lane sum keeps it. With
+ * sumexp(a, n, m): Σ e^(a[i] - m) over n floats (the caller pads the last vector with -Inf; m is
+ * their max, so a - m <= 0 and the exp needs no upper clamp), exp by expFastInto, the sum in f64 (two f64x2 accumulators) as the TypeScript lane sum keeps it. With
  * `store`, exp_sum(a, d, n, m) also writes each e^(a - m) to d, so a softmax needs one exp per
  * element (scale_sub then finishes it in place).
  */
 function sumExp(store: boolean): string {
-  const body = expFastInto('(f32x4.sub (v128.load (local.get $a)) (local.get $M))');
+  const body = expFastInto('(f32x4.sub (v128.load (local.get $a)) (local.get $M))', false);
   return `
   (func (export "${store ? 'exp_sum' : 'sumexp'}") (param $a i32) ${store ? '(param $d i32) ' : ''}(param $n i32) (param $m f32) (result f64)
     (local $end i32) (local $M v128) (local $s0 v128) (local $s1 v128)

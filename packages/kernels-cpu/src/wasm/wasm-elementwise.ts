@@ -208,7 +208,10 @@ export function wasmAdamwF32(n: number, p: Float32Array, po: number, g: Float32A
   return true;
 }
 
-/** Σ exp(x[i + t] - m) for t < n on the SIMD module (f32 exp, f64 sum), or null where the module is unavailable. */
+/**
+ * Σ exp(x[i + t] - m) for t < n on the SIMD module (f32 exp, f64 sum), or null where the module is
+ * unavailable. m must be the lane's max (NaN or ±Inf allowed): the exp is only right for x - m <= 0.
+ */
 export function wasmSumExpF32(x: Float32Array, i: number, n: number, m: number): number | null {
   const e = elementwiseEngine();
   if (e === null) return null;
