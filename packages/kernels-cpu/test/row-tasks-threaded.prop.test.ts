@@ -144,6 +144,17 @@ describe('row tasks split across threads equal the plain TypeScript kernels', ()
     check((v) => T.layerNorm(v, undefined, undefined, 1e-5), () => [x()], 1e-5, 1e-5, 'layerNorm [2, 20000] (the general kernel)');
   });
 
+  test('empty tensors (no rows) give empty results on every backend', () => {
+    const ce = { ignoreIndex: -100, labelSmoothing: 0 };
+    const x = () => T.zeros([0, 5]);
+    check((v) => T.gelu(v, { approximate: 'tanh' }), () => [x()], 0, 0, 'gelu [0, 5]');
+    check((v, d) => T.apply(T.OPS.geluBackward, [v, d], { approximate: 'tanh' }), () => [x(), x()], 0, 0, 'geluBackward [0, 5]');
+    check((v, w, b) => T.layerNorm(v, w, b, 1e-5), () => [x(), T.ones([5]), T.zeros([5])], 0, 0, 'layerNorm [0, 5]');
+    check((v, d, w) => T.apply(T.OPS.layerNormBackward, [v, d, w], { eps: 1e-5, hasWeight: true }), () => [x(), x(), T.ones([5])], 0, 0, 'layerNormBackward [0, 5]');
+    check((a, t) => T.apply(T.OPS.crossEntropyLosses, [a, t], ce), () => [x(), T.zeros([0], { dtype: 'i32' })], 0, 0, 'crossEntropyLosses [0, 5]');
+    check((a, t, g) => T.apply(T.OPS.crossEntropyBackward, [a, t, g], ce), () => [x(), T.zeros([0], { dtype: 'i32' }), T.zeros([0])], 0, 0, 'crossEntropyBackward [0, 5]');
+  });
+
   test("simdRowsTask's hardcoded scratch layout is the SIMD module's", () => {
     expect(SIMD_TASK_LAYOUT.CHUNK).toBe(REGIONS.CHUNK);
     expect(REGIONS.B).toBe(SIMD_TASK_LAYOUT.REGION);
