@@ -5,7 +5,10 @@
 // reader can see them afterwards: the backend's async `read` returns a copy, and dataSync() copies
 // `readSync`'s array before returning. Only kernels that write every element of their result
 // take arrays from here, because a recycled array holds stale values.
+// Large arrays come from the shared WebAssembly memory's arena (wasm/f32-arena.ts) once a gemm engine
+// exists, so products and attention read and write them in place; they go back there by identity.
 import { allocTyped, type DType, type TypedArray } from '@tessera/tensor';
+import { arenaRelease, arenaTake } from './wasm/f32-arena.js';
 
 /** Arrays below this many elements are left to the young-generation collector, which handles them cheaply. */
 const MIN_ELEMENTS = 1024;
@@ -18,6 +21,8 @@ let pooledBytes = 0;
 /** A Float32Array of `n` elements with arbitrary contents: the caller must write every element. */
 export function takeF32(n: number): Float32Array {
   if (n >= MIN_ELEMENTS) {
+    const block = arenaTake(n);
+    if (block !== null) return block;
     const a = buckets.get(n)?.pop();
     if (a !== undefined) {
       pooledBytes -= a.byteLength;
@@ -34,7 +39,7 @@ export function resultArray(dtype: DType, n: number): TypedArray {
 
 /** Offers a freed storage's array for reuse (arrays that are not whole f32 buffers of pooled size are ignored). */
 export function recycleF32(data: unknown): void {
-  if (!(data instanceof Float32Array) || data.length < MIN_ELEMENTS) return;
+  if (!(data instanceof Float32Array) || data.length < MIN_ELEMENTS || arenaRelease(data)) return;
   // A view into a larger or shared buffer (WebAssembly memory, a subarray) is never whole: leave it alone.
   if (data.byteOffset !== 0 || data.buffer.byteLength !== data.byteLength || !(data.buffer instanceof ArrayBuffer)) return;
   if (pooledBytes + data.byteLength > MAX_POOLED_BYTES) return;
@@ -50,7 +55,7 @@ export function clearF32Pool(): void {
   pooledBytes = 0;
 }
 
-/** Bytes currently pooled. */
+/** Bytes currently pooled (plain arrays; the arena counts its own blocks: arenaStats). */
 export function pooledF32Bytes(): number {
   return pooledBytes;
 }

@@ -6,11 +6,14 @@
 // calling thread (attention-wasm.ts's chunked path), this took the GPT training step's attention
 // (B 8, H 4, T = S 128, D 64, causal; 2 threads) from 8.6 / 10.2 / 12.7 ms a call (forward / gradQ /
 // gradKV, medians of 20 rounds alternating in one process, load ~1.7) to 3.8 / 4.9 / 5.6 ms.
+// Operands that live in the shared memory's arena (wasm/f32-arena.ts) are read where they are, and
+// an arena result receives the output in place: no copy in or out for those.
 import type { TensorView, TypedArray } from '@tessera/tensor';
 import { dataOf } from '../cpu-kernel.js';
-import { resultArray } from '../f32-array-pool.js';
+import { recycleF32, resultArray } from '../f32-array-pool.js';
 import { broadcastStrides } from '../strided.js';
 import { ATTENTION_HEADER_BYTES } from '../wasm/attention-task.js';
+import { ARENA_BASE, arenaBlock } from '../wasm/f32-arena.js';
 import type { WasmGemm } from '../wasm/wasm-gemm.js';
 import type { AttentionDims, FusedAttentionAttrs } from './attention-rows.js';
 
@@ -22,8 +25,8 @@ const SCALE_BYTE = 208;
 const HEADER = 64;
 /** The most scratch one thread may take (bytes); larger heads go to the chunked path. */
 export const MAX_HEAD_SCRATCH = 64 * 2 ** 20;
-/** Everything the task's layout may take in the shared memory (its offsets stay below 2^31). */
-const MAX_LAYOUT_BYTES = 2 ** 31 - 2 ** 20;
+/** Everything the task's layout may take in the shared memory: the scratch region below the arena. */
+const MAX_LAYOUT_BYTES = ARENA_BASE;
 
 /** The ops the task runs, by its op code. */
 export type HeadsOp = 0 | 1 | 2;
@@ -40,6 +43,8 @@ interface Placement {
   readonly floats: number;
   /** Copied raw (its element span) rather than gathered. */
   readonly raw: boolean;
+  /** Float index of its first element when it is read in place from an arena block (raw, f32), else -1. */
+  readonly inPlace: number;
 }
 
 /**
@@ -57,8 +62,11 @@ function placement(view: TensorView, shape: readonly number[], strides: readonly
       count *= shape[i]!;
     }
   }
+  // Read in place from an arena block whenever its strides are non-negative (no copy, so no span limit).
+  const block = !negative && view.dtype === 'f32' ? arenaBlock(dataOf(view)) : null;
+  if (block !== null) return { view, strides, shape, floats: 0, raw: true, inPlace: (block.byte >> 2) + view.offset };
   const raw = !negative && span <= 2 * count;
-  return { view, strides, shape, floats: raw ? span : count, raw };
+  return { view, strides, shape, floats: raw ? span : count, raw, inPlace: -1 };
 }
 
 /**
@@ -66,6 +74,7 @@ function placement(view: TensorView, shape: readonly number[], strides: readonly
  * broadcast dims at stride 0 (they are stored once).
  */
 function place(p: Placement, mem: Float32Array, at: number): number[] {
+  if (p.inPlace >= 0) return [...p.strides];
   const data: TypedArray = dataOf(p.view);
   const offset = p.view.offset;
   if (p.raw) {
@@ -119,6 +128,9 @@ export function attentionHeads(engine: WasmGemm, op: HeadsOp, lseColumn: 0 | 1, 
   const maskView = attrs.hasMask ? inputs[grad ? 6 : 3]! : null;
   const mask = maskView ? placement(maskView, [B, H, T, S], broadcastStrides(maskView, [B, H, T, S])) : null;
   const outFloats = op === 0 ? B * H * T * (Dv + lseColumn) : op === 1 ? B * H * T * D : 2 * B * Hkv * S * D;
+  // Every element of the result is written by the task (or the copy out of its region).
+  const dst = resultArray('f32', outFloats) as Float32Array;
+  const dstBlock = arenaBlock(dst);
   // Header, the operands, the mask, lse and delta, the result, then each thread's scratch.
   let at = HEADER + ATTENTION_HEADER_BYTES;
   const offsets: number[] = [];
@@ -128,11 +140,14 @@ export function attentionHeads(engine: WasmGemm, op: HeadsOp, lseColumn: 0 | 1, 
   }
   const rowStats = grad ? at : 0;
   if (grad) at = align(at + 8 * B * H * T);
-  const out = at;
-  at = align(at + 4 * outFloats);
+  const out = dstBlock !== null ? dstBlock.byte : at;
+  if (dstBlock === null) at = align(at + 4 * outFloats);
   const scratch = at;
   const bytes = scratch + engine.threads * scratchBytes;
-  if (bytes > MAX_LAYOUT_BYTES) return null;
+  if (bytes > MAX_LAYOUT_BYTES) {
+    recycleF32(dst);
+    return null;
+  }
   const mem = engine.sharedF32(bytes);
   const header = new Int32Array(mem.buffer, HEADER, ATTENTION_HEADER_BYTES / 4);
   header.fill(0);
@@ -147,9 +162,9 @@ export function attentionHeads(engine: WasmGemm, op: HeadsOp, lseColumn: 0 | 1, 
   const slots = [SLOT.q, SLOT.k, SLOT.v, SLOT.dO];
   views.forEach((p, i) => {
     const strides = place(p, mem, offsets[i]! >> 2);
-    header.set([offsets[i]! >> 2, ...strides], slots[i]!);
+    header.set([p.inPlace >= 0 ? p.inPlace : offsets[i]! >> 2, ...strides], slots[i]!);
   });
-  if (mask) header.set([offsets[views.length]! >> 2, ...place(mask, mem, offsets[views.length]! >> 2)], SLOT.maskView);
+  if (mask) header.set([mask.inPlace >= 0 ? mask.inPlace : offsets[views.length]! >> 2, ...place(mask, mem, offsets[views.length]! >> 2)], SLOT.maskView);
   if (grad) {
     placeRowStat(inputs[4]!, dims, mem, rowStats >> 2);
     placeRowStat(inputs[5]!, dims, mem, (rowStats >> 2) + B * H * T);
@@ -161,8 +176,6 @@ export function attentionHeads(engine: WasmGemm, op: HeadsOp, lseColumn: 0 | 1, 
   new Float64Array(mem.buffer, HEADER + SCALE_BYTE, 1)[0] = attrs.scale;
   new Float32Array(mem.buffer, HEADER + SCALE_BYTE + 8, 2).set([attrs.scale, 1]);
   engine.runAttention(HEADER, op === 2 ? B * Hkv : B * H, threaded);
-  const dst = resultArray('f32', outFloats) as Float32Array;
-  const view = engine.sharedF32(0);
-  dst.set(view.subarray(out >> 2, (out >> 2) + outFloats));
+  if (dstBlock === null) dst.set(engine.sharedF32(0).subarray(out >> 2, (out >> 2) + outFloats));
   return dst;
 }

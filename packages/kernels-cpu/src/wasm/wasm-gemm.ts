@@ -2,10 +2,13 @@
 // into one growing shared WebAssembly memory (packing is the one copy in; it also handles every
 // transposition and stride), the SIMD module multiplies the packed panels into a padded C there,
 // and the valid corner of C is copied out (the one copy out). The memory only grows, so steady-state
-// calls allocate nothing. f16/bf16 operands (16-bit words) are widened to f32 while they are packed,
+// calls allocate nothing. The memory is the agent's one shared memory (wasm/f32-arena.ts): operands
+// that live in its arena are read where they are instead of copied raw, and a result that lives there
+// receives C in place when its layout allows. f16/bf16 operands (16-bit words) are widened to f32 while they are packed,
 // so a half-precision weight is multiplied without an f32 copy of it ever existing.
 import type { MatrixOperand } from '../gemm.js';
 import { attentionHeadsTask, type AttentionExports } from './attention-task.js';
+import { ARENA_BASE, agentMemory, arenaBlock } from './f32-arena.js';
 import { GemmWorkers } from './gemm-workers.js';
 import { GEMM_TILES, gemmModule, gemmVariant, type GemmTile, type GemmVariant } from './gemm-module.js';
 import { ELEMENT_CODE, halfValues, type GemmElement } from './half-values.js';
@@ -27,10 +30,11 @@ type BatchFn = (base: number, stride: number, eStart: number, eEnd: number, mPad
 type JobFn = (pa: number, pb: number, pc: number, mPad: number, nPad: number, k: number, nStart: number, nEnd: number, src: number, rs: number, cs: number, n: number, kind: number) => void;
 
 /**
- * The most memory one product may use: byte offsets stay below 2^31, so `>> 2` and the module's
- * i32 address arithmetic never overflow. Larger products go to the TypeScript gemm.
+ * The most scratch one product may use: every engine lays out its scratch below the arena (so byte
+ * offsets also stay below 2^31, and `>> 2` and the module's i32 address arithmetic never overflow).
+ * Larger products go to the TypeScript gemm.
  */
-const MAX_BYTES = 2 ** 31 - PAGE;
+const MAX_BYTES = ARENA_BASE;
 
 /** A raw copy of B (its element span) is taken when it is at most this many times B's size (A likewise). */
 const RAW_SPAN_LIMIT = 2;
@@ -78,7 +82,7 @@ export class WasmGemm {
     this.variant = variant;
     this.tile = GEMM_TILES[variant];
     this.requestedThreads = Math.max(1, Math.floor(threads));
-    this.memory = new WebAssembly.Memory({ initial: 16, maximum: 65536, shared: true });
+    this.memory = agentMemory();
     const exports = new WebAssembly.Instance(module, { env: { memory: this.memory } }).exports;
     this.job = exports.job as JobFn;
     this.batchFn = exports.batch as BatchFn;
@@ -94,6 +98,7 @@ export class WasmGemm {
 
   /** Grows the memory to at least `bytes` and refreshes the view (growing replaces the buffer). */
   private reserve(bytes: number): Float32Array {
+    if (bytes > MAX_BYTES) throw new Error(`WasmGemm: a layout of ${bytes} bytes would overlap the f32 arena at byte ${MAX_BYTES}; this is a bug in @tessera/kernels-cpu (check fits first)`);
     const have = this.memory.buffer.byteLength;
     if (bytes > have) this.memory.grow(Math.ceil((bytes - have) / PAGE));
     if (this.f32.buffer.byteLength !== this.memory.buffer.byteLength) {
@@ -107,8 +112,13 @@ export class WasmGemm {
   fits(m: number, n: number, k: number): boolean {
     const mPad = roundUp(m, this.tile.mr);
     const nPad = roundUp(n, this.tile.nr);
-    // Packed A, packed B, C, and at most raw copies of A and B twice their sizes.
-    return 4 * (mPad * k + nPad * k + mPad * nPad + RAW_SPAN_LIMIT * (k * n + m * k)) + 1024 <= MAX_BYTES;
+    // Packed A, packed B and C (raw copies only where they fit too: see matmul).
+    return this.scratchBytes(mPad, nPad, k) <= MAX_BYTES;
+  }
+
+  /** Scratch bytes of packed A, packed B and C, with their 64-byte alignment and the unused first 64 bytes. */
+  private scratchBytes(mPad: number, nPad: number, k: number): number {
+    return 4 * (mPad * k + nPad * k + mPad * nPad) + 4 * 64;
   }
 
   /** out[outOffset + i*n + j] = (A·B)[i, j] for m×k A and k×n B of any strides and elements, in f32 (check `fits` first). */
@@ -124,32 +134,49 @@ export class WasmGemm {
     const slivers = nPad / this.tile.nr;
     const pool = this.pool(mPad * nPad * k, slivers);
     const span = b.rowStride >= 0 && b.colStride >= 0 ? (k - 1) * b.rowStride + (n - 1) * b.colStride + 1 : Infinity;
-    const raw = (pool !== null || k * n >= this.threadMinWork / 32) && span <= RAW_SPAN_LIMIT * k * n;
+    // An f32 operand in the arena is read where it is (no raw copy, so no limit on its span).
+    const bBlock = (b.element ?? 'f32') === 'f32' && span < Infinity ? arenaBlock(b.data) : null;
+    // Raw copies go past the packed panels and C: only where they stay in the scratch region.
+    const room = MAX_BYTES - this.scratchBytes(mPad, nPad, k);
+    const bBytes = (b.element ?? 'f32') === 'f32' ? 4 : 2;
+    const raw = (pool !== null || k * n >= this.threadMinWork / 32) && (bBlock !== null || (span <= RAW_SPAN_LIMIT * k * n && span * bBytes + 64 <= room));
     // A large f32 A is likewise copied in raw and packed in WebAssembly: by all threads, as a first job
     // before the product's own (every thread multiplies with all of A), or by the calling thread alone
     // (copy plus WebAssembly packing beat JS packing there too: 1024x1024x256 30.7 -> 29.6 ms, A = x.T
     // 768x1024x256 29.6 -> 25.5 ms, at load ~5).
     const aSlivers = mPad / this.tile.mr;
     const aSpan = a.rowStride >= 0 && a.colStride >= 0 ? (m - 1) * a.rowStride + (k - 1) * a.colStride + 1 : Infinity;
-    const rawA = (a.element ?? 'f32') === 'f32' && aSlivers >= 2 && k > 0 && m * k >= this.threadMinWork / 32 && aSpan <= RAW_SPAN_LIMIT * m * k;
+    const aBlock = (a.element ?? 'f32') === 'f32' && aSpan < Infinity ? arenaBlock(a.data) : null;
+    const rawA =
+      (a.element ?? 'f32') === 'f32' && aSlivers >= 2 && k > 0 && m * k >= this.threadMinWork / 32 &&
+      (aBlock !== null || (aSpan <= RAW_SPAN_LIMIT * m * k && aSpan * 4 + (raw && bBlock === null ? span * bBytes : 0) + 128 <= room));
+    // C lands straight in an arena result when its rows are the result's rows (n a multiple of the
+    // tile's columns) and the padded rows past m (when m is not a multiple of the tile's rows) fall in
+    // the block's slack, past every element of the result.
+    const outBlock = n === nPad ? arenaBlock(out) : null;
+    const cInPlace = outBlock !== null && (mPad === m ? outOffset + m * n <= out.length : outOffset + m * n === out.length && outOffset + mPad * n <= outBlock.floats);
     // Byte offsets, 64-byte aligned; address 0 stays unused (a raw source of 0 means "already packed").
     const pa = 64;
     const pb = roundUp(pa + mPad * k * 4, 64);
-    const pc = roundUp(pb + nPad * k * 4, 64);
+    const scratchC = roundUp(pb + nPad * k * 4, 64);
+    const pc = cInPlace ? outBlock.byte + 4 * outOffset : scratchC;
     const bElement = b.element ?? 'f32';
     const bytes = bElement === 'f32' ? 4 : 2;
-    const src = raw ? roundUp(pc + mPad * nPad * 4, 64) : 0;
-    const srcA = roundUp(raw ? src + span * bytes : pc + mPad * nPad * 4, 64);
-    const mem = this.reserve(rawA ? srcA + aSpan * 4 : srcA);
+    const afterC = cInPlace ? scratchC : scratchC + mPad * nPad * 4;
+    const rawCopyB = raw && bBlock === null;
+    const rawCopyA = rawA && aBlock === null;
+    const src = !raw ? 0 : bBlock !== null ? bBlock.byte + 4 * b.offset : roundUp(afterC, 64);
+    const srcA = aBlock !== null && rawA ? aBlock.byte + 4 * a.offset : roundUp(rawCopyB ? src + span * bytes : afterC, 64);
+    const mem = this.reserve(rawCopyA ? srcA + aSpan * 4 : rawCopyB ? src + span * bytes : afterC);
     if (rawA) {
-      mem.set(a.data.subarray(a.offset, a.offset + aSpan) as Float32Array, srcA >> 2);
+      if (rawCopyA) mem.set(a.data.subarray(a.offset, a.offset + aSpan) as Float32Array, srcA >> 2);
       const packArgs = [pa, pb, pc, mPad, nPad, k, srcA, a.rowStride, a.colStride, m, PACK_A] as const;
       if (pool) pool.run('slivers', packArgs, aSlivers, (s, e) => this.job(pa, pb, pc, mPad, nPad, k, s, e, srcA, a.rowStride, a.colStride, m, PACK_A));
       else this.job(pa, pb, pc, mPad, nPad, k, 0, aSlivers, srcA, a.rowStride, a.colStride, m, PACK_A);
     } else this.packA(a, m, k, mPad, pa >> 2);
-    if (raw && bytes === 4) mem.set(b.data.subarray(b.offset, b.offset + span) as Float32Array, src >> 2);
-    else if (raw) this.u16.set(b.data.subarray(b.offset, b.offset + span) as Uint16Array, src >> 1);
-    else this.packB(b, n, k, nPad, pb >> 2);
+    if (rawCopyB && bytes === 4) mem.set(b.data.subarray(b.offset, b.offset + span) as Float32Array, src >> 2);
+    else if (rawCopyB) this.u16.set(b.data.subarray(b.offset, b.offset + span) as Uint16Array, src >> 1);
+    else if (!raw) this.packB(b, n, k, nPad, pb >> 2);
     // The kernel's first depth block stores C (no zeroing pass); with no depth at all it writes nothing.
     if (k === 0) mem.fill(0, pc >> 2, (pc >> 2) + mPad * nPad);
     // A raw half B is widened by the module while each thread packs its slivers.
@@ -157,6 +184,7 @@ export class WasmGemm {
     const args = [pa, pb, pc, mPad, nPad, k, src, b.rowStride, b.colStride, n, kind] as const;
     if (pool) pool.run('slivers', args, slivers, (s, e) => this.job(pa, pb, pc, mPad, nPad, k, s, e, src, b.rowStride, b.colStride, n, kind));
     else this.job(pa, pb, pc, mPad, nPad, k, 0, slivers, src, b.rowStride, b.colStride, n, kind);
+    if (cInPlace) return;
     const c = pc >> 2;
     if (n === nPad) out.set(mem.subarray(c, c + m * n), outOffset);
     else for (let i = 0; i < m; i++) out.set(mem.subarray(c + i * nPad, c + i * nPad + n), outOffset + i * n);
@@ -206,7 +234,8 @@ export class WasmGemm {
 
   /**
    * The shared memory as f32, grown to at least `bytes` (from byte 64 on, callers lay out their own
-   * operands there until their next call into the engine). For the attention heads task.
+   * operands there until their next call into the engine; `bytes` at most ARENA_BASE, where the arena
+   * begins). For the attention heads task.
    */
   sharedF32(bytes: number): Float32Array {
     return this.reserve(bytes);
