@@ -2,6 +2,8 @@
 // memory keeps its old views, blocks are accounted and come back by identity only, users read plain
 // copies, and products and attention give the same bits with operands and results in the arena as
 // with plain arrays (mixed, strided, sliced, offset, and results that take C in place or not).
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import * as T from '@tessera/tensor';
@@ -31,6 +33,16 @@ function inArena(data: Float32Array): Float32Array {
   if (block === null) throw new Error('the test expects the arena to hand out a block');
   block.set(data);
   return block;
+}
+
+/** `fn()` with the arena on or off (back on afterwards). */
+function withArena<R>(enabled: boolean, fn: () => R): R {
+  configureArena({ enabled });
+  try {
+    return fn();
+  } finally {
+    configureArena({ enabled: true });
+  }
 }
 
 /** Bits of an f32 array, NaNs and signed zeros included. */
@@ -106,17 +118,14 @@ describe('the shared memory and its arena', () => {
     expect(pooledF32Bytes()).toBe(0);
     recycleF32(b);
     // Off: plain arrays, pooled as before.
-    configureArena({ enabled: false });
-    try {
+    withArena(false, () => {
       const c = takeF32(4096);
       expect(arenaBlock(c)).toBeNull();
       expect(c.buffer).toBeInstanceOf(ArrayBuffer);
       recycleF32(c);
       expect(pooledF32Bytes()).toBe(4096 * 4);
-    } finally {
-      configureArena({ enabled: true });
-      clearF32Pool();
-    }
+    });
+    clearF32Pool();
   });
 
   test('results in the arena: users read plain, non-shared copies, and a disposed result frees its block', async () => {
@@ -142,13 +151,28 @@ describe('the shared memory and its arena', () => {
     x.dispose();
   });
 
-  test('past the cap (or with the arena off) the pool hands out plain arrays', () => {
-    configureArena({ enabled: false });
-    try {
-      expect(arenaTake(5000)).toBeNull();
-    } finally {
-      configureArena({ enabled: true });
+  test('a block dropped without release (a temporary, a storage never freed) returns to the free ranges once collected', async () => {
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    const n = 777_777;
+    const before = arenaStats();
+    (() => void arenaTake(n)!.fill(1))();
+    expect(arenaStats().liveBytes).toBeGreaterThan(before.liveBytes);
+    // Finalizers run in a later task, after a collection that found the block unreachable.
+    for (let i = 0; i < 50 && arenaStats().liveBytes !== before.liveBytes; i++) {
+      gc();
+      await new Promise((resolve) => setTimeout(resolve, 5));
     }
+    expect(arenaStats().liveBytes).toBe(before.liveBytes);
+    expect(arenaStats().freeBytes).toBeGreaterThan(before.freeBytes);
+    // Its range is reused by the next block of its size.
+    const used = arenaStats().usedBytes;
+    arenaRelease(arenaTake(n)!);
+    expect(arenaStats().usedBytes).toBe(used);
+  });
+
+  test('past the cap (or with the arena off) the pool hands out plain arrays', () => {
+    withArena(false, () => expect(arenaTake(5000)).toBeNull());
     // 2^31 bytes of f32 cannot fit between ARENA_BASE and the cap.
     expect(arenaTake(2 ** 29)).toBeNull();
   });
@@ -227,13 +251,7 @@ describe('products with operands and results in the arena', () => {
           const b = viewOf(makeView(batchedB ? [bt, k, n] : [k, n], lb, 'f32', seed + 1));
           const out = { shape: [bt, m, n], dtype: 'f32' as const };
           const kernel = wasmMatmulKernel(() => ENGINES[variant][kind]);
-          configureArena({ enabled: false });
-          let want: Float32Array;
-          try {
-            want = kernel([a, b], undefined, out) as Float32Array;
-          } finally {
-            configureArena({ enabled: true });
-          }
+          const want = withArena(false, () => kernel([a, b], undefined, out) as Float32Array);
           const twin = (v: TensorView): TensorView => ({ ...v, storage: { ...v.storage, data: inArena(v.storage.data as Float32Array) } });
           const [A, B] = [twin(a), twin(b)];
           const got = kernel([A, B], undefined, out) as Float32Array;
@@ -274,22 +292,10 @@ describe('attention heads with operands and results in the arena', () => {
             return op === 0 ? ops : [...ops, viewOf(lse), viewOf(delta)];
           };
           const plainIn = inputs(false);
-          configureArena({ enabled: false });
-          let want: Float32Array | null;
-          try {
-            want = attentionHeads(engine, op, op === 0 ? 1 : 0, plainIn, attrs, dims, engine.threads > 1);
-          } finally {
-            configureArena({ enabled: true });
-          }
+          const want = withArena(false, () => attentionHeads(engine, op, op === 0 ? 1 : 0, plainIn, attrs, dims, engine.threads > 1));
           // The result is an arena block (min 1 element in this file) or, with the arena off, plain.
           const arenaIn = inputs(true);
-          configureArena({ enabled: arenaOut });
-          let got: Float32Array | null;
-          try {
-            got = attentionHeads(engine, op, op === 0 ? 1 : 0, arenaIn, attrs, dims, engine.threads > 1);
-          } finally {
-            configureArena({ enabled: true });
-          }
+          const got = withArena(arenaOut, () => attentionHeads(engine, op, op === 0 ? 1 : 0, arenaIn, attrs, dims, engine.threads > 1));
           expect(want).not.toBeNull();
           expect(arenaBlock(got!) !== null).toBe(arenaOut && got!.length >= 1024);
           expect(bits(got!), `op ${op} causal ${causal} ${layouts} arena ${inArenaFlags} out ${arenaOut}`).toEqual(bits(want!));
