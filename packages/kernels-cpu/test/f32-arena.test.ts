@@ -176,6 +176,34 @@ describe('the shared memory and its arena', () => {
     // 2^31 bytes of f32 cannot fit between ARENA_BASE and the cap.
     expect(arenaTake(2 ** 29)).toBeNull();
   });
+
+  test('at the cap, free ranges of sizes never asked for again merge and serve other sizes; past it, plain arrays', () => {
+    const used = arenaStats().usedBytes;
+    configureArena({ limitBytes: used + 4 * 2 ** 20 });
+    try {
+      // Sizes that change from call to call (as in generation), until the region is used up.
+      const taken: Float32Array[] = [];
+      for (let i = 0; taken.length < 5000; i++) {
+        const a = arenaTake(100_000 + 16 * i);
+        if (a === null) break;
+        a.fill(i);
+        taken.push(a);
+      }
+      expect(taken.length).toBeLessThan(5000);
+      expect(arenaBlock(takeF32(100_000))).toBeNull();
+      // No two live blocks overlap: each still holds its own fill.
+      taken.forEach((a, i) => expect(a[0] === i && a[a.length - 1] === i).toBe(true));
+      const top = arenaStats().usedBytes;
+      for (const a of taken) arenaRelease(a);
+      // A size never taken before, larger than any one released range: served from merged ranges.
+      const big = arenaTake(900_000)!;
+      expect(big).not.toBeNull();
+      expect(arenaBlock(big)!.byte + 4 * big.length).toBeLessThanOrEqual(ARENA_BASE + top);
+      arenaRelease(big);
+    } finally {
+      configureArena({ limitBytes: Infinity });
+    }
+  });
 });
 
 /** Layouts of a 2-D operand: its data (with slack around), offset and strides. */

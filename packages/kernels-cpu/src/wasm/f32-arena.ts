@@ -17,8 +17,10 @@
 // arrays handed out here, never a view of one) or, for a block dropped without free (a kernel's
 // temporary, a storage whose tensor was collected before @tessera/tensor's finalizer freed it), through
 // a FinalizationRegistry on the block. Freed ranges are kept per size and reused by the next block of
-// that size (a training step allocates the same sizes every step); beyond the cap `arenaTake` returns
-// null and the caller allocates a plain array (and products copy, as before).
+// that size (a training step allocates the same sizes every step). When the region is used up (shapes
+// that change from call to call, as in generation, leave ranges of sizes never asked for again), the
+// free ranges are merged with their neighbours and a block is cut from the smallest that holds it;
+// beyond that `arenaTake` returns null and the caller allocates a plain array (products copy, as before).
 
 const PAGE = 65536;
 /** Scratch of every engine lives below this byte; arena blocks above it. */
@@ -41,8 +43,10 @@ let memory: WebAssembly.Memory | null = null;
 let top = ARENA_BASE;
 /** Live blocks (handed out, not yet released), by identity. */
 const live = new WeakMap<Float32Array, Block>();
-/** Released ranges by block length (elements), reused by the next block of that length. */
+/** Released ranges by the floats they own, reused by the next block of that many floats. */
 const freeRanges = new Map<number, Block[]>();
+/** Where the arena region ends (ARENA_END, or lower for tests: configureArena's limitBytes). */
+let end = ARENA_END;
 let liveBytes = 0;
 let freeBytes = 0;
 let enabled = true;
@@ -50,9 +54,9 @@ let minElements = ARENA_MIN_ELEMENTS;
 
 /** Returns a collected block's range to the free ranges (it was never released). */
 const collected = typeof FinalizationRegistry === 'function'
-  ? new FinalizationRegistry<{ n: number; block: Block }>(({ n, block }) => {
+  ? new FinalizationRegistry<Block>((block) => {
       liveBytes -= 4 * block.floats;
-      keepFree(n, block);
+      keepFree(block);
     })
   : null;
 
@@ -75,37 +79,80 @@ export function agentMemory(): WebAssembly.Memory {
  * Turns arena allocation on or off for this agent, or changes the smallest array it takes (for A/B
  * measurements and tests, which set 0 to put small operands there; blocks already out stay valid).
  */
-export function configureArena(opts: { readonly enabled?: boolean; readonly minElements?: number }): void {
+export function configureArena(opts: { readonly enabled?: boolean; readonly minElements?: number; readonly limitBytes?: number }): void {
   enabled = opts.enabled ?? enabled;
   minElements = opts.minElements ?? minElements;
+  if (opts.limitBytes !== undefined) end = Math.min(ARENA_END, ARENA_BASE + opts.limitBytes);
 }
 
 /** An f32 array of `n` elements inside the shared memory (arbitrary contents), or null: too small, arena off or full, or no engine yet. */
 export function arenaTake(n: number): Float32Array | null {
   if (!enabled || memory === null || n < minElements || n === 0) return null;
-  let block = freeRanges.get(n)?.pop();
-  if (block !== undefined) freeBytes -= 4 * block.floats;
-  else {
-    // Whole 64-byte lines, so every block starts 64-byte aligned (the module's SIMD loads and stores).
-    const floats = Math.ceil((n + slackFloats(n)) / 16) * 16;
-    const end = top + 4 * floats;
-    if (end > ARENA_END) return null;
-    const have = memory.buffer.byteLength;
-    if (end > have) {
-      try {
-        memory.grow(Math.ceil((end - have) / PAGE));
-      } catch {
-        return null; // the engine could not reserve more: plain arrays from here on
-      }
-    }
-    block = { byte: top, floats };
-    top = end;
-  }
+  // Whole 64-byte lines, so every block starts 64-byte aligned (the module's SIMD loads and stores).
+  const floats = Math.ceil((n + slackFloats(n)) / 16) * 16;
+  const block = takeFree(floats) ?? grown(memory, floats) ?? (mergeFree() ? (takeFree(floats) ?? grown(memory, floats) ?? cutFree(floats)) : null);
+  if (block === null) return null;
   const a = new Float32Array(memory.buffer, block.byte, n);
   live.set(a, block);
   liveBytes += 4 * block.floats;
-  collected?.register(a, { n, block }, a);
+  collected?.register(a, block, a);
   return a;
+}
+
+/** A released range of exactly `floats`, or undefined. */
+function takeFree(floats: number): Block | undefined {
+  const block = freeRanges.get(floats)?.pop();
+  if (block !== undefined) freeBytes -= 4 * block.floats;
+  return block;
+}
+
+/** A new range at the top of the region (the memory grown to hold it), or undefined past the end. */
+function grown(memory: WebAssembly.Memory, floats: number): Block | undefined {
+  const next = top + 4 * floats;
+  if (next > end) return undefined;
+  const have = memory.buffer.byteLength;
+  if (next > have) {
+    try {
+      memory.grow(Math.ceil((next - have) / PAGE));
+    } catch {
+      return undefined; // the engine could not reserve more: plain arrays from here on
+    }
+  }
+  const block = { byte: top, floats };
+  top = next;
+  return block;
+}
+
+/** Merges adjacent free ranges and gives a range that ends at the top back to the top; true when anything was free. */
+function mergeFree(): boolean {
+  const all = [...freeRanges.values()].flat().sort((x, y) => x.byte - y.byte);
+  if (all.length === 0) return false;
+  freeRanges.clear();
+  freeBytes = 0;
+  const merged: Block[] = [];
+  for (const b of all) {
+    const last = merged[merged.length - 1];
+    if (last !== undefined && last.byte + 4 * last.floats === b.byte) merged[merged.length - 1] = { byte: last.byte, floats: last.floats + b.floats };
+    else merged.push(b);
+  }
+  const last = merged[merged.length - 1]!;
+  if (last.byte + 4 * last.floats === top) {
+    top = last.byte;
+    merged.pop();
+  }
+  for (const b of merged) keepFree(b);
+  return true;
+}
+
+/** A block of `floats` cut from the front of the smallest free range that holds it (the rest stays free), or null. */
+function cutFree(floats: number): Block | null {
+  let best: Block | null = null;
+  for (const [size, list] of freeRanges) if (size > floats && list.length > 0 && (best === null || size < best.floats)) best = list[list.length - 1]!;
+  if (best === null) return null;
+  freeRanges.get(best.floats)!.pop();
+  freeBytes -= 4 * best.floats;
+  keepFree({ byte: best.byte + 4 * floats, floats: best.floats - floats });
+  return { byte: best.byte, floats };
 }
 
 /** Takes back a block `arenaTake` handed out (true), or ignores anything else, views of blocks included (false). */
@@ -115,13 +162,13 @@ export function arenaRelease(a: Float32Array): boolean {
   live.delete(a);
   collected?.unregister(a);
   liveBytes -= 4 * block.floats;
-  keepFree(a.length, block);
+  keepFree(block);
   return true;
 }
 
-function keepFree(n: number, block: Block): void {
-  let list = freeRanges.get(n);
-  if (list === undefined) freeRanges.set(n, (list = []));
+function keepFree(block: Block): void {
+  let list = freeRanges.get(block.floats);
+  if (list === undefined) freeRanges.set(block.floats, (list = []));
   list.push(block);
   freeBytes += 4 * block.floats;
 }
