@@ -1,8 +1,8 @@
-// The row kernels (GELU tanh form, layerNorm, cross-entropy) at the GPT train-step's shapes, three
+// The row kernels (GELU tanh form, layerNorm, cross-entropy) at the GPT train-step's shapes, four
 // wirings interleaved in one process (min and median of the rounds): the scalar row tasks split over
 // the worker pool with the adaptive gauge (`simd: false`, the path before the SIMD kernels), the SIMD
-// kernels on the calling thread (the default), and the SIMD kernels always split across the pool
-// (`simdMinElements`: 0, `adaptive`: false), which is the one to re-check on a quiet machine:
+// kernels on the calling thread alone, the default (SIMD, split in place over arena blocks from 128K
+// elements, adaptive), and the SIMD kernels always split (`simdMinElements`: 0, `adaptive`: false):
 //   cd packages/kernels-cpu && npx vitest run --config bench/vitest.config.ts bench/row-kernels.bench-run.ts
 // ROUNDS sets the rounds (default 20).
 import { test } from 'vitest';
@@ -20,6 +20,7 @@ test('row kernels: scalar split vs SIMD on the caller vs SIMD split (train-step 
   const engine = new WasmGemm(2);
   const wirings = [
     ['scalar-split', { simd: false, adaptive: true }],
+    ['simd-caller', { simd: true, adaptive: true, simdMinElements: Infinity }],
     ['simd', { simd: true, adaptive: true }],
     ['simd-split', { simd: true, adaptive: false, simdMinElements: 0 }],
   ] as const;
@@ -29,8 +30,9 @@ test('row kernels: scalar split vs SIMD on the caller vs SIMD split (train-step 
     return `rows-${name}`;
   });
   await engine.whenReady();
+  // Operands as a kernel's results (x * 1), so large ones are blocks of the arena, as in a training step.
   const rand = (shape: number[], device: string, scale = 1): T.Tensor =>
-    T.tensor(Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => (Math.random() * 2 - 1) * scale), { shape, dtype: 'f32', device });
+    T.mul(T.tensor(Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => (Math.random() * 2 - 1) * scale), { shape, dtype: 'f32', device }), 1);
   const targets = (device: string): T.Tensor => T.tensor(Int32Array.from({ length: 1024 }, (_, i) => (i * 7919) % 4096), { shape: [1024], dtype: 'i32', device });
   const ce = { ignoreIndex: -100, labelSmoothing: 0 };
   const cases: [string, (device: string) => () => T.Tensor][] = [

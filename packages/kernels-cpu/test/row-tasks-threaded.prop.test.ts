@@ -16,6 +16,7 @@ import { CPU_KERNELS } from '../src/registry.js';
 import { WasmGemm } from '../src/wasm/wasm-gemm.js';
 import { SIMD_TASK_LAYOUT } from '../src/wasm/row-tasks.js';
 import { REGIONS } from '../src/wasm/wasm-elementwise.js';
+import { ARENA_MIN_ELEMENTS, configureArena } from '../src/wasm/f32-arena.js';
 import { expectClose, layoutArb, logical, makeView, numRuns, seedArb, type Layout } from './views.js';
 
 const REFERENCE = 'cpu-rows-reference';
@@ -166,6 +167,57 @@ describe('row tasks split across threads equal the plain TypeScript kernels', ()
     const [caller, worker] = engines[1]!.jobsPerThread();
     expect(caller).toBeGreaterThan(0);
     expect(worker).toBeGreaterThan(0);
+  });
+});
+
+/**
+ * The SIMD split in place: operands that are kernel results (x + 0) of 1024 elements or more are
+ * blocks of the arena once its smallest block is 0 elements, so the 2-thread SIMD backend's workers
+ * read them and write the result where they are (the rows' targets and gradients are copied); held to
+ * the reference like the rest.
+ */
+describe('SIMD row kernels split in place over arena blocks', () => {
+  const [simd2] = devices.filter((d) => d === 'cpu-rows-simd-2');
+  test('gelu, layerNorm and cross-entropy with arena operands, split across 2 threads', () => {
+    configureArena({ minElements: 0 });
+    const before = engines[1]!.jobsPerThread()[1]!;
+    try {
+      fc.assert(
+        fc.property(shapeArb, seedArb, seedArb, fc.boolean(), fc.constantFrom(0, 0.1), (small, sx, sg, hasW, smoothing) => {
+          // At least 1024 elements: smaller results are plain arrays (f32-array-pool.ts).
+          const shape = [Math.ceil(1024 / small.reduce((a, b) => a * b, 1)), ...small];
+          const d = shape[shape.length - 1]!;
+          const rows = shape.slice(0, -1);
+          const n = rows.reduce((a, b) => a * b, 1);
+          // On the device, x + 0 is a kernel result: an arena block there, a plain array on the reference.
+          const block = (t: Tensor): Tensor => T.add(t, 0);
+          const x = () => block(makeView(shape, 'dense', 'f32', sx));
+          const g = () => block(makeView(shape, 'dense', 'f32', sg));
+          const w = () => makeView([d], 'dense', 'f32', sx + 1);
+          const targets = () => T.tensor(Array.from({ length: n }, (_, i) => (i * 7) % d), { shape: rows, dtype: 'i32' });
+          const rowG = () => block(makeView(rows, 'dense', 'f32', sg + 1));
+          const ce = { ignoreIndex: -100, labelSmoothing: smoothing };
+          const cases: [(...xs: Tensor[]) => Tensor, () => Tensor[], number, number, string][] = [
+            [(v) => T.gelu(v, { approximate: 'tanh' }), () => [x()], ...tol, 'gelu'],
+            [(v, dd) => T.apply(T.OPS.geluBackward, [v, dd], { approximate: 'tanh' }), () => [x(), g()], ...tol, 'geluBackward'],
+            [(v, ww) => T.layerNorm(v, hasW ? ww : undefined, undefined, 1e-5), () => [x(), w()], 1e-5, 1e-5, 'layerNorm'],
+            [(v, dy, ww) => T.apply(T.OPS.layerNormBackward, hasW ? [v, dy, ww!] : [v, dy], { eps: 1e-5, hasWeight: hasW }), () => [x(), g(), w()], 1e-4, 1e-4, 'layerNormBackward'],
+            [(a, t, gg) => T.apply(T.OPS.crossEntropyBackward, [a, t, gg], ce), () => [x(), targets(), rowG()], ...tol, 'crossEntropyBackward'],
+            [(a, t) => T.apply(T.OPS.crossEntropyLosses, [a, t], ce), () => [x(), targets()], ...tol, 'crossEntropyLosses'],
+          ];
+          for (const [run, make, rtol, atol, what] of cases) {
+            const want = onDevice(REFERENCE, () => logical(run(...make())));
+            const got = onDevice(simd2!, () => run(...make()));
+            expectClose(logical(got), want, rtol, atol, `${what} [${shape}] in place`);
+          }
+        }),
+        { numRuns: Math.max(10, Math.floor(numRuns() / 4)) },
+      );
+    } finally {
+      configureArena({ minElements: ARENA_MIN_ELEMENTS });
+    }
+    // The worker ran SIMD slices on the arena blocks.
+    expect(engines[1]!.jobsPerThread()[1]!).toBeGreaterThan(before);
   });
 });
 

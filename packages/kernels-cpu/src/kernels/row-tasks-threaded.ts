@@ -13,6 +13,7 @@ import { dataOf, type CpuKernel } from '../cpu-kernel.js';
 import { resultArray } from '../f32-array-pool.js';
 import { broadcastStrides, denseStrides, forEachRow, isDenseRowMajor } from '../strided.js';
 import { ROW_TASKS, SIMD_KIND, SIMD_TASK_LAYOUT, TASK, type RowsEngine, type RowTask } from '../wasm/row-tasks.js';
+import { arenaBlock } from '../wasm/f32-arena.js';
 import { elementwiseEngine, elementwiseEngineBytes } from '../wasm/wasm-elementwise.js';
 import type { WasmGemm } from '../wasm/wasm-gemm.js';
 import { targetOf } from './cross-entropy.js';
@@ -58,12 +59,13 @@ export interface RowSplit {
    */
   readonly simd?: boolean;
   /**
-   * From this many elements a SIMD job splits across the pool (default: never). Measured not to pay:
-   * the calling thread copies the workers' operands into the shared memory and their results out,
-   * which is most of what their half saves. Interleaved at load ~1.5, medians, caller alone vs always
-   * split: gelu 1M 2.16 vs 2.49 ms, its gradient 3.25 vs 4.78, layerNorm 1024x256 0.45 vs 0.65,
-   * crossEntropyBackward 1024x4096 9.25 vs 13.31, crossEntropyLosses 6.44 vs 9.11. Tests set 0 to
-   * check the workers' instances.
+   * From this many elements a SIMD job splits across the pool (default 4 * minElements: a SIMD unit
+   * costs ~4x less than a scalar one), and only when its per-unit operands and its result are blocks
+   * of the arena (wasm/f32-arena.ts), which the workers read and write in place. Copying the workers'
+   * share in and out on the calling thread cost more than their half saved (interleaved at load ~1.5,
+   * medians, caller alone vs split with copies: gelu 1M 2.16 vs 2.49 ms, crossEntropyBackward
+   * 1024x4096 9.25 vs 13.31); in place (load ~1.8): crossEntropyBackward 11.9 -> 6.4 ms,
+   * crossEntropyLosses 7.5 -> 4.2, GELU and layerNorm on par (gelu 2.20 vs 2.29). Tests set 0.
    */
   readonly simdMinElements?: number;
 }
@@ -125,8 +127,14 @@ function runUnits(split: RowSplit, task: number, simd: { kind: number; engine: R
   const fn: RowTask = simd ? (d, x, y, z, o, f, s, e) => task_(d, x, y, z, o, f, s, e, simd.engine) : task_;
   const arrays = ops.map((op) => op?.data ?? dst);
   const own = [0, ...ops.map((op) => op?.offset ?? -1), n, ...(simd ? [simd.kind, 0, 0] : [])];
-  const minElements = simd ? (split.simdMinElements ?? Infinity) : split.minElements;
-  const engine = split.gemm !== null && count >= 2 && count * Math.max(per, n) >= minElements ? split.gemm() : null;
+  // A SIMD job splits only where the workers can read its large operands and write a large result in
+  // place (arena blocks): copying their share in and out on the calling thread cost more than it
+  // saved. Small ones (a sixteenth of a unit's work or less: a row's target, its loss) are copied.
+  const work = Math.max(per, n);
+  const inPlace = (data: Float32Array, perUnit: number): boolean => perUnit * 16 <= work || arenaBlock(data) !== null;
+  const splittable = !simd || (inPlace(dst, per) && ops.every((op) => op === null || op.per === 0 || inPlace(op.data, op.per)));
+  const minElements = simd ? (split.simdMinElements ?? 4 * split.minElements) : split.minElements;
+  const engine = split.gemm !== null && splittable && count >= 2 && count * work >= minElements ? split.gemm() : null;
   let gauge = engine && GAUGES.get(engine);
   if (engine && !gauge) GAUGES.set(engine, (gauge = new SplitGauge()));
   const pool = engine !== null && engine.threads > 1 && (!split.adaptive || gauge!.split()) ? engine.startWorkers() : null;
@@ -137,15 +145,19 @@ function runUnits(split: RowSplit, task: number, simd: { kind: number; engine: R
   const first = Math.floor(count / pool.threads);
   const rest = count - first;
   // Float offsets of each region, 16-float (64-byte) aligned from float 16; a region holds only the
-  // units the workers compute, so its element offset is shifted back by `first` units.
+  // units the workers compute, so its element offset is shifted back by `first` units. Operands and a
+  // result that are blocks of the arena (wasm/f32-arena.ts) already lie in the pool's memory: the
+  // workers read and write them where they are, with no region and no copy.
   let at = 16;
   const place = (floats: number): number => {
     const start = at;
     at += Math.ceil(floats / 16) * 16;
     return start;
   };
-  const dRegion = place(rest * per);
-  const regions = ops.map((op) => (op === null ? -1 : place(op.per > 0 ? rest * op.per : op.whole)));
+  const dBlock = arenaBlock(dst);
+  const blocks = ops.map((op) => (op !== null && op.per > 0 ? arenaBlock(op.data) : null));
+  const dRegion = dBlock ? -1 : place(rest * per);
+  const regions = ops.map((op, j) => (op === null || blocks[j] ? -1 : place(op.per > 0 ? rest * op.per : op.whole)));
   // The SIMD module's bytes, from which a worker compiles its own instance the first time.
   const bytes = simd ? moduleBytes() : null;
   const bytesRegion = bytes ? place(Math.ceil(bytes.length / 4)) : -1;
@@ -157,11 +169,13 @@ function runUnits(split: RowSplit, task: number, simd: { kind: number; engine: R
   const have = memory.buffer.byteLength;
   if (at * 4 > have) memory.grow(Math.ceil((at * 4 - have) / PAGE));
   const mem = new Float32Array(memory.buffer);
-  const theirs = [dRegion - first * per];
+  const theirs = [dBlock ? dBlock.byte / 4 : dRegion - first * per];
   ops.forEach((op, j) => {
     const r = regions[j]!;
     if (op === null) return void theirs.push(-1);
-    if (op.per > 0) {
+    const block = blocks[j];
+    if (block) theirs.push(block.byte / 4 + op.offset);
+    else if (op.per > 0) {
       mem.set(op.data.subarray(op.offset + first * op.per, op.offset + count * op.per), r);
       theirs.push(r - first * op.per);
     } else {
@@ -181,7 +195,7 @@ function runUnits(split: RowSplit, task: number, simd: { kind: number; engine: R
     ownMs = performance.now() - t0;
   });
   gauge!.record(ownMs, performance.now() - t0 - ownMs);
-  dst.set(mem.subarray(dRegion, dRegion + rest * per), first * per);
+  if (!dBlock) dst.set(mem.subarray(dRegion, dRegion + rest * per), first * per);
 }
 
 /** The calling thread's SIMD instance when `split` runs the SIMD tasks, else null (the scalar tasks run). */
