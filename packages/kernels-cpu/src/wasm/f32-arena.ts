@@ -49,6 +49,8 @@ const freeRanges = new Map<number, Block[]>();
 let end = ARENA_END;
 let liveBytes = 0;
 let freeBytes = 0;
+/** No range was freed since the free ranges were last merged. */
+let merged = false;
 let enabled = true;
 let minElements = ARENA_MIN_ELEMENTS;
 
@@ -123,24 +125,30 @@ function grown(memory: WebAssembly.Memory, floats: number): Block | undefined {
   return block;
 }
 
-/** Merges adjacent free ranges and gives a range that ends at the top back to the top; true when anything was free. */
+/**
+ * Merges adjacent free ranges and gives a range that ends at the top back to the top; true when
+ * anything is free. Skipped (an arena over its cap asks on every large result) until a range is freed.
+ */
 function mergeFree(): boolean {
+  if (merged) return freeBytes > 0;
+  merged = true;
   const all = [...freeRanges.values()].flat().sort((x, y) => x.byte - y.byte);
   if (all.length === 0) return false;
   freeRanges.clear();
   freeBytes = 0;
-  const merged: Block[] = [];
+  const runs: Block[] = [];
   for (const b of all) {
-    const last = merged[merged.length - 1];
-    if (last !== undefined && last.byte + 4 * last.floats === b.byte) merged[merged.length - 1] = { byte: last.byte, floats: last.floats + b.floats };
-    else merged.push(b);
+    const last = runs[runs.length - 1];
+    if (last !== undefined && last.byte + 4 * last.floats === b.byte) runs[runs.length - 1] = { byte: last.byte, floats: last.floats + b.floats };
+    else runs.push(b);
   }
-  const last = merged[merged.length - 1]!;
+  const last = runs[runs.length - 1]!;
   if (last.byte + 4 * last.floats === top) {
     top = last.byte;
-    merged.pop();
+    runs.pop();
   }
-  for (const b of merged) keepFree(b);
+  for (const b of runs) keepFree(b);
+  merged = true;
   return true;
 }
 
@@ -167,6 +175,7 @@ export function arenaRelease(a: Float32Array): boolean {
 }
 
 function keepFree(block: Block): void {
+  merged = false;
   let list = freeRanges.get(block.floats);
   if (list === undefined) freeRanges.set(block.floats, (list = []));
   list.push(block);
