@@ -1,13 +1,13 @@
 // GELU (tanh form), layerNorm, the cross-entropy losses and logits gradient for dense row-major f32
 // operands; anything else goes to the kernels in gelu.ts, layer-norm.ts and cross-entropy.ts. By
-// default they run on the WebAssembly SIMD module on the calling thread (row-tasks.ts's
-// simdRowsTask). Where the module is unavailable (or with `simd: false`), scalar row tasks split
+// default they run on the WebAssembly SIMD module (row-tasks.ts's simdRowsTask). Where the module is unavailable (or with `simd: false`), scalar row tasks split
 // across the gemm worker pool: the calling thread computes the first 1/threads of the units
 // (elements or rows) straight from the tensors' arrays into the result; the other units' operands are
 // copied into the pool's shared WebAssembly memory, the workers compute them there, and their results
 // are copied out. Small jobs (below MIN_SPLIT_ELEMENTS) stay on the calling thread, still on the
-// dense row tasks, which run faster than the strided walkers of the general kernels. The SIMD task
-// can split the same way (simdMinElements), which was measured not to pay.
+// dense row tasks, which run faster than the strided walkers of the general kernels. Large SIMD jobs
+// split the same way, but only where the workers can read and write the large operands in place
+// (arena blocks; see simdMinElements).
 import { numel, OPS, type OpDef, type TensorView } from '@tessera/tensor';
 import { dataOf, type CpuKernel } from '../cpu-kernel.js';
 import { resultArray } from '../f32-array-pool.js';
