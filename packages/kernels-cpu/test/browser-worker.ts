@@ -6,6 +6,7 @@
 import * as T from '@tessera/tensor';
 import type { Tensor } from '@tessera/tensor';
 import { cpuGemmVariant, cpuThreadJobs, createCpuBackend, whenCpuThreadsReady, type GemmVariant } from '../src/index.js';
+import { ARENA_MIN_ELEMENTS, agentMemory, arenaBlock, arenaStats, arenaTake } from '../src/wasm/f32-arena.js';
 
 /** One case: the fast backend's values and the reference's, with what the comparison needs. */
 export interface BrowserCase {
@@ -19,9 +20,16 @@ export interface BrowserCase {
   readonly magnitude?: number[];
 }
 
+/** The shared memory's arena after the cases: bytes of blocks handed out, the memory's size, and whether a block taken before it grew kept its values. */
+export interface ArenaReport {
+  readonly usedBytes: number;
+  readonly memoryBytes: number;
+  readonly keptAcrossGrowth: boolean;
+}
+
 /** What the worker reports. */
 export type WorkerResult =
-  | { readonly ok: true; readonly threads: number; readonly jobsPerThread: number[]; readonly variant: GemmVariant | null; readonly cases: BrowserCase[] }
+  | { readonly ok: true; readonly threads: number; readonly jobsPerThread: number[]; readonly variant: GemmVariant | null; readonly cases: BrowserCase[]; readonly arena: ArenaReport }
   | { readonly ok: false; readonly error: string };
 
 const THREADS = 3;
@@ -77,6 +85,11 @@ function attentionCase(): BrowserCase {
 
 async function run(): Promise<WorkerResult> {
   const threads = await whenCpuThreadsReady(fast);
+  // A block taken before the cases' results grow the shared memory further (the first grows it past the scratch region).
+  agentMemory();
+  const probe = arenaTake(ARENA_MIN_ELEMENTS);
+  probe?.fill(7);
+  const memoryBefore = agentMemory().buffer.byteLength;
   const transpose = ([a, b]: [Tensor, Tensor]): [Tensor, Tensor] => [a.T, b.T];
   const cases: BrowserCase[] = [
     // (2, 96, 300) @ (300, 200): folds into one 192-row product of 11.5M multiply-adds, split by B slivers.
@@ -94,7 +107,10 @@ async function run(): Promise<WorkerResult> {
     attentionCase(),
   ];
   if (cpuGemmVariant(fallback) !== 'simd128') throw new Error(`the fallback backend runs '${cpuGemmVariant(fallback)}'`);
-  return { ok: true, threads, jobsPerThread: cpuThreadJobs(fast), variant: cpuGemmVariant(fast), cases };
+  const memoryBytes = agentMemory().buffer.byteLength;
+  const block = probe && arenaBlock(probe);
+  const keptAcrossGrowth = block !== null && memoryBytes > memoryBefore && probe!.every((x) => x === 7) && new Float32Array(agentMemory().buffer, block.byte, probe!.length).every((x) => x === 7);
+  return { ok: true, threads, jobsPerThread: cpuThreadJobs(fast), variant: cpuGemmVariant(fast), cases, arena: { usedBytes: arenaStats().usedBytes, memoryBytes, keptAcrossGrowth } };
 }
 
 run().then(

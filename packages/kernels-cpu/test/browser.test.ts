@@ -11,6 +11,7 @@ import { build } from 'esbuild';
 import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { PageResult } from './browser-page.js';
+import { ARENA_BASE } from '../src/wasm/f32-arena.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 /** Quiet headless flags (TOOLCHAIN.md: no network chatter). */
@@ -82,6 +83,12 @@ describe.skipIf(!haveBrowser)('kernels-cpu WebAssembly kernels in headless Chrom
     expect(worker.jobsPerThread).toHaveLength(3);
     for (const jobs of worker.jobsPerThread) expect(jobs).toBeGreaterThan(0);
     console.info(`browser: gemm build '${worker.variant}', ${worker.threads} threads, slices per thread ${worker.jobsPerThread.join('/')}, cases ${worker.cases.map((c) => c.name).join(', ')}`);
+    // Large results lived in the shared memory's arena above the scratch region, and a block taken
+    // before the memory grew further kept its values (a shared memory never detaches its buffer).
+    console.info(`browser: arena ${worker.arena.usedBytes} bytes handed out, shared memory ${worker.arena.memoryBytes} bytes`);
+    expect(worker.arena.usedBytes).toBeGreaterThan(0);
+    expect(worker.arena.memoryBytes).toBeGreaterThan(ARENA_BASE);
+    expect(worker.arena.keptAcrossGrowth).toBe(true);
     // Chromium accepts relaxed SIMD (on by default since 114), so the default build is the FMA one.
     expect(worker.variant).toBe('fma');
     expect(worker.cases).toHaveLength(9);
