@@ -16,7 +16,7 @@ import type { AttentionDims } from '../src/kernels/attention-rows.js';
 import { ARENA_BASE, ARENA_MIN_ELEMENTS, agentMemory, arenaBlock, arenaRelease, arenaStats, arenaTake, configureArena } from '../src/wasm/f32-arena.js';
 import type { GemmOperand, WasmGemm } from '../src/wasm/wasm-gemm.js';
 import { VARIANTS, gemmEngines } from './gemm-engines.js';
-import { makeView, numRuns, seedArb, type Layout } from './views.js';
+import { makeView, numRuns, rng, seedArb, type Layout } from './views.js';
 
 const ENGINES = gemmEngines();
 T.registerBackend(createCpuBackend({ name: 'cpu-arena', threads: 2 }));
@@ -332,6 +332,61 @@ describe('attention heads with operands and results in the arena', () => {
         },
       ),
       { numRuns: numRuns() },
+    );
+  });
+});
+
+describe('the other kernels on arena operands', () => {
+  test('elementwise, reductions, softmax, GELU, layerNorm, cross-entropy, concat, copies and products give the same bits on arena and plain inputs (offset, permuted and sliced views of them)', () => {
+    fc.assert(
+      fc.property(
+        fc.tuple(fc.integer({ min: 2, max: 4 }), fc.integer({ min: 4, max: 8 }), fc.integer({ min: 128, max: 260 })),
+        fc.constantFrom('dense', 'offset', 'transposed', 'sliced'),
+        seedArb,
+        ([a, b, c], layout, seed) => {
+          const run = (arena: boolean): number[][] =>
+            withArena(arena, () => T.tidy(() => {
+              const next = rng(seed);
+              const device = 'cpu-arena';
+              const upload = (shape: number[]): Tensor => T.tensor(Array.from({ length: shape.reduce((p, q) => p * q, 1) }, () => next() * 6 - 3), { shape, device });
+              // x * 1 is exact: the same values in a result array (an arena block when the arena is on).
+              const held = (shape: number[]): Tensor => T.mul(upload(shape), 1);
+              const view = (): Tensor => {
+                switch (layout) {
+                  case 'dense':
+                    return held([a, b, c]);
+                  case 'offset':
+                    return held([a + 1, b, c]).slice(0, 1, a + 1);
+                  case 'transposed':
+                    return held([c, b, a]).permute([2, 1, 0]);
+                  default:
+                    return held([a, b, 2 * c]).slice(2, 0, 2 * c, 2);
+                }
+              };
+              const [x, y] = [view(), view()];
+              expect(arenaBlock(x.storage.data as Float32Array) !== null).toBe(arena);
+              const [w, bias, W] = [upload([c]), upload([c]), held([c, 24])];
+              const targets = T.tensor(Array.from({ length: a * b }, () => Math.floor(next() * c)), { shape: [a * b], dtype: 'i32', device });
+              const results = [
+                T.add(x, y),
+                T.mul(x, w),
+                T.exp(x),
+                T.sum(x, [2]),
+                T.sum(x, [0, 1]),
+                T.softmax(x),
+                T.gelu(x, { approximate: 'tanh' }),
+                T.layerNorm(x, w, bias),
+                T.concat([x, y], 1),
+                x.contiguous(),
+                T.matmul(x, W),
+                T.crossEntropy(x.reshape([a * b, c]), targets),
+              ];
+              return results.map((r) => bits(r.dataSync()));
+            }));
+          expect(run(true)).toEqual(run(false));
+        },
+      ),
+      { numRuns: numRuns(40) },
     );
   });
 });
