@@ -13,7 +13,7 @@ import { dataOf, type CpuKernel } from '../cpu-kernel.js';
 import { resultArray } from '../f32-array-pool.js';
 import { broadcastStrides, denseStrides, forEachRow, isDenseRowMajor } from '../strided.js';
 import { ROW_TASKS, SIMD_KIND, SIMD_TASK_LAYOUT, TASK, type RowsEngine, type RowTask } from '../wasm/row-tasks.js';
-import { arenaBlock } from '../wasm/f32-arena.js';
+import { ARENA_BASE, arenaBlock } from '../wasm/f32-arena.js';
 import { elementwiseEngine, elementwiseEngineBytes } from '../wasm/wasm-elementwise.js';
 import type { WasmGemm } from '../wasm/wasm-gemm.js';
 import { targetOf } from './cross-entropy.js';
@@ -26,8 +26,11 @@ import { targetOf } from './cross-entropy.js';
  * (min of many runs: 0.54 vs 0.47 ms at 32K, 1.95 vs 1.76 at 131K); SplitGauge handles that case.
  */
 export const MIN_SPLIT_ELEMENTS = 1 << 15;
-/** The largest byte offset the workers' Int32 arguments and the gemm module's addressing allow. */
-const MAX_BYTES = 2 ** 31 - 65536;
+/**
+ * The end of the scratch the workers' copies may use: the f32 arena's blocks (live tensors) start at
+ * ARENA_BASE in the same memory, so a larger job stays on the calling thread rather than overwrite them.
+ */
+const MAX_BYTES = ARENA_BASE;
 const PAGE = 65536;
 
 /**
