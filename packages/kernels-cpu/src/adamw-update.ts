@@ -41,8 +41,9 @@ export function adamwUpdateArrays(param: TensorView, grad: TensorView, m: Tensor
   const m2 = takeF32(n);
   const v2 = takeF32(n);
   const constants = { beta1, oneMinusBeta1, beta2, oneMinusBeta2, decay, sqrtBc2, eps, stepSize };
-  if (wasm && n >= WASM_ADAMW_MIN_ELEMENTS && wasmAdamwF32(n, p, po, g, go, m0, mo, v0, vo, constants, p2, m2, v2)) return { param: p2, m: m2, v: v2 };
-  for (let i = 0; i < n; i++) {
+  // The module writes all elements, or all but the last 0-3 (arena blocks in place), or none.
+  const done = wasm && n >= WASM_ADAMW_MIN_ELEMENTS ? wasmAdamwF32(n, p, po, g, go, m0, mo, v0, vo, constants, p2, m2, v2) : 0;
+  for (let i = done; i < n; i++) {
     const gi = g[go + i]!;
     const mi = f(f(m0[mo + i]! * beta1) + f(gi * oneMinusBeta1));
     const vi = f(f(v0[vo + i]! * beta2) + f(f(gi * gi) * oneMinusBeta2));

@@ -7,6 +7,8 @@ import * as T from '@tessera/tensor';
 import { BINARY_FUNCTIONS, BINARY_KERNELS, BINARY_KERNELS_TS, WASM_BINARY_OPS, binaryKernel } from '../src/kernels/binary.js';
 import { ELEMENTWISE_WASM_BASE64 } from '../src/wasm/elementwise-bytes.js';
 import { ELEMENTWISE_FMA_WASM_BASE64 } from '../src/wasm/elementwise-fma-bytes.js';
+import { ELEMENTWISE_SHARED_WASM_BASE64 } from '../src/wasm/elementwise-shared-bytes.js';
+import { ELEMENTWISE_SHARED_FMA_WASM_BASE64 } from '../src/wasm/elementwise-shared-fma-bytes.js';
 import { REGIONS, WASM_MIN_ELEMENTS, elementwiseEngine, wasmBinaryF32 } from '../src/wasm/wasm-elementwise.js';
 import { assembleElementwise } from '../wasm/assemble.js';
 import { CONST_BYTES, ELEMENTWISE_PAGES } from '../wasm/elementwise-wat.js';
@@ -25,9 +27,11 @@ const matrixArb = fc.tuple(fc.integer({ min: 1, max: 90 }), fc.integer({ min: 60
 const patternArb = fc.constantFrom('full', 'scalarB', 'scalarA', 'rowB', 'rowA', 'columnB');
 
 describe('WebAssembly SIMD f32 add/sub/mul/div', () => {
-  test('the committed module bytes (both builds) are the assembled wasm/elementwise-wat.ts, and they instantiate here', async () => {
+  test('the committed module bytes (both builds, private and shared memory) are the assembled wasm/elementwise-wat.ts, and they instantiate here', async () => {
     expect(Buffer.from(await assembleElementwise()).toString('base64')).toBe(ELEMENTWISE_WASM_BASE64);
     expect(Buffer.from(await assembleElementwise('fma')).toString('base64')).toBe(ELEMENTWISE_FMA_WASM_BASE64);
+    expect(Buffer.from(await assembleElementwise('simd128', 'shared')).toString('base64')).toBe(ELEMENTWISE_SHARED_WASM_BASE64);
+    expect(Buffer.from(await assembleElementwise('fma', 'shared')).toString('base64')).toBe(ELEMENTWISE_SHARED_FMA_WASM_BASE64);
     expect(elementwiseEngine()).not.toBeNull();
     // The constant table sits after the six scratch regions, inside the memory the engine creates.
     expect(CONST_BYTES).toBe(6 * REGIONS.B * 4);

@@ -1,5 +1,5 @@
 // Assembles wasm/gemm-wat.ts, wasm/elementwise-wat.ts and wasm/reduce-wat.ts with wabt and writes
-// src/wasm/gemm-bytes.ts, src/wasm/gemm-fma-bytes.ts, src/wasm/elementwise-bytes.ts and src/wasm/reduce-bytes.ts, so the package needs no
+// src/wasm/gemm-bytes.ts, src/wasm/gemm-fma-bytes.ts, src/wasm/elementwise*-bytes.ts (private and shared memory builds) and src/wasm/reduce-bytes.ts, so the package needs no
 // toolchain at install or run time. Run with `pnpm --filter @tessera/kernels-cpu build:wasm`.
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -21,4 +21,6 @@ writeBytes('gemm-bytes.ts', 'gemm-wat.ts', 'GEMM_WASM_BASE64', 'SIMD gemm', awai
 writeBytes('gemm-fma-bytes.ts', 'gemm-wat.ts', 'GEMM_FMA_WASM_BASE64', 'relaxed-SIMD (FMA) gemm', await assembleGemm('fma'));
 writeBytes('elementwise-bytes.ts', 'elementwise-wat.ts', 'ELEMENTWISE_WASM_BASE64', 'SIMD elementwise', await assembleElementwise());
 writeBytes('elementwise-fma-bytes.ts', 'elementwise-wat.ts', 'ELEMENTWISE_FMA_WASM_BASE64', 'relaxed-SIMD (FMA) elementwise', await assembleElementwise('fma'));
+writeBytes('elementwise-shared-bytes.ts', 'elementwise-wat.ts', 'ELEMENTWISE_SHARED_WASM_BASE64', 'SIMD elementwise (shared memory)', await assembleElementwise('simd128', 'shared'));
+writeBytes('elementwise-shared-fma-bytes.ts', 'elementwise-wat.ts', 'ELEMENTWISE_SHARED_FMA_WASM_BASE64', 'relaxed-SIMD (FMA) elementwise (shared memory)', await assembleElementwise('fma', 'shared'));
 writeBytes('reduce-bytes.ts', 'reduce-wat.ts', 'REDUCE_WASM_BASE64', 'SIMD reduction', await assembleReduce());

@@ -9,6 +9,8 @@
 // tanhf polynomials (a few ulp from the correctly rounded value, where the TypeScript kernels compute
 // in double and round once: the JavaScript loops pay a Math.exp/Math.tanh call per element).
 
+import { ARENA_BASE, SCRATCH_END } from '../src/wasm/f32-arena.js';
+
 /** The ops the module exports, by their WebAssembly instruction. */
 export const ELEMENTWISE_OPS = { add: 'f32x4.add', sub: 'f32x4.sub', mul: 'f32x4.mul', div: 'f32x4.div' } as const;
 
@@ -27,8 +29,17 @@ function loop(body: string, pointers: readonly string[]): string {
 // from immediates at every use (three instructions: movq, vmovq, vpunpcklqdq), even when the
 // constant was first stored in a local, which in sumexp's loop was 36 of ~75 instructions. A value
 // loaded from memory it cannot fold, so it stays in a register (or one memory operand away).
-/** Byte offset of the constant table: after the six 16400-float scratch regions of wasm-elementwise.ts. */
+/** Byte offset of the constant table in the private build: after the six 16400-float scratch regions of wasm-elementwise.ts. */
 export const CONST_BYTES = 6 * 16400 * 4;
+/**
+ * Byte offset of the constant table in the shared build (the agent's shared memory, f32-arena.ts):
+ * the slot reserved just below the arena, past every engine's scratch (SCRATCH_END).
+ */
+export const SHARED_CONST_BYTES = SCRATCH_END;
+/** The shared build's memory minimum, in pages: up to the arena's base, so the constant slot is inside it. */
+export const SHARED_MIN_PAGES = ARENA_BASE / 65536;
+/** Where the build being generated puts its constant table. */
+let constBytes = CONST_BYTES;
 /** The memory the module needs, in 64 KiB pages (the scratch regions and the constant table). */
 export const ELEMENTWISE_PAGES = Math.ceil((7 * 16400 * 4) / 65536);
 const constants = new Map<string, { local: string; shape: 'f32x4' | 'i32x4'; x: number }>();
@@ -48,7 +59,7 @@ function constantTable(): string {
       else view.setUint32(16 * i + 4 * lane, x >>> 0, true);
     }
   });
-  return `(data (i32.const ${CONST_BYTES}) "${[...bytes].map((b) => `\\${b.toString(16).padStart(2, '0')}`).join('')}")`;
+  return `(data (i32.const ${constBytes}) "${[...bytes].map((b) => `\\${b.toString(16).padStart(2, '0')}`).join('')}")`;
 }
 const splat = (x: number | string): string => vconst('f32x4', x);
 const splatI = (x: number | string): string => vconst('i32x4', x);
@@ -153,10 +164,11 @@ const unaryBodies = (): Record<'exp' | 'tanh' | 'sigmoid' | 'gelu_tanh', { reado
   gelu_tanh: { body: geluExp(), result: `(f32x4.div (local.get $x) (f32x4.add ${splat(1)} (local.get $e)))` },
 });
 
-// AdamW in place over runs of p, g, m, v: the same f32 operations in the same order as the
+// AdamW over runs of p, g, m, v, writing the new p, m, v at dp, dm, dv (the same place for an update
+// in place, or new arrays of the shared memory): the same f32 operations in the same order as the
 // TypeScript update (src/adamw-update.ts), each IEEE-rounded, so the results are bit-identical.
 const ADAMW = `
-  (func (export "adamw") (param $p i32) (param $g i32) (param $m i32) (param $v i32) (param $n i32)
+  (func (export "adamw") (param $p i32) (param $g i32) (param $m i32) (param $v i32) (param $dp i32) (param $dm i32) (param $dv i32) (param $n i32)
     (param $b1 f32) (param $omb1 f32) (param $b2 f32) (param $omb2 f32) (param $decay f32) (param $sqrtBc2 f32) (param $eps f32) (param $step f32)
     (local $end i32) (local $gi v128) (local $mi v128) (local $vi v128)
     (local $B1 v128) (local $OMB1 v128) (local $B2 v128) (local $OMB2 v128) (local $DECAY v128) (local $SQRTBC2 v128) (local $EPS v128) (local $STEP v128)
@@ -170,18 +182,21 @@ const ADAMW = `
       (local.set $gi (v128.load (local.get $g)))
       (local.set $mi (f32x4.add (f32x4.mul (v128.load (local.get $m)) (local.get $B1)) (f32x4.mul (local.get $gi) (local.get $OMB1))))
       (local.set $vi (f32x4.add (f32x4.mul (v128.load (local.get $v)) (local.get $B2)) (f32x4.mul (f32x4.mul (local.get $gi) (local.get $gi)) (local.get $OMB2))))
-      (v128.store (local.get $p)
+      (v128.store (local.get $dp)
         (f32x4.sub
           (f32x4.mul (v128.load (local.get $p)) (local.get $DECAY))
           (f32x4.mul
             (f32x4.div (local.get $mi) (f32x4.add (f32x4.div (f32x4.sqrt (local.get $vi)) (local.get $SQRTBC2)) (local.get $EPS)))
             (local.get $STEP))))
-      (v128.store (local.get $m) (local.get $mi))
-      (v128.store (local.get $v) (local.get $vi))
+      (v128.store (local.get $dm) (local.get $mi))
+      (v128.store (local.get $dv) (local.get $vi))
       (local.set $p (i32.add (local.get $p) (i32.const 16)))
       (local.set $g (i32.add (local.get $g) (i32.const 16)))
       (local.set $m (i32.add (local.get $m) (i32.const 16)))
       (local.set $v (i32.add (local.get $v) (i32.const 16)))
+      (local.set $dp (i32.add (local.get $dp) (i32.const 16)))
+      (local.set $dm (i32.add (local.get $dm) (i32.const 16)))
+      (local.set $dv (i32.add (local.get $dv) (i32.const 16)))
       (br $next))))`;
 
 /**
@@ -227,7 +242,7 @@ const SCALE_SUB = `
 /** Declarations and prologue of the vector-constant locals (call after every body using them is built). */
 function constantLocals(): string {
   return `${[...constants.values()].map(({ local }) => `(local ${local} v128)`).join(' ')}
-    ${[...constants.values()].map(({ local }, i) => `(local.set ${local} (v128.load (i32.const ${CONST_BYTES + 16 * i})))`).join('\n    ')}`;
+    ${[...constants.values()].map(({ local }, i) => `(local.set ${local} (v128.load (i32.const ${constBytes + 16 * i})))`).join('\n    ')}`;
 }
 
 // gelu_bwd(a, g, d, n): d = g * gelu'(a), four lanes a step.
@@ -413,9 +428,14 @@ const LAYER_NORM_BACKWARD = `
       true,
     )})`;
 
-/** The WebAssembly text of the elementwise module (memory imported as env.memory). */
-export function elementwiseWat(variant: 'simd128' | 'fma' = 'simd128'): string {
+/**
+ * The WebAssembly text of the elementwise module (memory imported as env.memory): with `memory`
+ * 'private', a memory of its own (ELEMENTWISE_PAGES) that callers copy operands into; with 'shared', the
+ * agent's shared memory (f32-arena.ts), whose arena blocks it reads and writes in place.
+ */
+export function elementwiseWat(variant: 'simd128' | 'fma' = 'simd128', memory: 'private' | 'shared' = 'private'): string {
   fused = variant === 'fma';
+  constBytes = memory === 'shared' ? SHARED_CONST_BYTES : CONST_BYTES;
   // Each build numbers its own constants, so its bytes do not depend on what was generated before.
   constants.clear();
   const funcs = Object.entries(ELEMENTWISE_OPS).map(([name, instr]) => `
@@ -441,7 +461,7 @@ export function elementwiseWat(variant: 'simd128' | 'fma' = 'simd128'): string {
       (local.set $d (i32.add (local.get $d) (i32.const 16)))
       (br $next))))`);
   return `(module
-  (import "env" "memory" (memory ${ELEMENTWISE_PAGES}))${funcs.join('')}${unary.join('')}${ADAMW}${sumExp(false)}${sumExp(true)}${SCALE_SUB}${geluBackward()}${MAX_V}${LAYER_NORM}${LAYER_NORM_BACKWARD}
+  (import "env" "memory" (memory ${memory === 'shared' ? `${SHARED_MIN_PAGES} 65536 shared` : ELEMENTWISE_PAGES}))${funcs.join('')}${unary.join('')}${ADAMW}${sumExp(false)}${sumExp(true)}${SCALE_SUB}${geluBackward()}${MAX_V}${LAYER_NORM}${LAYER_NORM_BACKWARD}
   ${constantTable()}
 )`;
 }

@@ -13,7 +13,7 @@ import { dataOf } from '../cpu-kernel.js';
 import { recycleF32, resultArray } from '../f32-array-pool.js';
 import { broadcastStrides } from '../strided.js';
 import { ATTENTION_HEADER_BYTES } from '../wasm/attention-task.js';
-import { ARENA_BASE, arenaBlock } from '../wasm/f32-arena.js';
+import { SCRATCH_END, arenaBlock } from '../wasm/f32-arena.js';
 import type { WasmGemm } from '../wasm/wasm-gemm.js';
 import type { AttentionDims, FusedAttentionAttrs } from './attention-rows.js';
 
@@ -26,7 +26,7 @@ const HEADER = 64;
 /** The most scratch one thread may take (bytes); larger heads go to the chunked path. */
 export const MAX_HEAD_SCRATCH = 64 * 2 ** 20;
 /** Everything the task's layout may take in the shared memory: the scratch region below the arena. */
-const MAX_LAYOUT_BYTES = ARENA_BASE;
+const MAX_LAYOUT_BYTES = SCRATCH_END;
 
 /** The ops the task runs, by its op code. */
 export type HeadsOp = 0 | 1 | 2;

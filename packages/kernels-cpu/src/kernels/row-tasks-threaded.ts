@@ -13,7 +13,7 @@ import { dataOf, type CpuKernel } from '../cpu-kernel.js';
 import { resultArray } from '../f32-array-pool.js';
 import { broadcastStrides, denseStrides, forEachRow, isDenseRowMajor } from '../strided.js';
 import { ROW_TASKS, SIMD_KIND, SIMD_TASK_LAYOUT, TASK, type RowsEngine, type RowTask } from '../wasm/row-tasks.js';
-import { ARENA_BASE, arenaBlock } from '../wasm/f32-arena.js';
+import { SCRATCH_END, arenaBlock } from '../wasm/f32-arena.js';
 import { elementwiseEngine, elementwiseEngineBytes } from '../wasm/wasm-elementwise.js';
 import type { WasmGemm } from '../wasm/wasm-gemm.js';
 import { targetOf } from './cross-entropy.js';
@@ -28,9 +28,9 @@ import { targetOf } from './cross-entropy.js';
 export const MIN_SPLIT_ELEMENTS = 1 << 15;
 /**
  * The end of the scratch the workers' copies may use: the f32 arena's blocks (live tensors) start at
- * ARENA_BASE in the same memory, so a larger job stays on the calling thread rather than overwrite them.
+ * ARENA_BASE in the same memory (the page below it holds the shared elementwise module's constants), so a larger job stays on the calling thread rather than overwrite them.
  */
-const MAX_BYTES = ARENA_BASE;
+const MAX_BYTES = SCRATCH_END;
 const PAGE = 65536;
 
 /**

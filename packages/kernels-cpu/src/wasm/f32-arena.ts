@@ -25,6 +25,12 @@
 const PAGE = 65536;
 /** Scratch of every engine lives below this byte; arena blocks above it. */
 export const ARENA_BASE = 2 ** 30;
+/**
+ * Scratch of every engine ends at this byte: the page below ARENA_BASE holds the constant table of the
+ * shared build of the elementwise module (wasm/elementwise-wat.ts, a data segment written when an
+ * instance is created), which reads and writes arena blocks in place.
+ */
+export const SCRATCH_END = ARENA_BASE - PAGE;
 /** Blocks end below this byte, so the gemm's i32 byte offsets (and `>> 2` in JS) never overflow. */
 export const ARENA_END = 2 ** 31 - PAGE;
 /** Arrays below this many elements stay plain: their copies are cheap, and the young generation frees them cheaply. */

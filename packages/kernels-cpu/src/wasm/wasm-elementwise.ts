@@ -4,6 +4,13 @@
 // copy in, four lanes per instruction, copy out. The SIMD arithmetic alone runs ~10x faster than
 // the JavaScript loop; the copies leave ~1.6x (1M-element product, one core). The memory never
 // grows, so its views never detach. Main thread only: each call runs to completion synchronously.
+//
+// Where the operands and the result are blocks of the f32 arena (f32-arena.ts: large results live in
+// the agent's shared WebAssembly memory, the common case in a training step), a second instance of the
+// module, built on that shared memory, reads and writes them where they are: no copies at all (copying
+// out of a SharedArrayBuffer-backed array costs ~1.8x a plain one's). Its functions run whole vectors
+// (n rounded down to a multiple of 4: past a block's end lie other blocks), the last 0-3 elements in
+// JavaScript, which rounds + - * / and sqrt of f32 values exactly as f32 arithmetic does.
 import { numel, type Shape, type TensorView } from '@tessera/tensor';
 import { dataOf } from '../cpu-kernel.js';
 import { takeF32 } from '../f32-array-pool.js';
@@ -11,6 +18,9 @@ import { isDenseRowMajor } from '../strided.js';
 import { decodeBase64, gemmVariant } from './gemm-module.js';
 import { ELEMENTWISE_WASM_BASE64 } from './elementwise-bytes.js';
 import { ELEMENTWISE_FMA_WASM_BASE64 } from './elementwise-fma-bytes.js';
+import { ELEMENTWISE_SHARED_WASM_BASE64 } from './elementwise-shared-bytes.js';
+import { ELEMENTWISE_SHARED_FMA_WASM_BASE64 } from './elementwise-shared-fma-bytes.js';
+import { ARENA_BASE, agentMemory, arenaBlock } from './f32-arena.js';
 
 /** The binary ops the module implements. */
 export type WasmBinaryOp = 'add' | 'sub' | 'mul' | 'div';
@@ -42,6 +52,14 @@ interface Engine {
 
 let engine: Engine | null | undefined;
 let engineBytes: Uint8Array<ArrayBuffer> | null = null;
+/** The build the engine runs: index into BUILDS. */
+let engineBuild = 0;
+
+/** The builds, fastest first: each on a private memory and on the agent's shared memory. */
+const BUILDS = [
+  { variant: 'fma', own: ELEMENTWISE_FMA_WASM_BASE64, shared: ELEMENTWISE_SHARED_FMA_WASM_BASE64 },
+  { variant: 'simd128', own: ELEMENTWISE_WASM_BASE64, shared: ELEMENTWISE_SHARED_WASM_BASE64 },
+] as const;
 
 /**
  * The build the engine runs: 'fma' (GELU and the softmax exps fuse their multiply-adds) where the gemm
@@ -49,9 +67,9 @@ let engineBytes: Uint8Array<ArrayBuffer> | null = null;
  */
 function elementwiseBytes(): Uint8Array<ArrayBuffer> | null {
   if (typeof WebAssembly === 'undefined') return null;
-  const candidates = gemmVariant() === 'fma' ? [ELEMENTWISE_FMA_WASM_BASE64, ELEMENTWISE_WASM_BASE64] : [ELEMENTWISE_WASM_BASE64];
-  for (const b64 of candidates) {
-    const bytes = decodeBase64(b64);
+  for (let i = gemmVariant() === 'fma' ? 0 : 1; i < BUILDS.length; i++) {
+    const bytes = decodeBase64(BUILDS[i]!.own);
+    engineBuild = i;
     if (WebAssembly.validate(bytes)) return bytes;
   }
   return null;
@@ -77,6 +95,100 @@ export function elementwiseEngine(): Engine | null {
     engine = null;
   }
   return engine;
+}
+
+let shared: Engine['exports'] | null | undefined;
+let inPlace = true;
+let inPlaceCalls = 0;
+
+/** How many calls ran in place on the shared instance so far (tests check the path is taken). */
+export function inPlaceRuns(): number {
+  return inPlaceCalls;
+}
+
+/**
+ * Turns the in-place instance off or on (for A/B measurements and the tests that hold it to the copying
+ * path); off, every call copies through the private memory as before.
+ */
+export function configureInPlace(opts: { readonly enabled: boolean }): void {
+  inPlace = opts.enabled;
+}
+
+/**
+ * The instance on the agent's shared memory (the same build as the engine's), or null. Only asked for
+ * once an arena block exists, so the memory already reaches past ARENA_BASE, where the instance's
+ * constant table sits (just below it: f32-arena.ts's SCRATCH_END); it grows it there otherwise.
+ */
+function sharedEngine(): Engine['exports'] | null {
+  if (shared !== undefined) return shared;
+  try {
+    if (elementwiseEngine() === null) return (shared = null);
+    const memory = agentMemory();
+    const have = memory.buffer.byteLength;
+    if (have < ARENA_BASE) memory.grow((ARENA_BASE - have) / 65536);
+    const bytes = decodeBase64(BUILDS[engineBuild]!.shared);
+    shared = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } }).exports as unknown as Engine['exports'];
+  } catch {
+    shared = null;
+  }
+  return shared;
+}
+
+/** Byte offset of `data[offset]` in the shared memory when `data` is an arena block and in-place calls are on, else -1. */
+function sharedByte(data: Float32Array, offset: number): number {
+  if (!inPlace) return -1;
+  const block = arenaBlock(data);
+  return block === null ? -1 : block.byte + 4 * offset;
+}
+
+/** The scalar op, for the last elements of an in-place run (f32 operands in double, rounded once on store: the f32 op). */
+const SCALAR: Record<WasmBinaryOp, (a: number, b: number) => number> = {
+  add: (a, b) => a + b,
+  sub: (a, b) => a - b,
+  mul: (a, b) => a * b,
+  div: (a, b) => a / b,
+};
+
+/**
+ * `a op b` in place on the shared instance when x, y (where read) and dst are arena blocks, else
+ * false. `pattern`: both full, b a scalar, a a scalar, or b a row of `c` floats (any array: it is
+ * copied to the start of the scratch region unless it is a block).
+ */
+function binaryInPlace(op: WasmBinaryOp, pattern: 'vv' | 'vs' | 'sv' | 'row', x: Float32Array, xo: number, y: Float32Array, yo: number, dst: Float32Array, n: number, c: number): boolean {
+  const db = sharedByte(dst, 0);
+  if (db < 0) return false;
+  const xb = pattern === 'sv' ? 0 : sharedByte(x, xo);
+  const yb = pattern === 'vs' ? 0 : pattern === 'row' ? Math.max(sharedByte(y, yo), 64) : sharedByte(y, yo);
+  if (xb < 0 || yb < 0) return false;
+  const fn = sharedEngine();
+  if (fn === null) return false;
+  const f = SCALAR[op];
+  inPlaceCalls++;
+  if (pattern === 'row') {
+    const memory = agentMemory();
+    if (yb === 64) new Float32Array(memory.buffer, 64, c).set(y.subarray(yo, yo + c));
+    const c4 = c & ~3;
+    const vv = fn[`${op}_vv`]!;
+    for (let r = 0; r < n; r += c) {
+      vv(xb + 4 * r, yb, db + 4 * r, c4);
+      for (let t = c4; t < c; t++) dst[r + t] = f(x[xo + r + t]!, y[yo + t]!);
+    }
+    return true;
+  }
+  const n4 = n & ~3;
+  if (pattern === 'vv') {
+    fn[`${op}_vv`]!(xb, yb, db, n4);
+    for (let i = n4; i < n; i++) dst[i] = f(x[xo + i]!, y[yo + i]!);
+  } else if (pattern === 'vs') {
+    const s = y[yo]!;
+    fn[`${op}_vs`]!(xb, s, db, n4);
+    for (let i = n4; i < n; i++) dst[i] = f(x[xo + i]!, s);
+  } else {
+    const s = x[xo]!;
+    fn[`${op}_sv`]!(s, yb, db, n4);
+    for (let i = n4; i < n; i++) dst[i] = f(s, y[yo + i]!);
+  }
+  return true;
 }
 
 /** True when `v` (broadcast to `shape`) is `shape`'s elements in row-major order. */
@@ -107,6 +219,7 @@ export function wasmBinaryF32(op: WasmBinaryOp, a: TensorView, b: TensorView, sh
   const fn = e.exports;
   if (aFills && bFills) {
     const dst = takeF32(n);
+    if (binaryInPlace(op, 'vv', x, a.offset, y, b.offset, dst, n, 0)) return dst;
     chunks(n, (k, len) => {
       f32.set(x.subarray(a.offset + k, a.offset + k + len), A);
       f32.set(y.subarray(b.offset + k, b.offset + k + len), B);
@@ -118,6 +231,7 @@ export function wasmBinaryF32(op: WasmBinaryOp, a: TensorView, b: TensorView, sh
   if (aFills && numel(b.shape) === 1) {
     const s = y[b.offset]!;
     const dst = takeF32(n);
+    if (binaryInPlace(op, 'vs', x, a.offset, y, b.offset, dst, n, 0)) return dst;
     chunks(n, (k, len) => {
       f32.set(x.subarray(a.offset + k, a.offset + k + len), A);
       fn[`${op}_vs`]!(A * 4, s, D * 4, len);
@@ -128,6 +242,7 @@ export function wasmBinaryF32(op: WasmBinaryOp, a: TensorView, b: TensorView, sh
   if (bFills && numel(a.shape) === 1) {
     const s = x[a.offset]!;
     const dst = takeF32(n);
+    if (binaryInPlace(op, 'sv', x, a.offset, y, b.offset, dst, n, 0)) return dst;
     chunks(n, (k, len) => {
       f32.set(y.subarray(b.offset + k, b.offset + k + len), B);
       fn[`${op}_sv`]!(s, B * 4, D * 4, len);
@@ -137,10 +252,11 @@ export function wasmBinaryF32(op: WasmBinaryOp, a: TensorView, b: TensorView, sh
   }
   const c = shape[shape.length - 1]!;
   if (aFills && c >= MIN_ROW && c <= CHUNK && isRow(b, shape)) {
+    const dst = takeF32(n);
+    if (binaryInPlace(op, 'row', x, a.offset, y, b.offset, dst, n, c)) return dst;
     // Row r of the chunk computes ceil(c / 4) vectors; the overrun into row r + 1 is rewritten by it.
     f32.set(y.subarray(b.offset, b.offset + c), ROW);
     const rowsPerChunk = Math.floor(CHUNK / c);
-    const dst = takeF32(n);
     const f = fn[`${op}_vv`]!;
     for (let k = 0; k < n; k += rowsPerChunk * c) {
       const len = Math.min(rowsPerChunk * c, n - k);
@@ -183,15 +299,26 @@ export interface AdamWConstants {
   readonly stepSize: number;
 }
 
-type AdamWFn = (p: number, g: number, m: number, v: number, n: number, ...c: number[]) => void;
+type AdamWFn = (p: number, g: number, m: number, v: number, dp: number, dm: number, dv: number, n: number, ...c: number[]) => void;
 
 /**
- * One AdamW step over `n` dense f32 elements on the SIMD module (bit-identical to the TypeScript loop),
- * written to p2/m2/v2; false where the module is unavailable (the caller's loop runs).
+ * One AdamW step over the first elements of `n` dense f32 ones on the SIMD module (bit-identical to the
+ * TypeScript loop), written to p2/m2/v2 from element 0. Returns how many it wrote: n, or n rounded down
+ * to a multiple of 4 when all seven arrays are arena blocks (in place on the shared instance), or 0
+ * where the module is unavailable; the caller's loop writes the rest.
  */
-export function wasmAdamwF32(n: number, p: Float32Array, po: number, g: Float32Array, go: number, m: Float32Array, mo: number, v: Float32Array, vo: number, c: AdamWConstants, p2: Float32Array, m2: Float32Array, v2: Float32Array): boolean {
+export function wasmAdamwF32(n: number, p: Float32Array, po: number, g: Float32Array, go: number, m: Float32Array, mo: number, v: Float32Array, vo: number, c: AdamWConstants, p2: Float32Array, m2: Float32Array, v2: Float32Array): number {
   const e = elementwiseEngine();
-  if (e === null) return false;
+  if (e === null) return 0;
+  const args = [c.beta1, c.oneMinusBeta1, c.beta2, c.oneMinusBeta2, c.decay, c.sqrtBc2, c.eps, c.stepSize] as const;
+  const at = [sharedByte(p, po), sharedByte(g, go), sharedByte(m, mo), sharedByte(v, vo), sharedByte(p2, 0), sharedByte(m2, 0), sharedByte(v2, 0)] as const;
+  const inPlaceFn = at.every((b) => b >= 0) ? sharedEngine() : null;
+  if (inPlaceFn !== null) {
+    const n4 = n & ~3;
+    inPlaceCalls++;
+    (inPlaceFn.adamw as unknown as AdamWFn)(...at, n4, ...args);
+    return n4;
+  }
   const f32 = e.f32;
   const fn = e.exports.adamw as unknown as AdamWFn;
   // In place over four regions: p, g, m, v in; p, m, v out.
@@ -200,12 +327,12 @@ export function wasmAdamwF32(n: number, p: Float32Array, po: number, g: Float32A
     f32.set(g.subarray(go + k, go + k + len), B);
     f32.set(m.subarray(mo + k, mo + k + len), D);
     f32.set(v.subarray(vo + k, vo + k + len), ROW);
-    fn(A * 4, B * 4, D * 4, ROW * 4, len, c.beta1, c.oneMinusBeta1, c.beta2, c.oneMinusBeta2, c.decay, c.sqrtBc2, c.eps, c.stepSize);
+    fn(A * 4, B * 4, D * 4, ROW * 4, A * 4, D * 4, ROW * 4, len, ...args);
     p2.set(f32.subarray(A, A + len), k);
     m2.set(f32.subarray(D, D + len), k);
     v2.set(f32.subarray(ROW, ROW + len), k);
   });
-  return true;
+  return n;
 }
 
 /**

@@ -8,7 +8,7 @@
 // so a half-precision weight is multiplied without an f32 copy of it ever existing.
 import type { MatrixOperand } from '../gemm.js';
 import { attentionHeadsTask, type AttentionExports } from './attention-task.js';
-import { ARENA_BASE, agentMemory, arenaBlock } from './f32-arena.js';
+import { SCRATCH_END, agentMemory, arenaBlock } from './f32-arena.js';
 import { GemmWorkers } from './gemm-workers.js';
 import { GEMM_TILES, gemmModule, gemmVariant, type GemmTile, type GemmVariant } from './gemm-module.js';
 import { ELEMENT_CODE, halfValues, type GemmElement } from './half-values.js';
@@ -30,11 +30,11 @@ type BatchFn = (base: number, stride: number, eStart: number, eEnd: number, mPad
 type JobFn = (pa: number, pb: number, pc: number, mPad: number, nPad: number, k: number, nStart: number, nEnd: number, src: number, rs: number, cs: number, n: number, kind: number) => void;
 
 /**
- * The most scratch one product may use: every engine lays out its scratch below the arena (so byte
+ * The most scratch one product may use: every engine lays out its scratch below SCRATCH_END (so byte
  * offsets also stay below 2^31, and `>> 2` and the module's i32 address arithmetic never overflow).
  * Larger products go to the TypeScript gemm.
  */
-const MAX_BYTES = ARENA_BASE;
+const MAX_BYTES = SCRATCH_END;
 
 /** A raw copy of B (its element span) is taken when it is at most this many times B's size (A likewise). */
 const RAW_SPAN_LIMIT = 2;
@@ -234,8 +234,8 @@ export class WasmGemm {
 
   /**
    * The shared memory as f32, grown to at least `bytes` (from byte 64 on, callers lay out their own
-   * operands there until their next call into the engine; `bytes` at most ARENA_BASE, where the arena
-   * begins). For the attention heads task.
+   * operands there until their next call into the engine; `bytes` at most SCRATCH_END, where the shared
+   * elementwise module's constants and then the arena begin). For the attention heads task.
    */
   sharedF32(bytes: number): Float32Array {
     return this.reserve(bytes);

@@ -1,0 +1,128 @@
+// The shared-memory instance of the SIMD elementwise module (src/wasm/wasm-elementwise.ts), which
+// reads and writes arena blocks in place, held bit for bit to the copying path and to the TypeScript
+// loops: add/sub/mul/div (dense, scalar on either side, a row broadcast) and AdamW, with operands and
+// results in the arena or plain arrays (mixed), at element offsets, and lengths that are not whole
+// vectors (the last 0-3 elements run in JavaScript). Run under TESSERA_GEMM_VARIANT=simd128 too for
+// the other build.
+import fc from 'fast-check';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import type { AdamWResolved, TensorView } from '@tessera/tensor';
+import { adamwUpdateArrays } from '../src/adamw-update.js';
+import { BINARY_KERNELS_TS, WASM_BINARY_OPS } from '../src/kernels/binary.js';
+import { ARENA_BASE, ARENA_MIN_ELEMENTS, SCRATCH_END, agentMemory, arenaBlock, arenaTake, configureArena } from '../src/wasm/f32-arena.js';
+import { WASM_MIN_ELEMENTS, configureInPlace, inPlaceRuns, wasmBinaryF32 } from '../src/wasm/wasm-elementwise.js';
+import { SHARED_CONST_BYTES } from '../wasm/elementwise-wat.js';
+import { numRuns, rng, seedArb } from './views.js';
+
+beforeAll(() => {
+  agentMemory();
+  configureArena({ enabled: true, minElements: 1 });
+});
+afterAll(() => {
+  configureArena({ enabled: true, minElements: ARENA_MIN_ELEMENTS });
+  configureInPlace({ enabled: true });
+});
+
+/** `count` values from `seed` after `offset` leading elements, in an arena block or a plain array. */
+function operand(count: number, offset: number, arena: boolean, seed: number, positive = false): Float32Array {
+  const next = rng(seed);
+  const data = arena ? arenaTake(offset + count) : new Float32Array(offset + count);
+  if (data === null) throw new Error('the test expects the arena to hand out a block');
+  for (let i = 0; i < data.length; i++) data[i] = positive ? 0.01 + next() * 4 : next() * 8 - 4;
+  return data;
+}
+
+const view = (data: Float32Array, shape: number[], offset: number): TensorView => {
+  const strides = shape.map((_, i) => shape.slice(i + 1).reduce((p, q) => p * q, 1));
+  return { storage: { data } as TensorView['storage'], shape, strides, offset, dtype: 'f32' };
+};
+
+/** `fn()` with the in-place instance on or off, and result arrays from the arena or plain. */
+function run<R>(inPlace: boolean, arenaResult: boolean, fn: () => R): R {
+  configureInPlace({ enabled: inPlace });
+  configureArena({ enabled: arenaResult });
+  try {
+    return fn();
+  } finally {
+    configureInPlace({ enabled: true });
+    configureArena({ enabled: true });
+  }
+}
+
+function expectIdentical(actual: ArrayLike<number>, expected: ArrayLike<number>, what: string): void {
+  expect(actual.length, what).toBe(expected.length);
+  for (let i = 0; i < expected.length; i++) {
+    if (!Object.is(actual[i], expected[i])) throw new Error(`${what}: element ${i} is ${actual[i]} but the reference gives ${expected[i]}`);
+  }
+}
+
+describe('the elementwise module in place on the shared memory', () => {
+  test('its constant table sits in the page below the arena, past every engine scratch', () => {
+    expect(SHARED_CONST_BYTES).toBe(SCRATCH_END);
+    expect(SCRATCH_END).toBe(ARENA_BASE - 65536);
+  });
+
+  const flags = fc.tuple(fc.boolean(), fc.boolean(), fc.boolean());
+  test('add/sub/mul/div give the copying path and the TypeScript loop bit for bit (arena and plain operands mixed, offsets, odd lengths, scalar and row broadcasts)', () => {
+    fc.assert(
+      fc.property(
+        fc.constantFrom(...WASM_BINARY_OPS.entries()),
+        fc.constantFrom('vv', 'vs', 'sv', 'row'),
+        fc.tuple(fc.integer({ min: 1, max: 70 }), fc.integer({ min: 64, max: 700 })),
+        fc.tuple(fc.integer({ min: 0, max: 5 }), fc.integer({ min: 0, max: 5 })),
+        flags,
+        seedArb,
+        ([op, name], pattern, [rows, cols], [xo, yo], [xArena, yArena, dArena], seed) => {
+          const shape = [Math.max(rows, Math.ceil(WASM_MIN_ELEMENTS / cols)), cols];
+          const n = shape[0]! * cols;
+          const aShape = pattern === 'sv' ? [] : shape;
+          const bShape = pattern === 'vs' ? [] : pattern === 'row' ? [cols] : shape;
+          const count = (s: number[]) => s.reduce((p, q) => p * q, 1);
+          const a = view(operand(count(aShape), xo, xArena, seed), aShape, xo);
+          const b = view(operand(count(bShape), yo, yArena, seed + 1, name === 'div'), bShape, yo);
+          const before = inPlaceRuns();
+          const inPlace = run(true, dArena, () => wasmBinaryF32(name, a, b, shape))!;
+          const what = `${name} ${pattern} [${shape}] offsets ${xo}/${yo} arena ${xArena}/${yArena}/${dArena}`;
+          // In place exactly when the result and every large operand are blocks (a row is copied in).
+          const expectInPlace = dArena && (pattern === 'sv' ? true : xArena) && (pattern === 'vs' || pattern === 'row' ? true : yArena);
+          expect(inPlaceRuns() - before, what).toBe(expectInPlace ? 1 : 0);
+          expect(inPlace.length).toBe(n);
+          expect(arenaBlock(inPlace) !== null, what).toBe(dArena);
+          expectIdentical(inPlace, run(false, dArena, () => wasmBinaryF32(name, a, b, shape))!, `${what} (copying path)`);
+          expectIdentical(inPlace, BINARY_KERNELS_TS.get(op)!([a, b], undefined, { shape, dtype: 'f32' }), `${what} (TypeScript loop)`);
+        },
+      ),
+      { numRuns: numRuns() },
+    );
+  });
+
+  test('AdamW gives the copying path and the TypeScript loop bit for bit (arena and plain operands mixed, offsets, odd lengths)', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 40000 }),
+        fc.array(fc.tuple(fc.boolean(), fc.integer({ min: 0, max: 5 })), { minLength: 4, maxLength: 4 }),
+        fc.boolean(),
+        fc.record({ lr: fc.double({ min: 1e-5, max: 0.1, noNaN: true }), weightDecay: fc.constantFrom(0, 0.01), step: fc.integer({ min: 1, max: 100 }) }),
+        seedArb,
+        (n, operands, dArena, { lr, weightDecay, step }, seed) => {
+          const [p, g, m, v] = operands.map(([arena, offset], k) => view(operand(n, offset, arena, seed + k, k === 3), [n], offset)) as [TensorView, TensorView, TensorView, TensorView];
+          const h: AdamWResolved = { lr, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay, bc1: 1 - 0.9 ** step, bc2: 1 - 0.999 ** step } as AdamWResolved;
+          const before = inPlaceRuns();
+          const got = run(true, dArena, () => adamwUpdateArrays(p, g, m, v, h, true))!;
+          const what = `n ${n} operands ${JSON.stringify(operands)} result arena ${dArena}`;
+          // Results below 1024 elements are plain arrays (f32-array-pool.ts), so they take the copying path.
+          const dBlocks = dArena && n >= 1024;
+          expect(arenaBlock(got.param as Float32Array) !== null, what).toBe(dBlocks);
+          expect(inPlaceRuns() - before, what).toBe(dBlocks && operands.every(([arena]) => arena) ? 1 : 0);
+          const copied = run(false, dArena, () => adamwUpdateArrays(p, g, m, v, h, true))!;
+          const loop = run(false, false, () => adamwUpdateArrays(p, g, m, v, h, false))!;
+          for (const k of ['param', 'm', 'v'] as const) {
+            expectIdentical(got[k], copied[k], `${k} ${what} (copying path)`);
+            expectIdentical(got[k], loop[k], `${k} ${what} (TypeScript loop)`);
+          }
+        },
+      ),
+      { numRuns: numRuns() },
+    );
+  });
+});
