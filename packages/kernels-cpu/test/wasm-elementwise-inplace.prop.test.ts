@@ -2,23 +2,33 @@
 // reads and writes arena blocks in place, held bit for bit to the copying path and to the TypeScript
 // loops: add/sub/mul/div (dense, scalar on either side, a row broadcast) and AdamW, with operands and
 // results in the arena or plain arrays (mixed), at element offsets, and lengths that are not whole
-// vectors (the last 0-3 elements run in JavaScript). Run under TESSERA_GEMM_VARIANT=simd128 too for
-// the other build.
+// vectors (the last 0-3 elements run in JavaScript); and the calling thread's share of the SIMD row
+// kernels (GELU, layerNorm, cross-entropy) held to their copying path, alone and split with a worker.
+// Run under TESSERA_GEMM_VARIANT=simd128 too for the other build.
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import type { AdamWResolved, TensorView } from '@tessera/tensor';
+import { OPS, type AdamWResolved, type OpDef, type TensorView } from '@tessera/tensor';
+import type { CpuKernel } from '../src/cpu-kernel.js';
+import { rowTaskKernels } from '../src/kernels/row-tasks-threaded.js';
+import { CPU_KERNELS } from '../src/registry.js';
+import { WasmGemm } from '../src/wasm/wasm-gemm.js';
 import { adamwUpdateArrays } from '../src/adamw-update.js';
 import { BINARY_KERNELS_TS, WASM_BINARY_OPS } from '../src/kernels/binary.js';
-import { ARENA_BASE, ARENA_MIN_ELEMENTS, SCRATCH_END, agentMemory, arenaBlock, arenaTake, configureArena } from '../src/wasm/f32-arena.js';
+import { ARENA_BASE, ARENA_MIN_ELEMENTS, SCRATCH_END, SHARED_ROW_SLOTS, agentMemory, arenaBlock, arenaTake, configureArena } from '../src/wasm/f32-arena.js';
 import { WASM_MIN_ELEMENTS, configureInPlace, inPlaceRuns, wasmBinaryF32 } from '../src/wasm/wasm-elementwise.js';
-import { SHARED_CONST_BYTES } from '../wasm/elementwise-wat.js';
+import { SIMD_TASK_LAYOUT } from '../src/wasm/row-tasks.js';
+import { SHARED_CONST_BYTES, elementwiseWat } from '../wasm/elementwise-wat.js';
 import { numRuns, rng, seedArb } from './views.js';
 
 beforeAll(() => {
   agentMemory();
   configureArena({ enabled: true, minElements: 1 });
 });
+const gemm = new WasmGemm(2, 0);
+/** The row kernels on the calling thread alone and split with a worker at any size. */
+const rowKernels = [null, gemm].map((engine) => new Map(rowTaskKernels({ gemm: engine && (() => engine), minElements: 0, simdMinElements: 0, adaptive: false, fallback: (op) => CPU_KERNELS.get(op) as CpuKernel })));
 afterAll(() => {
+  gemm.close();
   configureArena({ enabled: true, minElements: ARENA_MIN_ELEMENTS });
   configureInPlace({ enabled: true });
 });
@@ -57,9 +67,17 @@ function expectIdentical(actual: ArrayLike<number>, expected: ArrayLike<number>,
 }
 
 describe('the elementwise module in place on the shared memory', () => {
-  test('its constant table sits in the page below the arena, past every engine scratch', () => {
+  test('its constant table and the norm rows sit in the three pages below the arena, past every engine scratch', () => {
     expect(SHARED_CONST_BYTES).toBe(SCRATCH_END);
-    expect(SCRATCH_END).toBe(ARENA_BASE - 65536);
+    expect(SCRATCH_END).toBe(ARENA_BASE - 3 * 65536);
+    for (const variant of ['simd128', 'fma'] as const) {
+      const data = /\(data \(i32\.const (\d+)\) "([^"]*)"\)/.exec(elementwiseWat(variant, 'shared'))!;
+      expect(Number(data[1])).toBe(SHARED_CONST_BYTES);
+      // \xx per byte: the table ends before the weight row's slot.
+      expect(SHARED_CONST_BYTES + data[2]!.length / 3).toBeLessThanOrEqual(SHARED_ROW_SLOTS.w);
+    }
+    expect(SHARED_ROW_SLOTS.bias - SHARED_ROW_SLOTS.w).toBe(4 * SIMD_TASK_LAYOUT.CHUNK);
+    expect(ARENA_BASE - SHARED_ROW_SLOTS.bias).toBe(4 * SIMD_TASK_LAYOUT.CHUNK);
   });
 
   const flags = fc.tuple(fc.boolean(), fc.boolean(), fc.boolean());
@@ -120,6 +138,44 @@ describe('the elementwise module in place on the shared memory', () => {
             expectIdentical(got[k], copied[k], `${k} ${what} (copying path)`);
             expectIdentical(got[k], loop[k], `${k} ${what} (TypeScript loop)`);
           }
+        },
+      ),
+      { numRuns: numRuns() },
+    );
+  });
+
+  test('the SIMD row kernels (GELU, layerNorm, cross-entropy) give their copying path bit for bit (arena and plain operands mixed, offsets, odd sizes, 1 and 2 threads)', () => {
+    fc.assert(
+      fc.property(
+        fc.constantFrom('gelu', 'geluBackward', 'layerNorm', 'layerNormBackward', 'crossEntropyBackward', 'crossEntropyLosses'),
+        fc.tuple(fc.integer({ min: 1, max: 24 }), fc.oneof(fc.integer({ min: 1, max: 300 }), fc.constantFrom(64, 256, 1024))),
+        fc.tuple(fc.integer({ min: 0, max: 5 }), fc.integer({ min: 0, max: 5 })),
+        flags,
+        fc.tuple(fc.boolean(), fc.boolean(), fc.constantFrom(0, 1)),
+        seedArb,
+        (name, [rows, cols], [xo, yo], [xArena, yArena, dArena], [hasW, hasB, threads], seed) => {
+          const shape = [rows, cols];
+          const n = rows * cols;
+          const x = view(operand(n, xo, xArena, seed), shape, xo);
+          const y = view(operand(n, yo, yArena, seed + 1), shape, yo);
+          const w = view(operand(cols, 1, false, seed + 2), [cols], 1);
+          const b = view(operand(cols, 0, false, seed + 3), [cols], 0);
+          const next = rng(seed + 4);
+          const targets: TensorView = { storage: { data: Int32Array.from({ length: rows }, () => (next() < 0.1 ? -100 : Math.floor(next() * cols))) } as TensorView['storage'], shape: [rows], strides: [1], offset: 0, dtype: 'i32' };
+          const g = view(operand(rows, 0, false, seed + 5), [rows], 0);
+          const ce = { ignoreIndex: -100, labelSmoothing: hasB ? 0.1 : 0 };
+          const [inputs, attrs, out] = ({
+            gelu: [[x], { approximate: 'tanh' }, shape],
+            geluBackward: [[x, y], { approximate: 'tanh' }, shape],
+            layerNorm: [[x, ...(hasW ? [w] : []), ...(hasB ? [b] : [])], { eps: 1e-5, hasWeight: hasW, hasBias: hasB }, shape],
+            layerNormBackward: [[x, y, ...(hasW ? [w] : [])], { eps: 1e-5, hasWeight: hasW }, shape],
+            crossEntropyBackward: [[x, targets, g], ce, shape],
+            crossEntropyLosses: [[x, targets], ce, [rows]],
+          } as Record<string, [TensorView[], unknown, number[]]>)[name]!;
+          const kernel = rowKernels[threads]!.get((OPS as unknown as Record<string, OpDef>)[name]!)!;
+          const what = `${name} [${shape}] offsets ${xo}/${yo} arena ${xArena}/${yArena}/${dArena} weight ${hasW} bias ${hasB} threads ${threads + 1}`;
+          const got = run(true, dArena, () => kernel(inputs, attrs, { shape: out, dtype: 'f32' })) as Float32Array;
+          expectIdentical(got, run(false, dArena, () => kernel(inputs, attrs, { shape: out, dtype: 'f32' })) as Float32Array, `${what} (copying path)`);
         },
       ),
       { numRuns: numRuns() },

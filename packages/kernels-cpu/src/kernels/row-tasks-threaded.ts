@@ -13,8 +13,8 @@ import { dataOf, type CpuKernel } from '../cpu-kernel.js';
 import { resultArray } from '../f32-array-pool.js';
 import { broadcastStrides, denseStrides, forEachRow, isDenseRowMajor } from '../strided.js';
 import { ROW_TASKS, SIMD_KIND, SIMD_TASK_LAYOUT, TASK, type RowsEngine, type RowTask } from '../wasm/row-tasks.js';
-import { SCRATCH_END, arenaBlock } from '../wasm/f32-arena.js';
-import { elementwiseEngine, elementwiseEngineBytes } from '../wasm/wasm-elementwise.js';
+import { SCRATCH_END, SHARED_ROW_SLOTS, arenaBlock } from '../wasm/f32-arena.js';
+import { elementwiseEngine, elementwiseEngineBytes, sharedElementwise } from '../wasm/wasm-elementwise.js';
 import type { WasmGemm } from '../wasm/wasm-gemm.js';
 import { targetOf } from './cross-entropy.js';
 
@@ -125,10 +125,23 @@ function runSimd(split: RowSplit, kind: number, engine: RowsEngine, count: numbe
   runUnits(split, TASK.simdRows, { kind, engine }, count, per, dst, ops, n, floats);
 }
 
+/**
+ * The calling thread's engine for a SIMD job: with the in-place instance (RowsEngine.shared) where the
+ * result or the first operand is an arena block, so its share reads and writes the blocks where they are.
+ */
+function callerShare(engine: RowsEngine, dst: Float32Array, arrays: readonly Float32Array[]): RowsEngine {
+  const at = [dst, ...arrays].map((a) => arenaBlock(a)?.byte ?? -1);
+  if (at[0]! < 0 && at[1]! < 0) return engine;
+  const shared = sharedElementwise();
+  if (shared === null) return engine;
+  return { ...engine, shared: { fn: shared.fn as unknown as RowsEngine['fn'], f32: shared.f32, at, w: SHARED_ROW_SLOTS.w, bias: SHARED_ROW_SLOTS.bias } };
+}
+
 function runUnits(split: RowSplit, task: number, simd: { kind: number; engine: RowsEngine } | null, count: number, per: number, dst: Float32Array, ops: readonly (Operand | null)[], n: number, floats: readonly number[]): void {
   const task_ = ROW_TASKS[task]!;
-  const fn: RowTask = simd ? (d, x, y, z, o, f, s, e) => task_(d, x, y, z, o, f, s, e, simd.engine) : task_;
   const arrays = ops.map((op) => op?.data ?? dst);
+  const own_ = simd && callerShare(simd.engine, dst, arrays);
+  const fn: RowTask = own_ ? (d, x, y, z, o, f, s, e) => task_(d, x, y, z, o, f, s, e, own_) : task_;
   const own = [0, ...ops.map((op) => op?.offset ?? -1), n, ...(simd ? [simd.kind, 0, 0] : [])];
   // A SIMD job splits only where the workers can read its large operands and write a large result in
   // place (arena blocks): copying their share in and out on the calling thread cost more than it

@@ -26,11 +26,14 @@ const PAGE = 65536;
 /** Scratch of every engine lives below this byte; arena blocks above it. */
 export const ARENA_BASE = 2 ** 30;
 /**
- * Scratch of every engine ends at this byte: the page below ARENA_BASE holds the constant table of the
- * shared build of the elementwise module (wasm/elementwise-wat.ts, a data segment written when an
- * instance is created), which reads and writes arena blocks in place.
+ * Scratch of every engine ends at this byte. The three pages below ARENA_BASE belong to the shared
+ * build of the elementwise module (wasm/elementwise-wat.ts), which reads and writes arena blocks in
+ * place: its constant table (a data segment written when an instance is created), then a norm's weight
+ * and bias rows (up to 16384 floats each) for the calling thread's layerNorm (wasm/row-tasks.ts).
  */
-export const SCRATCH_END = ARENA_BASE - PAGE;
+export const SCRATCH_END = ARENA_BASE - 3 * PAGE;
+/** Byte offsets of the weight and bias rows in the shared elementwise module's slot (see SCRATCH_END). */
+export const SHARED_ROW_SLOTS = { w: SCRATCH_END + PAGE, bias: SCRATCH_END + 2 * PAGE } as const;
 /** Blocks end below this byte, so the gemm's i32 byte offsets (and `>> 2` in JS) never overflow. */
 export const ARENA_END = 2 ** 31 - PAGE;
 /** Arrays below this many elements stay plain: their copies are cheap, and the young generation frees them cheaply. */

@@ -15,6 +15,12 @@
 export interface RowsEngine {
   readonly f32: Float32Array;
   readonly fn: Record<string, (...args: number[]) => number>;
+  /**
+   * The calling thread's instance on the agent's shared memory, where d, x, y or z are arena blocks:
+   * `at` holds the byte offset of each one's element 0 there (-1: not a block), and `w`/`bias` the bytes
+   * of its slot for a norm's weight and bias rows. Those operands are then read and written in place.
+   */
+  readonly shared?: { readonly fn: RowsEngine['fn']; readonly f32: Float32Array; readonly at: readonly number[]; readonly w: number; readonly bias: number };
 }
 
 /**
@@ -211,7 +217,18 @@ function simdRowsTask(d: Float32Array, x: Float32Array, y: Float32Array, z: Floa
   const BIAS = 5 * 16400;
   const kind = o[5]!;
   const n = o[4]!;
+  // The calling thread's in-place instance (engine.shared): whole vectors straight from and into the
+  // arena blocks, the last 0-3 elements through the copies below (the same build: the same bits).
+  const sh = engine === undefined ? undefined : engine.shared;
   if (kind === 0 || kind === 1) {
+    if (sh !== undefined && sh.at[0]! >= 0 && sh.at[1]! >= 0 && (kind === 0 || sh.at[2]! >= 0)) {
+      const len4 = (end - start) & ~3;
+      const xa = sh.at[1]! + 4 * (o[1]! + start);
+      const da = sh.at[0]! + 4 * (o[0]! + start);
+      if (kind === 0) sh.fn.gelu_tanh_v!(xa, da, len4);
+      else sh.fn.gelu_bwd!(xa, sh.at[2]! + 4 * (o[2]! + start), da, len4);
+      start += len4;
+    }
     for (let e = start; e < end; e += CHUNK) {
       const len = Math.min(CHUNK, end - e);
       m.set(x.subarray(o[1]! + e, o[1]! + e + len), A);
@@ -227,6 +244,21 @@ function simdRowsTask(d: Float32Array, x: Float32Array, y: Float32Array, z: Floa
   if (kind === 2 || kind === 3) {
     // An absent weight is ones and an absent bias -0s: y * 1 and y + -0 are y, signed zeros included.
     const wo = kind === 2 ? o[2]! : o[3]!;
+    if (sh !== undefined && sh.at[0]! >= 0 && sh.at[1]! >= 0 && (kind === 2 || sh.at[2]! >= 0)) {
+      // Rows need no padding (the module finishes each row's last 0-3 floats in scalar code).
+      const sm = sh.f32;
+      const W = sh.w / 4;
+      const BIAS = sh.bias / 4;
+      if (wo >= 0) sm.set((kind === 2 ? y : z).subarray(wo, wo + n), W);
+      else sm.fill(1, W, W + n);
+      if (kind === 2 && o[3]! >= 0) sm.set(z.subarray(o[3]!, o[3]! + n), BIAS);
+      else sm.fill(-0, BIAS, BIAS + n);
+      const xa = sh.at[1]! + 4 * (o[1]! + start * n);
+      const da = sh.at[0]! + 4 * (o[0]! + start * n);
+      if (kind === 2) sh.fn.layernorm!(xa, sh.w, sh.bias, da, n, end - start, f[0]!);
+      else sh.fn.layernorm_bwd!(xa, sh.at[2]! + 4 * (o[2]! + start * n), sh.w, da, n, end - start, f[0]!);
+      return;
+    }
     if (wo >= 0) m.set((kind === 2 ? y : z).subarray(wo, wo + n), W);
     else m.fill(1, W, W + n);
     if (kind === 2 && o[3]! >= 0) m.set(z.subarray(o[3]!, o[3]! + n), BIAS);
@@ -249,6 +281,9 @@ function simdRowsTask(d: Float32Array, x: Float32Array, y: Float32Array, z: Floa
   const c = n;
   const s = f[0]!;
   const off = s / c;
+  // In place: rows of whole 8-float steps (max_v reads 8 floats a step; other rows are padded with -Inf
+  // in the copies), logits a block, and for the gradient the result a block.
+  const direct = sh !== undefined && c % 8 === 0 && c <= CHUNK && sh.at[1]! >= 0 && (kind === 5 || sh.at[0]! >= 0);
   for (let r = start; r < end; r++) {
     const i = o[1]! + r * c;
     const t = y[o[2]! + r]!;
@@ -257,7 +292,11 @@ function simdRowsTask(d: Float32Array, x: Float32Array, y: Float32Array, z: Floa
     // max_v's 8-float steps. A row that fits one chunk keeps its e^(x - max) in D for the gradient.
     let mx = -Infinity;
     let sum = 0;
-    if (c <= CHUNK) {
+    if (direct) {
+      const xa = sh.at[1]! + 4 * i;
+      mx = sh.fn.max_v!(xa, c);
+      sum = kind === 4 ? sh.fn.exp_sum!(xa, sh.at[0]! + 4 * (o[0]! + r * c), c, mx) : sh.fn.sumexp!(xa, c, mx);
+    } else if (c <= CHUNK) {
       m.set(x.subarray(i, i + c), A);
       for (let q = c; q % 8 !== 0; q++) m[A + q] = -Infinity;
       mx = fn.max_v!(A * 4, c);
@@ -293,7 +332,8 @@ function simdRowsTask(d: Float32Array, x: Float32Array, y: Float32Array, z: Floa
     const scale = t < 0 ? gr * 0 : gr;
     const inv = 1 / sum;
     const ds = o[0]! + r * c;
-    if (c <= CHUNK) {
+    if (direct) sh.fn.scale_sub!(sh.at[0]! + 4 * ds, c, inv, off, scale);
+    else if (c <= CHUNK) {
       fn.scale_sub!(D * 4, c, inv, off, scale);
       d.set(m.subarray(D, D + c), ds);
     } else {

@@ -134,6 +134,15 @@ function sharedEngine(): Engine['exports'] | null {
   return shared;
 }
 
+/**
+ * The shared instance's exports and the agent memory as floats (a fresh view: the memory may have
+ * grown), or null where in-place calls are off or unavailable. For the row kernels' calling thread.
+ */
+export function sharedElementwise(): { readonly fn: Engine['exports']; readonly f32: Float32Array } | null {
+  const fn = inPlace ? sharedEngine() : null;
+  return fn && { fn, f32: new Float32Array(agentMemory().buffer) };
+}
+
 /** Byte offset of `data[offset]` in the shared memory when `data` is an arena block and in-place calls are on, else -1. */
 function sharedByte(data: Float32Array, offset: number): number {
   if (!inPlace) return -1;
