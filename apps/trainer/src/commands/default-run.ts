@@ -57,7 +57,7 @@ export const DEFAULT_RUN: Omit<DefaultRunOptions, 'out'> = {
   // embeddings are untrained noise that a low-rank update cannot reach: the answer loss stalls at ~6
   // nats on the end-of-turn token. Training the embedding is what PEFT advises for new tokens.
   modulesToSave: ['embed_tokens'],
-  loop: { lr: 2e-3, schedule: 'cosine', warmupSteps: 10, steps: 1000, batchSize: 16, gradAccumulation: 1, maxGradNorm: 1, weightDecay: 0, seed: 0, groupByLength: true },
+  loop: { lr: 2e-3, schedule: 'cosine', warmupSteps: 10, steps: 1500, batchSize: 16, gradAccumulation: 1, maxGradNorm: 1, weightDecay: 0, seed: 0, groupByLength: true },
 };
 
 /** Evaluate the base model, fine-tune LoRA on the generated tasks, evaluate again; write adapter, report and samples. */
