@@ -96,7 +96,7 @@ export function createCpuBackend(opts: CpuBackendOptions = {}): Backend {
     halfInputs.add(OPS.matmul);
     for (const [op, kernel] of wasmAttentionKernels(gemm)) kernels.set(op, wrap(kernel));
     for (const [op, kernel] of WASM_SOFTMAX_KERNELS) kernels.set(op, wrap(kernel));
-    // GELU, layerNorm and the cross-entropy gradient on every thread for dense f32 operands (the
+    // GELU, layerNorm, rmsNorm and the cross-entropy gradient on every thread for dense f32 operands (the
     // kernels above or in the registry otherwise).
     const fallbacks = new Map<OpDef, CpuKernel>([...CPU_KERNELS, ...WASM_SOFTMAX_KERNELS]);
     const split = { gemm, minElements: MIN_SPLIT_ELEMENTS, fallback: (op: OpDef) => fallbacks.get(op)!, adaptive: true };

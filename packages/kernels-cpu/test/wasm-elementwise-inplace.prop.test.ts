@@ -3,7 +3,7 @@
 // loops: add/sub/mul/div (dense, scalar on either side, a row broadcast) and AdamW, with operands and
 // results in the arena or plain arrays (mixed), at element offsets, and lengths that are not whole
 // vectors (the last 0-3 elements run in JavaScript); and the calling thread's share of the SIMD row
-// kernels (GELU, layerNorm, cross-entropy) held to their copying path, alone and split with a worker.
+// kernels (GELU, layerNorm, rmsNorm, cross-entropy) held to their copying path, alone and split with a worker.
 // Run under TESSERA_GEMM_VARIANT=simd128 too for the other build.
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -144,10 +144,10 @@ describe('the elementwise module in place on the shared memory', () => {
     );
   });
 
-  test('the SIMD row kernels (GELU, layerNorm, cross-entropy) give their copying path bit for bit (arena and plain operands mixed, offsets, odd sizes, 1 and 2 threads)', () => {
+  test('the SIMD row kernels (GELU, layerNorm, rmsNorm, cross-entropy) give their copying path bit for bit (arena and plain operands mixed, offsets, odd sizes, 1 and 2 threads)', () => {
     fc.assert(
       fc.property(
-        fc.constantFrom('gelu', 'geluBackward', 'layerNorm', 'layerNormBackward', 'crossEntropyBackward', 'crossEntropyLosses'),
+        fc.constantFrom('gelu', 'geluBackward', 'layerNorm', 'layerNormBackward', 'rmsNorm', 'rmsNormBackward', 'crossEntropyBackward', 'crossEntropyLosses'),
         fc.tuple(fc.integer({ min: 1, max: 24 }), fc.oneof(fc.integer({ min: 1, max: 300 }), fc.constantFrom(64, 256, 1024))),
         fc.tuple(fc.integer({ min: 0, max: 5 }), fc.integer({ min: 0, max: 5 })),
         flags,
@@ -169,6 +169,8 @@ describe('the elementwise module in place on the shared memory', () => {
             geluBackward: [[x, y], { approximate: 'tanh' }, shape],
             layerNorm: [[x, ...(hasW ? [w] : []), ...(hasB ? [b] : [])], { eps: 1e-5, hasWeight: hasW, hasBias: hasB }, shape],
             layerNormBackward: [[x, y, ...(hasW ? [w] : [])], { eps: 1e-5, hasWeight: hasW }, shape],
+            rmsNorm: [[x, ...(hasW ? [w] : [])], { eps: 1e-5, hasWeight: hasW }, shape],
+            rmsNormBackward: [[x, y, ...(hasW ? [w] : [])], { eps: 1e-5, hasWeight: hasW }, shape],
             crossEntropyBackward: [[x, targets, g], ce, shape],
             crossEntropyLosses: [[x, targets], ce, [rows]],
           } as Record<string, [TensorView[], unknown, number[]]>)[name]!;

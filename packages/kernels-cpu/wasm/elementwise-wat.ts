@@ -428,6 +428,67 @@ const LAYER_NORM_BACKWARD = `
       true,
     )})`;
 
+// rmsNorm rows bit for bit as kernels/rms-norm.ts computes them for f32: the row sums (sum of x * x,
+// sum of g * x) in a scalar f64 loop in the TypeScript kernel's order (sequential adds; an f32 x f32
+// product is exact in f64), the rest two (f64x2) or four (f32x4) lanes at a time, rounded to f32
+// where the TypeScript kernel rounds: g = dy * w and x * rstd * w as f32.mul (the product rounded once,
+// as Math.fround of the f64 product is). An absent weight is ones (y * 1 is y).
+/** Runs `body` for $i = 0 .. $n - 1, one element at a time (the sums' order). */
+function scalarLoop(body: string): string {
+  const k = label++;
+  return `(local.set $i (i32.const 0))
+      (block $qd${k} (loop $ql${k}
+        (br_if $qd${k} (i32.ge_u (local.get $i) (local.get $n)))
+        ${body}
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $ql${k})))`;
+}
+const xf64 = `(f64.promote_f32 (f32.load ${at('$xr')}))`;
+/** Sets $rstd/$R of the row at $xr: 1 / sqrt(sum(x * x) / n + eps), the sum sequential as laneRstd's. */
+const RMS_STATS = `(local.set $sq (f64.const 0))
+      ${scalarLoop(`(local.set $p ${xf64})
+        (local.set $sq (f64.add (local.get $sq) (f64.mul (local.get $p) (local.get $p))))`)}
+      (local.set $rstd (f64.div (f64.const 1) (f64.sqrt (f64.add (f64.div (local.get $sq) (local.get $nf)) (local.get $eps)))))
+      (local.set $R (f64x2.splat (local.get $rstd)))`;
+
+// rmsnorm(x, w, d, n, rows, eps): d = f32(x * rstd) * w.
+const RMS_NORM = `
+  (func (export "rmsnorm") (param $x i32) (param $w i32) (param $d i32) (param $n i32) (param $rows i32) (param $eps f64)
+    (local $dy i32) ${ROW_LOCALS} (local $sq f64) (local $p f64)
+    ${eachRow(
+      `${RMS_STATS}
+      ${rowLoop(
+        `(local.set $v (v128.load ${at('$xr')}))
+        (v128.store ${at('$dr')} (f32x4.mul ${narrow(`(f64x2.mul ${f64lo('(local.get $v)')} (local.get $R))`, `(f64x2.mul ${f64hi('(local.get $v)')} (local.get $R))`)} (v128.load ${at('$w')})))`,
+        `(f32.store ${at('$dr')} (f32.mul (f32.demote_f64 (f64.mul ${xf64} (local.get $rstd))) (f32.load ${at('$w')})))`,
+      )}`,
+      false,
+    )})`;
+
+// rmsnorm_bwd(x, dy, w, d, n, rows, eps): d = rstd * (g - x * k), g = f32(dy * w), k = mean(g * x) * rstd^2.
+const RMS_NORM_BACKWARD = `
+  (func (export "rmsnorm_bwd") (param $x i32) (param $dy i32) (param $w i32) (param $d i32) (param $n i32) (param $rows i32) (param $eps f64)
+    ${ROW_LOCALS} (local $sq f64) (local $p f64) (local $gx f64) (local $k f64) (local $K v128) (local $G v128)
+    ${eachRow(
+      `${RMS_STATS}
+      (local.set $gx (f64.const 0))
+      ${scalarLoop(`(local.set $gx (f64.add (local.get $gx)
+          (f64.mul (f64.promote_f32 (f32.mul (f32.load ${at('$gr')}) (f32.load ${at('$w')}))) ${xf64})))`)}
+      (local.set $k (f64.mul (f64.mul (f64.div (local.get $gx) (local.get $nf)) (local.get $rstd)) (local.get $rstd)))
+      (local.set $K (f64x2.splat (local.get $k)))
+      ${rowLoop(
+        `(local.set $v (v128.load ${at('$xr')}))
+        (local.set $G (f32x4.mul (v128.load ${at('$gr')}) (v128.load ${at('$w')})))
+        (local.set $lo (f64x2.mul (local.get $R) (f64x2.sub ${f64lo('(local.get $G)')} (f64x2.mul ${f64lo('(local.get $v)')} (local.get $K)))))
+        (local.set $hi (f64x2.mul (local.get $R) (f64x2.sub ${f64hi('(local.get $G)')} (f64x2.mul ${f64hi('(local.get $v)')} (local.get $K)))))
+        (v128.store ${at('$dr')} ${narrow('(local.get $lo)', '(local.get $hi)')})`,
+        `(f32.store ${at('$dr')} (f32.demote_f64 (f64.mul (local.get $rstd) (f64.sub
+          (f64.promote_f32 (f32.mul (f32.load ${at('$gr')}) (f32.load ${at('$w')})))
+          (f64.mul ${xf64} (local.get $k))))))`,
+      )}`,
+      true,
+    )})`;
+
 /**
  * The WebAssembly text of the elementwise module (memory imported as env.memory): with `memory`
  * 'private', a memory of its own (ELEMENTWISE_PAGES) that callers copy operands into; with 'shared', the
@@ -461,7 +522,7 @@ export function elementwiseWat(variant: 'simd128' | 'fma' = 'simd128', memory: '
       (local.set $d (i32.add (local.get $d) (i32.const 16)))
       (br $next))))`);
   return `(module
-  (import "env" "memory" (memory ${memory === 'shared' ? `${SHARED_MIN_PAGES} 65536 shared` : ELEMENTWISE_PAGES}))${funcs.join('')}${unary.join('')}${ADAMW}${sumExp(false)}${sumExp(true)}${SCALE_SUB}${geluBackward()}${MAX_V}${LAYER_NORM}${LAYER_NORM_BACKWARD}
+  (import "env" "memory" (memory ${memory === 'shared' ? `${SHARED_MIN_PAGES} 65536 shared` : ELEMENTWISE_PAGES}))${funcs.join('')}${unary.join('')}${ADAMW}${sumExp(false)}${sumExp(true)}${SCALE_SUB}${geluBackward()}${MAX_V}${LAYER_NORM}${LAYER_NORM_BACKWARD}${RMS_NORM}${RMS_NORM_BACKWARD}
   ${constantTable()}
 )`;
 }

@@ -1,5 +1,5 @@
-// GELU (tanh form), layerNorm, the cross-entropy losses and logits gradient for dense row-major f32
-// operands; anything else goes to the kernels in gelu.ts, layer-norm.ts and cross-entropy.ts. By
+// GELU (tanh form), layerNorm, rmsNorm, the cross-entropy losses and logits gradient for dense row-major f32
+// operands; anything else goes to the kernels in gelu.ts, layer-norm.ts, rms-norm.ts and cross-entropy.ts. By
 // default they run on the WebAssembly SIMD module (row-tasks.ts's simdRowsTask). Where the module is unavailable (or with `simd: false`), scalar row tasks split
 // across the gemm worker pool: the calling thread computes the first 1/threads of the units
 // (elements or rows) straight from the tensors' arrays into the result; the other units' operands are
@@ -299,6 +299,25 @@ function layerNormBackward(split: RowSplit): CpuKernel<{ eps: number; hasWeight:
 }
 
 /**
+ * rmsNorm (`extra` 0) or its input gradient (`extra` 1, dy) on the SIMD module, bit for bit
+ * kernels/rms-norm.ts for dense f32 operands (which that kernel keeps otherwise, and where the module
+ * is unavailable: there is no scalar row task for it).
+ */
+function rmsNormRows(split: RowSplit, op: OpDef, kind: number, extra: number): CpuKernel<{ eps: number; hasWeight: boolean }> {
+  const fallback = split.fallback(op);
+  return (inputs, attrs, out) => {
+    const size = numel(out.shape);
+    const n = out.shape[out.shape.length - 1] ?? 0;
+    const ops = out.dtype === 'f32' && n > 0 && n <= SIMD_TASK_LAYOUT.CHUNK ? normOperands(inputs, size, n, attrs.hasWeight, extra) : null;
+    const e = ops && simdEngine(split);
+    if (ops === null || !e) return fallback(inputs, attrs, out);
+    const dst = resultArray('f32', size) as Float32Array;
+    runSimd(split, kind, e, size / n, n, dst, extra ? ops : [ops[0]!, ops[1]!, null], n, [attrs.eps]);
+    return dst;
+  };
+}
+
+/**
  * Each row's target (checked here, on the calling thread, so an invalid one raises the usual
  * RangeError; -1 when ignored) and, with g, each row's gradient, gathered densely from any strides or
  * broadcast.
@@ -363,6 +382,8 @@ export function rowTaskKernels(split: RowSplit): [OpDef, CpuKernel][] {
     [OPS.geluBackward, geluBackward(split) as CpuKernel],
     [OPS.layerNorm, layerNorm(split) as CpuKernel],
     [OPS.layerNormBackward, layerNormBackward(split) as CpuKernel],
+    [OPS.rmsNorm, rmsNormRows(split, OPS.rmsNorm, SIMD_KIND.rmsNorm, 0) as CpuKernel],
+    [OPS.rmsNormBackward, rmsNormRows(split, OPS.rmsNormBackward, SIMD_KIND.rmsNormBackward, 1) as CpuKernel],
     [OPS.crossEntropyBackward, crossEntropyBackward(split) as CpuKernel],
     [OPS.crossEntropyLosses, crossEntropyLosses(split) as CpuKernel],
   ];

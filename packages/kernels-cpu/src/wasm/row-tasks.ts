@@ -178,7 +178,7 @@ function crossEntropyBackwardTask(d: Float32Array, x: Float32Array, tg: ArrayLik
 }
 
 /** simdRowsTask's kinds (o[5]). */
-export const SIMD_KIND = { geluTanh: 0, geluTanhBackward: 1, layerNorm: 2, layerNormBackward: 3, crossEntropyBackward: 4, crossEntropyLosses: 5 } as const;
+export const SIMD_KIND = { geluTanh: 0, geluTanhBackward: 1, layerNorm: 2, layerNormBackward: 3, crossEntropyBackward: 4, crossEntropyLosses: 5, rmsNorm: 6, rmsNormBackward: 7 } as const;
 /** The SIMD module's scratch layout as simdRowsTask hardcodes it (floats; a test holds it to wasm-elementwise.ts's REGIONS). */
 export const SIMD_TASK_LAYOUT = { CHUNK: 16384, REGION: 16400 } as const;
 
@@ -186,7 +186,8 @@ export const SIMD_TASK_LAYOUT = { CHUNK: 16384, REGION: 16400 } as const;
  * The row kernels on the WebAssembly SIMD elementwise module (wasm/elementwise-wat.ts), kind o[5]
  * (SIMD_KIND): GELU tanh form and its gradient over elements; layerNorm (y: weight, z: bias) and its
  * input gradient (y: dy, z: weight) over rows of o[4] (<= 16384) floats, f[0] = eps, offset -1 for an
- * absent weight or bias; cross-entropy gradient (y: targets, negative when ignored; z: each row's g;
+ * absent weight or bias; rmsNorm (kind 6, y: weight) and its input gradient (kind 7, y: dy, z: weight)
+ * likewise, bit for bit kernels/rms-norm.ts; cross-entropy gradient (y: targets, negative when ignored; z: each row's g;
  * o[0] indexes c floats a row) and losses (y: targets; d: one float a row) over rows of c = o[4]
  * logits, f[0] = label smoothing. The calling thread passes its instance as `engine`; a worker
  * compiles its own, with a private memory, from the module bytes the caller put at float o[6] (o[7]
@@ -241,28 +242,31 @@ function simdRowsTask(d: Float32Array, x: Float32Array, y: Float32Array, z: Floa
     }
     return;
   }
-  if (kind === 2 || kind === 3) {
+  if (kind === 2 || kind === 3 || kind === 6 || kind === 7) {
     // An absent weight is ones and an absent bias -0s: y * 1 and y + -0 are y, signed zeros included.
-    const wo = kind === 2 ? o[2]! : o[3]!;
-    if (sh !== undefined && sh.at[0]! >= 0 && sh.at[1]! >= 0 && (kind === 2 || sh.at[2]! >= 0)) {
+    const fwd = kind === 2 || kind === 6;
+    const back = kind === 3 ? 'layernorm_bwd' : 'rmsnorm_bwd';
+    const wo = fwd ? o[2]! : o[3]!;
+    if (sh !== undefined && sh.at[0]! >= 0 && sh.at[1]! >= 0 && (fwd || sh.at[2]! >= 0)) {
       // Rows need no padding (the module finishes each row's last 0-3 floats in scalar code).
       const sm = sh.f32;
       const W = sh.w / 4;
       const BIAS = sh.bias / 4;
-      if (wo >= 0) sm.set((kind === 2 ? y : z).subarray(wo, wo + n), W);
+      if (wo >= 0) sm.set((fwd ? y : z).subarray(wo, wo + n), W);
       else sm.fill(1, W, W + n);
       if (kind === 2 && o[3]! >= 0) sm.set(z.subarray(o[3]!, o[3]! + n), BIAS);
-      else sm.fill(-0, BIAS, BIAS + n);
+      else if (kind === 2) sm.fill(-0, BIAS, BIAS + n);
       const xa = sh.at[1]! + 4 * (o[1]! + start * n);
       const da = sh.at[0]! + 4 * (o[0]! + start * n);
       if (kind === 2) sh.fn.layernorm!(xa, sh.w, sh.bias, da, n, end - start, f[0]!);
-      else sh.fn.layernorm_bwd!(xa, sh.at[2]! + 4 * (o[2]! + start * n), sh.w, da, n, end - start, f[0]!);
+      else if (fwd) sh.fn.rmsnorm!(xa, sh.w, da, n, end - start, f[0]!);
+      else sh.fn[back]!(xa, sh.at[2]! + 4 * (o[2]! + start * n), sh.w, da, n, end - start, f[0]!);
       return;
     }
-    if (wo >= 0) m.set((kind === 2 ? y : z).subarray(wo, wo + n), W);
+    if (wo >= 0) m.set((fwd ? y : z).subarray(wo, wo + n), W);
     else m.fill(1, W, W + n);
     if (kind === 2 && o[3]! >= 0) m.set(z.subarray(o[3]!, o[3]! + n), BIAS);
-    else m.fill(-0, BIAS, BIAS + n);
+    else if (kind === 2) m.fill(-0, BIAS, BIAS + n);
     const per = Math.floor(CHUNK / n);
     for (let r = start; r < end; r += per) {
       const count = Math.min(per, end - r);
@@ -270,9 +274,10 @@ function simdRowsTask(d: Float32Array, x: Float32Array, y: Float32Array, z: Floa
       const len = count * n;
       m.set(x.subarray(o[1]! + at, o[1]! + at + len), A);
       if (kind === 2) fn.layernorm!(A * 4, W * 4, BIAS * 4, D * 4, n, count, f[0]!);
+      else if (fwd) fn.rmsnorm!(A * 4, W * 4, D * 4, n, count, f[0]!);
       else {
         m.set(y.subarray(o[2]! + at, o[2]! + at + len), B);
-        fn.layernorm_bwd!(A * 4, B * 4, W * 4, D * 4, n, count, f[0]!);
+        fn[back]!(A * 4, B * 4, W * 4, D * 4, n, count, f[0]!);
       }
       d.set(m.subarray(D, D + len), o[0]! + at);
     }
