@@ -454,7 +454,7 @@ const RMS_STATS = `(local.set $sq (f64.const 0))
 // rmsnorm(x, w, d, n, rows, eps): d = f32(x * rstd) * w.
 const RMS_NORM = `
   (func (export "rmsnorm") (param $x i32) (param $w i32) (param $d i32) (param $n i32) (param $rows i32) (param $eps f64)
-    (local $dy i32) ${ROW_LOCALS} (local $sq f64) (local $p f64)
+    ${ROW_LOCALS} (local $sq f64) (local $p f64)
     ${eachRow(
       `${RMS_STATS}
       ${rowLoop(
