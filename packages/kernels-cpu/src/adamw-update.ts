@@ -8,13 +8,6 @@ import { takeF32 } from './f32-array-pool.js';
 import { isDenseRowMajor } from './strided.js';
 import { wasmAdamwF32 } from './wasm/wasm-elementwise.js';
 
-/**
- * Parameters of at least this many elements update on the WebAssembly SIMD module (when `wasm`): all
- * of them. The loop below took 45-56 µs for a 256-element bias (~200 ns an element, isolated, quiet
- * machine) against ~3 µs for 1024 elements on the module, and a GPT step has dozens of such biases
- * and norm weights (train-step: 26 calls of 256 elements, 1.4 ms a step).
- */
-export const WASM_ADAMW_MIN_ELEMENTS = 1;
 
 /**
  * New param, m and v arrays, or null where an operand is not a dense f32 array of the param's size
@@ -41,8 +34,11 @@ export function adamwUpdateArrays(param: TensorView, grad: TensorView, m: Tensor
   const m2 = takeF32(n);
   const v2 = takeF32(n);
   const constants = { beta1, oneMinusBeta1, beta2, oneMinusBeta2, decay, sqrtBc2, eps, stepSize };
-  // The module writes all elements, or all but the last 0-3 (arena blocks in place), or none.
-  const done = wasm && n >= WASM_ADAMW_MIN_ELEMENTS ? wasmAdamwF32(n, p, po, g, go, m0, mo, v0, vo, constants, p2, m2, v2) : 0;
+  // Parameters of every size update on the WebAssembly SIMD module (when `wasm`): the loop below took
+  // 45-56 µs for a 256-element bias (~200 ns an element, isolated, quiet machine) against ~3 µs for
+  // 1024 elements on the module, and a GPT step has dozens of such biases and norm weights. The module
+  // writes all elements, or all but the last 0-3 (arena blocks in place), or none.
+  const done = wasm ? wasmAdamwF32(n, p, po, g, go, m0, mo, v0, vo, constants, p2, m2, v2) : 0;
   for (let i = done; i < n; i++) {
     const gi = g[go + i]!;
     const mi = f(f(m0[mo + i]! * beta1) + f(gi * oneMinusBeta1));

@@ -1,13 +1,14 @@
-// GELU (tanh form), layerNorm, rmsNorm, the cross-entropy losses and logits gradient for dense row-major f32
-// operands; anything else goes to the kernels in gelu.ts, layer-norm.ts, rms-norm.ts and cross-entropy.ts. By
-// default they run on the WebAssembly SIMD module (row-tasks.ts's simdRowsTask). Where the module is unavailable (or with `simd: false`), scalar row tasks split
-// across the gemm worker pool: the calling thread computes the first 1/threads of the units
-// (elements or rows) straight from the tensors' arrays into the result; the other units' operands are
-// copied into the pool's shared WebAssembly memory, the workers compute them there, and their results
-// are copied out. Small jobs (below MIN_SPLIT_ELEMENTS) stay on the calling thread, still on the
-// dense row tasks, which run faster than the strided walkers of the general kernels. Large SIMD jobs
-// split the same way, but only where the workers can read and write the large operands in place
-// (arena blocks; see simdMinElements).
+// GELU (tanh form), layerNorm, rmsNorm, the cross-entropy losses and logits gradient for dense
+// row-major f32 operands; anything else goes to the kernels in gelu.ts, layer-norm.ts, rms-norm.ts and
+// cross-entropy.ts. By default they run on the WebAssembly SIMD module (row-tasks.ts's simdRowsTask).
+// Where the module is unavailable (or with `simd: false`), scalar row tasks split across the gemm
+// worker pool: the calling thread computes the first 1/threads of the units (elements or rows)
+// straight from the tensors' arrays into the result; the other units' operands are copied into the
+// pool's shared WebAssembly memory, the workers compute them there, and their results are copied out.
+// Small jobs (below MIN_SPLIT_ELEMENTS) stay on the calling thread, still on the dense row tasks,
+// which run faster than the strided walkers of the general kernels. Large SIMD jobs split the same
+// way, but only where the workers can read and write the large operands in place (arena blocks; see
+// simdMinElements).
 import { numel, OPS, type OpDef, type TensorView } from '@tessera/tensor';
 import { dataOf, type CpuKernel } from '../cpu-kernel.js';
 import { resultArray } from '../f32-array-pool.js';
@@ -28,7 +29,8 @@ import { targetOf } from './cross-entropy.js';
 export const MIN_SPLIT_ELEMENTS = 1 << 15;
 /**
  * The end of the scratch the workers' copies may use: the f32 arena's blocks (live tensors) start at
- * ARENA_BASE in the same memory (the page below it holds the shared elementwise module's constants), so a larger job stays on the calling thread rather than overwrite them.
+ * ARENA_BASE in the same memory, with the shared elementwise module's slots just below it, so a larger
+ * job stays on the calling thread rather than overwrite them.
  */
 const MAX_BYTES = SCRATCH_END;
 const PAGE = 65536;
@@ -113,16 +115,15 @@ function callerEngine(): RowsEngine | null {
 }
 
 /**
- * Runs `count` units of `task` into `dst` (dense, `per` elements a unit from element 0): the caller's
- * share on the arrays themselves, the rest on the pool's workers through copies in the shared memory.
+ * Runs `count` units of a row kernel into `dst` (dense, `per` elements a unit from element 0): with
+ * the calling thread's SIMD `engine` (see simdEngine) as simdRowsTask's `kind` (SIMD_KIND), the workers
+ * on their own instances; without, as the scalar row task `task` (null where the kernel has none: its
+ * caller then passes an engine). The caller's share runs on the arrays themselves, the rest on the
+ * pool's workers (see runUnits).
  */
-function runSplit(split: RowSplit, task: number, count: number, per: number, dst: Float32Array, ops: readonly (Operand | null)[], n: number, floats: readonly number[]): void {
-  runUnits(split, task, null, count, per, dst, ops, n, floats);
-}
-
-/** Runs `count` units of simdRowsTask's `kind` (SIMD_KIND) like runSplit: the caller on its own instance of the module, the workers on theirs. */
-function runSimd(split: RowSplit, kind: number, engine: RowsEngine, count: number, per: number, dst: Float32Array, ops: readonly (Operand | null)[], n: number, floats: readonly number[]): void {
-  runUnits(split, TASK.simdRows, { kind, engine }, count, per, dst, ops, n, floats);
+function runRows(split: RowSplit, engine: RowsEngine | null, task: number | null, kind: number, count: number, per: number, dst: Float32Array, ops: readonly (Operand | null)[], n: number, floats: readonly number[]): void {
+  if (engine) runUnits(split, TASK.simdRows, { kind, engine }, count, per, dst, ops, n, floats);
+  else runUnits(split, task!, null, count, per, dst, ops, n, floats);
 }
 
 /**
@@ -138,10 +139,10 @@ function callerShare(engine: RowsEngine, dst: Float32Array, arrays: readonly Flo
 }
 
 function runUnits(split: RowSplit, task: number, simd: { kind: number; engine: RowsEngine } | null, count: number, per: number, dst: Float32Array, ops: readonly (Operand | null)[], n: number, floats: readonly number[]): void {
-  const task_ = ROW_TASKS[task]!;
+  const rowTask = ROW_TASKS[task]!;
   const arrays = ops.map((op) => op?.data ?? dst);
-  const own_ = simd && callerShare(simd.engine, dst, arrays);
-  const fn: RowTask = own_ ? (d, x, y, z, o, f, s, e) => task_(d, x, y, z, o, f, s, e, own_) : task_;
+  const ownEngine = simd && callerShare(simd.engine, dst, arrays);
+  const fn: RowTask = ownEngine ? (d, x, y, z, o, f, s, e) => rowTask(d, x, y, z, o, f, s, e, ownEngine) : rowTask;
   const own = [0, ...ops.map((op) => op?.offset ?? -1), n, ...(simd ? [simd.kind, 0, 0] : [])];
   // A SIMD job splits only where the workers can read its large operands and write a large result in
   // place (arena blocks): copying their share in and out on the calling thread cost more than it
@@ -235,9 +236,7 @@ function gelu(split: RowSplit): CpuKernel<GeluAttrs> {
     const x = denseF32(inputs[0], size);
     if (attrs.approximate !== 'tanh' || out.dtype !== 'f32' || x === null) return fallback(inputs, attrs, out);
     const dst = resultArray('f32', size) as Float32Array;
-    const e = simdEngine(split);
-    if (e) runSimd(split, SIMD_KIND.geluTanh, e, size, 1, dst, [perUnit(x, inputs[0]!.offset, 1), null, null], 1, []);
-    else runSplit(split, TASK.geluTanh, size, 1, dst, [perUnit(x, inputs[0]!.offset, 1), null, null], 1, []);
+    runRows(split, simdEngine(split), TASK.geluTanh, SIMD_KIND.geluTanh, size, 1, dst, [perUnit(x, inputs[0]!.offset, 1), null, null], 1, []);
     return dst;
   };
 }
@@ -250,9 +249,7 @@ function geluBackward(split: RowSplit): CpuKernel<GeluAttrs> {
     const g = denseF32(inputs[1], size);
     if (attrs.approximate !== 'tanh' || out.dtype !== 'f32' || x === null || g === null) return fallback(inputs, attrs, out);
     const dst = resultArray('f32', size) as Float32Array;
-    const e = simdEngine(split);
-    if (e) runSimd(split, SIMD_KIND.geluTanhBackward, e, size, 1, dst, [perUnit(x, inputs[0]!.offset, 1), perUnit(g, inputs[1]!.offset, 1), null], 1, []);
-    else runSplit(split, TASK.geluTanhBackward, size, 1, dst, [perUnit(x, inputs[0]!.offset, 1), perUnit(g, inputs[1]!.offset, 1), null], 1, []);
+    runRows(split, simdEngine(split), TASK.geluTanhBackward, SIMD_KIND.geluTanhBackward, size, 1, dst, [perUnit(x, inputs[0]!.offset, 1), perUnit(g, inputs[1]!.offset, 1), null], 1, []);
     return dst;
   };
 }
@@ -277,8 +274,7 @@ function layerNorm(split: RowSplit): CpuKernel<LayerNormAttrs> {
     const dst = resultArray('f32', size) as Float32Array;
     const bias = b && whole(b, inputs[attrs.hasWeight ? 2 : 1]!.offset, n);
     const e = n <= SIMD_TASK_LAYOUT.CHUNK ? simdEngine(split) : null;
-    if (e) runSimd(split, SIMD_KIND.layerNorm, e, size / n, n, dst, [ops[0]!, ops[1]!, bias], n, [attrs.eps]);
-    else runSplit(split, TASK.layerNorm, size / n, n, dst, [ops[0]!, ops[1]!, bias], n, [attrs.eps]);
+    runRows(split, e, TASK.layerNorm, SIMD_KIND.layerNorm, size / n, n, dst, [ops[0]!, ops[1]!, bias], n, [attrs.eps]);
     return dst;
   };
 }
@@ -292,8 +288,7 @@ function layerNormBackward(split: RowSplit): CpuKernel<{ eps: number; hasWeight:
     if (ops === null) return fallback(inputs, attrs, out);
     const dst = resultArray('f32', size) as Float32Array;
     const e = n <= SIMD_TASK_LAYOUT.CHUNK ? simdEngine(split) : null;
-    if (e) runSimd(split, SIMD_KIND.layerNormBackward, e, size / n, n, dst, ops, n, [attrs.eps]);
-    else runSplit(split, TASK.layerNormBackward, size / n, n, dst, ops, n, [attrs.eps]);
+    runRows(split, e, TASK.layerNormBackward, SIMD_KIND.layerNormBackward, size / n, n, dst, ops, n, [attrs.eps]);
     return dst;
   };
 }
@@ -312,7 +307,7 @@ function rmsNormRows(split: RowSplit, op: OpDef, kind: number, extra: number): C
     const e = ops && simdEngine(split);
     if (ops === null || !e) return fallback(inputs, attrs, out);
     const dst = resultArray('f32', size) as Float32Array;
-    runSimd(split, kind, e, size / n, n, dst, extra ? ops : [ops[0]!, ops[1]!, null], n, [attrs.eps]);
+    runRows(split, e, null, kind, size / n, n, dst, extra ? ops : [ops[0]!, ops[1]!, null], n, [attrs.eps]);
     return dst;
   };
 }
@@ -352,7 +347,7 @@ function crossEntropyLosses(split: RowSplit): CpuKernel<CrossEntropyAttrs> {
     if (e === null || out.dtype !== 'f32' || x === null || c === 0) return fallback(inputs, attrs, out);
     const { tg } = rowTargets(logits, targets, null, c, attrs.ignoreIndex);
     const dst = resultArray('f32', tg.length) as Float32Array;
-    runSimd(split, SIMD_KIND.crossEntropyLosses, e, tg.length, 1, dst, [perUnit(x, logits.offset, c), perUnit(tg, 0, 1), null], c, [attrs.labelSmoothing]);
+    runRows(split, e, null, SIMD_KIND.crossEntropyLosses, tg.length, 1, dst, [perUnit(x, logits.offset, c), perUnit(tg, 0, 1), null], c, [attrs.labelSmoothing]);
     return dst;
   };
 }
@@ -368,9 +363,7 @@ function crossEntropyBackward(split: RowSplit): CpuKernel<CrossEntropyAttrs> {
     const count = size / c;
     const { tg, gr } = rowTargets(logits, targets, g, c, attrs.ignoreIndex);
     const dst = resultArray('f32', size) as Float32Array;
-    const e = simdEngine(split);
-    if (e) runSimd(split, SIMD_KIND.crossEntropyBackward, e, count, c, dst, [perUnit(x, logits.offset, c), perUnit(tg, 0, 1), perUnit(gr, 0, 1)], c, [attrs.labelSmoothing]);
-    else runSplit(split, TASK.crossEntropyBackward, count, c, dst, [perUnit(x, logits.offset, c), perUnit(tg, 0, 1), perUnit(gr, 0, 1)], c, [attrs.labelSmoothing]);
+    runRows(split, simdEngine(split), TASK.crossEntropyBackward, SIMD_KIND.crossEntropyBackward, count, c, dst, [perUnit(x, logits.offset, c), perUnit(tg, 0, 1), perUnit(gr, 0, 1)], c, [attrs.labelSmoothing]);
     return dst;
   };
 }

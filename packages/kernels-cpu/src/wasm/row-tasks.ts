@@ -247,15 +247,16 @@ function simdRowsTask(d: Float32Array, x: Float32Array, y: Float32Array, z: Floa
     const fwd = kind === 2 || kind === 6;
     const back = kind === 3 ? 'layernorm_bwd' : 'rmsnorm_bwd';
     const wo = fwd ? o[2]! : o[3]!;
+    // The weight row (and layerNorm's bias row) at floats `w` (`b`) of `mem`.
+    const weights = (mem: Float32Array, w: number, b: number): void => {
+      if (wo >= 0) mem.set((fwd ? y : z).subarray(wo, wo + n), w);
+      else mem.fill(1, w, w + n);
+      if (kind === 2 && o[3]! >= 0) mem.set(z.subarray(o[3]!, o[3]! + n), b);
+      else if (kind === 2) mem.fill(-0, b, b + n);
+    };
     if (sh !== undefined && sh.at[0]! >= 0 && sh.at[1]! >= 0 && (fwd || sh.at[2]! >= 0)) {
       // Rows need no padding (the module finishes each row's last 0-3 floats in scalar code).
-      const sm = sh.f32;
-      const W = sh.w / 4;
-      const BIAS = sh.bias / 4;
-      if (wo >= 0) sm.set((fwd ? y : z).subarray(wo, wo + n), W);
-      else sm.fill(1, W, W + n);
-      if (kind === 2 && o[3]! >= 0) sm.set(z.subarray(o[3]!, o[3]! + n), BIAS);
-      else if (kind === 2) sm.fill(-0, BIAS, BIAS + n);
+      weights(sh.f32, sh.w / 4, sh.bias / 4);
       const xa = sh.at[1]! + 4 * (o[1]! + start * n);
       const da = sh.at[0]! + 4 * (o[0]! + start * n);
       if (kind === 2) sh.fn.layernorm!(xa, sh.w, sh.bias, da, n, end - start, f[0]!);
@@ -263,10 +264,7 @@ function simdRowsTask(d: Float32Array, x: Float32Array, y: Float32Array, z: Floa
       else sh.fn[back]!(xa, sh.at[2]! + 4 * (o[2]! + start * n), sh.w, da, n, end - start, f[0]!);
       return;
     }
-    if (wo >= 0) m.set((fwd ? y : z).subarray(wo, wo + n), W);
-    else m.fill(1, W, W + n);
-    if (kind === 2 && o[3]! >= 0) m.set(z.subarray(o[3]!, o[3]! + n), BIAS);
-    else if (kind === 2) m.fill(-0, BIAS, BIAS + n);
+    weights(m, W, BIAS);
     const per = Math.floor(CHUNK / n);
     for (let r = start; r < end; r += per) {
       const count = Math.min(per, end - r);

@@ -35,7 +35,7 @@ const A = 0;
 const B = REGION;
 const D = 2 * REGION;
 const ROW = 3 * REGION;
-/** The module's regions, in floats: the row kernels (wasm-rows.ts) use W and BIAS for a norm's weight and bias. */
+/** The module's regions, in floats: the row kernels (row-tasks.ts's simdRowsTask) use W and BIAS for a norm's weight and bias. */
 export const REGIONS = { A, B, D, ROW, W: 4 * REGION, BIAS: 5 * REGION, CHUNK } as const;
 /** Below this many elements the JavaScript loop wins (call and copy overheads). */
 export const WASM_MIN_ELEMENTS = 4096;
