@@ -53,6 +53,15 @@ export function wasmSumRowsF32(acc: Float64Array, src: Float32Array, offset: num
   return true;
 }
 
+/**
+ * Copies `count` rows of `cols` floats, `rowStride` apart from `src[start]`, densely to the start of the
+ * scratch: dense rows with one copy, rows further apart (a sliced view, a block of columns) one each.
+ */
+function stageRows(f32: Float32Array, src: Float32Array, start: number, count: number, rowStride: number, cols: number): void {
+  if (rowStride === cols) f32.set(src.subarray(start, start + count * cols), 0);
+  else for (let k = 0; k < count; k++) f32.set(src.subarray(start + k * rowStride, start + k * rowStride + cols), k * cols);
+}
+
 /** Adds the rows' `cols` columns from `src[offset]` into `acc[j..j + cols)` (cols within the accumulators). */
 function sumColumns({ f32, f64, sumRows }: Engine, acc: Float64Array, j: number, src: Float32Array, offset: number, rows: number, rowStride: number, cols: number): void {
   const accAt = ACC / 8;
@@ -61,9 +70,7 @@ function sumColumns({ f32, f64, sumRows }: Engine, acc: Float64Array, j: number,
   for (let r = 0; r < rows; r += perChunk) {
     const count = Math.min(perChunk, rows - r);
     const start = offset + r * rowStride;
-    // Dense rows come in with one copy; rows further apart (a sliced view, a block of columns) one copy each.
-    if (rowStride === cols) f32.set(src.subarray(start, start + count * cols), 0);
-    else for (let k = 0; k < count; k++) f32.set(src.subarray(start + k * rowStride, start + k * rowStride + cols), k * cols);
+    stageRows(f32, src, start, count, rowStride, cols);
     sumRows(0, cols * 4, count, ACC, cols);
   }
   acc.set(f64.subarray(accAt, accAt + cols), j);
@@ -87,8 +94,7 @@ export function wasmSumRunsF32(acc: Float64Array, o: number, src: Float32Array, 
   for (let r = 0; r < rows; r += perChunk) {
     const count = Math.min(perChunk, rows - r);
     const start = offset + r * rowStride;
-    if (rowStride === n) f32.set(src.subarray(start, start + count * n), 0);
-    else for (let k = 0; k < count; k++) f32.set(src.subarray(start + k * rowStride, start + k * rowStride + n), k * n);
+    stageRows(f32, src, start, count, rowStride, n);
     sumRuns(0, n, count, ACC);
     for (let k = 0; k < count; k++) acc[o + r + k] = acc[o + r + k]! + f64[accAt + k]!;
   }
