@@ -82,9 +82,6 @@ function viaHeads(opts: AttentionGemm, op: HeadsOp, lseColumn: 0 | 1, inputs: re
 
 /** Multiply-adds from which a batch of head products is split across threads (as the engine splits one product). */
 export const MIN_BATCH_WORK = 1 << 21;
-/** The most memory one batch of head products may take in the engine (its offsets stay below 2^31). */
-const MAX_BATCH_BYTES = 2 ** 31 - 65536;
-const roundUp = (x: number, to: number): number => Math.ceil(x / to) * to;
 /** Score elements per chunk of heads by default (16 MiB of scores, and as much for their gradients). */
 export const MAX_CHUNK_SCORES = 1 << 22;
 
@@ -109,9 +106,7 @@ function headChunks(dims: AttentionDims, maxScores: number): HeadChunk[] {
  */
 function products(opts: AttentionGemm, engine: WasmGemm, m: number, n: number, k: number, as: readonly MatrixOperand[], bs: readonly MatrixOperand[], out: Float32Array): void {
   const work = m * n * k;
-  // The batch's packed operands and results, as matmulBatch lays them out (padded to its tile, at most 8), must stay below 2 GiB.
-  const bytes = 64 + as.length * (4 * (roundUp(m, 8) * k + roundUp(n, 8) * k + roundUp(m, 8) * roundUp(n, 8)) + 64);
-  if (engine.threads > 1 && as.length >= 2 && work * as.length >= opts.minBatchWork && bytes <= MAX_BATCH_BYTES) engine.matmulBatch(m, n, k, as, bs, out);
+  if (engine.threads > 1 && as.length >= 2 && work * as.length >= opts.minBatchWork && engine.fitsBatch(as.length, m, n, k)) engine.matmulBatch(m, n, k, as, bs, out);
   else for (let e = 0; e < as.length; e++) engine.matmul(m, n, k, as[e]!, bs[e]!, out, e * m * n);
 }
 

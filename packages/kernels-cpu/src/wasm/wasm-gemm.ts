@@ -203,10 +203,15 @@ export class WasmGemm {
    */
   splitsBatch(count: number, m: number, n: number, k: number): boolean {
     const work = roundUp(m, this.tile.mr) * roundUp(n, this.tile.nr) * k;
-    return this.requestedThreads > 1 && count >= 2 && work < this.threadMinWork && work * count >= this.threadMinWork && 64 + count * this.entryBytes(m, n, k) <= MAX_BYTES;
+    return this.requestedThreads > 1 && count >= 2 && work < this.threadMinWork && work * count >= this.threadMinWork && this.fitsBatch(count, m, n, k);
   }
 
-  /** out[e·m·n + i·n + j] = (A_e·B_e)[i, j] for every entry, entries split across threads (check `splitsBatch` first). */
+  /** True when a batch of `count` m×k by k×n products fits the engine's scratch (and `matmulBatch` may be called). */
+  fitsBatch(count: number, m: number, n: number, k: number): boolean {
+    return 64 + count * this.entryBytes(m, n, k) <= MAX_BYTES;
+  }
+
+  /** out[e·m·n + i·n + j] = (A_e·B_e)[i, j] for every entry, entries split across threads (check `splitsBatch` or `fitsBatch` first). */
   matmulBatch(m: number, n: number, k: number, as: readonly GemmOperand[], bs: readonly GemmOperand[], out: Float32Array): void {
     const mPad = roundUp(m, this.tile.mr);
     const nPad = roundUp(n, this.tile.nr);
