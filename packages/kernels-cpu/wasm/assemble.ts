@@ -26,13 +26,7 @@ export async function assembleGemm(variant: keyof typeof GEMM_SHAPES = 'simd128'
  * f32x4.relaxed_madd), on a private memory or the agent's shared one.
  */
 export async function assembleElementwise(variant: 'simd128' | 'fma' = 'simd128', memory: 'private' | 'shared' = 'private'): Promise<Uint8Array> {
-  const features = { simd: true, relaxed_simd: variant === 'fma', ...(memory === 'shared' ? { threads: true } : {}) };
-  const wabt = await wabtInit();
-  const mod = wabt.parseWat('elementwise.wat', elementwiseWat(variant, memory), features);
-  (mod.validate as (f: typeof features) => void)(features);
-  const { buffer } = mod.toBinary({});
-  mod.destroy();
-  return buffer;
+  return assembleWat(elementwiseWat(variant, memory), variant === 'fma');
 }
 
 /** The assembled bytes of the SIMD reduction module. */

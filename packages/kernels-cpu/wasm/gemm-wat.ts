@@ -189,7 +189,7 @@ export function gemmWat({ mr: MR, nr: NR, kc: KC, mc: MC, fma = false, unroll = 
               (else ${rowLoop(gatherRow(NR))}))`,
     edgeLoad: '(f32.load (i32.add (local.get $s) (i32.mul (local.get $c) (local.get $csb))))',
   })}
-  ;; Packs A slivers isStart..isEnd from the strided copy of f32 A at $src: $packB's loops over Aᵀ
+  ;; Packs A slivers $jsStart..$jsEnd (the job's range) from the strided copy of f32 A at $src: $packB's loops over Aᵀ
   ;; (called with A's column stride as $rs, its row stride as $cs and m as $n), MR wide. Threads pack
   ;; A in parallel before any of them multiplies (each needs all of A).
   ${packB({

@@ -110,8 +110,8 @@ const ACROSS_BLOCK = 2048;
 interface WasmFold {
   /** Rows of `cols` into `cols` accumulators (leading axes reduced). */
   readonly rows: (acc: Float64Array, src: Float32Array, offset: number, rows: number, rowStride: number, cols: number) => boolean;
-  /** Each contiguous run of `n` into its own accumulator from `o` (the last axis reduced). */
-  readonly runs: (acc: Float64Array, o: number, src: Float32Array, offset: number, rows: number, rowStride: number, n: number) => boolean;
+  /** Each contiguous run of `n` into its own accumulator (the last axis reduced). */
+  readonly runs: (acc: Float64Array, src: Float32Array, offset: number, rows: number, rowStride: number, n: number) => boolean;
 }
 
 /**
@@ -124,7 +124,7 @@ function foldOnWasm(wasm: WasmFold, acc: Float64Array, src: Float32Array, offset
   if (shape.length !== 2 || xs[1] !== 1 || shape[0]! * shape[1]! < WASM_REDUCE_MIN_ELEMENTS) return false;
   const [rows, n] = shape as [number, number];
   if (os[0] === 0 && os[1] === 1) return wasm.rows(acc, src, offset, rows, xs[0]!, n);
-  if (os[0] === 1 && os[1] === 0 && n >= WASM_REDUCE_MIN_RUN) return wasm.runs(acc, 0, src, offset, rows, xs[0]!, n);
+  if (os[0] === 1 && os[1] === 0 && n >= WASM_REDUCE_MIN_RUN) return wasm.runs(acc, src, offset, rows, xs[0]!, n);
   return false;
 }
 

@@ -7,7 +7,7 @@
 // self-contained: no imports and no module constants, only each other (by name) and globals like Math.
 //
 // The op's description is an Int32 header in the shared memory at byte `header` (kernels/attention-heads.ts
-// writes it; its HEADER constants name the slots): 0 op (0 forward, 1 gradQ, 2 gradKV), 1-7 B, H,
+// writes it; its SLOT constants name the slots): 0 op (0 forward, 1 gradQ, 2 gradKV), 1-7 B, H,
 // group, T, S, D, Dv, 8 causal, 9 mask (0 none, 1 bool, 2 additive), 10 lse column (forward),
 // 11-13 MR, NR, KC of the gemm build, 14 scratch of thread 0 (bytes), 15 scratch bytes per thread,
 // 16-20 q (float index of element 0, then its four strides), 21-25 k, 26-30 v, 31-35 dO, 36-40 the
@@ -165,6 +165,8 @@ export function attentionHeadsTask(x: AttentionExports, buffer: ArrayBufferLike,
   // Per query row, the keys its row of P and dS may be nonzero for (all S where its lse is not finite).
   const ext = new Int32Array(T);
   for (let i = 0; i < T; i++) ext[i] = causal ? Math.max(0, Math.min(S, i + skew + 1)) : S;
+  // The gradients' windows: ext, widened to all S for the rows whose P and dS are NaN (reset per head).
+  const gext = new Int32Array(T);
   const heads = op === 2 ? group : 1;
   for (let u = start; u < end; u++) {
     for (let g = 0; g < heads; g++) {
@@ -190,7 +192,7 @@ export function attentionHeadsTask(x: AttentionExports, buffer: ArrayBufferLike,
           } else {
             const row = c1f + i * ldS;
             // Keys past `visible` are causally hidden: their weight is 0 (no exp needed).
-            const visible = causal ? Math.max(0, Math.min(S, i + skew + 1)) : S;
+            const visible = ext[i]!;
             m = attnMaskRow(f, row, visible, scale, maskKind, mRow + i * I[39]!, I[40]!);
             for (let j = 0; j < visible; j++) {
               const w = attnExp(f[row + j]! - m, p2);
@@ -217,7 +219,7 @@ export function attentionHeadsTask(x: AttentionExports, buffer: ArrayBufferLike,
       const rowStat = b * H * T + h * T;
       const lseAt = I[41]! + rowStat, deltaAt = I[42]! + rowStat;
       if (maskKind === 0) x.attnGrad(c1, c2, ldS, T, S, skew, causal ? 1 : 0, scale, 4 * lseAt, 4 * deltaAt);
-      const gext = causal ? new Int32Array(ext) : ext;
+      gext.set(ext);
       for (let i = 0; i < T; i++) {
         // attnGrad leaves the rows whose l is -inf or NaN (and every row under a mask) to the JS row.
         const l = f[lseAt + i]!;

@@ -1,7 +1,7 @@
-// f32 sums over the leading axes of a row-major matrix on the WebAssembly SIMD reduction module
-// (wasm/reduce-wat.ts): whole rows stream through a fixed 64 KiB scratch, and the column sums stay
-// in f64 accumulators in the module's memory. The module adds each accumulator's rows in order, as
-// the TypeScript fold does, so the result is bit-identical to it. The memory never grows, so its
+// f32 sums over the leading axes of a row-major matrix (column sums), and of each contiguous row (the
+// last axis reduced), on the WebAssembly SIMD reduction module (wasm/reduce-wat.ts): whole rows stream
+// through a fixed 64 KiB scratch, and the sums stay in f64 accumulators in the module's memory. The module adds each accumulator's terms in order, as
+// the TypeScript folds do, so the result is bit-identical to it. The memory never grows, so its
 // views never detach. Main thread only: each call runs to completion synchronously.
 import { decodeBase64 } from './gemm-module.js';
 import { REDUCE_WASM_BASE64 } from './reduce-bytes.js';
@@ -81,10 +81,10 @@ export const WASM_REDUCE_MIN_RUN = 16;
 
 /**
  * Adds the sum of each of `rows` contiguous runs of `n` f32 elements (run r at `src[offset + r *
- * rowStride]`) to `acc[o + r]`, summed as the TypeScript row fold sums a run, or returns false
+ * rowStride]`) to `acc[r]`, summed as the TypeScript row fold sums a run, or returns false
  * (nothing touched) where the module is unavailable or a run is longer than its scratch.
  */
-export function wasmSumRunsF32(acc: Float64Array, o: number, src: Float32Array, offset: number, rows: number, rowStride: number, n: number): boolean {
+export function wasmSumRunsF32(acc: Float64Array, src: Float32Array, offset: number, rows: number, rowStride: number, n: number): boolean {
   if (n > CHUNK || n === 0) return false;
   const e = reduceEngine();
   if (e === null) return false;
@@ -96,7 +96,7 @@ export function wasmSumRunsF32(acc: Float64Array, o: number, src: Float32Array, 
     const start = offset + r * rowStride;
     stageRows(f32, src, start, count, rowStride, n);
     sumRuns(0, n, count, ACC);
-    for (let k = 0; k < count; k++) acc[o + r + k] = acc[o + r + k]! + f64[accAt + k]!;
+    for (let k = 0; k < count; k++) acc[r + k] = acc[r + k]! + f64[accAt + k]!;
   }
   return true;
 }
