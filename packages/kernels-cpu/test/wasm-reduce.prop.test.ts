@@ -6,7 +6,7 @@ import { describe, expect, test } from 'vitest';
 import * as T from '@tessera/tensor';
 import { sumKernel, sumKernelTs } from '../src/kernels/reduce.js';
 import { REDUCE_WASM_BASE64 } from '../src/wasm/reduce-bytes.js';
-import { WASM_REDUCE_MAX_COLS, WASM_REDUCE_MIN_ELEMENTS, WASM_REDUCE_MIN_RUN, wasmSumRowsF32, wasmSumRunsF32 } from '../src/wasm/wasm-reduce.js';
+import { WASM_REDUCE_MAX_COLS, WASM_REDUCE_MIN_ELEMENTS, WASM_REDUCE_MIN_RUN, wasmReduceCalls, wasmSumRowsF32, wasmSumRunsF32 } from '../src/wasm/wasm-reduce.js';
 import { assembleReduce } from '../wasm/assemble.js';
 import { makeView, numRuns, rng, seedArb } from './views.js';
 
@@ -37,11 +37,15 @@ describe('WebAssembly SIMD f32 sums over leading axes', () => {
         const attrs = { axes: [0, 1], keepDims };
         const out = { shape: keepDims ? [1, 1, c] : [c], dtype: 'f32' as const };
         const what = `${layout} [${a},${b},${c}]`;
-        expectIdentical(sumKernel([x], attrs, out), sumKernelTs([x], attrs, out), what);
-        // The module ran: it also folds the same rows into a second set of accumulators.
+        const calls = wasmReduceCalls();
+        const ts = sumKernelTs([x], attrs, out);
+        expectIdentical(sumKernel([x], attrs, out), ts, what);
+        expect(wasmReduceCalls(), `${what}: the kernel took the module`).toBeGreaterThan(calls);
+        // The module's own accumulators, rounded to f32, are the TypeScript fold's result too.
         const acc = new Float64Array(c);
         const data = x.storage.data as Float32Array;
         expect(wasmSumRowsF32(acc, data, x.offset, a * b, x.strides[1]!, c), what).toBe(true);
+        expectIdentical(Float32Array.from(acc), ts, `${what}, the module alone`);
       }),
       { numRuns: numRuns() },
     );
@@ -56,10 +60,14 @@ describe('WebAssembly SIMD f32 sums over leading axes', () => {
         const attrs = { axes: [2], keepDims };
         const out = { shape: keepDims ? [a, b, 1] : [a, b], dtype: 'f32' as const };
         const what = `${layout} [${a},${b},${n}] along the last axis`;
-        expectIdentical(sumKernel([x], attrs, out), sumKernelTs([x], attrs, out), what);
+        const calls = wasmReduceCalls();
+        const ts = sumKernelTs([x], attrs, out);
+        expectIdentical(sumKernel([x], attrs, out), ts, what);
+        expect(wasmReduceCalls(), `${what}: the kernel took the module`).toBeGreaterThan(calls);
         const acc = new Float64Array(a * b);
         const data = x.storage.data as Float32Array;
         expect(wasmSumRunsF32(acc, data, x.offset, a * b, x.strides[1]!, n), what).toBe(true);
+        expectIdentical(Float32Array.from(acc), ts, `${what}, the module alone`);
       }),
       { numRuns: numRuns() },
     );
@@ -84,8 +92,14 @@ describe('WebAssembly SIMD f32 sums over leading axes', () => {
     for (const x of [makeView([5, cols], 'dense', 'f32', 3), makeView([5, cols + 2], 'dense', 'f32', 4).slice(1, 1, cols + 1)]) {
       const attrs = { axes: [0], keepDims: false };
       const out = { shape: [cols], dtype: 'f32' as const };
+      const calls = wasmReduceCalls();
       expectIdentical(sumKernel([x], attrs, out), sumKernelTs([x], attrs, out), `wide rows, strides [${x.strides}]`);
+      expect(wasmReduceCalls(), 'the kernel took the module').toBeGreaterThan(calls);
     }
-    expect(wasmSumRowsF32(new Float64Array(cols), new Float32Array(2 * cols), 0, 2, cols, cols)).toBe(true);
+    // The module alone, on random rows: its column blocks give the TypeScript fold's sums.
+    const x = makeView([2, cols], 'dense', 'f32', 5);
+    const acc = new Float64Array(cols);
+    expect(wasmSumRowsF32(acc, x.storage.data as Float32Array, x.offset, 2, cols, cols)).toBe(true);
+    expectIdentical(Float32Array.from(acc), sumKernelTs([x], { axes: [0], keepDims: false }, { shape: [cols], dtype: 'f32' }), 'wide rows, the module alone');
   });
 });

@@ -41,6 +41,10 @@ function reduceEngine(): Engine | null {
   return engine;
 }
 
+let moduleCalls = 0;
+/** Calls that ran on the module so far (tests check that a kernel took it). */
+export const wasmReduceCalls = (): number => moduleCalls;
+
 /**
  * Adds `rows` rows of `cols` f32 elements (row r at `src[offset + r * rowStride]`, contiguous) into
  * `acc[0..cols)` in row order, or returns false (nothing touched) where the module is unavailable.
@@ -49,6 +53,7 @@ function reduceEngine(): Engine | null {
 export function wasmSumRowsF32(acc: Float64Array, src: Float32Array, offset: number, rows: number, rowStride: number, cols: number): boolean {
   const e = reduceEngine();
   if (e === null) return false;
+  moduleCalls++;
   for (let j = 0; j < cols; j += WASM_REDUCE_MAX_COLS) sumColumns(e, acc, j, src, offset + j, rows, rowStride, Math.min(WASM_REDUCE_MAX_COLS, cols - j));
   return true;
 }
@@ -88,6 +93,7 @@ export function wasmSumRunsF32(acc: Float64Array, src: Float32Array, offset: num
   if (n > CHUNK || n === 0) return false;
   const e = reduceEngine();
   if (e === null) return false;
+  moduleCalls++;
   const { f32, f64, sumRuns } = e;
   const accAt = ACC / 8;
   const perChunk = Math.floor(CHUNK / n);
