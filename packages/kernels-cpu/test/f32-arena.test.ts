@@ -172,7 +172,12 @@ describe('the shared memory and its arena', () => {
   });
 
   test('past the cap (or with the arena off) the pool hands out plain arrays', () => {
-    withArena(false, () => expect(arenaTake(5000)).toBeNull());
+    withArena(false, () => {
+      expect(arenaTake(5000)).toBeNull();
+      const plain = takeF32(20000);
+      expect(arenaBlock(plain)).toBeNull();
+      expect(plain.buffer instanceof ArrayBuffer).toBe(true);
+    });
     // 2^31 bytes of f32 cannot fit between ARENA_BASE and the cap.
     expect(arenaTake(2 ** 29)).toBeNull();
   });

@@ -12,7 +12,7 @@ import { rmsNormBackwardKernel, rmsNormKernel } from '../src/kernels/rms-norm.js
 import { CPU_KERNELS } from '../src/registry.js';
 import { WasmGemm } from '../src/wasm/wasm-gemm.js';
 import { ARENA_MIN_ELEMENTS, agentMemory, arenaBlock, arenaTake, configureArena } from '../src/wasm/f32-arena.js';
-import { configureInPlace } from '../src/wasm/wasm-elementwise.js';
+import { configureInPlace, inPlaceRowRuns } from '../src/wasm/wasm-elementwise.js';
 import { numRuns, rng, seedArb } from './views.js';
 
 beforeAll(() => {
@@ -102,6 +102,26 @@ describe('rmsNorm on the SIMD module gives the TypeScript kernel bit for bit', (
       ),
       { numRuns: numRuns() },
     );
+  });
+
+  test('a job on arena blocks splits with the worker and runs the calling thread\'s share in place, bit for bit', () => {
+    for (const backward of [false, true]) {
+      const shape = [64, 130];
+      const n = 64 * 130;
+      const x = view(operand(n, 0, true, 11, 8), shape, 0);
+      const dy = view(operand(n, 3, true, 12, 8), shape, 3);
+      const w = view(operand(130, 0, false, 13, 4), [130], 0);
+      const inputs = backward ? [x, dy, w] : [x, w];
+      const attrs = { eps: 1e-5, hasWeight: true };
+      const out = { shape, dtype: 'f32' as const };
+      const jobs = gemm.jobsPerThread()[1] ?? 0;
+      const shared = inPlaceRowRuns();
+      const got = rowKernels[1]!.get(backward ? OPS.rmsNormBackward : OPS.rmsNorm)!(inputs, attrs, out) as Float32Array;
+      const what = backward ? 'rmsNormBackward' : 'rmsNorm';
+      expect(gemm.jobsPerThread()[1] ?? 0, `${what}: the worker ran a share`).toBeGreaterThan(jobs);
+      expect(inPlaceRowRuns(), `${what}: the calling thread ran in place`).toBeGreaterThan(shared);
+      expectIdentical(got, (backward ? rmsNormBackwardKernel : rmsNormKernel)(inputs, attrs, out) as Float32Array, what);
+    }
   });
 
   test('strided and f64 operands keep the TypeScript kernel', () => {

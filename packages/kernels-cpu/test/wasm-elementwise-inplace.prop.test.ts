@@ -15,7 +15,7 @@ import { WasmGemm } from '../src/wasm/wasm-gemm.js';
 import { adamwUpdateArrays } from '../src/adamw-update.js';
 import { BINARY_KERNELS_TS, WASM_BINARY_OPS } from '../src/kernels/binary.js';
 import { ARENA_BASE, ARENA_MIN_ELEMENTS, SCRATCH_END, SHARED_ROW_SLOTS, agentMemory, arenaBlock, arenaTake, configureArena } from '../src/wasm/f32-arena.js';
-import { WASM_MIN_ELEMENTS, configureInPlace, inPlaceRuns, wasmBinaryF32 } from '../src/wasm/wasm-elementwise.js';
+import { WASM_MIN_ELEMENTS, configureInPlace, inPlaceRowRuns, inPlaceRuns, wasmBinaryF32 } from '../src/wasm/wasm-elementwise.js';
 import { SIMD_TASK_LAYOUT } from '../src/wasm/row-tasks.js';
 import { SHARED_CONST_BYTES, elementwiseWat } from '../wasm/elementwise-wat.js';
 import { numRuns, rng, seedArb } from './views.js';
@@ -147,40 +147,60 @@ describe('the elementwise module in place on the shared memory', () => {
   test('the SIMD row kernels (GELU, layerNorm, rmsNorm, cross-entropy) give their copying path bit for bit (arena and plain operands mixed, offsets, odd sizes, 1 and 2 threads)', () => {
     fc.assert(
       fc.property(
-        fc.constantFrom('gelu', 'geluBackward', 'layerNorm', 'layerNormBackward', 'rmsNorm', 'rmsNormBackward', 'crossEntropyBackward', 'crossEntropyLosses'),
+        fc.constantFrom(...ROW_KERNELS),
         fc.tuple(fc.integer({ min: 1, max: 24 }), fc.oneof(fc.integer({ min: 1, max: 300 }), fc.constantFrom(64, 256, 1024))),
         fc.tuple(fc.integer({ min: 0, max: 5 }), fc.integer({ min: 0, max: 5 })),
         flags,
         fc.tuple(fc.boolean(), fc.boolean(), fc.constantFrom(0, 1)),
         seedArb,
         (name, [rows, cols], [xo, yo], [xArena, yArena, dArena], [hasW, hasB, threads], seed) => {
-          const shape = [rows, cols];
-          const n = rows * cols;
-          const x = view(operand(n, xo, xArena, seed), shape, xo);
-          const y = view(operand(n, yo, yArena, seed + 1), shape, yo);
-          const w = view(operand(cols, 1, false, seed + 2), [cols], 1);
-          const b = view(operand(cols, 0, false, seed + 3), [cols], 0);
-          const next = rng(seed + 4);
-          const targets: TensorView = { storage: { data: Int32Array.from({ length: rows }, () => (next() < 0.1 ? -100 : Math.floor(next() * cols))) } as TensorView['storage'], shape: [rows], strides: [1], offset: 0, dtype: 'i32' };
-          const g = view(operand(rows, 0, false, seed + 5), [rows], 0);
-          const ce = { ignoreIndex: -100, labelSmoothing: hasB ? 0.1 : 0 };
-          const [inputs, attrs, out] = ({
-            gelu: [[x], { approximate: 'tanh' }, shape],
-            geluBackward: [[x, y], { approximate: 'tanh' }, shape],
-            layerNorm: [[x, ...(hasW ? [w] : []), ...(hasB ? [b] : [])], { eps: 1e-5, hasWeight: hasW, hasBias: hasB }, shape],
-            layerNormBackward: [[x, y, ...(hasW ? [w] : [])], { eps: 1e-5, hasWeight: hasW }, shape],
-            rmsNorm: [[x, ...(hasW ? [w] : [])], { eps: 1e-5, hasWeight: hasW }, shape],
-            rmsNormBackward: [[x, y, ...(hasW ? [w] : [])], { eps: 1e-5, hasWeight: hasW }, shape],
-            crossEntropyBackward: [[x, targets, g], ce, shape],
-            crossEntropyLosses: [[x, targets], ce, [rows]],
-          } as Record<string, [TensorView[], unknown, number[]]>)[name]!;
-          const kernel = rowKernels[threads]!.get((OPS as unknown as Record<string, OpDef>)[name]!)!;
-          const what = `${name} [${shape}] offsets ${xo}/${yo} arena ${xArena}/${yArena}/${dArena} weight ${hasW} bias ${hasB} threads ${threads + 1}`;
-          const got = run(true, dArena, () => kernel(inputs, attrs, { shape: out, dtype: 'f32' })) as Float32Array;
-          expectIdentical(got, run(false, dArena, () => kernel(inputs, attrs, { shape: out, dtype: 'f32' })) as Float32Array, `${what} (copying path)`);
+          const { kernel, inputs, attrs, out } = rowCase(name, rows, cols, xo, yo, xArena, yArena, hasW, hasB, threads, seed);
+          const what = `${name} [${rows},${cols}] offsets ${xo}/${yo} arena ${xArena}/${yArena}/${dArena} weight ${hasW} bias ${hasB} threads ${threads + 1}`;
+          const got = run(true, dArena, () => kernel(inputs, attrs, out)) as Float32Array;
+          expectIdentical(got, run(false, dArena, () => kernel(inputs, attrs, out)) as Float32Array, `${what} (copying path)`);
         },
       ),
       { numRuns: numRuns() },
     );
   });
+
+  test('on arena blocks, each SIMD row kernel splits with the worker and runs the calling thread\'s share in place, bit for bit the copying path', () => {
+    for (const name of ROW_KERNELS) {
+      const { kernel, inputs, attrs, out } = rowCase(name, 24, 256, 0, 2, true, true, true, true, 1, 31);
+      const jobs = gemm.jobsPerThread()[1] ?? 0;
+      const shared = inPlaceRowRuns();
+      const got = run(true, true, () => kernel(inputs, attrs, out)) as Float32Array;
+      expect(gemm.jobsPerThread()[1] ?? 0, `${name}: the worker ran a share`).toBeGreaterThan(jobs);
+      expect(inPlaceRowRuns(), `${name}: the calling thread ran in place`).toBeGreaterThan(shared);
+      expectIdentical(got, run(false, true, () => kernel(inputs, attrs, out)) as Float32Array, `${name} (copying path)`);
+    }
+  });
 });
+
+const ROW_KERNELS = ['gelu', 'geluBackward', 'layerNorm', 'layerNormBackward', 'rmsNorm', 'rmsNormBackward', 'crossEntropyBackward', 'crossEntropyLosses'] as const;
+
+/** One row kernel's call: `rows` × `cols` x and y (dy) in the arena or plain, weight, bias, targets (10% ignored) and the loss gradient. */
+function rowCase(name: (typeof ROW_KERNELS)[number], rows: number, cols: number, xo: number, yo: number, xArena: boolean, yArena: boolean, hasW: boolean, hasB: boolean, threads: number, seed: number): { kernel: CpuKernel; inputs: TensorView[]; attrs: unknown; out: { shape: number[]; dtype: 'f32' } } {
+  const shape = [rows, cols];
+  const n = rows * cols;
+  const x = view(operand(n, xo, xArena, seed), shape, xo);
+  const y = view(operand(n, yo, yArena, seed + 1), shape, yo);
+  const w = view(operand(cols, 1, false, seed + 2), [cols], 1);
+  const b = view(operand(cols, 0, false, seed + 3), [cols], 0);
+  const next = rng(seed + 4);
+  const targets: TensorView = { storage: { data: Int32Array.from({ length: rows }, () => (next() < 0.1 ? -100 : Math.floor(next() * cols))) } as TensorView['storage'], shape: [rows], strides: [1], offset: 0, dtype: 'i32' };
+  const g = view(operand(rows, 0, false, seed + 5), [rows], 0);
+  const ce = { ignoreIndex: -100, labelSmoothing: hasB ? 0.1 : 0 };
+  const [inputs, attrs, out] = ({
+    gelu: [[x], { approximate: 'tanh' }, shape],
+    geluBackward: [[x, y], { approximate: 'tanh' }, shape],
+    layerNorm: [[x, ...(hasW ? [w] : []), ...(hasB ? [b] : [])], { eps: 1e-5, hasWeight: hasW, hasBias: hasB }, shape],
+    layerNormBackward: [[x, y, ...(hasW ? [w] : [])], { eps: 1e-5, hasWeight: hasW }, shape],
+    rmsNorm: [[x, ...(hasW ? [w] : [])], { eps: 1e-5, hasWeight: hasW }, shape],
+    rmsNormBackward: [[x, y, ...(hasW ? [w] : [])], { eps: 1e-5, hasWeight: hasW }, shape],
+    crossEntropyBackward: [[x, targets, g], ce, shape],
+    crossEntropyLosses: [[x, targets], ce, [rows]],
+  } as Record<string, [TensorView[], unknown, number[]]>)[name]!;
+  const kernel = rowKernels[threads]!.get((OPS as unknown as Record<string, OpDef>)[name]!)!;
+  return { kernel, inputs, attrs, out: { shape: out, dtype: 'f32' } };
+}

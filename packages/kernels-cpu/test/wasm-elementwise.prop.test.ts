@@ -10,6 +10,7 @@ import { ELEMENTWISE_FMA_WASM_BASE64 } from '../src/wasm/elementwise-fma-bytes.j
 import { ELEMENTWISE_SHARED_WASM_BASE64 } from '../src/wasm/elementwise-shared-bytes.js';
 import { ELEMENTWISE_SHARED_FMA_WASM_BASE64 } from '../src/wasm/elementwise-shared-fma-bytes.js';
 import { REGIONS, WASM_MIN_ELEMENTS, elementwiseEngine, wasmBinaryF32 } from '../src/wasm/wasm-elementwise.js';
+import { decodeBase64, relaxedSimdAvailable } from '../src/wasm/gemm-module.js';
 import { assembleElementwise } from '../wasm/assemble.js';
 import { CONST_BYTES, ELEMENTWISE_PAGES } from '../wasm/elementwise-wat.js';
 import { layoutArb, makeView, numRuns, seedArb, type Layout } from './views.js';
@@ -33,6 +34,9 @@ describe('WebAssembly SIMD f32 add/sub/mul/div', () => {
     expect(Buffer.from(await assembleElementwise('simd128', 'shared')).toString('base64')).toBe(ELEMENTWISE_SHARED_WASM_BASE64);
     expect(Buffer.from(await assembleElementwise('fma', 'shared')).toString('base64')).toBe(ELEMENTWISE_SHARED_FMA_WASM_BASE64);
     expect(elementwiseEngine()).not.toBeNull();
+    // Every build validates here (the fma ones where relaxed SIMD is on: Node 20 behind the flag the gemm module switches on).
+    const builds = [ELEMENTWISE_WASM_BASE64, ELEMENTWISE_SHARED_WASM_BASE64, ...(relaxedSimdAvailable() ? [ELEMENTWISE_FMA_WASM_BASE64, ELEMENTWISE_SHARED_FMA_WASM_BASE64] : [])];
+    for (const b64 of builds) expect(WebAssembly.validate(decodeBase64(b64))).toBe(true);
     // The constant table sits after the six scratch regions, inside the memory the engine creates.
     expect(CONST_BYTES).toBe(6 * REGIONS.B * 4);
     expect(ELEMENTWISE_PAGES).toBe(Math.ceil((7 * REGIONS.B * 4) / 65536));

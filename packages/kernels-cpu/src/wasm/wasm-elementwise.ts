@@ -140,7 +140,14 @@ function sharedEngine(): Engine['exports'] | null {
  */
 export function sharedElementwise(): { readonly fn: Engine['exports']; readonly f32: Float32Array } | null {
   const fn = inPlace ? sharedEngine() : null;
+  if (fn !== null) sharedRowCalls++;
   return fn && { fn, f32: new Float32Array(agentMemory().buffer) };
+}
+
+let sharedRowCalls = 0;
+/** How many row-kernel jobs got the in-place instance for the calling thread's share so far (tests check the path is taken). */
+export function inPlaceRowRuns(): number {
+  return sharedRowCalls;
 }
 
 /** Byte offset of `data[offset]` in the shared memory when `data` is an arena block and in-place calls are on, else -1. */
