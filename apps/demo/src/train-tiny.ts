@@ -88,7 +88,7 @@ async function main(): Promise<void> {
 
   console.log(`train-tiny: 2-layer MLP (2 → ${HIDDEN} → ${CLASSES}) on ${CLASSES * PER_CLASS} spiral points, AdamW lr=${lr}, ${steps} full-batch steps`);
   const start = performance.now();
-  const liveBefore = memory().numTensors;
+  const liveBefore = memory().numUndisposed;
   let lastLoss = NaN;
   for (let step = 1; step <= steps; step++) {
     const next = tidy(() => {
@@ -110,7 +110,7 @@ async function main(): Promise<void> {
   const acc = accuracyOf(params);
   const accuracy = (await acc.item()) * 100;
   acc.dispose();
-  const leaked = memory().numTensors - liveBefore;
+  const leaked = memory().numUndisposed - liveBefore;
   console.log(`final: loss ${lastLoss.toFixed(4)}, train accuracy ${accuracy.toFixed(1)}% after ${steps} steps in ${seconds.toFixed(1)} s; tensors leaked: ${leaked}`);
   dispose([params, m, v, x, y]);
   if (leaked !== 0) process.exitCode = 1;

@@ -92,7 +92,7 @@ describe('backward', () => {
   it('valueAndGrad returns the value and one gradient per argument, leaking nothing', async () => {
     const a = tensor([1, 2], { dtype: 'f64' });
     const b = tensor([3, 4], { dtype: 'f64' });
-    const before = memory().numTensors;
+    const before = memory().numUndisposed;
     const [v, [ga, gb]] = valueAndGrad((x, y) => sum(mul(x, y)))(a, b);
     expect(await v.item()).toBe(11);
     await close(ga!, [3, 4]);
@@ -100,7 +100,7 @@ describe('backward', () => {
     v.dispose();
     ga!.dispose();
     gb!.dispose();
-    expect(memory().numTensors).toBe(before);
+    expect(memory().numUndisposed).toBe(before);
   });
 
   it('higher-order gradients: d²/dx² of x³ is 6x', async () => {

@@ -74,7 +74,7 @@ describe('end-to-end training', () => {
     };
     let last = Infinity;
     for (let step = 0; step < 300; step++) {
-      const before = memory().numTensors;
+      const before = memory().numUndisposed;
       last = tidy(() => {
         zeroGrad(opt.params);
         const loss = lossOf();
@@ -83,7 +83,7 @@ describe('end-to-end training', () => {
       });
       opt.update();
       zeroGrad(opt.params);
-      if (step > 0) expect(memory().numTensors).toBe(before); // a step leaks no tensors
+      if (step > 0) expect(memory().numUndisposed).toBe(before); // a step leaks no tensors
     }
     expect(last).toBeLessThan(0.15);
   });
@@ -144,7 +144,7 @@ describe('end-to-end training', () => {
     let last = Infinity;
     for (let step = 0; step < 150; step++) {
       const { input, target } = batchOf();
-      const before = memory().numTensors;
+      const before = memory().numUndisposed;
       last = tidy(() => {
         const loss = forward(input, target);
         backward(loss);
@@ -152,7 +152,7 @@ describe('end-to-end training', () => {
       });
       opt.update();
       zeroGrad(opt.params);
-      expect(memory().numTensors).toBe(before);
+      expect(memory().numUndisposed).toBe(before);
       input.dispose();
       target.dispose();
     }

@@ -56,9 +56,9 @@ async function main(): Promise<BrowserResult> {
     // The first run warms caches that live on (rotary tables); the second must leave nothing behind.
     const cpu = await transformerLossAndGrads('cpu');
     await transformerLossAndGrads(backend.name);
-    const before = T.memory().backends[backend.name]?.numTensors ?? 0;
+    const before = T.memory().backends[backend.name]?.numUndisposed ?? 0;
     const training = { cpu, gpujs: await transformerLossAndGrads(backend.name) };
-    const leakedTensors = (T.memory().backends[backend.name]?.numTensors ?? 0) - before;
+    const leakedTensors = (T.memory().backends[backend.name]?.numUndisposed ?? 0) - before;
     const lowPrecisionError = await createGpuJsBackend({ mode, precision: 'unsigned', name: 'gpujs-unsigned' }).then(
       () => null,
       (err: Error) => err.message,

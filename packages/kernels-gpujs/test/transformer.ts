@@ -70,7 +70,7 @@ export async function trainTransformer(device: string, steps: number, liveHandle
   const params = transformerParams(device);
   const moments = params.flatMap((p) => [T.zerosLike(p), T.zerosLike(p)]);
   const [ids, targets] = transformerBatch(device);
-  const live = (): [number, number] => [T.memory().backends[device]?.numTensors ?? 0, liveHandles()];
+  const live = (): [number, number] => [T.memory().backends[device]?.numUndisposed ?? 0, liveHandles()];
   const losses: number[] = [];
   let liveAfterFirst: [number, number] = [0, 0];
   for (let step = 1; step <= steps; step++) {

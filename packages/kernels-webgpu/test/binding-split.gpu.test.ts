@@ -8,7 +8,6 @@ import { valueAndGrad } from '@tessera/autograd';
 import type { DType, Tensor } from '@tessera/tensor';
 import { BindingLimitError } from '../src/index.js';
 import { expectSame, gpuOrNull, layoutArb, makeView, numRuns, sameOnBoth, type Layout } from './cross-backend.js';
-import { settleDroppedTensors } from './settle-dropped.js';
 
 /** 1024 f32 per binding: the tensors below span several windows. */
 const LIMIT = 4096;
@@ -260,14 +259,13 @@ describe.skipIf(gpu === null)('binding windows: a training step over an embeddin
       await value.data();
       value.dispose();
     };
-    await settleDroppedTensors(() => T.memory().backends.webgpu?.numTensors ?? 0); // earlier tests' garbage
     await step(1);
     await gpu!.sync!();
-    const tensors = T.memory().backends.webgpu?.numTensors;
+    const tensors = T.memory().backends.webgpu?.numUndisposed;
     const bytes = gpu!.memory().liveBytes;
     await step(2);
     await gpu!.sync!();
-    expect(T.memory().backends.webgpu?.numTensors).toBe(tensors);
+    expect(T.memory().backends.webgpu?.numUndisposed).toBe(tensors);
     expect(gpu!.memory().liveBytes).toBe(bytes);
     [table, m, v, gain, idT, targets].forEach((t) => t.dispose());
   });

@@ -65,7 +65,7 @@ async function trainingRun(dev: string): Promise<{ values: number[]; leaked: num
   const ids = T.tensor(tokens.slice(0, -1), { dtype: 'i32', device: dev });
   const targets = T.tensor(tokens.slice(1), { dtype: 'i32', device: dev });
   const loss = (emb: Tensor, w1: Tensor, w2: Tensor) => T.crossEntropy(T.matmul(T.tanh(T.matmul(T.embedding(ids, emb), w1)), w2), targets); // (11, vocab) -> ()
-  const live = () => T.memory().backends[dev]?.numTensors ?? 0;
+  const live = () => T.memory().backends[dev]?.numUndisposed ?? 0;
   const values: number[] = [];
   let before = 0;
   for (let step = 1; step <= 3; step++) {

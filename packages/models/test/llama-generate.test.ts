@@ -73,11 +73,11 @@ describe('generate', () => {
   });
 
   it('leaves no tensors behind, also when a stream is stopped early', async () => {
-    const before = memory().numTensors;
+    const before = memory().numUndisposed;
     await generate(model, [[1, 2, 3], [0, 4, 5]], { attentionMask: [[1, 1, 1], [0, 1, 1]], maxNewTokens: 5, doSample: true, topK: 5 });
-    expect(memory().numTensors).toBe(before);
+    expect(memory().numUndisposed).toBe(before);
     for await (const e of generateStream(model, [1, 2, 3], { maxNewTokens: 50 })) if (e.step === 2) break;
-    expect(memory().numTensors).toBe(before);
+    expect(memory().numUndisposed).toBe(before);
   });
 
   it('sampling is deterministic for a seed and differs between seeds; top-k 1 and tiny top-p are greedy', async () => {

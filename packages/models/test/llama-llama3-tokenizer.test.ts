@@ -25,7 +25,7 @@ describe('generation with the Llama 3 tokenizer', () => {
   const prompt = tok.encode('The capital of France is').ids;
 
   it('stops on a stop string (completed inside the last token), and streamed text adds up', async () => {
-    const before = memory().numTensors;
+    const before = memory().numUndisposed;
     const free = await generate(model, prompt, { maxNewTokens: 16, tokenizer: tok });
     const text = free.text![0]!;
     expect(text).toBe(tok.decode(free.tokens[0]!, { skipSpecialTokens: true }));
@@ -44,6 +44,6 @@ describe('generation with the Llama 3 tokenizer', () => {
     await generate(model, prompt, { maxNewTokens: 16, tokenizer: tok, onToken: (e) => (streamed += e.textDelta ?? '') });
     // Deltas hold back a trailing partial character, so the stream is the text minus any such tail.
     expect(streamed).toBe(text.replace(/\uFFFD+$/, ''));
-    expect(memory().numTensors).toBe(before);
+    expect(memory().numUndisposed).toBe(before);
   });
 });

@@ -159,11 +159,11 @@ describe('saveModel / loadModel', () => {
     const config = readFileSync(join(FIXTURES, 'tiny-llama', 'config.json'), 'utf8');
     const file = readSafetensors(readFileSync(join(FIXTURES, 'tiny-llama', 'model.safetensors')));
     const renamed = new Map([...file.tensors].map(([k, v]) => [k.replace('layers.1.mlp', 'layers.1.ffn'), v]));
-    const before = memory().numTensors;
+    const before = memory().numUndisposed;
     await expect(loadModelFromFiles({ config, weights: { 'model.safetensors': serializeSafetensors(renamed as never) } })).rejects.toThrow(
       /missing 3: model.layers.1.mlp.gate_proj.weight, model.layers.1.mlp.up_proj.weight, model.layers.1.mlp.down_proj.weight; unexpected 3: model.layers.1.ffn.down_proj.weight/,
     );
-    expect(memory().numTensors).toBe(before); // the half-built model is freed
+    expect(memory().numUndisposed).toBe(before); // the half-built model is freed
     const wider = JSON.stringify({ ...JSON.parse(config), intermediate_size: 80 });
     await expect(loadModelFromFiles({ config: wider, weights: { 'model.safetensors': serializeSafetensors(file.tensors) } })).rejects.toThrow(
       /wrong shape 6: model.layers.0.mlp.gate_proj.weight \[64,32\] \(expected \[80,32\]\)/,

@@ -217,11 +217,11 @@ describe('LlamaForCausalLM', () => {
       opt.step();
     };
     step(); // optimizer state appears on the first step
-    const before = memory().numTensors;
+    const before = memory().numUndisposed;
     step();
     step();
     opt.zeroGrad();
-    expect(memory().numTensors).toBe(before - m.parameters().length);
+    expect(memory().numUndisposed).toBe(before - m.parameters().length);
   });
 
   it('rejects bad inputs with clear errors', () => {

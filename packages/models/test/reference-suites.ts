@@ -29,7 +29,7 @@ async function checkLogits(logits: Tensor, ref: Reference): Promise<string> {
 function checkTraining(device: string, key: string, ref: Reference, load: () => Promise<Module>, run: (m: Module) => { logits: Tensor; loss?: Tensor }, tensors: number | null, noisyBound?: number): void {
   it('logits, loss and every gradient match', async () => {
     const model = await load();
-    const before = memory().numTensors;
+    const before = memory().numUndisposed;
     const { logits, loss, worst, count } = await checkGradients(model, ref, run);
     expect([logits.device, loss.device, model.parameters()[0]!.device]).toEqual([device, device, device]);
     record(key, 'logits', await checkLogits(logits, ref));
@@ -40,15 +40,15 @@ function checkTraining(device: string, key: string, ref: Reference, load: () => 
     logits.dispose();
     loss.dispose();
     // Inputs, activations and gradients are all freed: only the parameters stay.
-    expect(memory().numTensors).toBe(before);
+    expect(memory().numUndisposed).toBe(before);
     model.dispose();
   });
 
   it('three AdamW steps (HF no-decay rule) land on the same parameters', async () => {
     const model = await load();
-    const before = memory().numTensors;
+    const before = memory().numUndisposed;
     const { losses, params, noisy, worstNoisy } = await checkAdamW(model, ref, run, noisyBound);
-    expect(memory().numTensors).toBe(before); // gradients and AdamW moments freed
+    expect(memory().numUndisposed).toBe(before); // gradients and AdamW moments freed
     record(key, 'adamw losses', fmt(losses));
     record(key, 'params after 3 AdamW steps (worst)', fmt(params));
     record(key, 'noise-level-gradient elements after AdamW', `${noisy}, max abs ${worstNoisy.toExponential(2)} (lr 1e-3)`);
@@ -70,10 +70,10 @@ export function llamaReferenceSuite(device: string): void {
     it('greedy generation matches token for token', async () => {
       const model = await load();
       expect(model.device).toBe(device);
-      const before = memory().numTensors;
+      const before = memory().numUndisposed;
       const { tokens } = await model.generate(ref.rows('generate.prompt'), { maxNewTokens: 8, eosTokenId: [] });
       expect(tokens[0]).toEqual(Array.from(ref.i32('generate.tokens')));
-      expect(memory().numTensors).toBe(before); // the KV cache and every step's tensors freed
+      expect(memory().numUndisposed).toBe(before); // the KV cache and every step's tensors freed
       model.dispose();
     });
 

@@ -119,13 +119,13 @@ describe('layers', () => {
       p.grad?.dispose();
       p.grad = null;
     }
-    const before = memory().numTensors;
+    const before = memory().numUndisposed;
     step();
     for (const p of b.parameters()) {
       p.grad?.dispose();
       p.grad = null;
     }
-    expect(memory().numTensors).toBe(before);
+    expect(memory().numUndisposed).toBe(before);
   });
 });
 

@@ -136,11 +136,11 @@ describe('clipGradNorm', () => {
       opt.step();
     };
     step();
-    const before = memory().numTensors;
+    const before = memory().numUndisposed;
     step();
     opt.zeroGrad();
     step();
     opt.zeroGrad();
-    expect(memory().numTensors).toBe(before - 1); // the gradient from the first step was cleared
+    expect(memory().numUndisposed).toBe(before - 1); // the gradient from the first step was cleared
   });
 });

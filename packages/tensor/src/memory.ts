@@ -7,6 +7,12 @@ import type { Tensor } from './tensor.js';
 
 interface BackendUsage {
   numTensors: number;
+  /**
+   * Tensors created and not yet disposed, counting those the garbage collector has released: what
+   * leak checks compare. Unlike `numTensors` it does not drop when the collector gets to tensors an
+   * earlier piece of code forgot, at a moment nobody controls.
+   */
+  numUndisposed: number;
   numBytes: number;
   numStorages: number;
 }
@@ -18,7 +24,7 @@ const scopes: Set<Tensor>[] = [];
 
 function usageOf(backend: string): BackendUsage {
   let u = usage.get(backend);
-  if (!u) usage.set(backend, (u = { numTensors: 0, numBytes: 0, numStorages: 0 }));
+  if (!u) usage.set(backend, (u = { numTensors: 0, numUndisposed: 0, numBytes: 0, numStorages: 0 }));
   return u;
 }
 
@@ -56,7 +62,9 @@ const finalizer =
 /** Called by the Tensor constructor: counts the tensor, takes a reference on its storage, tracks it in the open scope. */
 export function trackTensor(t: Tensor, storage: Storage): void {
   retainStorage(storage);
-  usageOf(storage.backend.name).numTensors++;
+  const u = usageOf(storage.backend.name);
+  u.numTensors++;
+  u.numUndisposed++;
   finalizer?.register(t, storage, t);
   const scope = scopes[scopes.length - 1];
   if (scope) scope.add(t);
@@ -73,7 +81,9 @@ export function swapStorage(t: Tensor, from: Storage, to: Storage): void {
 /** Called by `Tensor.dispose`: drops the tensor's reference on its storage. */
 export function untrackTensor(t: Tensor, storage: Storage): void {
   finalizer?.unregister(t);
-  usageOf(storage.backend.name).numTensors--;
+  const u = usageOf(storage.backend.name);
+  u.numTensors--;
+  u.numUndisposed--;
   releaseStorage(storage);
   for (const scope of scopes) scope.delete(t);
 }
@@ -81,6 +91,8 @@ export function untrackTensor(t: Tensor, storage: Storage): void {
 /** What is alive now: tensors and bytes, in total and per backend. */
 export interface MemoryInfo {
   numTensors: number;
+  /** Tensors created and not yet disposed, on all backends (see `BackendUsage.numUndisposed`). */
+  numUndisposed: number;
   numBytes: number;
   /** Most bytes alive at once since the last `resetPeakMemory()` (all backends). */
   peakBytes: number;
@@ -91,13 +103,15 @@ export interface MemoryInfo {
 export function memory(): MemoryInfo {
   const backends: Record<string, BackendUsage> = {};
   let numTensors = 0;
+  let numUndisposed = 0;
   let numBytes = 0;
   for (const [name, u] of usage) {
     backends[name] = { ...u };
     numTensors += u.numTensors;
+    numUndisposed += u.numUndisposed;
     numBytes += u.numBytes;
   }
-  return { numTensors, numBytes, peakBytes, backends };
+  return { numTensors, numUndisposed, numBytes, peakBytes, backends };
 }
 
 /** Starts a new peak measurement from the bytes alive now. */

@@ -1,3 +1,5 @@
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { add, dispose, keep, memory, memoryScope, mul, ones, tidy, zeros, reshape } from '../src/index.js';
 import { useCpu } from './cpu-backend.js';
@@ -51,6 +53,31 @@ describe('memory', () => {
     }
     expect(memory().numTensors).toBe(before + 1);
     survivor.dispose();
+  });
+
+  it('a tensor the garbage collector releases leaves numTensors but stays counted in numUndisposed', async () => {
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    // Collects until the live count stops moving (finalizers run as tasks after a collection).
+    const settle = async () => {
+      for (let round = 0, last = Number.NaN; round < 50 && memory().numTensors !== last; round++) {
+        last = memory().numTensors;
+        gc();
+        for (let i = 0; i < 3; i++) await new Promise((resolve) => setTimeout(resolve, 0));
+      }
+    };
+    await settle(); // earlier tests' dropped tensors
+    const before = memory();
+    (() => void zeros([1000]))(); // dropped without dispose
+    expect(memory().numUndisposed).toBe(before.numUndisposed + 1);
+    await settle();
+    expect(memory().numTensors).toBe(before.numTensors);
+    expect(memory().numBytes).toBe(before.numBytes);
+    expect(memory().numUndisposed).toBe(before.numUndisposed + 1);
+    expect(memory().backends.cpu!.numUndisposed - before.backends.cpu!.numUndisposed).toBe(1);
+    const x = zeros([2]);
+    x.dispose();
+    expect(memory().numUndisposed).toBe(before.numUndisposed + 1); // create + dispose cancel
   });
 
   it('a disposed input gives a clear error', () => {
