@@ -8,6 +8,7 @@ import { valueAndGrad } from '@tessera/autograd';
 import type { DType, Tensor } from '@tessera/tensor';
 import { BindingLimitError } from '../src/index.js';
 import { expectSame, gpuOrNull, layoutArb, makeView, numRuns, sameOnBoth, type Layout } from './cross-backend.js';
+import { settleDroppedTensors } from './settle-dropped.js';
 
 /** 1024 f32 per binding: the tensors below span several windows. */
 const LIMIT = 4096;
@@ -259,6 +260,7 @@ describe.skipIf(gpu === null)('binding windows: a training step over an embeddin
       await value.data();
       value.dispose();
     };
+    await settleDroppedTensors(() => gpu!.memory().liveBytes); // earlier tests' garbage
     await step(1);
     await gpu!.sync!();
     const tensors = T.memory().backends.webgpu?.numUndisposed;

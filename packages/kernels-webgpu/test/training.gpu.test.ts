@@ -8,6 +8,7 @@ import type { Tensor } from '@tessera/tensor';
 import { valueAndGrad } from '@tessera/autograd';
 import { MAX_BATCH } from '../src/gpu-context.js';
 import { expectSame, gpuOrNull, makeView, numRuns, shapeArb, type ValueKind } from './cross-backend.js';
+import { settleDroppedTensors } from './settle-dropped.js';
 
 const gpu = await gpuOrNull();
 afterAll(() => gpu?.destroy());
@@ -125,6 +126,7 @@ describe.skipIf(gpu === null)('a 1-block transformer on WebGPU', () => {
       loss.dispose();
       return value;
     };
+    await settleDroppedTensors(() => gpu!.memory().liveBytes); // earlier tests' garbage
     const first = await step(1); // warm the pool and pipeline cache
     await gpu!.sync!();
     const tensorsBefore = T.memory().backends.webgpu?.numUndisposed;
