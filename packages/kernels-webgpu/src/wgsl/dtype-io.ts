@@ -120,7 +120,8 @@ export function encodeExpr(dtype: DType, v: string): string {
 export function convertExpr(v: string, from: DType, to: DType): string {
   const cf = computeType(from);
   const ct = computeType(to);
-  if (to === 'bool') return cf === 'f32' ? `select(0u, 1u, ${v} != 0.0)` : `select(0u, 1u, ${v} != 0${cf === 'u32' ? 'u' : ''})`;
+  // On the bits: WGSL lets compilers assume no NaN, and lavapipe folds NaN != 0.0 to false.
+  if (to === 'bool') return cf === 'f32' ? `select(0u, 1u, (bitcast<u32>(${v}) & 0x7fffffffu) != 0u)` : `select(0u, 1u, ${v} != 0${cf === 'u32' ? 'u' : ''})`;
   if (cf === ct) return v;
   if (ct === 'f32') return `f32(${v})`;
   if (ct === 'i32') return cf === 'f32' ? `f32_to_i32(${v})` : `bitcast<i32>(${v})`;
@@ -130,7 +131,7 @@ export function convertExpr(v: string, from: DType, to: DType): string {
 /** WGSL helpers every generated shader may call (unused ones cost nothing once compiled). */
 export const CONVERSIONS = /* wgsl */ `
 fn f32_to_i32(x: f32) -> i32 {
-  if (x != x) { return 0; }
+  if ((bitcast<u32>(x) & 0x7fffffffu) > 0x7f800000u) { return 0; } // NaN, tested on the bits (see bool)
   // Values past the i32 range wrap on the CPU; going through u32 keeps [2^31, 2^32) right too.
   if (x >= 2147483648.0) { return bitcast<i32>(u32(x)); }
   return i32(x);
