@@ -1,9 +1,11 @@
 // argmax / argmin along one axis: each thread scans its line and keeps the first index of the extreme
-// value (ties keep the first, as on the CPU).
+// value or of the first NaN (ties keep the first; NaN counts as the largest and the smallest value), as
+// on the CPU.
 import { numel, type ReduceAttrs } from '@tessera/tensor';
 import type { GpuJsKernel } from '../gpujs-kernel.js';
 import { handleOf } from '../gpujs-kernel.js';
 import { MAX_RANK, MetaTable, OUTPUT_COORDS, indexCode, kernelSource } from '../kernel-source.js';
+import { argBetterCode } from './scalar-functions.js';
 
 function argReduceKernel(name: string, better: '>' | '<'): GpuJsKernel<ReduceAttrs> {
   // Table: kept dims at 0, x's layout over them at R, then line length and step.
@@ -16,7 +18,7 @@ function argReduceKernel(name: string, better: '>' | '<'): GpuJsKernel<ReduceAtt
     `for (let k = 1; k < m[${lenAt}]; k++) {`,
     `let vi = b + (k * 1.0) * m[${lenAt + 1}];`,
     'let v = x0[vi];',
-    `if (v ${better} best) { best = v; at = k * 1.0; }`,
+    `if (${argBetterCode('v', 'best', better)}) { best = v; at = k * 1.0; }`,
     '}',
     'return at;',
   ].join('\n');
@@ -34,7 +36,7 @@ function argReduceKernel(name: string, better: '>' | '<'): GpuJsKernel<ReduceAtt
   };
 }
 
-/** Index of the largest value along the axis (first on ties). */
+/** Index of the largest value along the axis (first on ties; first NaN wins). */
 export const argmaxKernel = argReduceKernel('argmax', '>');
-/** Index of the smallest value along the axis (first on ties). */
+/** Index of the smallest value along the axis (first on ties; first NaN wins). */
 export const argminKernel = argReduceKernel('argmin', '<');

@@ -3,16 +3,21 @@
 import { OPS, type OpDef } from '@tessera/tensor';
 import type { GpuJsKernel } from '../gpujs-kernel.js';
 import { launchMap } from './map.js';
+import { extremeFoldCode, powCode } from './scalar-functions.js';
 
-/** [setup statements, expression] per op. */
+/** The table values P0 and P1 every binary kernel gets. */
+const PARAMS = [Infinity, NaN];
+
+/** [setup statements, expression] per op; P0/P1 hold +∞ and NaN (gpu.js sources cannot write either). */
 const BINARY: ReadonlyMap<OpDef, readonly [string, string]> = new Map<OpDef, readonly [string, string]>([
   [OPS.add, ['', 'v0 + v1']],
   [OPS.sub, ['', 'v0 - v1']],
   [OPS.mul, ['', 'v0 * v1']],
   [OPS.div, ['', 'v0 / v1']],
-  [OPS.pow, ['', 'Math.pow(v0, v1)']],
-  [OPS.maximum, ['', 'Math.max(v0, v1)']],
-  [OPS.minimum, ['', 'Math.min(v0, v1)']],
+  [OPS.pow, [powCode('v0', 'v1', 'r', 'P0', 'P1'), 'r']],
+  // GPU max/min return the other operand for a NaN; the CPU (Math.max/min, PyTorch) gives NaN.
+  [OPS.maximum, [`let r = v0;\n${extremeFoldCode('r', 'v1', '>')}`, 'r']],
+  [OPS.minimum, [`let r = v0;\n${extremeFoldCode('r', 'v1', '<')}`, 'r']],
   ...(
     [
       [OPS.eq, '=='],
@@ -30,5 +35,5 @@ export function binaryKernel(op: OpDef): GpuJsKernel {
   const entry = BINARY.get(op);
   if (entry === undefined) throw new Error(`gpujs: no binary expression for ${op.name}`);
   const [setup, expr] = entry;
-  return (ctx, [a, b], _attrs, out) => launchMap(ctx, op.name, [a!, b!], out.shape, expr, [], setup);
+  return (ctx, [a, b], _attrs, out) => launchMap(ctx, op.name, [a!, b!], out.shape, expr, PARAMS, setup);
 }

@@ -4,12 +4,16 @@ import { numel, type ReduceAttrs } from '@tessera/tensor';
 import type { GpuJsKernel } from '../gpujs-kernel.js';
 import { handleOf } from '../gpujs-kernel.js';
 import { MAX_RANK, MetaTable, OUTPUT_COORDS, coordsCode, indexCode, kernelSource } from '../kernel-source.js';
+import { extremeFoldCode } from './scalar-functions.js';
 
-/** How each reduction folds one more value `xv` into `acc` (max/min start from the first element). */
+/**
+ * How each reduction folds one more value `xv` into `acc` (max/min start from the first element; a
+ * NaN wins and stays, as on the CPU, where GPU max/min would skip it).
+ */
 const FOLDS = {
   sum: { init: '0.0', first: 0, fold: 'acc = acc + xv;' },
-  max: { init: 'x0[b]', first: 1, fold: 'acc = Math.max(acc, xv);' },
-  min: { init: 'x0[b]', first: 1, fold: 'acc = Math.min(acc, xv);' },
+  max: { init: 'x0[b]', first: 1, fold: extremeFoldCode('acc', 'xv', '>') },
+  min: { init: 'x0[b]', first: 1, fold: extremeFoldCode('acc', 'xv', '<') },
 } as const;
 
 /** The reduction kernel of `sum`, `max` or `min`. */
