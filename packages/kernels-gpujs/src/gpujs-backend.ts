@@ -3,7 +3,8 @@
 // ops and are deleted when their last tensor is disposed.
 import { allocTyped, bf16ToF32, dtypeBytes, f16ToF32, f32ToBf16, f32ToF16, type Backend, type DType, type Kernel, type OpDef, type Storage, type TypedArray } from '@tessera/tensor';
 import { GpuJsContext, type GpuJsMode, type Handle } from './gpujs-context.js';
-import type { GpuJsKernel } from './gpujs-kernel.js';
+import { checkElementCount, checkExactInteger } from './exact-integers.js';
+import { handleOfStorage, type GpuJsKernel } from './gpujs-kernel.js';
 import { adamwUpdateHandles } from './kernels/adamw.js';
 import { raiseIndexErrors } from './index-bounds.js';
 import { GpuJsUnsupportedError } from './kernel-source.js';
@@ -30,7 +31,11 @@ export interface GpuJsBackend extends Backend {
   readonly context: GpuJsContext;
   /** The mode kernels actually run in (`webgl2`, `webgl`, `webgpu`, `cpu`, `webasm`). */
   readonly mode: string;
-  /** Live handles and the bytes of f32 values they hold. */
+  /**
+   * Live handles and the bytes of f32 values they hold: every tensor's storage, plus the result of
+   * each index check still waiting for the next read or sync (one handle of 2 values, 8 bytes, per
+   * gather, scatterAdd or crossEntropy launched since; index-bounds.ts frees it there).
+   */
   memory(): { liveHandles: number; liveBytes: number };
   /** Releases every kernel and the gpu.js instance. */
   destroy(): void;
@@ -38,9 +43,6 @@ export interface GpuJsBackend extends Backend {
 
 // Every dtype is stored as f32 values and computed in f32: the dispatcher casts around kernels.
 const COMPUTE_DTYPES: ReadonlySet<DType> = new Set<DType>(['f32']);
-
-/** Integers travel as f32 values: exact only up to 2^24. */
-const EXACT_INTEGER_LIMIT = 2 ** 24;
 
 /**
  * Creates the gpu.js backend. In WebGPU mode a `navigator.gpu` must exist (in Node, from the `webgpu`
@@ -63,7 +65,11 @@ export async function createGpuJsBackend(opts: GpuJsBackendOptions = {}): Promis
     get mode() {
       return ctx.actualMode;
     },
-    upload: (dtype, data) => storageOf(dtype, ctx.upload(toValues(dtype, data, name))),
+    upload: (dtype, data) => {
+      // Checked before the f32 copy is made (the context checks again, for its other callers).
+      checkElementCount(`upload to ${name}: the ${dtype} tensor`, data.length);
+      return storageOf(dtype, ctx.upload(toValues(dtype, data, name)));
+    },
     read: async (storage) => {
       const values = await ctx.read(handleOfStorage(storage));
       // Out-of-range gather/scatterAdd indices recorded since the last read surface here (index-bounds.ts).
@@ -104,12 +110,6 @@ export async function createGpuJsBackend(opts: GpuJsBackendOptions = {}): Promis
   return backend;
 }
 
-function handleOfStorage(storage: Storage): Handle {
-  const handle = storage.data as Handle | null;
-  if (handle === null) throw new Error(`gpujs: storage of ${storage.size} ${storage.dtype} elements was already freed`);
-  return handle;
-}
-
 /** Raw elements of `dtype` as the f32 values a storage holds. */
 function toValues(dtype: DType, data: TypedArray, backendName: string): Float32Array {
   const n = data.length;
@@ -121,13 +121,7 @@ function toValues(dtype: DType, data: TypedArray, backendName: string): Float32A
   }
   for (let i = 0; i < n; i++) out[i] = data[i]!;
   if (dtype === 'i32' || dtype === 'u32') {
-    for (let i = 0; i < n; i++) {
-      if (Math.abs(data[i]!) > EXACT_INTEGER_LIMIT) {
-        throw new GpuJsUnsupportedError(
-          `upload to ${backendName}: ${dtype} value ${data[i]} at element ${i} is beyond ±2^24, which gpu.js's f32 values cannot hold exactly; keep such integers on the cpu backend`,
-        );
-      }
-    }
+    for (let i = 0; i < n; i++) checkExactInteger(`upload to ${backendName}`, dtype, data[i]!, ` at element ${i}`);
   }
   return out;
 }

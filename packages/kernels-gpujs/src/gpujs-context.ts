@@ -3,6 +3,7 @@
 // pipeline Texture on WebGL, a WebGPUBufferResult on WebGPU, a Float32Array in cpu/webasm mode),
 // whatever the tensor's dtype: gpu.js kernels compute only in single-precision floats.
 import { GPU, HeadlessGLKernel, WebGL2Kernel, WebGLKernel, type IKernelRunShortcut } from 'gpu.js';
+import { checkElementCount } from './exact-integers.js';
 
 /** The gpu.js modes this backend drives. `gpu` lets gpu.js pick (WebGL2 → WebGL in browsers). */
 export type GpuJsMode = 'cpu' | 'webasm' | 'webgpu' | 'webgl' | 'webgl2' | 'gpu';
@@ -88,6 +89,7 @@ export class GpuJsContext {
 
   /** Places host values on the device (an identity kernel in pipeline mode makes the texture/buffer). */
   upload(values: Float32Array): Handle {
+    checkElementCount('upload: the tensor', values.length);
     if (values.length === 0) return this.emptyHandle();
     if (this.mode === 'cpu' || this.mode === 'webasm') return this.hostHandle(values);
     return this.run({ source: UPLOAD_SOURCE, size: values.length, args: [values] });
@@ -95,6 +97,9 @@ export class GpuJsContext {
 
   /** Launches a kernel producing `size` f32 values; returns at once (the work may still be queued). */
   run(launch: Launch): Handle {
+    // Before anything is compiled or allocated: over 2^24 elements the f32 index math is inexact.
+    checkElementCount('the output', launch.size);
+    for (const a of launch.args) checkElementCount('an input', a instanceof Float32Array ? a.length : a.size);
     if (launch.size === 0) return this.emptyHandle();
     const kernel = this.kernelFor(launch.source, launch.returns);
     this.counters.launches++;

@@ -7,7 +7,10 @@ import type { Shape, TensorView } from '@tessera/tensor';
 /** The most dimensions an operand may have: the generated index arithmetic is unrolled to this rank. */
 export const MAX_RANK = 6;
 
-/** Thrown for what gpu.js kernels cannot express (rank, exact integers, sizes); names the op and the fix. */
+/**
+ * Thrown for what gpu.js kernels cannot express: ranks above MAX_RANK, integer values beyond ±2^24
+ * and tensors of more than 2^24 elements (exact-integers.ts); names the op and the fix.
+ */
 export class GpuJsUnsupportedError extends Error {
   override readonly name = 'GpuJsUnsupportedError';
 }

@@ -26,4 +26,12 @@ describe.skipIf(backend === null)('gpujs backend (WebGPU mode)', () => {
     expect(result._deleted).toBe(true);
     x.dispose();
   });
+
+  test('a tensor of more than 2^24 elements is refused before any buffer is made (f32 thread numbers and indices round above 2^24)', () => {
+    const before = backend!.memory();
+    expect(() => T.full([2 ** 24 + 8], 1, { device: backend!.name })).toThrow(
+      /^full on gpujs-webgpu \(inputs ; output \[16777224\] f32\): the output has 16777224 elements, above the gpujs backend's limit of 2\^24 \(16777216\) per tensor: .*split the tensor into parts of at most 2\^24 elements, or use the cpu or webgpu backend/,
+    );
+    expect(backend!.memory()).toEqual(before);
+  });
 });

@@ -2,8 +2,8 @@
 // three elementwise launches with the arithmetic of @tessera/tensor's adamwStep composition.
 import type { AdamWResolved, TensorView } from '@tessera/tensor';
 import type { GpuJsContext, Handle } from '../gpujs-context.js';
+import { viewOfHandle } from '../gpujs-kernel.js';
 import { launchMap } from './map.js';
-import { viewOfHandle } from './row-stats.js';
 
 /** New param, m and v handles; null unless all four operands are f32 (other dtypes compose ops). */
 export function adamwUpdateHandles(ctx: GpuJsContext, param: TensorView, grad: TensorView, m: TensorView, v: TensorView, h: AdamWResolved): { param: Handle; m: Handle; v: Handle } | null {

@@ -2,10 +2,8 @@
 // generated per input count (each input is a kernel argument).
 import { numel, type Shape, type TensorView } from '@tessera/tensor';
 import type { GpuJsContext, Handle } from '../gpujs-context.js';
-import type { GpuJsKernel } from '../gpujs-kernel.js';
-import { handleOf } from '../gpujs-kernel.js';
+import { handleOf, viewOfHandle, type GpuJsKernel } from '../gpujs-kernel.js';
 import { MAX_RANK, MetaTable, OUTPUT_COORDS, indexCode, kernelSource } from '../kernel-source.js';
-import { viewOfHandle } from './row-stats.js';
 
 const R = MAX_RANK;
 const sources = new Map<number, string>();

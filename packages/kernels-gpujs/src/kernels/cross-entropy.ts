@@ -4,10 +4,10 @@
 // the CPU backend's error for it at the next read or sync.
 import type { CrossEntropyRowAttrs, TensorView } from '@tessera/tensor';
 import type { GpuJsContext } from '../gpujs-context.js';
-import type { GpuJsKernel } from '../gpujs-kernel.js';
+import { viewOfHandle, type GpuJsKernel } from '../gpujs-kernel.js';
 import { checkIndexBounds } from '../index-bounds.js';
 import { launchMap } from './map.js';
-import { rowStat, viewOfHandle } from './row-stats.js';
+import { rowStat } from './row-stats.js';
 
 /** A view of the logits' row starts: the leading dims, with a trailing size-1 dim for the class. */
 function rowStarts(logits: TensorView): TensorView {

@@ -1,8 +1,8 @@
 // Fused layerNorm and rmsNorm over the last dim: the rows' statistics (row-stats.ts), then one
 // elementwise pass applying them with the optional weight and bias (broadcast over the rows).
-import type { GpuJsKernel } from '../gpujs-kernel.js';
+import { viewOfHandle, type GpuJsKernel } from '../gpujs-kernel.js';
 import { launchMap } from './map.js';
-import { rowStat, viewOfHandle } from './row-stats.js';
+import { rowStat } from './row-stats.js';
 
 /** (x - mean) / sqrt(var + eps) [* weight] [+ bias] over the last dim. */
 export const layerNormKernel: GpuJsKernel<{ eps: number; hasWeight: boolean; hasBias: boolean }> = (ctx, [x, ...rest], { eps, hasWeight, hasBias }, out) => {

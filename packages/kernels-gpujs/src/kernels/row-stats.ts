@@ -1,7 +1,7 @@
 // Statistics of rows along one axis, one thread per row: the pieces the fused softmax, norm and
 // cross-entropy kernels combine with one elementwise pass (two launches in all, O(size) work,
 // instead of every element rescanning its row).
-import { contiguousStrides, numel, type Shape, type TensorView } from '@tessera/tensor';
+import { numel, type TensorView } from '@tessera/tensor';
 import type { GpuJsContext, Handle } from '../gpujs-context.js';
 import { handleOf } from '../gpujs-kernel.js';
 import { MAX_RANK, MetaTable, OUTPUT_COORDS, indexCode, kernelSource } from '../kernel-source.js';
@@ -37,10 +37,4 @@ export function rowStat(ctx: GpuJsContext, what: string, x: TensorView, axis: nu
   m.layout({ shape: rows, strides: x.strides.map((s, i) => (i === axis ? 0 : s)), offset: x.offset }, rows, what);
   m.push(x.shape[axis]!, x.strides[axis]!, eps);
   return ctx.run({ source: SOURCES.get(stat)!, size: numel(rows), args: [handleOf(x), m.toArray()] });
-}
-
-/** A contiguous f32 view over a handle, to pass a statistic to launchMap (its storage is never freed through it). */
-export function viewOfHandle(handle: Handle, shape: Shape): TensorView {
-  const storage = { backend: null as never, dtype: 'f32' as const, size: handle.size, byteLength: handle.size * 4, data: handle, refs: 1 };
-  return { storage, shape, strides: contiguousStrides(shape), offset: 0, dtype: 'f32' };
 }

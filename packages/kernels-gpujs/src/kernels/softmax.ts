@@ -1,8 +1,8 @@
 // Fused softmax and logSoftmax along any axis: the rows' log-sum-exp (row-stats.ts), then one
 // elementwise pass, exp(x - lse) or x - lse.
-import type { GpuJsKernel } from '../gpujs-kernel.js';
+import { viewOfHandle, type GpuJsKernel } from '../gpujs-kernel.js';
 import { launchMap } from './map.js';
-import { rowStat, viewOfHandle } from './row-stats.js';
+import { rowStat } from './row-stats.js';
 
 function softmaxLike(name: string, expr: string): GpuJsKernel<{ axis: number }> {
   return (ctx, [x], { axis }, out) => {
