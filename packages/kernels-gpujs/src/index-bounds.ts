@@ -1,7 +1,8 @@
 // Out-of-range indices on gpu.js. A shader cannot throw, so gather and scatterAdd run with a bad
 // index read as 0 (gather) or matching no output (scatterAdd), crossEntropy with a bad target read
-// from outside its row, and each records two small check launches over its index (targets): one thread per chunk of CHUNK positions finds the chunk's first bad
-// position, then one launch of two threads picks the first over all chunks and reads its value.
+// from outside its row, and each records two small check launches over its index (targets): one
+// thread per chunk of CHUNK positions finds the chunk's first bad position, then one launch of two
+// threads picks the first over all chunks and reads its value.
 // Nothing waits for them: the next read or sync of the backend reads the pending results and raises
 // the first failure as the CPU backend would have raised it, naming the op, the value, its position,
 // the axis size and the fix (the same contract as @tessera/kernels-webgpu's index-bounds.ts).
@@ -12,7 +13,7 @@ import { MAX_RANK, MetaTable, coordsCode, indexCode, kernelSource } from './kern
 
 /** Index positions one thread of the first check launch scans. */
 const CHUNK = 256;
-/** "No bad index": above every position a gpu.js kernel can address exactly (f32 integers). */
+/** "No bad index": above every position (a tensor holds at most 2^24 elements, exact-integers.ts). */
 const NONE = 2 ** 24;
 /** "Skip no value": equal to no index, since indices are integers. */
 const NO_SKIP = 0.5;

@@ -79,7 +79,8 @@ export const GPUJS_KERNELS: ReadonlyMap<OpDef, GpuJsKernel> = new Map<OpDef, Gpu
   [OPS.concat, concatKernel],
   // quantised weights
   [OPS.nf4Dequantize, nf4DequantizeKernel],
-  // fused composites (each held to its decomposition by test/fused.prop.test.ts); the others decompose
+  // fused composites (each held to its decomposition by test/fused-properties.ts, run from
+  // test/ops.prop.test.ts and test/ops.gpu.test.ts); the others decompose
   [OPS.softmax, softmaxKernel],
   [OPS.logSoftmax, logSoftmaxKernel],
   [OPS.layerNorm, layerNormKernel],

@@ -122,6 +122,20 @@ export function indexBoundsProperties(device: string): void {
     for (const t of [logits, targets, loss]) t.dispose();
   });
 
+  test('a 1000-element index (four chunks of the check) with bad values at 300, 700 and 900 reports 300', async () => {
+    const table = iota(10, device);
+    const values = Array.from({ length: 1000 }, (_, i) => i % 10);
+    [values[300], values[700], values[900]] = [13, -1, 99];
+    const idx = T.tensor(values, { dtype: 'i32', device });
+    const rows = T.gather(table, 0, idx);
+    const err = await rejection(rows.data());
+    const cpuWant = 'gather: index 13 at position [300] of the index [1000] is out of range for axis 0 of size 10; expected 0 <= index < 10';
+    expect(cpuError(() => T.gather(iota(10, 'cpu'), 0, T.tensor(values, { dtype: 'i32', device: 'cpu' }))), 'the CPU backend').toBe(cpuWant);
+    const want = `${cpuWant}. (gpujs: `;
+    expect(err?.message.startsWith(want), `${err?.message}\n  should start with\n${want}`).toBe(true);
+    for (const t of [table, idx, rows]) t.dispose();
+  });
+
   test('the error surfaces at the next read of any tensor, then clears', async () => {
     const table = iota(12, device).reshape([4, 3]);
     const ids = T.tensor([1, 7, 2], { dtype: 'i32', device });

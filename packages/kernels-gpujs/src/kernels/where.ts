@@ -1,3 +1,5 @@
+// where: one elementwise map launch selecting between two inputs. A bool condition arrives as the
+// 0/1 values of the dispatcher's widening cast (kernels compute in f32 only).
 import type { GpuJsKernel } from '../gpujs-kernel.js';
 import { launchMap } from './map.js';
 
