@@ -1,6 +1,6 @@
 // The page that test/browser.gpu.test.ts bundles and opens in headless Chromium. It creates the gpujs
 // backend on the page's WebGL (gpu.js picks WebGL2, then WebGL) beside the CPU backend and runs the
-// same property table as the Node tests (op-properties.ts, with vitest replaced by
+// same property table as the Node tests (op-properties.ts, special-values.ts, with vitest replaced by
 // browser-vitest-shim.ts), then the 1-block transformer's loss and gradients on both backends.
 import * as T from '@tessera/tensor';
 import { createGpuJsBackend } from '../src/index.js';
@@ -10,6 +10,7 @@ import { edgeValueProperties } from './edge-value-properties.js';
 import { fusedProperties } from './fused-properties.js';
 import { indexBoundsProperties } from './index-bounds-properties.js';
 import { primitiveProperties } from './op-properties.js';
+import { specialValueTests } from './special-values.js';
 import { transformerLossAndGrads } from './transformer.js';
 
 /** One property's outcome. */
@@ -43,6 +44,7 @@ async function main(): Promise<BrowserResult> {
     fusedProperties(backend.name);
     indexBoundsProperties(backend.name);
     edgeValueProperties(backend.name);
+    specialValueTests(backend.name);
     const properties: PropertyOutcome[] = [];
     for (const { name, fn } of collected) {
       const start = performance.now();

@@ -39,6 +39,15 @@ const f32 = (xs: readonly number[], dev: string) => T.tensor([...xs], { dtype: '
 /** Unary ops and the inputs each must get right. */
 const UNARY_CASES: [string, (x: T.Tensor) => T.Tensor, number[]][] = [
   ['sign', T.sign, [NaN, 0, 2, -3, 1e-30, -1e-30, Infinity, -Infinity]],
+  ['neg', T.neg, [NaN, Infinity, -Infinity, 1e-30]],
+  ['abs', T.abs, [NaN, Infinity, -Infinity, -1e-30]],
+  ['exp', T.exp, [NaN, Infinity, -Infinity, 100, -80, 20, 0, 1e-8]],
+  ['log', T.log, [NaN, Infinity, 0, -1, -Infinity, 1, 2, 1e-30, 1e30]],
+  ['sqrt', T.sqrt, [NaN, Infinity, 0, -1, -Infinity, 4, 1e-30]],
+  ['rsqrt', T.rsqrt, [NaN, Infinity, 0, -1, -Infinity, 4, 1e-30]],
+  ['sin', T.sin, [NaN, Infinity, -Infinity, 1e-8, -1e-8, 0]],
+  ['cos', T.cos, [NaN, Infinity, -Infinity, 1e-8, 0]],
+  ['sigmoid', T.sigmoid, [NaN, Infinity, -Infinity, -80, 80, 0, 1e-8]],
   ['relu', T.relu, [NaN, -1, 0, 2, 1e-30, Infinity, -Infinity]],
   ['clamp[-1,1.5]', (x) => T.clamp(x, -1, 1.5), [NaN, -5, 5, 0.5, -1, 1.5, Infinity, -Infinity]],
   ['log1p', T.log1p, [1e-8, -1e-8, 1e-5, -1e-5, 3e-3, 0.1, -0.2, 0.45, -0.45, 0.6, -0.6, 2, 1e6, 3e38, 0, -1, -2, NaN, Infinity]],

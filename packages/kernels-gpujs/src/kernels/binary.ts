@@ -3,12 +3,9 @@
 import { OPS, type OpDef } from '@tessera/tensor';
 import type { GpuJsKernel } from '../gpujs-kernel.js';
 import { launchMap } from './map.js';
-import { extremeFoldCode, powCode } from './scalar-functions.js';
+import { SPECIAL_VALUES, extremeFoldCode, powCode } from './scalar-functions.js';
 
-/** The table values P0 and P1 every binary kernel gets. */
-const PARAMS = [Infinity, NaN];
-
-/** [setup statements, expression] per op; P0/P1 hold +∞ and NaN (gpu.js sources cannot write either). */
+/** [setup statements, expression] per op; P0/P1 hold +∞ and NaN (SPECIAL_VALUES). */
 const BINARY: ReadonlyMap<OpDef, readonly [string, string]> = new Map<OpDef, readonly [string, string]>([
   [OPS.add, ['', 'v0 + v1']],
   [OPS.sub, ['', 'v0 - v1']],
@@ -35,5 +32,5 @@ export function binaryKernel(op: OpDef): GpuJsKernel {
   const entry = BINARY.get(op);
   if (entry === undefined) throw new Error(`gpujs: no binary expression for ${op.name}`);
   const [setup, expr] = entry;
-  return (ctx, [a, b], _attrs, out) => launchMap(ctx, op.name, [a!, b!], out.shape, expr, PARAMS, setup);
+  return (ctx, [a, b], _attrs, out) => launchMap(ctx, op.name, [a!, b!], out.shape, expr, SPECIAL_VALUES, setup);
 }

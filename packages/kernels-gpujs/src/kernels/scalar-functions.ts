@@ -12,6 +12,9 @@
  */
 export const isNanCode = (x: string): string => `(!(${x} < 0.0) && !(${x} >= 0.0))`;
 
+/** The table values that the generators' `inf` and `nan` expressions read (gpu.js writes the literal Infinity as the largest finite float, and has no NaN literal). */
+export const SPECIAL_VALUES: readonly number[] = [Infinity, NaN];
+
 /** True where `x` is a number (not NaN). */
 const notNanCode = (x: string): string => `(${x} < 0.0 || ${x} >= 0.0)`;
 
@@ -48,26 +51,45 @@ export function argBetterCode(x: string, best: string, better: '>' | '<'): strin
 /** 1/(2k+1) for k = 0..7: log1p's atanh series in s² (truncation < 2e-9 relative for |s| <= 1/3). */
 const ATANH_SERIES = Array.from({ length: 8 }, (_, k) => 1 / (2 * k + 1));
 
+/** exp, with NaN passed through (SwiftShader's WebGL exp gives +∞ for NaN). */
+export function expCode(x: string, out: string): string {
+  return [`let ${out} = Math.exp(${x});`, `if (${isNanCode(x)}) { ${out} = ${x}; }`].join('\n');
+}
+
+/** log with the CPU's edges: -∞ at 0, NaN below 0 and for NaN (SwiftShader's WebGL log gave -88, 0 and 89). */
+export function logCode(x: string, out: string, inf: string, nan: string): string {
+  return [
+    `let ${out} = Math.log(${x});`,
+    `if (${x} == 0.0) { ${out} = 0.0 - ${inf}; }`,
+    `if (${x} < 0.0 || ${isNanCode(x)}) { ${out} = ${nan}; }`,
+  ].join('\n');
+}
+
 /**
  * log(1 + x). For |x| < 0.5, 2·atanh(s) with s = x / (2 + x) as a series: no cancellation, so 1e-8
  * stays 1e-8 (GPU log near 1 is only held to 2^-21 absolute, so log(u)·x/(u - 1) is not enough).
- * Elsewhere log(1 + x) (NaN, -1 and infinities go through log).
+ * Elsewhere log(1 + x) with log's edges (-∞ at -1, NaN below). NaN passes through the series.
  */
-export function log1pCode(x: string, out: string): string {
+export function log1pCode(x: string, out: string, inf: string, nan: string): string {
   const s = `${out}S`;
   const z = `${out}Z`;
+  const l = `${out}L`;
   return [
     `let ${s} = ${x} / (2.0 + ${x});`,
     `let ${z} = ${s} * ${s};`,
     `let ${out} = 2.0 * ${s} * ${horner(z, ATANH_SERIES)};`,
-    `if (Math.abs(${x}) >= 0.5) { ${out} = Math.log(1.0 + ${x}); }`,
+    logCode(`(1.0 + ${x})`, l, inf, nan),
+    `if (Math.abs(${x}) >= 0.5) { ${out} = ${l}; }`,
   ].join('\n');
 }
 
-/** softplus log(1 + e^x): log1p of e^x (accurate however small e^x is), and x itself above 20 (no overflow; as on the CPU). */
-export function softplusCode(x: string, out: string): string {
+/**
+ * softplus log(1 + e^x): log1p of e^x (accurate however small e^x is), x itself above 20 (no overflow;
+ * as on the CPU), NaN passed through (SwiftShader's exp(NaN) is +∞).
+ */
+export function softplusCode(x: string, out: string, inf: string, nan: string): string {
   const e = `${out}E`;
-  return [`let ${e} = Math.exp(${x});`, log1pCode(e, out), `if (${x} > 20.0) { ${out} = ${x}; }`].join('\n');
+  return [`let ${e} = Math.exp(${x});`, log1pCode(e, out, inf, nan), `if (${x} > 20.0) { ${out} = ${x}; }`, `if (${isNanCode(x)}) { ${out} = ${x}; }`].join('\n');
 }
 
 /** tanh's Taylor coefficients of x, x³, ..., x¹⁷ (truncation < 1e-9 relative for |x| < 0.5). */
@@ -118,7 +140,7 @@ export function erfCode(x: string, out: string): string {
  * negative base to an odd integer power, NaN for a finite negative base to a non-integer power,
  * zero bases explicitly (±0 or ±∞ by the sign of a and the parity of b), NaN from NaN, and 1 for
  * a = 1, b = 0 or a = -1 to an infinite power. `inf` and `nan` are expressions holding +∞ and NaN
- * (gpu.js writes the literal Infinity as the largest finite float).
+ * (SPECIAL_VALUES in the kernel's table).
  */
 export function powCode(a: string, b: string, out: string, inf: string, nan: string): string {
   const abs = `${out}A`;
