@@ -21,12 +21,19 @@ fn log1p_f(x: f32) -> f32 {
   // series: its first dropped term, x^6/6, is below f32's rounding for |x| < 0.01.
   if (abs(x) < 0.01) { return x * (1.0 - x * (0.5 - x * (1.0 / 3.0 - x * (0.25 - x * 0.2)))); }
   let u = 1.0 + x;
-  if (u == 1.0) { return x; }
-  return log(u) * x / (u - 1.0);
+  let d = u - 1.0;
+  // Where 1 + x is exact (large x, infinity, -1) log(u) is the answer; the quotient first keeps
+  // log(u)·x from overflowing.
+  if (d == x) { return log(u); }
+  return log(u) * (x / d);
 }
 fn tanh_f(x: f32) -> f32 {
   let ax = abs(x);
-  if (ax < 0.0004) { return x; }
+  if (ax < 0.5) {
+    // Taylor series through x^17 (truncation < 1e-9 relative): (1 - e)/(1 + e) cancels near 0.
+    let z = x * x;
+    return x * (1.0 + z * (-1.0 / 3.0 + z * (2.0 / 15.0 + z * (-17.0 / 315.0 + z * (62.0 / 2835.0 + z * (-1382.0 / 155925.0 + z * (21844.0 / 6081075.0 + z * (-929569.0 / 638512875.0 + z * (6404582.0 / 10854718875.0)))))))));
+  }
   let e = exp(-2.0 * ax);
   let r = (1.0 - e) / (1.0 + e);
   return select(r, -r, x < 0.0);
@@ -62,10 +69,16 @@ fn pow_f(a: f32, b: f32) -> f32 {
     return select(inf_f32(), 1.0 / a, bInt && abs(b % 2.0) == 1.0);
   }
   if (a < 0.0) {
+    let bOdd = bInt && abs(b % 2.0) == 1.0;
+    // -infinity: C gives ±infinity for b > 0 and ±0 for b < 0, the sign negative for odd integers.
+    if (a < -3.4028234e38) {
+      if (b > 0.0) { return select(inf_f32(), a, bOdd); }
+      return select(0.0, 1.0 / a, bOdd);
+    }
     if (abs(b) > 3.4e38) { return select(select(0.0, inf_f32(), (b > 0.0) == (a < -1.0)), 1.0, a == -1.0); }
     if (!bInt) { return nan_f32(); }
     let m = exp2(b * log2(-a));
-    return select(m, -m, abs(b % 2.0) == 1.0);
+    return select(m, -m, bOdd);
   }
   if (b == 2.0) { return a * a; }
   return exp2(b * log2(a));
