@@ -10,4 +10,4 @@ export { DoraMagnitude, LinearBase, LoraLinear, type BaseLinear, type LoraLayerS
 export { PeftModel, type TrainableCount } from './peft-model.js';
 export { findTargets, isTargeted, type LayerKind } from './target-modules.js';
 export { Nf4Linear } from './nf4-linear.js';
-export { dequantizeNf4, dynamicMap, quantizeNf4, type Nf4Weight } from './nf4-quantize.js';
+export { dequantizeNf4, dynamicMap, nf4BlockScale, quantizeNf4, type Nf4Weight } from './nf4-quantize.js';

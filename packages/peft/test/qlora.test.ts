@@ -1,10 +1,12 @@
+import { readFile } from 'node:fs/promises';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { Generator, NF4_CODE, OPS, crossEntropy, relu, matmul, mul, nf4Dequantize, randint, randn, registerBackend, tensor, tidy, transpose, type Tensor } from '@tessera/tensor';
 import { createCpuBackend } from '@tessera/kernels-cpu';
 import { backward } from '@tessera/autograd';
 import { Linear, Module } from '@tessera/nn';
 import { AdamW } from '@tessera/optim';
-import { LoraLinear, Nf4Linear, PeftModel, dequantizeNf4, dynamicMap, quantizeNf4 } from '../src/index.js';
+import { readSafetensors, toTypedArray } from '@tessera/safetensors';
+import { LoraLinear, Nf4Linear, PeftModel, dequantizeNf4, dynamicMap, nf4BlockScale, quantizeNf4 } from '../src/index.js';
 
 let dequantizeCalls = 0;
 
@@ -20,16 +22,15 @@ beforeAll(() => {
 });
 
 describe('NF4 quantisation', () => {
-  it("reproduces bitsandbytes' dynamic 8-bit map", () => {
-    const code = dynamicMap();
-    expect(code.length).toBe(256);
-    expect([...code].sort((a, b) => a - b)).toEqual(code);
-    expect(code[255]).toBe(1);
-    expect(code.includes(0)).toBe(true);
-    expect(Math.min(...code)).toBeCloseTo(-0.99297, 4);
+  it("reproduces bitsandbytes' dynamic 8-bit map: all 256 entries, bit for bit", async () => {
+    // The map torch builds in bitsandbytes' create_dynamic_map, written by scripts/reference/nf4_reference.py.
+    const st = readSafetensors(await readFile(new URL('./fixtures/nf4-bitsandbytes/reference.safetensors', import.meta.url)));
+    const want = toTypedArray(st.tensors.get('dynamic_map')!) as Float32Array;
+    expect(want.length).toBe(256);
+    expect(Array.from(new Uint32Array(Float32Array.from(dynamicMap()).buffer))).toEqual(Array.from(new Uint32Array(Float32Array.from(want).buffer)));
   });
 
-  it('round-trips onto the NF4 code book: every value is the nearest code point times its block absmax', () => {
+  it('codes each value against its exact block absmax (as bitsandbytes does) and dequantises with the double-quantised one', () => {
     const gen = new Generator(1);
     const values = randn([4, 64], { generator: gen }).dataSync();
     const q = quantizeNf4(values, [4, 64]);
@@ -37,12 +38,12 @@ describe('NF4 quantisation', () => {
     for (let b = 0; b < 4; b++) {
       const block = Array.from(values.slice(b * 64, (b + 1) * 64));
       const absmax = Math.max(...block.map(Math.abs));
-      const scale = q.scaleCode[q.scalesQ[b]!]! * q.scales2[0]! + q.offset;
+      const scale = nf4BlockScale(q, b);
       expect(Math.abs(scale - absmax) / absmax).toBeLessThan(0.02); // the double-quantised absmax stays close
       block.forEach((v, i) => {
-        const got = back[b * 64 + i]!;
-        const nearest = NF4_CODE.reduce((best, c) => (Math.abs(c * scale - v) < Math.abs(best * scale - v) ? c : best));
-        expect(got).toBeCloseTo(nearest * scale, 6);
+        const x = v / absmax;
+        const nearest = NF4_CODE.reduce((best, c) => (Math.abs(c - x) < Math.abs(best - x) ? c : best));
+        expect(back[b * 64 + i]).toBe(Math.fround(nearest * scale));
       });
     }
     // The published NF4 code book: 16 values from -1 to 1 with an exact zero.

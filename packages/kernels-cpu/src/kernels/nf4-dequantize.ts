@@ -24,7 +24,8 @@ export function dequantizeNf4Range(
   const end = start + count;
   while (e < end) {
     const block = Math.floor(e / NF4_BLOCK);
-    const scale = code[q[qo + block]!]! * s2[so + Math.floor(block / NF4_SCALE_BLOCK)]! + attrs.offset;
+    // f32 at each step, as bitsandbytes' dequantize_blockwise (+= offset) and dequantize_4bit compute it.
+    const scale = Math.fround(Math.fround(code[q[qo + block]!]! * s2[so + Math.floor(block / NF4_SCALE_BLOCK)]!) + attrs.offset);
     const blockEnd = Math.min(end, (block + 1) * NF4_BLOCK);
     for (; e < blockEnd; e++) {
       const byte = p[po + (e >> 1)]!;
