@@ -94,6 +94,19 @@ export interface SpecialValueCheck {
   mismatches: () => Promise<string[]>;
 }
 
+/**
+ * Rows of logits for softmax, logSoftmax, logsumexp and cross-entropy: masked entries (-Infinity, as
+ * attention masks write them), a fully masked row (NaN on the CPU), +Infinity, NaN, huge spreads.
+ */
+const LOGIT_ROWS = [
+  [-Infinity, 0, 1, -Infinity],
+  [-Infinity, -Infinity, -Infinity, -Infinity],
+  [Infinity, 0, 1, 2],
+  [1, NaN, 3, 2],
+  [1e30, -1e30, 0, 1],
+  [-100, -101, -102, -103],
+];
+
 /** The special-value checks for the backend named `device`. */
 export function specialValueChecks(device: string): SpecialValueCheck[] {
   return [
@@ -142,6 +155,21 @@ export function specialValueChecks(device: string): SpecialValueCheck[] {
           bad.push(...(await mismatches(device, `${name} axis 0 of the rows`, [], (dev) => op(x(dev), 0))));
         }
         return bad;
+      },
+    },
+    {
+      name: 'softmax, logSoftmax, logsumexp and cross-entropy over masked (-Infinity), fully masked, infinite and NaN logits',
+      mismatches: async () => {
+        const shape = [LOGIT_ROWS.length, LOGIT_ROWS[0]!.length];
+        const x = (dev: string) => T.tensor(LOGIT_ROWS.flat(), { dtype: 'f32', device: dev }).reshape(shape);
+        const rows = LOGIT_ROWS.map((r) => `[${r.join(' ')}]`);
+        const targets = (dev: string) => T.tensor(LOGIT_ROWS.map((_, i) => (i + 1) % shape[1]!), { dtype: 'i32', device: dev });
+        return [
+          ...(await mismatches(device, 'softmax', [rows], (dev) => T.softmax(x(dev), -1))),
+          ...(await mismatches(device, 'logSoftmax', [rows], (dev) => T.logSoftmax(x(dev), -1))),
+          ...(await mismatches(device, 'logsumexp', [rows], (dev) => T.logsumexp(x(dev), -1))),
+          ...(await mismatches(device, 'crossEntropy (per row)', [rows], (dev) => T.crossEntropy(x(dev), targets(dev), { reduction: 'none' }))),
+        ];
       },
     },
   ];

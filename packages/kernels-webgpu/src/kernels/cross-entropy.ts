@@ -34,7 +34,10 @@ function source(logits: DType, targets: DType, g: DType | undefined, out: DType)
     : `if (lidx == 0u && valid) {
     let inRange = t >= 0 && t < i32(n);
     let xt = select(nan_f32(), xv(u32(max(t, 0))), inRange);
-    let loss = (mx + log(total)) - (1.0 - ls) * xt - ls * sumx / count;
+    // Without smoothing the mean term is left out, not multiplied by 0: a masked (-inf) logit makes
+    // the row's sum -inf, and 0 * -inf is NaN.
+    let spread = select(0.0, ls * sumx / count, ls != 0.0);
+    let loss = (mx + log(total)) - (1.0 - ls) * xt - spread;
     out[ob] = ${encodeExpr(out, 'select(0.0, loss, keep)')};
   }`;
   return `${INDEXING}
