@@ -25,20 +25,25 @@ export async function readSafetensorsFile(path: string): Promise<Safetensors> {
 }
 
 /**
- * Opens a checkpoint folder lazily, sharded or not: with `model.safetensors.index.json` it routes
- * each tensor to its shard; otherwise it reads `model.safetensors`. `indexFile` and `singleFile`
- * override those names (e.g. `singleFile: "adapter_model.safetensors"` for a PEFT adapter).
+ * Opens a checkpoint folder lazily, sharded or not, preferring the single file as transformers does:
+ * `model.safetensors` when it exists, else `model.safetensors.index.json` routing each tensor to
+ * its shard. `indexFile` and `singleFile` override those names (e.g. `singleFile:
+ * "adapter_model.safetensors"` for a PEFT adapter).
  */
 export async function openSafetensorsCheckpoint(
   dir: string,
   options: { indexFile?: string; singleFile?: string } = {},
 ): Promise<ShardedSafetensorsReader> {
+  const singleFile = options.singleFile ?? 'model.safetensors';
   const indexPath = join(dir, options.indexFile ?? SHARD_INDEX_FILE);
   const openShard = (fileName: string) => openFileSource(join(dir, fileName));
-  const hasIndex = await access(indexPath).then(
-    () => true,
-    () => false,
-  );
-  if (hasIndex) return new ShardedSafetensorsReader(parseShardIndex(await readFile(indexPath)), openShard);
-  return ShardedSafetensorsReader.fromSingleFile(options.singleFile ?? 'model.safetensors', openShard);
+  const exists = (path: string) =>
+    access(path).then(
+      () => true,
+      () => false,
+    );
+  if (!(await exists(join(dir, singleFile))) && (await exists(indexPath))) {
+    return new ShardedSafetensorsReader(parseShardIndex(await readFile(indexPath)), openShard);
+  }
+  return ShardedSafetensorsReader.fromSingleFile(singleFile, openShard);
 }

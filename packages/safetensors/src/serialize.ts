@@ -1,7 +1,7 @@
 import { type Dtype, assertDtype, dtypeByteSize, dtypeRank, shapeSize } from './dtypes.js';
 import { SafetensorsError, describeValue } from './errors.js';
 import { MAX_HEADER_SIZE } from './header.js';
-import { viewToLittleEndianBytes } from './typed-array.js';
+import { checkViewKind, viewToLittleEndianBytes } from './typed-array.js';
 
 /** A tensor to write: `data` holds its little-endian bytes (any typed array or byte view). */
 export interface TensorInput {
@@ -160,6 +160,7 @@ function viewByteLength(t: TensorInput, where: string): number | undefined {
   if (!ArrayBuffer.isView(t.data)) {
     throw new SafetensorsError(`${where}: data must be a typed array or DataView, got ${describeValue(t.data)}`);
   }
+  checkViewKind(t.dtype, t.data, where);
   return t.data.byteLength;
 }
 

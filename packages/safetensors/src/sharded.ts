@@ -94,17 +94,33 @@ export function serializeShardIndex(index: ShardIndex): string {
   return `${pythonJson({ metadata: index.metadata, weight_map: index.weightMap }, '')}\n`;
 }
 
-const SIZE_UNITS: Record<string, number> = { TB: 1e12, GB: 1e9, MB: 1e6, KB: 1e3 };
+// transformers' convert_file_size_to_int: an integer then a unit matched case-insensitively, binary
+// for GiB/MiB/KiB, decimal for GB/MB/KB, where a unit ending in a lowercase "b" ("5Gb", "5gb") means
+// bits, so bytes = floor(value / 8). No TB and no fractions (Python's int() refuses "1.5").
+const SIZE_UNITS: Record<string, number> = { GIB: 2 ** 30, MIB: 2 ** 20, KIB: 2 ** 10, GB: 1e9, MB: 1e6, KB: 1e3 };
 
-/** A shard size in bytes from a number or a Hugging Face size string such as "5GB" or "500MB" (decimal units). */
+/**
+ * A shard size in bytes from a number or a size string, as transformers' convert_file_size_to_int
+ * reads it: "5GB" = 5·10⁹, "10GiB" = 10·2³⁰, "5Gb" = 5·10⁹ / 8 (bits). 0 ("0KB" or 0) is allowed, as
+ * there: every tensor then goes in a shard of its own.
+ */
 export function parseSize(size: number | string): number {
   if (typeof size === 'number') {
-    if (!Number.isSafeInteger(size) || size <= 0) throw new SafetensorsError(`shard size ${size} must be a positive integer`);
+    if (!Number.isSafeInteger(size) || size < 0) throw new SafetensorsError(`shard size ${size} must be a non-negative integer number of bytes`);
     return size;
   }
-  const m = /^\s*(\d+(?:\.\d+)?)\s*(TB|GB|MB|KB)\s*$/i.exec(size);
-  if (!m) throw new SafetensorsError(`shard size ${JSON.stringify(size)} is not a number of bytes or like "5GB", "500MB"`);
-  return Math.floor(Number(m[1]) * SIZE_UNITS[m[2]!.toUpperCase()]!);
+  const m = /^\s*(\d+)\s*(GiB|MiB|KiB|GB|MB|KB)$/i.exec(String(size));
+  if (!m) {
+    throw new SafetensorsError(
+      `shard size ${JSON.stringify(size)} is not an integer followed by GB, MB, KB (decimal), GiB, MiB, KiB (binary) or Gb, Mb, Kb (bits), e.g. "5GB"`,
+    );
+  }
+  const unit = m[2]!;
+  const bytes = Number(m[1]) * SIZE_UNITS[unit.toUpperCase()]!;
+  const bits = unit.length === 2 && unit.endsWith('b');
+  const result = bits ? Math.floor(bytes / 8) : bytes;
+  if (!Number.isSafeInteger(result)) throw new SafetensorsError(`shard size ${JSON.stringify(size)} is too large`);
+  return result;
 }
 
 /** One planned shard file. */

@@ -1,5 +1,6 @@
 import type { Dtype } from './dtypes.js';
 import { dtypeByteSize } from './dtypes.js';
+import { SafetensorsError } from './errors.js';
 
 /** The typed array each dtype reads into; F16/BF16 (and the F8 kinds) come back as raw bits. */
 export interface TypedArrayByDtype {
@@ -43,6 +44,21 @@ const CTORS: Record<Dtype, Ctor> = {
   U64: BigUint64Array,
 };
 
+/**
+ * Refuses data whose typed-array kind cannot hold `dtype`'s elements: raw bytes (Uint8Array,
+ * Uint8ClampedArray, DataView) fit any dtype, otherwise the array must be the kind `toTypedArray`
+ * returns for it (Float32Array for F32, Uint16Array bits for F16/BF16, ...). Matching byte counts
+ * alone would let a Float64Array pass as F32 with half as many elements.
+ */
+export function checkViewKind(dtype: Dtype, view: ArrayBufferView, where: string): void {
+  if (view instanceof Uint8Array || view instanceof Uint8ClampedArray || view instanceof DataView) return;
+  const want = CTORS[dtype];
+  if (view instanceof want) return;
+  throw new SafetensorsError(
+    `${where}: data is a ${view.constructor.name} but dtype ${dtype} takes a ${want.name} (or raw bytes as a Uint8Array); convert the values, e.g. ${want.name}.from(data), or give the right dtype`,
+  );
+}
+
 /** True on the (rare) big-endian hosts, where typed arrays do not read the file's little-endian bytes as is. */
 export const HOST_IS_BIG_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 0;
 
@@ -61,7 +77,8 @@ export function bytesToTypedArray<D extends Dtype>(dtype: D, data: Uint8Array): 
   const Ctor = CTORS[dtype];
   let bytes = data;
   if (data.byteOffset % size !== 0 || (HOST_IS_BIG_ENDIAN && size > 1)) {
-    bytes = data.slice();
+    // new Uint8Array(view) copies into a fresh, aligned ArrayBuffer; a Node Buffer's slice() would not copy.
+    bytes = new Uint8Array(data);
     if (HOST_IS_BIG_ENDIAN && size > 1) swapBytes(bytes, size);
   }
   return new Ctor(bytes.buffer, bytes.byteOffset, bytes.byteLength / size) as TypedArrayByDtype[D];

@@ -1,10 +1,11 @@
+import { readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomic, writeFully } from './atomic-write.js';
 import type { Dtype } from './dtypes.js';
 import { SafetensorsError, describeValue } from './errors.js';
 import { type NamedTensors, type SafetensorsMetadata, namedEntries, planLayout } from './serialize.js';
 import { SHARD_INDEX_FILE, type ShardOptions, type ShardPlan, planShards, serializeShardIndex } from './sharded.js';
-import { viewToLittleEndianBytes } from './typed-array.js';
+import { checkViewKind, viewToLittleEndianBytes } from './typed-array.js';
 
 /**
  * A tensor to write to disk. `data` may be a function, called once when the writer reaches this
@@ -25,6 +26,7 @@ function eagerByteLength(t: TensorToWrite, where: string): number | undefined {
   if (!ArrayBuffer.isView(t.data)) {
     throw new SafetensorsError(`${where}: data must be a typed array, DataView or function, got ${describeValue(t.data)}`);
   }
+  checkViewKind(t.dtype, t.data, where);
   return t.data.byteLength;
 }
 
@@ -48,6 +50,7 @@ export async function writeSafetensorsFile(
           `tensor ${JSON.stringify(name)}: data holds ${ArrayBuffer.isView(view) ? view.byteLength : describeValue(view)} bytes but dtype ${tensor.dtype} × shape ${describeValue(tensor.shape)} needs ${end - begin}`,
         );
       }
+      checkViewKind(tensor.dtype, view, `tensor ${JSON.stringify(name)}`);
       await writeFully(handle, viewToLittleEndianBytes(view), start + begin);
     }
   });
@@ -65,8 +68,11 @@ export interface WriteShardedOptions extends ShardOptions {
  * Writes a checkpoint into folder `dir` as Hugging Face does: one `model.safetensors` when it
  * fits in `maxShardSize`, else `model-0000i-of-0000n.safetensors` shards plus
  * `model.safetensors.index.json`. Each file is written atomically; the index goes last, so a
- * reader never sees an index pointing at shards that are not fully written. Stale files from an
- * earlier save with a different shard count are not removed.
+ * reader never sees an index pointing at shards that are not fully written. Weight files of an
+ * earlier save that this one did not write are removed (as transformers' save_pretrained removes
+ * stale shards): shards of the same name pattern, the index after a single-file save, and the
+ * single file before a sharded save's index is written (readers prefer the single file), so
+ * re-saving a smaller model never reads back old weights.
  */
 export async function writeShardedSafetensors(
   dir: string,
@@ -77,11 +83,28 @@ export async function writeShardedSafetensors(
   for (const shard of plan.shards) {
     await writeSafetensorsFile(join(dir, shard.fileName), shard.tensors, options.metadata);
   }
-  if (plan.index) {
-    const index = { metadata: { ...options.indexMetadata, ...plan.index.metadata }, weightMap: plan.index.weightMap };
-    const text = new TextEncoder().encode(serializeShardIndex(index));
-    await writeFileAtomic(join(dir, SHARD_INDEX_FILE), (handle) => writeFully(handle, text, 0));
-    return { shards: plan.shards, index };
+  const pattern = options.filenamePattern ?? 'model{suffix}.safetensors';
+  const stale = await staleWeightFiles(dir, pattern, new Set(plan.shards.map((s) => s.fileName)));
+  if (!plan.index) {
+    for (const f of stale) await rm(join(dir, f), { force: true });
+    return plan;
   }
-  return plan;
+  // An old single file goes before the new index is written: a reader finding both takes the single file.
+  const single = pattern.replace('{suffix}', '');
+  if (stale.includes(single)) await rm(join(dir, single), { force: true });
+  const index = { metadata: { ...options.indexMetadata, ...plan.index.metadata }, weightMap: plan.index.weightMap };
+  const text = new TextEncoder().encode(serializeShardIndex(index));
+  await writeFileAtomic(join(dir, SHARD_INDEX_FILE), (handle) => writeFully(handle, text, 0));
+  for (const f of stale) if (f !== SHARD_INDEX_FILE && f !== single) await rm(join(dir, f), { force: true });
+  return { shards: plan.shards, index };
+}
+
+/**
+ * Files in `dir` an earlier save with `pattern` could have written and this one did not: the
+ * single file, its shards (`{suffix}` = `-NNNNN-of-NNNNN`) and the shard index.
+ */
+async function staleWeightFiles(dir: string, pattern: string, written: ReadonlySet<string>): Promise<string[]> {
+  const [before, after] = pattern.split('{suffix}').map((part) => part!.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
+  const owned = new RegExp(`^${before}(-\\d{5}-of-\\d{5})?${after}$`);
+  return (await readdir(dir)).filter((f) => !written.has(f) && (owned.test(f) || f === SHARD_INDEX_FILE));
 }

@@ -156,6 +156,18 @@ describe('header validation', () => {
     expect(readSafetensors(file).tensors.get('w')!.data).toEqual(new Uint8Array([9]));
   });
 
+  it("a header not starting with '{': whitespace before it is accepted, a BOM or other text is not (as the Rust crate)", () => {
+    // The crate's InvalidHeaderStart check is commented out in every release ("Add when we move to
+    // 0.4.0"); serde_json skips JSON whitespace before the object, and nothing else.
+    for (const ws of [' ', '\n', '\t', '\r\n  ']) {
+      const file = handBuiltFile(`${ws}{"w":${entry('U8', [1], [0, 1])}}`, [4]);
+      expect(readSafetensors(file).tensors.get('w')!.data, JSON.stringify(ws)).toEqual(new Uint8Array([4]));
+    }
+    expect(() => readSafetensors(handBuiltFile(`\uFEFF{"w":${entry('U8', [1], [0, 1])}}`, [4]))).toThrow(/header is not valid JSON/);
+    expect(() => readSafetensors(handBuiltFile(`\u00A0{"w":${entry('U8', [1], [0, 1])}}`, [4]))).toThrow(/header is not valid JSON/);
+    expect(() => readSafetensors(handBuiltFile(`[{"w":${entry('U8', [1], [0, 1])}}]`, [4]))).toThrow(/header must be a JSON object/);
+  });
+
   it('parseHeader on a prefix of a file, given the full size', () => {
     const file = handBuiltFile(`{"w":${entry('U8', [3], [0, 3])}}`, [1, 2, 3]);
     const h = parseHeader(file.subarray(0, file.length - 3), file.length);

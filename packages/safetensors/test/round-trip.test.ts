@@ -9,7 +9,7 @@ import {
   serializeSafetensors,
   toTypedArray,
 } from '../src/index.js';
-import { NUM_RUNS, metadataArb, tensorsArb } from './helpers.js';
+import { NUM_RUNS, handBuiltFile, metadataArb, tensorsArb } from './helpers.js';
 
 describe('round trips', () => {
   it('serialize → read gives back every tensor and the metadata', () => {
@@ -95,6 +95,14 @@ describe('round trips', () => {
     expect(aligned.buffer).toBe(backing.buffer);
   });
 
+  it('toTypedArray copies unaligned bytes out of a Node Buffer (whose slice() does not copy)', () => {
+    // A U8 tensor of 3 bytes puts the F32 after it at an odd offset, as hand-written files may.
+    const file = Buffer.from(handBuiltFile(`{"b":${JSON.stringify({ dtype: 'U8', shape: [3], data_offsets: [0, 3] })},"f":${JSON.stringify({ dtype: 'F32', shape: [1], data_offsets: [3, 7] })}}`, [1, 2, 3, ...new Uint8Array(new Float32Array([2.5]).buffer)]));
+    const f = readSafetensors(file).tensors.get('f')!;
+    expect(f.data.byteOffset % 4).not.toBe(0);
+    expect([...toTypedArray(f)]).toEqual([2.5]);
+  });
+
   it('accepts ArrayBuffer input as well as Uint8Array', () => {
     const bytes = serializeSafetensors({ x: { dtype: 'I32', shape: [1], data: new Int32Array([42]) } });
     const copy = bytes.slice().buffer;
@@ -116,6 +124,17 @@ describe('writer validation', () => {
     expect(() => serializeSafetensors({ ['a\uD800']: { dtype: 'F32', shape: [1], data: f32(1) } })).toThrow(/lone UTF-16 surrogate/);
     expect(() => serializeSafetensors({}, { k: 1 as never })).toThrow('safetensors: __metadata__["k"] is 1; expected a string');
     expect(() => serializeSafetensors({ w: { dtype: 'F32', shape: [1], data: [1] as never } })).toThrow(/tensor "w": data must be a typed array/);
+  });
+  it('rejects a typed array of the wrong kind for the dtype, even when the byte count matches', () => {
+    expect(() => serializeSafetensors({ w: { dtype: 'F32', shape: [2], data: new Float64Array(1) } })).toThrow(
+      'safetensors: tensor "w": data is a Float64Array but dtype F32 takes a Float32Array (or raw bytes as a Uint8Array); convert the values, e.g. Float32Array.from(data), or give the right dtype',
+    );
+    expect(() => serializeSafetensors({ w: { dtype: 'BF16', shape: [2], data: new Float32Array(1) } })).toThrow(/data is a Float32Array but dtype BF16 takes a Uint16Array/);
+    expect(() => serializeSafetensors({ w: { dtype: 'I64', shape: [1], data: new Float64Array(1) } })).toThrow(/dtype I64 takes a BigInt64Array/);
+    // Raw bytes fit any dtype; the matching kind is accepted.
+    expect(() => serializeSafetensors({ w: { dtype: 'F32', shape: [2], data: new Uint8Array(8) } })).not.toThrow();
+    expect(() => serializeSafetensors({ w: { dtype: 'F32', shape: [2], data: new DataView(new ArrayBuffer(8)) } })).not.toThrow();
+    expect(() => serializeSafetensors({ w: { dtype: 'F16', shape: [2], data: new Uint16Array(2) } })).not.toThrow();
   });
   it('rejects duplicate names from an iterable', () => {
     const t = { dtype: 'U8' as const, shape: [], data: new Uint8Array(1) };

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -41,12 +41,26 @@ describe('planShards follows huggingface_hub', () => {
     expect(plan.index).toBeUndefined();
   });
 
-  it('parses HF size strings (decimal units)', () => {
+  it("parseSize reads sizes as transformers' convert_file_size_to_int does: any case, Gb = gigabits, GiB binary, 0KB = 0", () => {
     expect(parseSize('5GB')).toBe(5e9);
     expect(parseSize('500MB')).toBe(5e8);
-    expect(parseSize('1.5kb')).toBe(1500);
-    expect(() => parseSize('5GiB')).toThrow(SafetensorsError);
-    expect(() => parseSize(0)).toThrow(SafetensorsError);
+    expect(parseSize('5gB')).toBe(5e9);
+    // A unit ending in a lowercase "b" is bits: transformers divides by 8.
+    expect(parseSize('5Gb')).toBe(625_000_000);
+    expect(parseSize('5gb')).toBe(625_000_000);
+    expect(parseSize('3kb')).toBe(375);
+    expect(parseSize('10GiB')).toBe(10 * 2 ** 30);
+    expect(parseSize('1mib')).toBe(2 ** 20);
+    expect(parseSize('2KiB')).toBe(2048);
+    // 0 is accepted (every tensor then gets its own shard), as a string and as a number.
+    expect(parseSize('0KB')).toBe(0);
+    expect(parseSize(0)).toBe(0);
+    expect(planShards({ a: u8(1), b: u8(1) }, { maxShardSize: '0KB' }).shards.length).toBe(2);
+    // int() refuses fractions; transformers has no TB.
+    for (const bad of ['1.5KB', '1TB', 'GB', '5', '5 G B', '-5MB']) expect(() => parseSize(bad), bad).toThrow(SafetensorsError);
+    expect(() => parseSize('1.5KB')).toThrow('safetensors: shard size "1.5KB" is not an integer followed by GB, MB, KB (decimal), GiB, MiB, KiB (binary) or Gb, Mb, Kb (bits), e.g. "5GB"');
+    expect(() => parseSize(-1)).toThrow(SafetensorsError);
+    expect(() => parseSize(1.5)).toThrow(SafetensorsError);
   });
 });
 
@@ -149,6 +163,55 @@ describe('sharded write and read back', () => {
     const reader = await openSafetensorsCheckpoint(dir);
     expect(await reader.typedArray('layers.3.weight')).toEqual(tensors.get('layers.3.weight')!.data);
     await reader.close();
+  });
+
+  it('openSafetensorsCheckpoint prefers model.safetensors over an index, as transformers does', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'st-prefer-'));
+    // An index with its shards and, beside them, a single file with other values.
+    const plan = planShards(tensors, { maxShardSize: 100 });
+    for (const s of plan.shards) writeFileSync(join(dir, s.fileName), serializeSafetensors(s.tensors));
+    writeFileSync(join(dir, 'model.safetensors.index.json'), serializeShardIndex(plan.index!));
+    const single = { w: { dtype: 'F32' as Dtype, shape: [2], data: new Float32Array([7, 8]) } };
+    writeFileSync(join(dir, 'model.safetensors'), serializeSafetensors(single));
+    await using reader = await openSafetensorsCheckpoint(dir);
+    expect(reader.names()).toEqual(['w']);
+    expect([...(await reader.typedArray('w'))]).toEqual([7, 8]);
+    // Without the single file the index is used.
+    rmSync(join(dir, 'model.safetensors'));
+    await using sharded = await openSafetensorsCheckpoint(dir);
+    expect(sharded.names()).toEqual([...tensors.keys()]);
+  });
+
+  it('re-saving a smaller model removes the stale index and shards, so reading back never returns old weights', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'st-stale-'));
+    writeFileSync(join(dir, 'notes.txt'), 'kept');
+    writeFileSync(join(dir, 'adapter_model.safetensors'), serializeSafetensors({}));
+    // Sharded (4+ shards), then fewer shards: the extra old shards go.
+    await writeShardedSafetensors(dir, tensors, { maxShardSize: 100 });
+    const few = new Map([...tensors].slice(0, 4).map(([n, t]) => [n, { ...t, data: t.data.map((v) => v + 100) }] as const));
+    const plan = await writeShardedSafetensors(dir, few, { maxShardSize: 100 });
+    expect(readdirSync(dir).sort()).toEqual([...plan.shards.map((s) => s.fileName), 'adapter_model.safetensors', 'model.safetensors.index.json', 'notes.txt'].sort());
+    // Then a single file: the index and every shard go.
+    const one = new Map([['layers.0.weight', { dtype: 'F32' as Dtype, shape: [2], data: new Float32Array([5, 6]) }]]);
+    await writeShardedSafetensors(dir, one);
+    expect(readdirSync(dir).sort()).toEqual(['adapter_model.safetensors', 'model.safetensors', 'notes.txt']);
+    await using reader = await openSafetensorsCheckpoint(dir);
+    expect(reader.names()).toEqual(['layers.0.weight']);
+    expect([...(await reader.typedArray('layers.0.weight'))]).toEqual([5, 6]);
+    // And sharded again: the single file goes (a reader would prefer it to the new index).
+    await writeShardedSafetensors(dir, tensors, { maxShardSize: 100 });
+    expect(readdirSync(dir)).not.toContain('model.safetensors');
+    await using again = await openSafetensorsCheckpoint(dir);
+    expect(again.names()).toEqual([...tensors.keys()]);
+  });
+
+  it('a custom filenamePattern removes only its own stale shards', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'st-pattern-'));
+    await writeShardedSafetensors(dir, tensors, { maxShardSize: 100 });
+    const modelShards = readdirSync(dir).filter((f) => f.startsWith('model-'));
+    await writeShardedSafetensors(dir, tensors, { maxShardSize: 1000, filenamePattern: 'other{suffix}.safetensors' });
+    expect(readdirSync(dir).filter((f) => f.startsWith('model-'))).toEqual(modelShards);
+    expect(readdirSync(dir)).toContain('other.safetensors');
   });
 
   it('reads shards from Blobs (browser) and reports an index that points at the wrong shard', async () => {
