@@ -44,9 +44,25 @@ export class Nf4Linear extends Module implements BaseLinear {
     return this.bias ? add(y, this.bias) : y;
   }
 
-  /** The dequantised weight (for DoRA norms); a new tensor the caller disposes. */
+  /** The last dequantisation while it lives (see denseWeight). */
+  #dense: Tensor | null = null;
+
+  /**
+   * The dequantised f32 weight (out, in), for DoRA's norm and base product. Borrowed, like a
+   * Linear's weight from the same method: callers never dispose it. Calls reuse one dequantisation
+   * while it lives; it belongs to the tidy() scope that made it (a training step), so the f32 weight
+   * exists only for that step, and outside any scope the layer keeps that one copy until dispose().
+   */
   denseWeight(): Tensor {
-    return nf4Dequantize(this.packed, this.scalesQ, this.scales2, this.#meta);
+    if (!this.#dense || this.#dense.isDisposed) this.#dense = nf4Dequantize(this.packed, this.scalesQ, this.scales2, this.#meta);
+    return this.#dense;
+  }
+
+  /** Frees the quantised buffers, the bias and any dequantised weight still alive. */
+  override dispose(): void {
+    if (this.#dense && !this.#dense.isDisposed) this.#dense.dispose();
+    this.#dense = null;
+    super.dispose();
   }
 
   /** A 4-bit weight cannot absorb an adapter exactly; merge into a dequantised copy instead. */

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { Generator, NF4_CODE, OPS, crossEntropy, relu, matmul, mul, nf4Dequantize, randint, randn, registerBackend, tensor, tidy, transpose, type Tensor } from '@tessera/tensor';
+import { Generator, NF4_CODE, OPS, crossEntropy, relu, matmul, memory, mul, nf4Dequantize, randint, randn, registerBackend, tensor, tidy, transpose, type Tensor } from '@tessera/tensor';
 import { createCpuBackend } from '@tessera/kernels-cpu';
 import { backward } from '@tessera/autograd';
 import { Linear, Module } from '@tessera/nn';
@@ -121,5 +121,63 @@ describe('QLoRA', () => {
     expect(dequantizeCalls).toBe(0);
     expect(last).toBeLessThan(first * 0.7);
     void peft;
+  });
+});
+
+describe('Nf4Linear.denseWeight ownership', () => {
+  it('is borrowed like a Linear weight: calls share one dequantisation, freed with its tidy scope or by dispose()', () => {
+    const layer = Nf4Linear.fromLinear(new Linear(70, 40, { generator: new Generator(11) }));
+    const before = memory().numUndisposed;
+    dequantizeCalls = 0;
+    const w = layer.denseWeight();
+    expect(layer.denseWeight()).toBe(w);
+    expect(dequantizeCalls).toBe(1);
+    expect(memory().numUndisposed).toBe(before + 1);
+    layer.dispose();
+    expect(w.isDisposed).toBe(true);
+
+    const scoped = Nf4Linear.fromLinear(new Linear(70, 40, { generator: new Generator(12) }));
+    let inStep: Tensor | undefined;
+    tidy(() => {
+      inStep = scoped.denseWeight();
+      expect(scoped.denseWeight()).toBe(inStep);
+    });
+    expect(inStep!.isDisposed).toBe(true);
+    const next = scoped.denseWeight();
+    expect(next.isDisposed).toBe(false);
+    expect(next.shape).toEqual([40, 70]);
+    scoped.dispose();
+  });
+
+  it('a DoRA training step over an NF4 base dequantises the weight once and leaves no tensor behind', () => {
+    class Head extends Module {
+      readonly proj: Nf4Linear;
+      constructor() {
+        super();
+        this.proj = this.child('proj', Nf4Linear.fromLinear(new Linear(70, 40, { generator: new Generator(13) })));
+      }
+      forward(x: Tensor): Tensor {
+        return this.proj.forward(x);
+      }
+    }
+    const model = new Head();
+    new PeftModel(model, { r: 4, loraAlpha: 8, targetModules: ['proj'], useDora: true }, 'default', { generator: new Generator(14) });
+    const opt = new AdamW(model.trainableParameters(), { lr: 0.01 });
+    const x = randn([6, 70], { generator: new Generator(15) });
+    const y = randint(0, 40, [6], { generator: new Generator(16) });
+    const step = (): number =>
+      tidy(() => {
+        opt.zeroGrad();
+        const loss = crossEntropy(model.forward(x), y);
+        backward(loss);
+        opt.step();
+        return loss.dataSync()[0]!;
+      });
+    step(); // the first step creates AdamW's state
+    const before = memory().numUndisposed;
+    dequantizeCalls = 0;
+    step();
+    expect(dequantizeCalls).toBe(1);
+    expect(memory().numUndisposed).toBe(before);
   });
 });
