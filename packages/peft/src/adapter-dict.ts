@@ -57,6 +57,7 @@ export class AdapterParams extends Module {
     t.dispose();
   }
 
+  /** Adapter names present. */
   names(): string[] {
     return [...this.#items.keys()];
   }

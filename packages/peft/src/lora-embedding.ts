@@ -5,7 +5,7 @@ import { AdapterParams } from './adapter-dict.js';
 /** One embedding adapter's settings. */
 export interface LoraEmbeddingSettings {
   r: number;
-  alpha: number;
+  /** alpha / r, or alpha / √r with rsLoRA. */
   scaling: number;
   generator?: Generator;
 }
@@ -56,7 +56,10 @@ export class LoraEmbedding extends Module {
   /** ids (...) -> (..., dim) */
   forward(ids: Tensor): Tensor {
     let y = this.base.forward(ids);
-    if (this.disabled || this.merged.length) return y;
+    if (this.disabled || this.merged.length > 0) {
+      if (this.disabled && this.merged.length > 0) throw new Error('LoraEmbedding: adapters are merged into the base weight; unmerge before disabling them');
+      return y;
+    }
     for (const name of this.active) {
       const s = this.settings.get(name);
       if (!s) continue;

@@ -22,7 +22,7 @@ import { AdapterModules } from './adapter-dict.js';
 /** One adapter's settings on one layer. */
 export interface LoraLayerSettings {
   r: number;
-  alpha: number;
+  /** alpha / r, or alpha / √r with rsLoRA (the layer needs only the product). */
   scaling: number;
   dropout: number;
   useDora: boolean;
@@ -122,16 +122,16 @@ export class LoraLinear extends Module {
     this.lora_A.set(name, a);
     this.lora_B.set(name, b);
     if (s.useDora) {
-      const norm = withGradMode(false, () => tidy(() => this.weightNorm(name, s, a.weight, b.weight)));
+      const norm = withGradMode(false, () => tidy(() => this.weightNorm(this.base.denseWeight(), s, a.weight, b.weight)));
       this.lora_magnitude_vector.set(name, new DoraMagnitude(norm.requiresGrad_()));
     }
     this.settings.set(name, s);
     if (!this.active.includes(name)) this.active.push(name);
   }
 
-  /** ‖W + scaling·B·A‖ over the input dim for each output feature (shape (out)). */
-  private weightNorm(_name: string, s: LoraLayerSettings, a: Tensor, b: Tensor): Tensor {
-    const w = add(this.base.denseWeight(), mul(matmul(b, a), s.scaling));
+  /** ‖W + scaling·B·A‖ over the input dim for each output feature (shape (out)); `w0` is the base's dense weight. */
+  private weightNorm(w0: Tensor, s: LoraLayerSettings, a: Tensor, b: Tensor): Tensor {
+    const w = add(w0, mul(matmul(b, a), s.scaling));
     return sqrt(sum(mul(w, w), 1));
   }
 
@@ -167,8 +167,10 @@ export class LoraLinear extends Module {
       const lora = matmul(matmul(xd, transpose(a)), transpose(b));
       // DoRA (PEFT's DoraLinearLayer): scale = m / ‖W + sBA‖ with the norm detached;
       // result += (scale - 1) * base_no_bias(xd) + scale * lora * s.
-      const scale = div(this.lora_magnitude_vector.get(name)!.weight, detach(this.weightNorm(name, s, a, b)));
-      const baseNoBias = matmul(xd, transpose(this.base.denseWeight()));
+      // One dense weight for both uses: a quantised base dequantises it anew on every call.
+      const w0 = this.base.denseWeight();
+      const scale = div(this.lora_magnitude_vector.get(name)!.weight, detach(this.weightNorm(w0, s, a, b)));
+      const baseNoBias = matmul(xd, transpose(w0));
       y = add(y, add(mul(baseNoBias, sub(scale, 1)), mul(mul(lora, scale), s.scaling)));
     }
     return y;
@@ -191,7 +193,7 @@ export class LoraLinear extends Module {
           if (!s.useDora) return ba;
           // W' = (m / n)·(W + sBA) row-wise, n = ‖W + sBA‖. n is kept: W' alone cannot give it back.
           const w = this.base.denseWeight();
-          const n = keep(this.weightNorm(name, s, this.lora_A.get(name)!.weight, this.lora_B.get(name)!.weight));
+          const n = keep(this.weightNorm(w, s, this.lora_A.get(name)!.weight, this.lora_B.get(name)!.weight));
           this.mergedNorms.set(name, n);
           const scale = reshape(div(this.lora_magnitude_vector.get(name)!.weight, n), [-1, 1]);
           return sub(mul(add(w, ba), scale), w);

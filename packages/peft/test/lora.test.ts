@@ -1,10 +1,11 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { Generator, add, matmul, memory, mul, randint, randn, registerBackend, sqrt, sum, tensor, tidy, transpose, crossEntropy, reshape, type Tensor } from '@tessera/tensor';
+import { Generator, add, clone, div, embedding, matmul, memory, mul, randint, randn, registerBackend, sqrt, sub, sum, tensor, tidy, transpose, crossEntropy, reshape, type Tensor } from '@tessera/tensor';
 import { createCpuBackend } from '@tessera/kernels-cpu';
 import { backward } from '@tessera/autograd';
 import { Embedding, Linear, Module } from '@tessera/nn';
 import { AdamW } from '@tessera/optim';
-import { LoraEmbedding, LoraLinear, PeftModel, fromPeftJson, loraConfig, toPeftJson } from '../src/index.js';
+import { LoraEmbedding, LoraLinear, PeftModel, TiedEmbeddingCopy, adapterFiles, fromPeftJson, loraConfig, toPeftJson } from '../src/index.js';
+import { readSafetensors } from '@tessera/safetensors';
 
 beforeAll(() => {
   registerBackend(createCpuBackend());
@@ -126,7 +127,8 @@ describe('LoRA', () => {
       const gen = new Generator(6);
       const model = new Toy(gen);
       const w0 = model.q_proj.weight.dataSync().slice();
-      const peft = new PeftModel(model, { r: 3, loraAlpha: 6, useDora, targetModules: ['q_proj', 'v_proj', 'embed_tokens'] }, 'default', { generator: gen });
+      // DoRA adapts linear layers only (an embedding in the targets is refused with DoRA on).
+      const peft = new PeftModel(model, { r: 3, loraAlpha: 6, useDora, targetModules: useDora ? ['q_proj', 'v_proj'] : ['q_proj', 'v_proj', 'embed_tokens'] }, 'default', { generator: gen });
       randomizeB(peft, 'default', gen);
       const adapted = model.forward(ids()).dataSync().slice();
       peft.merge();
@@ -247,5 +249,201 @@ describe('adapter_config.json', () => {
     expect(back.r).toBe(16);
     expect(back.targetModules).toEqual(['q_proj', 'v_proj']);
     expect(() => fromPeftJson({ peft_type: 'PREFIX_TUNING' })).toThrow(/only "LORA" adapters/);
+  });
+});
+
+/** Three blocks under `layers.<i>`, as a decoder stack names them. */
+class Block extends Module {
+  readonly q_proj: Linear;
+  readonly v_proj: Linear;
+  constructor(gen: Generator) {
+    super();
+    this.q_proj = this.child('q_proj', new Linear(4, 4, { generator: gen }));
+    this.v_proj = this.child('v_proj', new Linear(4, 4, { generator: gen }));
+  }
+}
+class Layers extends Module {
+  constructor(gen: Generator, n: number) {
+    super();
+    for (let i = 0; i < n; i++) this.child(i, new Block(gen));
+  }
+}
+class Decoder extends Module {
+  constructor(gen: Generator) {
+    super();
+    this.child('layers', new Layers(gen, 3));
+  }
+}
+/** `model.layers.<i>.{q,v}_proj`: PEFT's layer-index rule wants a segment before the list name. */
+class Stack extends Module {
+  constructor(gen: Generator) {
+    super();
+    this.child('model', new Decoder(gen));
+  }
+}
+
+const adapted = (peft: PeftModel): string[] => peft.loraLayers().map(([p]) => p);
+
+describe('which layers are adapted', () => {
+  it('a second all-linear adapter does not wrap the first adapter\'s lora_A/lora_B (review item 3)', async () => {
+    const model = new Toy(new Generator(12));
+    const peft = new PeftModel(model, { r: 2, targetModules: 'all-linear' });
+    peft.addAdapter('second', { r: 2, targetModules: 'all-linear' });
+    expect(adapted(peft)).toEqual(['q_proj', 'v_proj']);
+    const keys = [...readSafetensors((await adapterFiles(peft, 'second')).weights).tensors.keys()].sort();
+    expect(keys).toEqual(['base_model.model.q_proj.lora_A.weight', 'base_model.model.q_proj.lora_B.weight', 'base_model.model.v_proj.lora_A.weight', 'base_model.model.v_proj.lora_B.weight']);
+  });
+
+  it('adapter_config.json: layers_to_transform, layers_pattern and exclude_modules choose layers as PEFT does (review item 7)', () => {
+    const base = { peft_type: 'LORA', r: 2, lora_alpha: 2, target_modules: ['q_proj', 'v_proj'] };
+    const cases: [Record<string, unknown>, string[]][] = [
+      [{ layers_to_transform: [0, 2], layers_pattern: 'layers' }, ['model.layers.0.q_proj', 'model.layers.0.v_proj', 'model.layers.2.q_proj', 'model.layers.2.v_proj']],
+      [{ layers_to_transform: 1 }, ['model.layers.1.q_proj', 'model.layers.1.v_proj']],
+      [{ layers_to_transform: [1], layers_pattern: ['h'] }, null as unknown as string[]], // no `h.<i>` segment: nothing matches
+      [{ exclude_modules: ['model.layers.2.v_proj', 'q_proj'] }, ['model.layers.0.v_proj', 'model.layers.1.v_proj']],
+      [{ exclude_modules: '.*\\.[01]\\..*' }, ['model.layers.2.q_proj', 'model.layers.2.v_proj']],
+      [{ target_modules: 'model\\.layers\\.[12]\\.q_proj', layers_to_transform: [1] }, ['model.layers.1.q_proj', 'model.layers.2.q_proj']], // a regex ignores layer indices, as in PEFT
+    ];
+    for (const [fields, want] of cases) {
+      const cfg = fromPeftJson({ ...base, ...fields });
+      if (want === null) {
+        expect(() => new PeftModel(new Stack(new Generator(1)), cfg)).toThrow(/matched no Linear or Embedding/);
+        continue;
+      }
+      expect(adapted(new PeftModel(new Stack(new Generator(1)), cfg))).toEqual(want);
+      expect(adapted(new PeftModel(new Stack(new Generator(1)), fromPeftJson(toPeftJson(cfg))))).toEqual(want);
+    }
+  });
+
+  it('adapter_config.json fields Tessera does not implement are refused by name (review item 7)', () => {
+    const base = { peft_type: 'LORA', r: 2, target_modules: ['q_proj'] };
+    expect(() => fromPeftJson({ ...base, lora_bias: true })).toThrow(/adapter_config.json: lora_bias is true; Tessera does not implement a trainable bias in lora_B/);
+    expect(() => fromPeftJson({ ...base, init_lora_weights: 'pissa' })).toThrow(/init_lora_weights is "pissa"/);
+    expect(() => fromPeftJson({ ...base, layer_replication: [[0, 2]] })).toThrow(/layer_replication/);
+    expect(() => fromPeftJson({ ...base, trainable_token_indices: [1, 2] })).toThrow(/trainable_token_indices/);
+    expect(fromPeftJson({ ...base, lora_bias: false, init_lora_weights: 'gaussian', layer_replication: null }).initLoraWeights).toBe('gaussian');
+    expect(() => loraConfig({ targetModules: /q_proj/i })).toThrow(/has flags, which adapter_config.json cannot store/);
+  });
+
+  it('DoRA with an embedding among the targets is refused (review item 8)', () => {
+    const model = new Toy(new Generator(13));
+    expect(() => new PeftModel(model, { useDora: true, targetModules: ['q_proj', 'embed_tokens'] })).toThrow(/useDora is set and target_modules matches the embedding "embed_tokens"/);
+    expect(model.q_proj).not.toBeInstanceOf(LoraLinear); // refused before any layer changed
+  });
+
+  it('LoraEmbedding: disabled while merged throws as LoraLinear does (review item 9)', () => {
+    const model = new Toy(new Generator(14));
+    const peft = new PeftModel(model, { targetModules: ['embed_tokens', 'q_proj'] });
+    peft.merge();
+    expect(() => peft.withAdaptersDisabled(() => (model.embed_tokens as unknown as LoraEmbedding).forward(ids()))).toThrow(/LoraEmbedding: adapters are merged into the base weight; unmerge before disabling them/);
+    expect(() => peft.withAdaptersDisabled(() => model.q_proj.forward(randn([1, 6])))).toThrow(/LoraLinear: adapters are merged/);
+  });
+});
+
+/** A model whose output head is tied to its token embedding, as tie_word_embeddings models read it: `embed_tokens.weight`. */
+class TiedToy extends Module {
+  readonly config = { tieWordEmbeddings: true, vocabSize: 11 };
+  readonly embed_tokens: Embedding;
+  readonly q_proj: Linear;
+  constructor(gen: Generator) {
+    super();
+    this.embed_tokens = this.child('embed_tokens', new Embedding(11, 6, { generator: gen }));
+    this.q_proj = this.child('q_proj', new Linear(6, 6, { generator: gen }));
+  }
+  forward(ids: Tensor): Tensor {
+    return matmul(this.q_proj.forward(this.embed_tokens.forward(ids)), transpose(this.embed_tokens.weight));
+  }
+}
+
+describe('modules_to_save (review item 4)', () => {
+  it('a tied embedding trains a private copy: the head keeps the original table, as in PEFT', async () => {
+    const model = new TiedToy(new Generator(15));
+    const base = model.forward(ids()).dataSync().slice();
+    const w0 = clone(model.embed_tokens.weight);
+    const peft = new PeftModel(model, { r: 2, targetModules: ['q_proj'], modulesToSave: ['embed_tokens'] });
+    expect(model.embed_tokens).toBeInstanceOf(TiedEmbeddingCopy);
+    expect(model.trainableParameters().map(([n]) => n)).toEqual(['embed_tokens.weight', 'q_proj.lora_A.default.weight', 'q_proj.lora_B.default.weight']);
+    const trained = model.trainableParameters()[0]![1];
+    tidy(() => void trained.assign(add(trained, mul(randn(trained.shape, { generator: new Generator(16) }), 0.5))));
+    const q = model.q_proj as unknown as LoraLinear;
+    const expected = tidy(() => matmul(q.forward(embedding(ids(), trained)), transpose(w0)).dataSync().slice());
+    model.forward(ids()).dataSync().forEach((v, i) => expect(v).toBeCloseTo(expected[i]!, 5));
+    const saved = readSafetensors((await adapterFiles(peft)).weights).tensors.get('base_model.model.embed_tokens.weight')!;
+    expect(Array.from(new Float32Array(new Uint8Array(saved.data).buffer))).toEqual(Array.from(trained.dataSync()));
+    // Disabled adapters run the original embedding; deleting the adapter puts the plain module back.
+    peft.withAdaptersDisabled(() => model.forward(ids()).dataSync()).forEach((v, i) => expect(v).toBeCloseTo(base[i]!, 5));
+    model.forward(ids()).dataSync().forEach((v, i) => expect(v).toBeCloseTo(expected[i]!, 5));
+    peft.addAdapter('other', { r: 2, targetModules: ['q_proj'] });
+    peft.deleteAdapter('default');
+    expect(model.embed_tokens).toBeInstanceOf(Embedding);
+    expect(model.embed_tokens).not.toBeInstanceOf(TiedEmbeddingCopy);
+    model.forward(ids()).dataSync().forEach((v, i) => expect(v).toBeCloseTo(base[i]!, 5));
+  });
+
+  it('withAdaptersDisabled and another active adapter run the original module, as PEFT does', () => {
+    const model = new Toy(new Generator(17));
+    const base = model.forward(ids()).dataSync().slice();
+    const peft = new PeftModel(model, { r: 2, targetModules: ['q_proj'], modulesToSave: ['lm_head'] });
+    const head = model.lm_head.weight;
+    tidy(() => void head.assign(add(head, 0.3)));
+    const trained = model.forward(ids()).dataSync().slice();
+    expect(Array.from(trained)).not.toEqual(Array.from(base));
+    peft.withAdaptersDisabled(() => model.forward(ids()).dataSync()).forEach((v, i) => expect(v).toBeCloseTo(base[i]!, 6));
+    model.forward(ids()).dataSync().forEach((v, i) => expect(v).toBeCloseTo(trained[i]!, 6));
+    peft.addAdapter('plain', { r: 2, targetModules: ['v_proj'] });
+    peft.setAdapter('plain'); // its B is zero and it saves no lm_head: the base model's output
+    model.forward(ids()).dataSync().forEach((v, i) => expect(v).toBeCloseTo(base[i]!, 6));
+    expect(() => peft.addAdapter('again', { r: 2, targetModules: ['q_proj'], modulesToSave: ['lm_head'] })).toThrow(/modules_to_save "lm_head" \(lm_head\) is already saved by adapter "default"/);
+    peft.setAdapter('default');
+    model.forward(ids()).dataSync().forEach((v, i) => expect(v).toBeCloseTo(trained[i]!, 6));
+  });
+});
+
+describe('DoRA gradients', () => {
+  it('agree with finite differences of the output with the weight norm held constant (the norm is detached, as in PEFT)', () => {
+    const gen = new Generator(18);
+    const model = new Toy(gen, 'f64');
+    const peft = new PeftModel(model, { r: 2, loraAlpha: 4, useDora: true, targetModules: ['q_proj'] }, 'default', { generator: gen });
+    randomizeB(peft, 'default', gen);
+    const q = model.q_proj as unknown as LoraLinear;
+    const a = q.lora_A.get('default')!.weight;
+    const b = q.lora_B.get('default')!.weight;
+    const m = q.lora_magnitude_vector.get('default')!.weight;
+    tidy(() => void m.assign(add(m, mul(randn(m.shape, { generator: gen, dtype: 'f64' }), 0.2))));
+    const s = q.settings.get('default')!.scaling;
+    const x = randn([3, 6], { generator: gen, dtype: 'f64' });
+    const u = randn([3, 6], { generator: gen, dtype: 'f64' });
+    const w = q.weight;
+    // ‖W + sBA‖ per output row at the current point, then frozen.
+    const n0 = tidy(() => clone(sqrt(sum(mul(add(w, mul(matmul(b, a), s)), add(w, mul(matmul(b, a), s))), 1))));
+    // PEFT's DoRA output with the norm a constant: base(x) + (m/n0 - 1)·xWᵀ + (m/n0)·s·xAᵀBᵀ.
+    const frozen = (): number =>
+      tidy(() => {
+        const scale = div(m, n0);
+        const y = add(add(q.base.forward(x), mul(matmul(x, transpose(w)), sub(scale, 1))), mul(mul(matmul(matmul(x, transpose(a)), transpose(b)), s), scale));
+        return sum(mul(u, y)).dataSync()[0]!;
+      });
+    const live = (): number => tidy(() => sum(mul(u, q.forward(x))).dataSync()[0]!);
+    expect(live()).toBeCloseTo(frozen(), 10);
+    tidy(() => backward(sum(mul(u, q.forward(x)))));
+    let liveDiffers = 0;
+    for (const p of [a, b, m]) {
+      const v = randn(p.shape, { generator: gen, dtype: 'f64' });
+      const p0 = p.clone();
+      const eps = 1e-6;
+      const fd = (f: () => number): number => {
+        tidy(() => void p.assign(add(p0, mul(v, eps))));
+        const plus = f();
+        tidy(() => void p.assign(add(p0, mul(v, -eps))));
+        const minus = f();
+        p.assign(clone(p0));
+        return (plus - minus) / (2 * eps);
+      };
+      const analytic = sum(mul(p.grad!, v)).dataSync()[0]!;
+      expect(analytic).toBeCloseTo(fd(frozen), 6);
+      // The full derivative (the norm moving with A and B) is a different number: the norm is detached.
+      if (p !== m) liveDiffers += Math.abs(analytic - fd(live)) > 1e-4 ? 1 : 0;
+    }
+    expect(liveDiffers).toBe(2);
   });
 });
