@@ -60,6 +60,19 @@ describe('NF4 quantisation', () => {
   });
 });
 
+/** One AdamW step on the cross-entropy of `model(x)` against `y`, in a tidy scope; returns the loss. */
+function adamWStep(model: Module & { forward(x: Tensor): Tensor }, lr: number, x: Tensor, y: Tensor): () => number {
+  const opt = new AdamW(model.trainableParameters(), { lr });
+  return () =>
+    tidy(() => {
+      opt.zeroGrad();
+      const loss = crossEntropy(model.forward(x), y);
+      backward(loss);
+      opt.step();
+      return loss.dataSync()[0]!;
+    });
+}
+
 describe('QLoRA', () => {
   function nf4Of(rows: number, cols: number, seed: number): { layer: Nf4Linear; dense: Tensor } {
     const l = new Linear(cols, rows, { generator: new Generator(seed) });
@@ -102,17 +115,7 @@ describe('QLoRA', () => {
     const peft = new PeftModel(model, { r: 4, loraAlpha: 8, targetModules: ['up_proj', 'down_proj'] }, 'default', { generator: new Generator(8) });
     expect((model.up_proj as unknown as LoraLinear).base).toBeInstanceOf(Nf4Linear);
     expect(model.trainableParameters().every(([n]) => n.includes('lora_'))).toBe(true);
-    const opt = new AdamW(model.trainableParameters(), { lr: 0.02 });
-    const x = randn([16, 64], { generator: new Generator(9) });
-    const y = randint(0, 8, [16], { generator: new Generator(10) });
-    const step = (): number =>
-      tidy(() => {
-        opt.zeroGrad();
-        const loss = crossEntropy(model.forward(x), y);
-        backward(loss);
-        opt.step();
-        return loss.dataSync()[0]!;
-      });
+    const step = adamWStep(model, 0.02, randn([16, 64], { generator: new Generator(9) }), randint(0, 8, [16], { generator: new Generator(10) }));
     dequantizeCalls = 0;
     const first = step();
     let last = first;
@@ -162,17 +165,7 @@ describe('Nf4Linear.denseWeight ownership', () => {
     }
     const model = new Head();
     new PeftModel(model, { r: 4, loraAlpha: 8, targetModules: ['proj'], useDora: true }, 'default', { generator: new Generator(14) });
-    const opt = new AdamW(model.trainableParameters(), { lr: 0.01 });
-    const x = randn([6, 70], { generator: new Generator(15) });
-    const y = randint(0, 40, [6], { generator: new Generator(16) });
-    const step = (): number =>
-      tidy(() => {
-        opt.zeroGrad();
-        const loss = crossEntropy(model.forward(x), y);
-        backward(loss);
-        opt.step();
-        return loss.dataSync()[0]!;
-      });
+    const step = adamWStep(model, 0.01, randn([6, 70], { generator: new Generator(15) }), randint(0, 40, [6], { generator: new Generator(16) }));
     step(); // the first step creates AdamW's state
     const before = memory().numUndisposed;
     dequantizeCalls = 0;
