@@ -9,8 +9,12 @@ import * as T from '@tessera/tensor';
 /** Relative error allowed for finite results (f32 kernels against the CPU's double, rounded once). */
 const REL = 1e-5;
 
-/** Where `device`'s result differs from the CPU's, one line per element naming the inputs. */
-async function mismatches(device: string, what: string, inputs: readonly (readonly (number | string)[])[], build: (dev: string) => T.Tensor): Promise<string[]> {
+/**
+ * Where `device`'s result differs from the CPU's, one line per element naming the inputs (element i
+ * of the result names element i modulo each list's length, so a tiled input names its untiled case).
+ * With `collapse`, equal lines are reported once with their count (a tiled case repeats each line).
+ */
+async function mismatches(device: string, what: string, inputs: readonly (readonly (number | string)[])[], build: (dev: string) => T.Tensor, collapse = false): Promise<string[]> {
   const read = async (dev: string): Promise<number[]> => {
     const y = T.tidy(() => build(dev));
     try {
@@ -30,10 +34,12 @@ async function mismatches(device: string, what: string, inputs: readonly (readon
     const args = inputs.length > 0 ? inputs.map((xs) => xs[i % xs.length]).join(', ') : `element ${i}`;
     out.push(`${what}(${args}): cpu ${a}, ${device} ${b}`);
   });
-  return out;
+  if (!collapse) return out;
+  const counts = new Map<string, number>();
+  for (const line of out) counts.set(line, (counts.get(line) ?? 0) + 1);
+  return [...counts].map(([line, k]) => (k > 1 ? `${line} (${k} elements)` : line));
 }
 
-const f32 = (xs: readonly number[], dev: string) => T.tensor([...xs], { dtype: 'f32', device: dev });
 
 /** Unary ops and the inputs each must get right. */
 const UNARY_CASES: [string, (x: T.Tensor) => T.Tensor, number[]][] = [
@@ -88,6 +94,38 @@ const ROWS = [
   [Infinity, NaN, Infinity, -Infinity],
 ];
 
+/** add/sub/mul/div's [a, b] pairs: infinities against each other and 0, division by ±0, NaN, overflow, subnormals. */
+const ARITHMETIC_CASES: [number, number][] = [
+  [Infinity, -Infinity], [Infinity, Infinity], [0, Infinity], [-Infinity, 0], [1, 0], [-1, 0], [0, 0], [1, -0], [NaN, 1], [2, NaN],
+  [3e38, 3e38], [-3e38, 3e38], [1e-45, 2], [1e-40, 1e-5], [1e-20, 1e-20], [1e-38, 0.5],
+];
+
+/** GELU gradients' [x, dy] pairs: large inputs of both signs, near 0, NaN and infinities in either. */
+const GELU_GRAD_CASES: [number, number][] = [
+  [-1e4, 1], [-100, 1], [-50, -2], [-10, 1], [1e-6, 1], [0.5, 0.5], [1, 1], [3, -2], [10, 1], [20, 1], [50, 1], [100, 1], [1e4, 1],
+  [NaN, 1], [Infinity, 1], [-Infinity, 1], [1, NaN], [1, Infinity],
+];
+
+/**
+ * Rows for layerNorm, rmsNorm and their gradients: NaN, infinities, a constant row, huge values whose
+ * squares overflow f32, tiny ones whose squares underflow. Not a row like [1e30, -1e30, 0, 1]: its
+ * mean cancels catastrophically, so it is rounding noise in any summation order (tiled to 64, the CPU's
+ * in-order f64 sum gives 1/64 against the true 1/4, f32 SIMD lanes 0) and no kernel is wrong.
+ */
+const NORM_ROWS = [
+  [1, NaN, 3, 2],
+  [Infinity, 0, 1, 2],
+  [-Infinity, 0, 1, 2],
+  [5, 5, 5, 5],
+  [1e30, -1e30, 1e30, -1e30],
+  [1e-30, -1e-30, 2e-30, 0],
+  [3e38, 3e38, -3e38, 1],
+  [0, 0, 0, 0],
+];
+
+/** Rows for sum: NaN, infinities of both signs (NaN) and of one, overflow. */
+const SUM_ROWS = [...ROWS, [Infinity, -Infinity, 1, 2], [3e38, 3e38, -3e38, 1], [1e-45, 1e-45, 0, -1e-45]];
+
 /** One named special-value check: resolves to one line per element where `device` differs from the CPU. */
 export interface SpecialValueCheck {
   name: string;
@@ -107,70 +145,210 @@ const LOGIT_ROWS = [
   [-100, -101, -102, -103],
 ];
 
-/** The special-value checks for the backend named `device`. */
-export function specialValueChecks(device: string): SpecialValueCheck[] {
+/** Options for `specialValueChecks`; without them every case runs once, as written. */
+export interface SpecialValueOptions {
+  /**
+   * Repeat every case until its tensor holds at least this many elements, for backends whose fast
+   * paths start at a size (kernels-cpu's WebAssembly SIMD kernels, and their worker threads beyond
+   * that). Tiled inputs are also cloned on the device (a copy op's result, as a layer's activations
+   * are), so a backend that keeps large results in memory of its own (kernels-cpu's arena, which its
+   * workers read in place) gets them there. Equal mismatch lines are then reported once, with a count.
+   */
+  readonly minElements?: number;
+  /**
+   * Lengthen every row of the row cases (max/min/argmax/argmin along rows, softmax, logSoftmax,
+   * logsumexp, cross-entropy) to at least this many elements by repeating it: the first extreme, NaN
+   * or target stays where it was, so each result still names the row as written (default: 4).
+   */
+  readonly minRow?: number;
+  /**
+   * Also check the fused kernels a backend may have beyond the primitives (default false; kernels-cpu
+   * runs them on its SIMD module): add/sub/mul/div over infinities, zeros, NaN and subnormals, sum,
+   * layerNorm and rmsNorm and their gradients over rows with NaN, infinities, constant and huge
+   * values, GELU's gradient (both forms) at large inputs, and the softmax, logSoftmax and cross-entropy
+   * gradients over the special logits.
+   */
+  readonly fusedKernels?: boolean;
+}
+
+/** `xs` repeated until it holds at least `n` elements (whole copies; `xs` itself when n <= its length). */
+function tile<V>(xs: readonly V[], n: number): V[] {
+  const copies = Math.max(1, Math.ceil(n / xs.length));
+  return Array.from({ length: copies * xs.length }, (_, i) => xs[i % xs.length]!);
+}
+
+/**
+ * A row case laid out for the checks: each row repeated along itself to at least `minRow` elements,
+ * then the rows repeated until the set holds at least `minElements`; the names of the rows as written,
+ * one per result row (i modulo their count) and one per element (row and column as written).
+ */
+interface RowSet {
+  readonly flat: number[];
+  readonly shape: [number, number];
+  /** Rows as written. */
+  readonly count: number;
+  readonly rowNames: string[];
+  readonly elementNames: string[];
+}
+
+function rowSet(rows: readonly (readonly number[])[], opts: SpecialValueOptions): RowSet {
+  const width = rows[0]!.length;
+  const cols = Math.ceil(Math.max(width, opts.minRow ?? width) / width) * width;
+  const once = rows.map((r) => tile(r, cols));
+  const all = tile(once, Math.ceil((opts.minElements ?? 0) / cols));
+  const rowNames = rows.map((r) => `[${r.join(' ')}]`);
+  const elementNames = rowNames.flatMap((name) => Array.from({ length: cols }, (_, j) => (cols === width ? name : `${name} element ${j % width}`)));
+  return { flat: all.flat(), shape: [all.length, cols], count: rows.length, rowNames, elementNames };
+}
+
+/**
+ * The special-value checks for the backend named `device`. `opts` tiles every case to a size
+ * (SpecialValueOptions); each mismatch line still names the input as written.
+ */
+export function specialValueChecks(device: string, opts: SpecialValueOptions = {}): SpecialValueCheck[] {
+  const tiled = (opts.minElements ?? 0) > 0 || (opts.minRow ?? 0) > 0;
+  const grow = <V>(xs: readonly V[]): V[] => (tiled ? tile(xs, opts.minElements ?? 0) : [...xs]);
+  /** The f32 tensor of `xs` on `dev` (cloned there when tiled: see SpecialValueOptions.minElements). */
+  const f32 = (xs: readonly number[], dev: string): T.Tensor => {
+    const x = T.tensor([...xs], { dtype: 'f32', device: dev });
+    return tiled ? T.clone(x) : x;
+  };
+  const rowsOn = (set: RowSet, dev: string): T.Tensor => f32(set.flat, dev).reshape(set.shape);
+  const compare = (what: string, inputs: readonly (readonly (number | string)[])[], build: (dev: string) => T.Tensor) => mismatches(device, what, inputs, build, tiled);
+  const size = tiled ? ` (tiled: at least ${opts.minElements ?? 0} elements${opts.minRow ? `, rows of at least ${opts.minRow}` : ''})` : '';
   return [
     {
-      name: 'unary special values: NaN through sign/relu/clamp, log1p/softplus/tanh/erf near 0 (relative error) and at large |x|, gelu at large inputs',
+      name: `unary special values: NaN through sign/relu/clamp, log1p/softplus/tanh/erf near 0 (relative error) and at large |x|, gelu at large inputs${size}`,
       mismatches: async () => {
         const bad: string[] = [];
-        for (const [name, op, xs] of UNARY_CASES) bad.push(...(await mismatches(device, name, [xs], (dev) => op(f32(xs, dev)))));
+        for (const [name, op, xs] of UNARY_CASES) {
+          const all = grow(xs);
+          bad.push(...(await compare(name, [xs], (dev) => op(f32(all, dev)))));
+        }
         return bad;
       },
     },
     {
-      name: 'pow special values: negative and zero bases, integer, fractional and infinite exponents, NaN (C pow rules, as on the CPU)',
+      name: `pow special values: negative and zero bases, integer, fractional and infinite exponents, NaN (C pow rules, as on the CPU)${size}`,
       mismatches: () => {
         const a = POW_CASES.map(([x]) => x);
         const b = POW_CASES.map(([, y]) => y);
-        return mismatches(device, 'pow', [a, b], (dev) => T.pow(f32(a, dev), f32(b, dev)));
+        const [ta, tb] = [grow(a), grow(b)];
+        return compare('pow', [a, b], (dev) => T.pow(f32(ta, dev), f32(tb, dev)));
       },
     },
     {
-      name: 'maximum/minimum propagate NaN from either side',
+      name: `maximum/minimum propagate NaN from either side${size}`,
       mismatches: async () => {
         const a = MINMAX_CASES.map(([x]) => x);
         const b = MINMAX_CASES.map(([, y]) => y);
+        const [ta, tb] = [grow(a), grow(b)];
         return [
-          ...(await mismatches(device, 'maximum', [a, b], (dev) => T.maximum(f32(a, dev), f32(b, dev)))),
-          ...(await mismatches(device, 'minimum', [a, b], (dev) => T.minimum(f32(a, dev), f32(b, dev)))),
+          ...(await compare('maximum', [a, b], (dev) => T.maximum(f32(ta, dev), f32(tb, dev)))),
+          ...(await compare('minimum', [a, b], (dev) => T.minimum(f32(ta, dev), f32(tb, dev)))),
         ];
       },
     },
     {
-      name: 'max/min reductions propagate NaN; argmax/argmin return the first NaN (along rows and along a strided axis)',
+      name: `max/min reductions propagate NaN; argmax/argmin return the first NaN (along rows and along a strided axis)${size}`,
       mismatches: async () => {
-        const flat = ROWS.flat();
-        const shape = [ROWS.length, ROWS[0]!.length];
-        const x = (dev: string) => T.tensor(flat, { dtype: 'f32', device: dev }).reshape(shape);
-        const rows = ROWS.map((r) => `[${r.join(' ')}]`);
+        const set = rowSet(ROWS, opts);
+        const x = (dev: string) => rowsOn(set, dev);
+        const rows = set.rowNames;
         const bad: string[] = [];
         for (const [name, op] of [['max', T.max], ['min', T.min]] as const) {
-          bad.push(...(await mismatches(device, `${name} axis 1`, [rows], (dev) => op(x(dev), 1))));
-          bad.push(...(await mismatches(device, `${name} axis 0 of the rows`, [], (dev) => op(x(dev), 0))));
-          bad.push(...(await mismatches(device, `${name} of all`, [], (dev) => op(x(dev)))));
+          bad.push(...(await compare(`${name} axis 1`, [rows], (dev) => op(x(dev), 1))));
+          bad.push(...(await compare(`${name} axis 0 of the rows`, [], (dev) => op(x(dev), 0))));
+          bad.push(...(await compare(`${name} of all`, [], (dev) => op(x(dev)))));
         }
         for (const [name, op] of [['argmax', T.argmax], ['argmin', T.argmin]] as const) {
-          bad.push(...(await mismatches(device, `${name} axis 1`, [rows], (dev) => op(x(dev), 1))));
-          bad.push(...(await mismatches(device, `${name} axis 0 of the rows`, [], (dev) => op(x(dev), 0))));
+          bad.push(...(await compare(`${name} axis 1`, [rows], (dev) => op(x(dev), 1))));
+          bad.push(...(await compare(`${name} axis 0 of the rows`, [], (dev) => op(x(dev), 0))));
         }
         return bad;
       },
     },
     {
-      name: 'softmax, logSoftmax, logsumexp and cross-entropy over masked (-Infinity), fully masked, infinite and NaN logits',
+      name: `softmax, logSoftmax, logsumexp and cross-entropy over masked (-Infinity), fully masked, infinite and NaN logits${size}`,
       mismatches: async () => {
-        const shape = [LOGIT_ROWS.length, LOGIT_ROWS[0]!.length];
-        const x = (dev: string) => T.tensor(LOGIT_ROWS.flat(), { dtype: 'f32', device: dev }).reshape(shape);
-        const rows = LOGIT_ROWS.map((r) => `[${r.join(' ')}]`);
-        const targets = (dev: string) => T.tensor(LOGIT_ROWS.map((_, i) => (i + 1) % shape[1]!), { dtype: 'i32', device: dev });
+        const set = rowSet(LOGIT_ROWS, opts);
+        const x = (dev: string) => rowsOn(set, dev);
+        const width = LOGIT_ROWS[0]!.length;
+        // Row i's target as written (a tiled row holds it at the same column).
+        const targets = (dev: string) => T.tensor(Array.from({ length: set.shape[0] }, (_, i) => ((i % set.count) + 1) % width), { dtype: 'i32', device: dev });
         return [
-          ...(await mismatches(device, 'softmax', [rows], (dev) => T.softmax(x(dev), -1))),
-          ...(await mismatches(device, 'logSoftmax', [rows], (dev) => T.logSoftmax(x(dev), -1))),
-          ...(await mismatches(device, 'logsumexp', [rows], (dev) => T.logsumexp(x(dev), -1))),
-          ...(await mismatches(device, 'crossEntropy (per row)', [rows], (dev) => T.crossEntropy(x(dev), targets(dev), { reduction: 'none' }))),
+          ...(await compare('softmax', [set.elementNames], (dev) => T.softmax(x(dev), -1))),
+          ...(await compare('logSoftmax', [set.elementNames], (dev) => T.logSoftmax(x(dev), -1))),
+          ...(await compare('logsumexp', [set.rowNames], (dev) => T.logsumexp(x(dev), -1))),
+          ...(await compare('crossEntropy (per row)', [set.rowNames], (dev) => T.crossEntropy(x(dev), targets(dev), { reduction: 'none' }))),
         ];
       },
     },
+    ...(opts.fusedKernels ? [fusedKernelCheck(device, opts, f32, compare, grow, size)] : []),
   ];
+}
+
+type Compare = (what: string, inputs: readonly (readonly (number | string)[])[], build: (dev: string) => T.Tensor) => Promise<string[]>;
+
+/** The check of SpecialValueOptions.fusedKernels, with the tiling and comparison of specialValueChecks. */
+function fusedKernelCheck(device: string, opts: SpecialValueOptions, f32: (xs: readonly number[], dev: string) => T.Tensor, compare: Compare, grow: <V>(xs: readonly V[]) => V[], size: string): SpecialValueCheck {
+  const rowsOn = (set: RowSet, dev: string): T.Tensor => f32(set.flat, dev).reshape(set.shape);
+  /** A row of `set`'s width, repeated over its rows (a gradient's dy), or one row (a norm's weight). */
+  const along = (set: RowSet, row: readonly number[], dev: string, everyRow: boolean): T.Tensor => {
+    const one = tile(row, set.shape[1]);
+    return everyRow ? f32(tile(one, set.shape[0] * set.shape[1]), dev).reshape(set.shape) : f32(one, dev);
+  };
+  const DY = [1, -2, 0.5, 3];
+  const W = [1, 2, -1, 0.5];
+  return {
+    name: `fused kernels over special values: add/sub/mul/div, sum, layerNorm and rmsNorm with their gradients, GELU's gradient, softmax/logSoftmax/cross-entropy gradients${size}`,
+    mismatches: async () => {
+      const bad: string[] = [];
+      const a = ARITHMETIC_CASES.map(([x]) => x);
+      const b = ARITHMETIC_CASES.map(([, y]) => y);
+      const [ta, tb] = [grow(a), grow(b)];
+      for (const [name, op] of [['add', T.add], ['sub', T.sub], ['mul', T.mul], ['div', T.div]] as const) {
+        bad.push(...(await compare(name, [a, b], (dev) => op(f32(ta, dev), f32(tb, dev)))));
+      }
+      const sums = rowSet(SUM_ROWS, opts);
+      bad.push(...(await compare('sum axis 1', [sums.rowNames], (dev) => T.sum(rowsOn(sums, dev), 1))));
+      bad.push(...(await compare('sum axis 0 of the rows', [], (dev) => T.sum(rowsOn(sums, dev), 0))));
+      bad.push(...(await compare('sum of all', [], (dev) => T.sum(rowsOn(sums, dev)))));
+
+      const norms = rowSet(NORM_ROWS, opts);
+      const x = (dev: string) => rowsOn(norms, dev);
+      const names = [norms.elementNames];
+      for (const weighted of [false, true]) {
+        const w = (dev: string) => (weighted ? [along(norms, W, dev, false)] : []);
+        const tag = weighted ? ` weight [${W.join(' ')}]` : '';
+        const attrs = (eps: number) => ({ eps, hasWeight: weighted });
+        bad.push(...(await compare(`layerNorm${tag}`, names, (dev) => T.layerNorm(x(dev), ...w(dev)))));
+        bad.push(...(await compare(`rmsNorm${tag}`, names, (dev) => T.rmsNorm(x(dev), ...w(dev)))));
+        bad.push(...(await compare(`layerNormBackward${tag}, dy [${DY.join(' ')}]`, names, (dev) => T.apply(T.OPS.layerNormBackward, [x(dev), along(norms, DY, dev, true), ...w(dev)], attrs(1e-5)))));
+        bad.push(...(await compare(`rmsNormBackward${tag}, dy [${DY.join(' ')}]`, names, (dev) => T.apply(T.OPS.rmsNormBackward, [x(dev), along(norms, DY, dev, true), ...w(dev)], attrs(1e-6)))));
+      }
+
+      const gx = GELU_GRAD_CASES.map(([v]) => v);
+      const gdy = GELU_GRAD_CASES.map(([, v]) => v);
+      const [tgx, tgdy] = [grow(gx), grow(gdy)];
+      for (const approximate of ['none', 'tanh'] as const) {
+        bad.push(...(await compare(`geluBackward(${approximate}) [x, dy]`, [gx, gdy], (dev) => T.apply(T.OPS.geluBackward, [f32(tgx, dev), f32(tgdy, dev)], { approximate }))));
+      }
+
+      const logits = rowSet(LOGIT_ROWS, opts);
+      const lx = (dev: string) => rowsOn(logits, dev);
+      const dy = (dev: string) => along(logits, DY, dev, true);
+      const width = LOGIT_ROWS[0]!.length;
+      const rowsOf = logits.shape[0];
+      const targets = (dev: string) => T.tensor(Array.from({ length: rowsOf }, (_, i) => ((i % logits.count) + 1) % width), { dtype: 'i32', device: dev });
+      const g = (dev: string) => f32(Array.from({ length: rowsOf }, (_, i) => [1, 0.5, -1][i % logits.count % 3]!), dev);
+      const lnames = [logits.elementNames];
+      bad.push(...(await compare(`softmaxBackward, dy [${DY.join(' ')}]`, lnames, (dev) => T.apply(T.OPS.softmaxBackward, [lx(dev), dy(dev)], { axis: 1 }))));
+      bad.push(...(await compare(`logSoftmaxBackward, dy [${DY.join(' ')}]`, lnames, (dev) => T.apply(T.OPS.logSoftmaxBackward, [lx(dev), dy(dev)], { axis: 1 }))));
+      for (const labelSmoothing of [0, 0.1]) {
+        bad.push(...(await compare(`crossEntropyBackward (smoothing ${labelSmoothing})`, lnames, (dev) => T.apply(T.OPS.crossEntropyBackward, [lx(dev), targets(dev), g(dev)], { ignoreIndex: -100, labelSmoothing }))));
+      }
+      return bad;
+    },
+  };
 }

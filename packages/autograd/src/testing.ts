@@ -7,5 +7,5 @@ export * from './arbitraries.js';
 export { CROSS_BACKEND_TOLERANCE, draw, expectSame, layoutArb, makeView, rng, sameOnBoth, viewShapeArb, type Layout, type ValueKind } from './cross-backend.js';
 export { buildIndexCase, cpuError, indexCaseArb, indexView, type IndexCase, type IndexLayout } from './index-cases.js';
 export { primitiveProperties, type PrimitivePropertyOptions } from './primitive-properties.js';
-export { specialValueChecks, type SpecialValueCheck } from './special-values.js';
+export { specialValueChecks, type SpecialValueCheck, type SpecialValueOptions } from './special-values.js';
 export { gradcheck, type GradcheckOptions, type GradcheckResult } from './gradcheck.js';
