@@ -285,12 +285,17 @@ export function wasmBinaryF32(op: WasmBinaryOp, a: TensorView, b: TensorView, sh
   return null;
 }
 
+let unaryCalls = 0;
+/** How many unary ops ran on the module so far (tests check the path is taken). */
+export const wasmUnaryRuns = (): number => unaryCalls;
+
 /** `op(x)` for a dense f32 `x` of at least WASM_MIN_ELEMENTS elements on the SIMD module, else null (the caller's loop runs). */
 export function wasmUnaryF32(op: WasmUnaryOp, x: TensorView, shape: Shape): Float32Array | null {
   const n = numel(shape);
   if (n < WASM_MIN_ELEMENTS || !fills(x, shape, n)) return null;
   const e = elementwiseEngine();
   if (e === null) return null;
+  unaryCalls++;
   const src = dataOf(x) as Float32Array;
   const f32 = e.f32;
   const fn = e.exports[`${op}_v`] as unknown as (a: number, d: number, n: number) => void;
@@ -351,6 +356,10 @@ export function wasmAdamwF32(n: number, p: Float32Array, po: number, g: Float32A
   return n;
 }
 
+let sumExpCalls = 0;
+/** How many lane sums of exp ran on the module so far (tests check the path is taken). */
+export const wasmSumExpRuns = (): number => sumExpCalls;
+
 /**
  * Σ exp(x[i + t] - m) for t < n on the SIMD module (f32 exp, f64 sum), or null where the module is
  * unavailable. m must be the lane's max (NaN or ±Inf allowed): the exp is only right for x - m <= 0.
@@ -358,6 +367,7 @@ export function wasmAdamwF32(n: number, p: Float32Array, po: number, g: Float32A
 export function wasmSumExpF32(x: Float32Array, i: number, n: number, m: number): number | null {
   const e = elementwiseEngine();
   if (e === null) return null;
+  sumExpCalls++;
   const f32 = e.f32;
   const fn = e.exports.sumexp as unknown as (a: number, n: number, m: number) => number;
   let sum = 0;
