@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import type { Tokenizer } from '@tessera/tokenizers';
 import { describe, expect, it } from 'vitest';
-import { llama3, llama3Base, numRuns, qwen3 } from '../test/tokenizers.js';
+import { llama2, LLAMA2_CHAT_TEMPLATE, llama3, llama3Base, numRuns, qwen3 } from '../test/tokenizers.js';
 import { ChatExampleTokenizer, Dataset, formatTruncationReport, IGNORE_INDEX, tokenizeChat, type TokenizedExample } from './index.js';
 
 const conversation = {
@@ -65,6 +65,41 @@ describe.each(cases)('tokenizeChat with the real $name chat template', ({ tok, e
       }),
       { numRuns: Math.min(numRuns, 50) },
     );
+  });
+});
+
+describe('tokenizeChat with the real Llama 2 tokenizer and the official Llama-2-chat template (answer, space, </s>)', () => {
+  const template = { chatTemplate: LLAMA2_CHAT_TEMPLATE };
+  /** Each token's piece, with T where it is trained. */
+  const pieces = (ex: TokenizedExample): string[] => ex.inputIds.map((id, k) => `${llama2().idToToken(id)}${ex.labels[k] === IGNORE_INDEX ? '' : ':T'}`);
+
+  it('trains the whitespace piece and </s> after each answer, as TRL trains " </s>"', () => {
+    const ex = tokenizeChat(llama2(), { messages: [{ role: 'user', content: 'Name a colour' }, { role: 'assistant', content: 'Blue.' }] }, { template })!;
+    // The template writes ' ' + answer + ' ' + eos_token: the space before </s> is its own "▁" piece,
+    // so </s> is not the first token after the answer (before the fix "▁" and "</s>" stayed -100).
+    expect(pieces(ex).slice(-4)).toEqual(['▁Blue:T', '.:T', '▁:T', '</s>:T']);
+    expect(trainedRuns(llama2(), ex)).toEqual(['Blue. </s>']);
+  });
+
+  it('every turn of a conversation with a system prompt; last-turn trains only the last', () => {
+    const messages = [
+      { role: 'system', content: 'Be brief.' },
+      { role: 'user', content: 'Name a colour' },
+      { role: 'assistant', content: 'Blue.' },
+      { role: 'user', content: 'Another' },
+      { role: 'assistant', content: 'Red, or 日本 é.' },
+    ];
+    const ex = tokenizeChat(llama2(), { messages }, { template })!;
+    expect(trainedRuns(llama2(), ex)).toEqual(['Blue. </s>', 'Red, or 日本 é. </s>']);
+    expect(llama2().decode(ex.inputIds)).toBe('<s> [INST] <<SYS>>\nBe brief.\n<</SYS>>\n\nName a colour [/INST] Blue. </s><s> [INST] Another [/INST] Red, or 日本 é. </s>');
+    expect(trainedRuns(llama2(), tokenizeChat(llama2(), { messages }, { template, trainOn: 'last-turn' })!)).toEqual(['Red, or 日本 é. </s>']);
+  });
+
+  it('a plain-text token after the whitespace stops the search: nothing past the answer is trained', () => {
+    // Same layout, but the turn ends in plain text, not a special token.
+    const plainEnd = LLAMA2_CHAT_TEMPLATE.replace("' ' + eos_token", "' END'");
+    const ex = tokenizeChat(llama2(), { messages: [{ role: 'user', content: 'Name a colour' }, { role: 'assistant', content: 'Blue.' }] }, { template: { chatTemplate: plainEnd } })!;
+    expect(trainedRuns(llama2(), ex)).toEqual(['Blue.']);
   });
 });
 

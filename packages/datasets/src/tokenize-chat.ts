@@ -128,13 +128,21 @@ export class ChatExampleTokenizer {
   }
 
   // The end-of-turn token (<|eot_id|>, <|im_end|>, <end_of_turn>, EOS) must be trained or the model
-  // never learns to stop: train the first special token after each answer when only whitespace lies between.
+  // never learns to stop: train the first special token after each answer that has only whitespace
+  // text before it, and the whitespace tokens between (Llama 2's `answer </s>` puts a "▁" piece
+  // there; TRL's completion-only collator trains " </s>" the same way).
   private markEndOfTurn(offsets: Array<[number, number]>, ids: number[], text: string, spans: Array<{ end: number }>, answer: Uint8Array): void {
     for (const sp of spans) {
-      const k = offsets.findIndex(([s, e]) => e > s && s >= sp.end);
-      if (k < 0) continue;
-      const special = this.tokenizer.addedVocabulary.byTokenId(ids[k]!)?.special === true;
-      if (special && text.slice(sp.end, offsets[k]![0]).trim() === '') answer[k] = 1;
+      const between: number[] = [];
+      for (let k = offsets.findIndex(([s, e]) => e > s && s >= sp.end); k >= 0 && k < ids.length; k++) {
+        const [s, e] = offsets[k]!;
+        if (this.tokenizer.addedVocabulary.byTokenId(ids[k]!)?.special === true) {
+          if (text.slice(sp.end, s).trim() === '') for (const j of [...between, k]) answer[j] = 1;
+          break;
+        }
+        if (e <= s || text.slice(s, e).trim() !== '') break;
+        between.push(k);
+      }
     }
   }
 }
