@@ -170,8 +170,9 @@ export class Module {
     return found[1];
   }
 
-  /** Disposes every parameter and buffer. */
+  /** Disposes every parameter and buffer, through each child's own dispose (which may hold more, e.g. a cached dequantised weight). */
   dispose(): void {
-    for (const [, t] of [...this.namedParameters(), ...this.namedBuffers()]) t.dispose();
+    for (const t of [...this.#params.values(), ...this.#buffers.values()]) t.dispose();
+    for (const m of this.#children.values()) m.dispose();
   }
 }

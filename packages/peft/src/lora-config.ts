@@ -28,6 +28,12 @@ export interface LoraConfig {
   excludeModules: string[] | RegExp | null;
   /** Modules trained and saved in full besides the adapters (e.g. a classifier head). */
   modulesToSave: string[];
+  /**
+   * On a model whose output head is tied to its token embedding, a token embedding in modulesToSave
+   * stays tied: the head reads the trained table (PEFT's ensure_weight_tying). Default false, as in
+   * PEFT: the head keeps the original table.
+   */
+  ensureWeightTying: boolean;
   /** PEFT's task type, written to adapter_config.json. */
   taskType: string;
   /** Recorded in adapter_config.json for the loader. */
@@ -51,6 +57,7 @@ export function loraConfig(partial: Partial<LoraConfig> = {}): LoraConfig {
     layersPattern: null,
     excludeModules: null,
     modulesToSave: [],
+    ensureWeightTying: false,
     taskType: 'CAUSAL_LM',
     baseModelNameOrPath: null,
     ...partial,
@@ -96,6 +103,7 @@ export function toPeftJson(cfg: LoraConfig): Record<string, unknown> {
     auto_mapping: null,
     base_model_name_or_path: cfg.baseModelNameOrPath,
     bias: cfg.bias,
+    ensure_weight_tying: cfg.ensureWeightTying,
     exclude_modules: cfg.excludeModules instanceof RegExp ? cfg.excludeModules.source : cfg.excludeModules && [...cfg.excludeModules].sort(),
     fan_in_fan_out: false,
     inference_mode: true,
@@ -159,6 +167,7 @@ export function fromPeftJson(json: Record<string, unknown>): LoraConfig {
     layersPattern: typeof json.layers_pattern === 'string' ? [json.layers_pattern] : Array.isArray(json.layers_pattern) && json.layers_pattern.length ? (json.layers_pattern as string[]) : null,
     excludeModules: Array.isArray(json.exclude_modules) ? (json.exclude_modules as string[]) : typeof json.exclude_modules === 'string' ? new RegExp(`^(?:${json.exclude_modules})$`) : null,
     modulesToSave: (json.modules_to_save as string[] | null) ?? [],
+    ensureWeightTying: Boolean(json.ensure_weight_tying ?? false),
     taskType: (json.task_type as string) ?? 'CAUSAL_LM',
     baseModelNameOrPath: (json.base_model_name_or_path as string | null) ?? null,
   });
@@ -186,6 +195,7 @@ const DEFINING: [field: string, get: (c: LoraConfig) => unknown][] = [
   ['alpha_pattern', (c) => Object.entries(c.alphaPattern).sort()],
   ['bias', (c) => c.bias],
   ['modules_to_save', (c) => [...c.modulesToSave].sort()],
+  ['ensure_weight_tying', (c) => c.ensureWeightTying],
 ];
 
 /** The first field (PEFT's name) whose value differs between two configs, with both values; null when they define the same adapter. */

@@ -44,7 +44,7 @@ export interface BaseLinear extends Module {
   readonly inFeatures: number;
   readonly outFeatures: number;
   forward(x: Tensor): Tensor;
-  /** The dense weight (out, in): the weight itself for a Linear, a new dequantised tensor for a quantised base. */
+  /** The dense weight (out, in), borrowed (never dispose it): the weight itself for a Linear, a cached dequantisation for a quantised base. */
   denseWeight(): Tensor;
   /** The dtype adapters compute with next to this base. */
   readonly computeDtype: 'f32' | 'f64';

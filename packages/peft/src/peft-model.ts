@@ -24,7 +24,8 @@ export interface TrainableCount {
  * A module in modules_to_save. Tessera trains the module's own tensors (nothing else reads them,
  * so that is PEFT's private copy) and keeps the original values: put back while adapters are
  * disabled or another adapter is active, as PEFT runs its original module then. A token embedding
- * a tied head reads is split by TiedEmbeddingCopy so the head keeps the original.
+ * a tied head reads is split by TiedEmbeddingCopy so the head keeps the original, unless the config
+ * asks to keep the tie (ensureWeightTying): then the head reads the trained table, as the embedding.
  */
 interface SavedModule {
   owner: string;
@@ -89,7 +90,7 @@ export class PeftModel<M extends Module = Module> {
       const params = m.namedParameters().map(([, t]) => t);
       const originals = withGradMode(false, () => params.map((t) => keep(clone(t))));
       let tied: SavedModule['tied'] = null;
-      if (tiedToHead(this.model, m)) {
+      if (tiedToHead(this.model, m) && !cfg.ensureWeightTying) {
         const { parent, name: childName } = parentOf(this.model, path);
         parent.replaceChild(childName, new TiedEmbeddingCopy(m as Embedding, originals[0]!));
         tied = { path, embedding: m as Embedding };

@@ -380,6 +380,24 @@ describe('modules_to_save (review item 4)', () => {
     model.forward(ids()).dataSync().forEach((v, i) => expect(v).toBeCloseTo(base[i]!, 5));
   });
 
+  it('ensureWeightTying keeps a tied embedding tied: the head reads the trained table (PEFT ensure_weight_tying)', async () => {
+    const model = new TiedToy(new Generator(15));
+    const base = model.forward(ids()).dataSync().slice();
+    const peft = new PeftModel(model, { r: 2, targetModules: ['q_proj'], modulesToSave: ['embed_tokens'], ensureWeightTying: true });
+    expect(model.embed_tokens).not.toBeInstanceOf(TiedEmbeddingCopy);
+    const trained = model.trainableParameters()[0]![1];
+    expect(trained).toBe(model.embed_tokens.weight);
+    tidy(() => void trained.assign(add(trained, mul(randn(trained.shape, { generator: new Generator(16) }), 0.5))));
+    const q = model.q_proj as unknown as LoraLinear;
+    const expected = tidy(() => matmul(q.forward(embedding(ids(), trained)), transpose(trained)).dataSync().slice());
+    model.forward(ids()).dataSync().forEach((v, i) => expect(v).toBeCloseTo(expected[i]!, 5));
+    const files = await adapterFiles(peft);
+    expect(JSON.parse(files.config).ensure_weight_tying).toBe(true);
+    expect(fromPeftJson(JSON.parse(files.config)).ensureWeightTying).toBe(true);
+    // Disabled adapters put the original table back for both the embedding and the head.
+    peft.withAdaptersDisabled(() => model.forward(ids()).dataSync()).forEach((v, i) => expect(v).toBeCloseTo(base[i]!, 5));
+  });
+
   it('withAdaptersDisabled and another active adapter run the original module, as PEFT does', () => {
     const model = new Toy(new Generator(17));
     const base = model.forward(ids()).dataSync().slice();

@@ -55,7 +55,8 @@ export const DEFAULT_RUN: Omit<DefaultRunOptions, 'out'> = {
   targets: ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj'],
   // The chat tokens (<|assistant|>, <|end|>) never occur in pretraining, so their tied input/output
   // embeddings are untrained noise that a low-rank update cannot reach: the answer loss stalls at ~6
-  // nats on the end-of-turn token. Training the embedding is what PEFT advises for new tokens.
+  // nats on the end-of-turn token. Training the embedding is what PEFT advises for new tokens; it
+  // stays tied to the output head (ensure_weight_tying), so the head's rows for them train too.
   modulesToSave: ['embed_tokens'],
   loop: { lr: 2e-3, schedule: 'cosine', warmupSteps: 10, steps: 1500, batchSize: 16, gradAccumulation: 1, maxGradNorm: 1, weightDecay: 0, seed: 0, groupByLength: true },
 };
@@ -77,7 +78,7 @@ export async function defaultRun(o: DefaultRunOptions): Promise<{ before: Evalua
   const before = await evaluate(model, tokenizer, chat, data.test, { maxNewTokens: ANSWER_TOKENS });
   await run.metric({ phase: 'eval-before', ...before.overall });
 
-  const peft = new PeftModel(model, { r: o.r, loraAlpha: o.alpha, loraDropout: 0, targetModules: o.targets, modulesToSave: o.modulesToSave }, 'default', { generator: new Generator(o.seed) });
+  const peft = new PeftModel(model, { r: o.r, loraAlpha: o.alpha, loraDropout: 0, targetModules: o.targets, modulesToSave: o.modulesToSave, ensureWeightTying: true }, 'default', { generator: new Generator(o.seed) });
   log(peft.printTrainableParameters(() => undefined));
   const pad = config.padTokenId ?? 0;
   // The validation split's loss (not the test split's) is the curve a user would stop on.
