@@ -39,7 +39,8 @@ export async function* readConll(source: DataSource, options: ConllOptions = {})
     const cols = line.split(/\s+/);
     const ti = tokenCol < 0 ? cols.length + tokenCol : tokenCol;
     const gi = tagCol < 0 ? cols.length + tagCol : tagCol;
-    if (ti < 0 || ti >= cols.length || gi < 0 || gi >= cols.length || (ti === gi && cols.length > 1)) {
+    // ti === gi: a one-column line under the default tagColumn -1 would make the token its own tag.
+    if (ti < 0 || ti >= cols.length || gi < 0 || gi >= cols.length || ti === gi) {
       throw new Error(`${sourceName(source)}:${lineNumber}: line has ${cols.length} column(s) (${JSON.stringify(line.slice(0, 60))}); tokenColumn ${tokenCol} and tagColumn ${tagCol} need more; set them to the file's layout`);
     }
     cur.tokens.push(cols[ti]!);

@@ -133,6 +133,11 @@ describe('readConll', () => {
   it('names the line when a column is missing', async () => {
     await expect(collect(readConll({ text: 'EU B-ORG\nlonely\n', name: 'n.conll' }, { tagColumn: 1 }))).rejects.toThrow(/n\.conll:2: line has 1 column/);
   });
+
+  it('refuses a one-column line with the default tag column instead of using the token as its own tag', async () => {
+    await expect(collect(readConll({ text: 'EU B-ORG\nlonely\n', name: 'n.conll' }))).rejects.toThrow(/^n\.conll:2: line has 1 column\(s\) \("lonely"\); tokenColumn 0 and tagColumn -1 need more; set them to the file's layout$/);
+    await expect(collect(readConll({ text: 'EU\n', name: 'one.conll' }))).rejects.toThrow(/one\.conll:1: line has 1 column/);
+  });
 });
 
 describe('sources', () => {
