@@ -30,7 +30,7 @@ export { alignTokenClassificationExample, alignTokenLabels } from './align-token
 export type { AlignedTokenLabels, AlignTokenLabelsOptions } from './align-token-labels.js';
 export { packSequences, packedAttentionMask, unpackSequence } from './pack-sequences.js';
 export type { PackedSequence, PackOptions, SequenceExample } from './pack-sequences.js';
-export { collatePacked, padCollate } from './pad-collator.js';
+export { padCollate } from './pad-collator.js';
 export type { PadCollateOptions, PaddedBatch } from './pad-collator.js';
 export { batchByTokens, bucketByLength } from './length-batching.js';
 export type { BucketOptions, HasLength, TokenBatchOptions } from './length-batching.js';

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { numRuns } from '../test/tokenizers.js';
-import { collatePacked, IGNORE_INDEX, packedAttentionMask, packSequences, unpackSequence, type SequenceExample } from './index.js';
+import { IGNORE_INDEX, packedAttentionMask, packSequences, padCollate, unpackSequence, type SequenceExample } from './index.js';
 
 const ex = (ids: number[], labels = ids): SequenceExample => ({ inputIds: ids, labels });
 
@@ -65,12 +65,32 @@ describe('packSequences', () => {
     );
   });
 
-  it('collatePacked pads packs into a batch with a [B, T, T] mask', () => {
+  it('padCollate pads packs into a batch with a [B, T, T] mask', () => {
     const packs = packSequences([ex([1, 2]), ex([3]), ex([4, 5, 6])], { maxLength: 3, strategy: 'greedy' });
-    const b = collatePacked(packs, { padId: 0 });
+    const b = padCollate(packs, { padId: 0 });
     expect(b.shape).toEqual([2, 3]);
     expect([...b.inputIds]).toEqual([1, 2, 3, 4, 5, 6]);
     expect([...b.positionIds]).toEqual([0, 1, 0, 0, 1, 2]);
     expect([...b.attentionMask4d!.subarray(0, 9)]).toEqual([1, 0, 0, 1, 1, 0, 0, 0, 1]);
+  });
+
+  it("padCollate's packed mask: query q attends key k iff both are real tokens of one example and k ≤ q, either padding side (property)", () => {
+    const examples = fc.array(fc.array(fc.integer({ min: 1, max: 99 }), { minLength: 1, maxLength: 5 }).map(ex), { minLength: 1, maxLength: 8 });
+    fc.assert(
+      fc.property(examples, fc.constantFrom('right' as const, 'left' as const), fc.integer({ min: 1, max: 4 }), (input, paddingSide, padToMultipleOf) => {
+        const packs = packSequences(input, { maxLength: 7, strategy: 'greedy' });
+        const b = padCollate(packs, { padId: 0, paddingSide, padToMultipleOf });
+        const [rows, t] = b.shape;
+        packs.forEach((p, i) => {
+          const n = p.segmentIds.length;
+          const at = paddingSide === 'left' ? t - n : 0;
+          // The example each padded position belongs to, or -1 on padding.
+          const seg = (pos: number): number => (pos >= at && pos < at + n ? p.segmentIds[pos - at]! : -1);
+          for (let q = 0; q < t; q++) for (let k = 0; k < t; k++) expect(b.attentionMask4d![(i * t + q) * t + k]).toBe(seg(q) >= 0 && seg(q) === seg(k) && k <= q ? 1 : 0);
+        });
+        expect(rows).toBe(packs.length);
+      }),
+      { numRuns },
+    );
   });
 });

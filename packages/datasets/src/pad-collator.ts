@@ -1,4 +1,4 @@
-import type { PackedSequence } from './pack-sequences.js';
+import { packedAttentionMask } from './pack-sequences.js';
 import { IGNORE_INDEX } from './tokenize-chat.js';
 
 /** A padded batch as flat row-major typed arrays, ready to become tensors of `shape`. */
@@ -33,7 +33,7 @@ interface Row {
   segmentIds?: ArrayLike<number>;
 }
 
-/** Pads examples (tokenised or packed) into one batch; packed rows also get a block-diagonal causal mask. */
+/** Pads examples (tokenised or packed: packSequences' output) into one batch; packed rows also get a block-diagonal causal mask (`attentionMask4d`). */
 export function padCollate(rows: readonly Row[], options: PadCollateOptions): PaddedBatch {
   if (rows.length === 0) throw new Error('padCollate: empty batch; pass at least one example');
   const longest = Math.max(...rows.map((r) => r.inputIds.length));
@@ -63,19 +63,9 @@ export function padCollate(rows: readonly Row[], options: PadCollateOptions): Pa
   const batch: PaddedBatch = { shape: [b, t], inputIds, labels, attentionMask, positionIds };
   if (segments) {
     const m4 = new Uint8Array(b * t * t);
-    for (let i = 0; i < b; i++) {
-      for (let q = 0; q < t; q++) {
-        const sq = segments[i * t + q]!;
-        if (sq < 0) continue;
-        for (let k = 0; k <= q; k++) if (segments[i * t + k] === sq) m4[(i * t + q) * t + k] = 1;
-      }
-    }
+    // Each row's padded segment ids (-1 on padding) give its block-diagonal causal mask.
+    for (let i = 0; i < b; i++) m4.set(packedAttentionMask(segments.subarray(i * t, (i + 1) * t)), i * t * t);
     batch.attentionMask4d = m4;
   }
   return batch;
-}
-
-/** Pads packed sequences into a batch (with `attentionMask4d`). */
-export function collatePacked(packs: readonly PackedSequence[], options: PadCollateOptions): PaddedBatch {
-  return padCollate(packs, options);
 }
