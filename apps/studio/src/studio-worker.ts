@@ -242,7 +242,7 @@ function attachAdapter(s: RunSettings): { optimizer: AdamW } {
 async function saveCheckpoint(optimizer: AdamW, at: LoopCursor): Promise<void> {
   if (!run || !peft) return;
   const dir = `ckpt-${at.step}`;
-  const state: CheckpointState = { cursor: at, optimizer: { step: 0, lrs: [] }, records: run.records };
+  const state: CheckpointState = { cursor: at, records: run.records };
   for (const [name, bytes] of await checkpointFiles(peft, optimizer, state)) await writeRunFile(`${dir}/${name}`, bytes);
   // run.json names the folder only once all its files are written.
   run.checkpointDir = dir;

@@ -7,7 +7,7 @@ import { registerBackend } from '@tessera/tensor';
 import { createCpuBackend } from '@tessera/kernels-cpu';
 import { PRETRAIN_DEFAULTS, pretrain } from './commands/pretrain.js';
 import { DEFAULT_RUN, defaultRun } from './commands/default-run.js';
-import { resolveRunConfig, trainCommand } from './commands/train.js';
+import { givenRunConfig, trainCommand } from './commands/train.js';
 import { parseAdapterSpec, serveCommand } from './commands/serve.js';
 import { evalCommand } from './commands/eval.js';
 import { tokenClassificationCommand } from './commands/token-classification.js';
@@ -90,7 +90,6 @@ program
   .option('--train-on-inputs <bool>', 'also train on prompt tokens', bool)
   .option('--seed <n>', 'seed', int)
   .option('--eval-every <n>', 'validation loss every N steps (0: never)', int)
-  .option('--init <dir>', 'continue from the weights of an earlier pretrain folder (same seed and shape)')
   .option('--save-every <n>', 'checkpoint every N steps (0: only on Ctrl-C)', int)
   .option('--patience <n>', 'early stopping: validations without improvement before stopping (0: off; needs --eval-every)', int)
   .addOption(new Option('--backend <b>', 'where to compute').choices(['cpu', 'webgpu']))
@@ -101,7 +100,7 @@ program
     const keys: Array<keyof RunConfig> = ['method', 'r', 'alpha', 'dropout', 'targets', 'lr', 'schedule', 'warmup', 'epochs', 'steps', 'batch', 'gradAccumulation', 'maxLength', 'packing', 'trainOnInputs', 'seed', 'evalEvery', 'saveEvery', 'patience', 'backend', 'onBadLine'];
     const overrides = Object.fromEntries(keys.filter((k) => o[k] !== undefined).map((k) => [k, o[k]]));
     if (o.task === 'token-classification') {
-      await tokenClassificationCommand({ model: o.model, data: o.data, out: o.out, config: await resolveRunConfig(o.config, overrides) });
+      await tokenClassificationCommand({ model: o.model, data: o.data, out: o.out, config: await givenRunConfig(o.config, overrides), resume: o.resume });
       return;
     }
     const r = await trainCommand({ model: o.model, data: o.data, out: o.out, configFile: o.config, resume: o.resume, overrides });

@@ -159,18 +159,28 @@ export async function trainLoop(
   return { records, optimizer, scheduler, cursor };
 }
 
-/** Mean teacher-forced loss over `rows`, one row at a time (no padding in the mean), read asynchronously so GPU backends work. */
+/**
+ * Mean teacher-forced loss over `rows`, one row at a time (no padding in the mean), read
+ * asynchronously so GPU backends work. Runs in eval mode (no dropout, so no draws from the dropout
+ * generator) and puts the model back in the mode it found it in.
+ */
 export async function validationLoss(model: LlamaForCausalLM, rows: readonly TokenizedExample[], padId: number): Promise<number> {
-  let sum = 0;
-  for (const row of rows) {
-    const loss = noGrad(() =>
-      tidy(() => {
-        const b = batchTensors([row], padId);
-        return model.forward(b.ids, { labels: b.labels }).loss!;
-      }),
-    );
-    sum += (await loss.data())[0]!;
-    loss.dispose();
+  const wasTraining = model.training;
+  model.eval();
+  try {
+    let sum = 0;
+    for (const row of rows) {
+      const loss = noGrad(() =>
+        tidy(() => {
+          const b = batchTensors([row], padId);
+          return model.forward(b.ids, { labels: b.labels }).loss!;
+        }),
+      );
+      sum += (await loss.data())[0]!;
+      loss.dispose();
+    }
+    return sum / rows.length;
+  } finally {
+    if (wasTraining) model.train();
   }
-  return sum / rows.length;
 }

@@ -1,19 +1,34 @@
-import { mkdtemp, readFile, readdir, writeFile } from 'node:fs/promises';
+import { cp, mkdtemp, readFile, readdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { createCpuBackend } from '@tessera/kernels-cpu';
 import { registerBackend } from '@tessera/tensor';
 import { pretrain, PRETRAIN_DEFAULTS } from '../src/commands/pretrain.js';
 import { trainCommand } from '../src/commands/train.js';
 import { instructionTasks } from '../src/data/instruction-tasks.js';
 
+// Every checkpoint the command saves is copied aside as <dir>-step<N>, so the test can check each
+// save (not only the last one, which the final save would write even if --save-every did nothing).
+const saves = vi.hoisted(() => [] as number[]);
+vi.mock('../src/checkpoint.js', async (importOriginal) => {
+  const real = await importOriginal<typeof import('../src/checkpoint.js')>();
+  return {
+    ...real,
+    saveCheckpoint: async (...args: Parameters<typeof real.saveCheckpoint>) => {
+      await real.saveCheckpoint(...args);
+      saves.push(args[3].cursor.step);
+      await cp(args[0], `${args[0]}-step${args[3].cursor.step}`, { recursive: true });
+    },
+  };
+});
+
 beforeAll(() => {
   registerBackend(createCpuBackend());
 });
 
 describe('tessera-train train', () => {
-  it('trains from a JSONL file with a YAML config and flags, checkpointing every N steps and writing the adapter', async () => {
+  it('trains from a JSONL file with a YAML config and flags, checkpointing every N steps (each save resumes to the same losses, validation and best) and writing the adapter', async () => {
     const dir = await mkdtemp(path.join(tmpdir(), 'tessera-traincmd-'));
     const base = path.join(dir, 'base');
     await pretrain({ ...PRETRAIN_DEFAULTS, out: base, hiddenSize: 32, layers: 1, heads: 2, vocabSize: 400, seqLen: 32, batch: 4, steps: 2, paragraphs: 300, quiet: true });
@@ -31,6 +46,20 @@ describe('tessera-train train', () => {
     expect(metrics.filter((m) => m.phase === 'validation').map((m) => m.step)).toEqual([2, 4]);
     const state = JSON.parse(await readFile(path.join(out, 'checkpoint', 'trainer_state.json'), 'utf8'));
     expect(state.cursor.step).toBe(4);
+    // --save-every 2 saved at steps 2 and 4, and the last step was not saved twice.
+    expect(saves).toEqual([2, 4]);
+    const at2 = JSON.parse(await readFile(path.join(out, 'checkpoint-step2', 'trainer_state.json'), 'utf8'));
+    expect(at2.cursor.step).toBe(2);
+    expect(at2.records.map((x: { loss: number }) => x.loss)).toEqual(r.losses.slice(0, 2));
+    expect(at2.validation).toEqual({ best: r.validation[0]![1], sinceBest: 0, history: [r.validation[0]] });
+    // The command's own resume path from the step-2 save: the same steps 3-4, validation and best as the uninterrupted run.
+    const resumed = await trainCommand({ model: base, data, out: path.join(dir, 'resumed'), configFile: config, resume: path.join(out, 'checkpoint-step2'), overrides: { steps: 4 }, quiet: true });
+    expect(resumed.losses).toEqual(r.losses.slice(2));
+    expect(resumed.validation).toEqual(r.validation);
+    const summary = JSON.parse(await readFile(path.join(dir, 'resumed', 'summary.json'), 'utf8'));
+    const whole = JSON.parse(await readFile(path.join(out, 'summary.json'), 'utf8'));
+    expect(summary.bestValidationLoss).toBe(whole.bestValidationLoss);
+    expect(await readFile(path.join(dir, 'resumed', 'adapter', 'adapter_model.safetensors'))).toEqual(await readFile(path.join(out, 'adapter', 'adapter_model.safetensors')));
   });
 
   it('refuses a bad config value naming the file, the key and the allowed values', async () => {

@@ -9,7 +9,7 @@ import { AdamW, LRScheduler, clipGradNorm, linearSchedule } from '@tessera/optim
 import { serializeSafetensors } from '@tessera/safetensors';
 import { Generator, isTensor, tensorFromTyped, tidy } from '@tessera/tensor';
 import type { Tokenizer } from '@tessera/tokenizers';
-import type { RunConfig } from '../config/run-config.js';
+import { RUN_CONFIG_DEFAULTS, type RunConfig } from '../config/run-config.js';
 import { reportJson } from './eval.js';
 import { StepProgress } from '../progress.js';
 import { RunFolder } from '../run-folder.js';
@@ -21,9 +21,19 @@ export interface TokenClassificationOptions {
   model: string;
   data: string;
   out: string;
-  config: RunConfig;
+  /** The run-config keys the user set (config file and flags); the others take RUN_CONFIG_DEFAULTS. Keys this recipe has no use for are refused. */
+  config: Partial<RunConfig>;
+  /** Refused: this recipe writes no checkpoints. */
+  resume?: string;
   quiet?: boolean;
 }
+
+/**
+ * Run-config keys that do nothing here: the recipe fine-tunes every weight (no LoRA), on a linear
+ * schedule, one micro-batch per step, from CoNLL text (no chat template, packing or bad-line
+ * skipping), and writes no checkpoints.
+ */
+const NOT_APPLICABLE: ReadonlyArray<keyof RunConfig> = ['method', 'r', 'alpha', 'dropout', 'targets', 'schedule', 'gradAccumulation', 'packing', 'trainOnInputs', 'saveEvery', 'patience', 'onBadLine'];
 
 /** Metrics of one split: seqeval entity scores and the token-level (word-level) classification report. */
 export interface TokenClassificationMetrics {
@@ -32,8 +42,8 @@ export interface TokenClassificationMetrics {
   tokenReport: ReturnType<typeof classificationReport>;
 }
 
-/** The CoNLL splits of a folder: train.txt, validation.txt (or dev.txt / valid.txt), test.txt. */
-export async function readConllFolder(dir: string): Promise<{ train: ConllSentence[]; validation: ConllSentence[]; test: ConllSentence[] }> {
+/** The CoNLL splits of a folder: train.txt, validation.txt (or dev.txt / valid.txt), test.txt, and the file each was read from (null when absent). */
+export async function readConllFolder(dir: string): Promise<{ train: ConllSentence[]; validation: ConllSentence[]; test: ConllSentence[]; files: { train: string; validation: string | null; test: string | null } }> {
   const pick = (names: string[]): string | null => names.map((n) => path.join(dir, n)).find((p) => existsSync(p)) ?? null;
   const read = async (file: string | null): Promise<ConllSentence[]> => {
     const out: ConllSentence[] = [];
@@ -42,7 +52,8 @@ export async function readConllFolder(dir: string): Promise<{ train: ConllSenten
   };
   const trainFile = pick(['train.txt']);
   if (!trainFile) throw new Error(`--data ${dir}: no train.txt; a CoNLL folder holds train.txt and optionally validation.txt (or dev.txt) and test.txt, one "token ... TAG" per line, blank lines between sentences`);
-  return { train: await read(trainFile), validation: await read(pick(['validation.txt', 'dev.txt', 'valid.txt'])), test: await read(pick(['test.txt'])) };
+  const files = { train: trainFile, validation: pick(['validation.txt', 'dev.txt', 'valid.txt']), test: pick(['test.txt']) };
+  return { train: await read(files.train), validation: await read(files.validation), test: await read(files.test), files };
 }
 
 // Tag sets in the usual order: O first, then by entity type, B- before I-.
@@ -147,18 +158,21 @@ function formatTokenMetrics(name: string, m: TokenClassificationMetrics): string
  * labelled), evaluates validation each epoch and test at the end, and saves a Hugging Face folder.
  */
 export async function tokenClassificationCommand(o: TokenClassificationOptions): Promise<{ losses: number[]; validation?: TokenClassificationMetrics; test?: TokenClassificationMetrics; labels: string[] }> {
-  const cfg = o.config;
+  const given = NOT_APPLICABLE.filter((k) => o.config[k] !== undefined);
+  if (given.length) throw new Error(`--task token-classification: ${given.map((k) => `"${k}"`).join(', ')} ${given.length === 1 ? 'does' : 'do'} not apply (this recipe fine-tunes every weight of a BERT model on a linear schedule, one micro-batch per step, and writes no checkpoints); remove ${given.length === 1 ? 'it' : 'them'} from the command line or config file`);
+  if (o.resume) throw new Error(`--task token-classification: --resume ${o.resume} does not apply (this recipe writes no checkpoints); remove --resume`);
+  const cfg: RunConfig = { ...RUN_CONFIG_DEFAULTS, ...o.config };
   const log = (s: string): void => void (o.quiet || console.log(s));
   log(await useComputeBackend(cfg.backend));
   const splits = await readConllFolder(o.data);
-  if (splits.train.length === 0) throw new Error(`--data ${o.data}: train.txt holds no sentences`);
+  if (splits.train.length === 0) throw new Error(`--data ${o.data}: ${splits.files.train} holds no sentences`);
   const labels = labelList(splits.train);
   const labelToId = new Map(labels.map((l, i) => [l, i]));
   const { model, tokenizer, configJson } = await loadBertForTokens(o.model, labels, cfg.seed);
   const padId = tokenizer.tokenToId('[PAD]') ?? 0;
-  const train = align(tokenizer, splits.train, labelToId, cfg.maxLength, path.join(o.data, 'train.txt'));
-  const validation = align(tokenizer, splits.validation, labelToId, cfg.maxLength, path.join(o.data, 'validation.txt'));
-  const test = align(tokenizer, splits.test, labelToId, cfg.maxLength, path.join(o.data, 'test.txt'));
+  const train = align(tokenizer, splits.train, labelToId, cfg.maxLength, splits.files.train);
+  const validation = align(tokenizer, splits.validation, labelToId, cfg.maxLength, splits.files.validation ?? '');
+  const test = align(tokenizer, splits.test, labelToId, cfg.maxLength, splits.files.test ?? '');
   log(`token classification: ${labels.length} labels (${labels.join(' ')}); ${train.length} train / ${validation.length} validation / ${test.length} test sentences`);
   const stepsPerEpoch = Math.ceil(train.length / cfg.batch);
   const steps = cfg.steps > 0 ? cfg.steps : Math.max(1, Math.ceil(cfg.epochs * stepsPerEpoch));

@@ -1,16 +1,17 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { ChatExampleTokenizer, detectFormat, packSequences, type TokenizedExample } from '@tessera/datasets';
-import { loadModel } from '@tessera/models';
+import { ChatExampleTokenizer, formatTruncationReport, packSequences, splitArray, toMessages, type TokenizedExample } from '@tessera/datasets';
+import { loadModel, saveModel } from '@tessera/models';
 import { AdamW } from '@tessera/optim';
 import { PeftModel, adapterFiles } from '@tessera/peft';
 import { Generator } from '@tessera/tensor';
-import { loadCheckpoint, saveCheckpoint } from '../checkpoint.js';
-import { RUN_CONFIG_DEFAULTS, parseRunConfig, type RunConfig } from '../config/run-config.js';
+import { loadCheckpoint, readCheckpointState, saveCheckpoint, type CheckpointState } from '../checkpoint.js';
+import { RUN_CONFIG_DEFAULTS, parseRunConfig, validateRunConfig, type RunConfig } from '../config/run-config.js';
 import { dataFiles, readChatRecords } from '../read-chat-records.js';
+import { checkResumeSettings, resumeSettings } from '../resume-settings.js';
 import { RunFolder } from '../run-folder.js';
 import { StepProgress } from '../progress.js';
-import { trainLoop, validationLoss, type TrainRow } from '../train-loop.js';
+import { trainLoop, validationLoss, type StepRecord, type TrainRow } from '../train-loop.js';
 import { useComputeBackend } from '../compute-backend.js';
 import { quantizeDecoderLinears } from '../quantize-base.js';
 import { htmlReport } from '../report/html-report.js';
@@ -34,36 +35,67 @@ export interface TrainCommandOptions {
   quiet?: boolean;
 }
 
-/** The run config: defaults, then the config file, then command-line flags. */
-export async function resolveRunConfig(configFile: string | undefined, overrides: Partial<RunConfig>): Promise<RunConfig> {
+/** The keys a user set: the config file's, then command-line flags over them, each validated by the same rules (errors name the file, or "command line"). */
+export async function givenRunConfig(configFile: string | undefined, overrides: Partial<RunConfig>): Promise<Partial<RunConfig>> {
   const fromFile = configFile ? parseRunConfig(await readFile(configFile, 'utf8'), configFile) : {};
-  return { ...RUN_CONFIG_DEFAULTS, ...fromFile, ...overrides };
+  return { ...fromFile, ...validateRunConfig(overrides, 'command line') };
 }
 
-/** Fine-tunes a model folder on a chat data set with LoRA/DoRA (or all weights); checkpoints, resume and Ctrl-C saving. */
+/** The run config: defaults, then the config file, then command-line flags. */
+export async function resolveRunConfig(configFile: string | undefined, overrides: Partial<RunConfig>): Promise<RunConfig> {
+  return { ...RUN_CONFIG_DEFAULTS, ...(await givenRunConfig(configFile, overrides)) };
+}
+
+/** Validation hold-out: 5% of the examples (at least 1, at most 200; none from a single example), chosen by the seed with splitArray. */
+export function splitValidation<T>(examples: readonly T[], seed: number): { validation: T[]; train: T[] } {
+  const n = examples.length;
+  const nVal = n < 2 ? 0 : Math.min(200, Math.max(1, Math.floor(n * 0.05)));
+  const parts = splitArray(examples, { validation: nVal, train: n - nVal }, { seed });
+  return { validation: parts.validation!, train: parts.train! };
+}
+
+/** Fine-tunes a model folder on a chat data set with LoRA/DoRA/QLoRA or all weights; checkpoints, resume and Ctrl-C saving. */
 export async function trainCommand(o: TrainCommandOptions): Promise<{ losses: number[]; validation: Array<[number, number]>; interrupted: boolean; earlyStopped: boolean; device: string }> {
   const started = performance.now();
   const cfg = await resolveRunConfig(o.configFile, o.overrides);
   const log = (s: string): void => void (o.quiet || console.log(s));
   if (cfg.patience > 0 && cfg.evalEvery === 0) throw new Error(`train: "patience" is ${cfg.patience} but "evalEvery" is 0; early stopping watches the validation loss, so set --eval-every N (e.g. 10)`);
+  // Settings and data are checked against the checkpoint before any weight is loaded.
+  const resumed: CheckpointState | undefined = o.resume ? await readCheckpointState(o.resume) : undefined;
   log(await useComputeBackend(cfg.backend));
-  const { model, tokenizer, config } = await loadModel(o.model, { device: cfg.backend });
+  const { model, tokenizer, config, generationConfig } = await loadModel(o.model, { device: cfg.backend });
   if (!tokenizer) throw new Error(`--model ${o.model}: no tokenizer.json in the folder; a model folder needs one to tokenise the data`);
   const chat = new ChatExampleTokenizer(tokenizer, { maxLength: cfg.maxLength, trainOnInputs: cfg.trainOnInputs });
-  const { records, bad } = await readChatRecords(await dataFiles(o.data), cfg.onBadLine, (r) => void detectFormat(r));
+  // A record that cannot become a conversation, or that the chat template refuses, is a bad line too:
+  // reported as file:line, and skipped or fatal as --on-bad-line says.
+  const { records, bad } = await readChatRecords(await dataFiles(o.data), cfg.onBadLine, (r) => void toMessages(r));
+  const unreadable = bad.length;
+  const examples: TokenizedExample[] = [];
+  for (const r of records) {
+    try {
+      const t = chat.tokenize(r.record);
+      if (t) examples.push(t);
+    } catch (err) {
+      const reason = (err as Error).message;
+      if (cfg.onBadLine === 'stop') throw new Error(`${r.where}: ${reason}; fix the line or pass --on-bad-line skip`);
+      bad.push({ where: r.where, reason });
+    }
+  }
   for (const b of bad) log(`skipped ${b.where}: ${b.reason}`);
-  const examples = records.map((r) => chat.tokenize(r.record)).filter((t): t is TokenizedExample => t !== null);
+  log(`data: ${formatTruncationReport(chat.report, cfg.maxLength)}${bad.length ? `; ${bad.length} bad lines skipped` : ''}`);
   if (examples.length === 0) throw new Error(`--data ${o.data}: no usable examples (${bad.length} bad lines, ${chat.report.dropped} dropped by truncation)`);
-  // A fixed 5% (at most 200) held out for validation loss, chosen by the seed.
-  const nVal = cfg.evalEvery > 0 ? Math.min(200, Math.max(1, Math.floor(examples.length * 0.05))) : 0;
-  const val = examples.slice(0, nVal);
-  const unpacked = examples.slice(nVal);
+  // The hold-out is the same whether or not validation runs, so --eval-every never changes the training set.
+  const { validation: val, train: unpacked } = splitValidation(examples, cfg.seed);
+  if (cfg.evalEvery > 0 && val.length === 0) throw new Error(`--data ${o.data}: ${examples.length} usable example; validation (--eval-every ${cfg.evalEvery}) needs at least 2 (one is held out); add data or pass --eval-every 0`);
   // Packing lays examples end to end in windows of maxLength (first-fit decreasing); positions restart per example.
   const train: TrainRow[] = cfg.packing ? packSequences(unpacked, { maxLength: cfg.maxLength }) : unpacked;
   if (cfg.packing) log(`packing: ${unpacked.length} examples into ${train.length} rows of at most ${cfg.maxLength} tokens`);
   const steps = cfg.steps > 0 ? cfg.steps : Math.max(1, Math.ceil((cfg.epochs * train.length) / (cfg.batch * cfg.gradAccumulation)));
+  const settings = resumeSettings(cfg, steps, unpacked, val);
+  if (o.resume) checkResumeSettings(o.resume, resumed!.run, settings);
 
   let peft: PeftModel | null = null;
+  const dropoutGenerator = new Generator(cfg.seed);
   if (cfg.method === 'qlora') {
     const q = quantizeDecoderLinears(model);
     log(`qlora: ${q.layers} Linear layers quantised to NF4 (${(q.denseBytes / 2 ** 20).toFixed(2)} MiB f32 -> ${(q.nf4Bytes / 2 ** 20).toFixed(2)} MiB)`);
@@ -71,18 +103,41 @@ export async function trainCommand(o: TrainCommandOptions): Promise<{ losses: nu
   if (cfg.method === 'full') {
     for (const [, p] of model.namedParameters()) p.requiresGrad = true;
   } else {
-    peft = new PeftModel(model, { r: cfg.r, loraAlpha: cfg.alpha, loraDropout: cfg.dropout, targetModules: cfg.targets, useDora: cfg.method === 'dora' }, 'default', { generator: new Generator(cfg.seed) });
+    peft = new PeftModel(model, { r: cfg.r, loraAlpha: cfg.alpha, loraDropout: cfg.dropout, targetModules: cfg.targets, useDora: cfg.method === 'dora' }, 'default', { generator: dropoutGenerator });
     log(peft.printTrainableParameters(() => undefined));
   }
+  const trained = peft ?? model;
   const run = await new RunFolder(o.out).create();
-  await run.write('run-config.json', `${JSON.stringify({ model: o.model, data: o.data, ...cfg, steps }, null, 2)}\n`);
+  await run.write('run-config.json', `${JSON.stringify({ model: o.model, data: o.data, ...cfg, steps }, null, 2)}
+`);
   const optimizer = new AdamW(model.trainableParameters(), { lr: cfg.lr, weightDecay: cfg.weightDecay });
+  const checkpointDir = path.join(o.out, 'checkpoint');
+  // Records and validations of the whole run, the resumed part included: checkpoints and the report carry them.
+  const history: StepRecord[] = [];
+  const validation: Array<[number, number]> = [];
+  // Early stopping: the best validation loss so far, and validations since it improved.
+  let best = Infinity;
+  let sinceBest = 0;
   let cursor;
   if (o.resume) {
-    if (!peft) throw new Error('--resume: resuming method "full" is not supported yet; checkpoints hold adapters');
-    cursor = (await loadCheckpoint(o.resume, peft, optimizer)).cursor;
+    const state = await loadCheckpoint(o.resume, trained, optimizer);
+    cursor = state.cursor;
+    history.push(...(state.records ?? []));
+    if (state.validation) {
+      best = state.validation.best ?? Infinity;
+      sinceBest = state.validation.sinceBest;
+      validation.push(...state.validation.history);
+    }
+    if (state.dropoutGenerator) dropoutGenerator.setState(state.dropoutGenerator);
     log(`resumed from ${o.resume} at step ${cursor.step}`);
   }
+  const stateAt = (at: CheckpointState['cursor']): CheckpointState => ({
+    cursor: at,
+    records: history,
+    validation: { best: Number.isFinite(best) ? best : null, sinceBest, history: validation },
+    run: settings,
+    dropoutGenerator: dropoutGenerator.getState(),
+  });
   let stop = false;
   const onSigint = (): void => {
     if (stop) process.exit(130);
@@ -91,48 +146,50 @@ export async function trainCommand(o: TrainCommandOptions): Promise<{ losses: nu
   };
   process.on('SIGINT', onSigint);
   const pad = config.padTokenId ?? 0;
-  const valLoss = (): Promise<number> => validationLoss(model, val, pad);
-  const validation: Array<[number, number]> = [];
-  let lastSaved = 0;
-  // Early stopping: the best validation loss so far, and validations since it improved.
-  let best = Infinity;
-  let sinceBest = 0;
+  let lastSaved = -1;
   let earlyStopped = false;
-  const result = await trainLoop(model, train, pad, { lr: cfg.lr, schedule: cfg.schedule, warmupSteps: cfg.warmup, steps, batchSize: cfg.batch, gradAccumulation: cfg.gradAccumulation, maxGradNorm: cfg.maxGradNorm, weightDecay: cfg.weightDecay, seed: cfg.seed, quiet: o.quiet }, {
+  const result = await trainLoop(model, train, pad, { lr: cfg.lr, schedule: cfg.schedule, warmupSteps: cfg.warmup, steps, batchSize: cfg.batch, gradAccumulation: cfg.gradAccumulation, maxGradNorm: cfg.maxGradNorm, weightDecay: cfg.weightDecay, seed: cfg.seed }, {
     optimizer,
     cursor,
     shouldStop: () => stop || earlyStopped,
     progress: new StepProgress('train', steps, o.quiet),
     onStep: async (r, at) => {
+      history.push(r);
       await run.metric({ phase: 'train', ...r });
       if (cfg.evalEvery > 0 && r.step % cfg.evalEvery === 0) {
-        const loss = await valLoss();
+        const loss = await validationLoss(model, val, pad);
         await run.metric({ phase: 'validation', step: r.step, loss });
         validation.push([r.step, loss]);
         if (loss < best) {
           best = loss;
           sinceBest = 0;
-          // The best adapter so far, as load_best_model_at_end keeps it.
+          // The best weights so far, as load_best_model_at_end keeps them.
           if (peft) await writeAdapter(run, 'best-adapter', peft);
+          else await saveModel(model, path.join(o.out, 'best-model'), { tokenizer, generationConfig });
         } else if (cfg.patience > 0 && ++sinceBest >= cfg.patience) {
           earlyStopped = true;
           log(`\nearly stopping at step ${r.step}: validation loss ${loss.toFixed(4)} has not improved on ${best.toFixed(4)} for ${cfg.patience} validations`);
         }
       }
-      if (peft && cfg.saveEvery > 0 && r.step % cfg.saveEvery === 0) {
-        await saveCheckpoint(path.join(o.out, 'checkpoint'), peft, optimizer, { cursor: at, optimizer: { step: 0, lrs: [] }, records: [] });
+      if (cfg.saveEvery > 0 && r.step % cfg.saveEvery === 0) {
+        await saveCheckpoint(checkpointDir, trained, optimizer, stateAt(at));
         lastSaved = r.step;
       }
     },
   });
   process.off('SIGINT', onSigint);
-  // The loop's own cursor is exact; re-save it so the newest checkpoint always resumes correctly.
-  if (peft && (stop || lastSaved > 0)) await saveCheckpoint(path.join(o.out, 'checkpoint'), peft, optimizer, { cursor: result.cursor, optimizer: { step: 0, lrs: [] }, records: result.records });
-  if (peft && !stop) await writeAdapter(run, 'adapter', peft);
+  // The newest state is saved when a run stops early or was checkpointing, unless its last step was just saved.
+  if ((stop || lastSaved >= 0) && lastSaved !== result.cursor.step) await saveCheckpoint(checkpointDir, trained, optimizer, stateAt(result.cursor));
+  if (!stop) {
+    if (peft) await writeAdapter(run, 'adapter', peft);
+    else await saveModel(model, path.join(o.out, 'model'), { tokenizer, generationConfig });
+  }
   const trainSeconds = result.records.at(-1)?.seconds ?? 0;
   const tokens = result.records.reduce((n, r) => n + r.tokens, 0);
-  await run.write('summary.json', `${JSON.stringify({ model: o.model, data: o.data, config: { ...cfg, steps }, device: model.device, steps: result.cursor.step, interrupted: stop, earlyStopped, wallSeconds: (performance.now() - started) / 1000, trainSeconds, tokensPerSecond: trainSeconds > 0 ? tokens / trainSeconds : null, finalLoss: result.records.at(-1)?.loss ?? null, bestValidationLoss: Number.isFinite(best) ? best : null, validation }, null, 2)}\n`);
-  await run.write('report.html', htmlReport({ title: `tessera-train train: ${path.basename(o.model)}`, records: result.records, validation, summary: { model: o.model, data: o.data, config: cfg, steps: result.cursor.step, earlyStopped, bestValidationLoss: Number.isFinite(best) ? best : null } }));
-  log(stop ? `interrupted at step ${result.cursor.step}; resume with --resume ${path.join(o.out, 'checkpoint')}` : `wrote ${o.out}`);
+  const bestValidationLoss = Number.isFinite(best) ? best : null;
+  const data = { lines: records.length + unreadable, badLines: bad.length, examples: chat.report.examples, truncated: chat.report.truncated, dropped: chat.report.dropped, train: unpacked.length, validation: val.length };
+  await run.write('summary.json', `${JSON.stringify({ model: o.model, data: o.data, config: { ...cfg, steps }, dataCounts: data, device: model.device, steps: result.cursor.step, resumedFrom: o.resume ?? null, interrupted: stop, earlyStopped, wallSeconds: (performance.now() - started) / 1000, trainSeconds, tokensPerSecond: trainSeconds > 0 ? tokens / trainSeconds : null, finalLoss: history.at(-1)?.loss ?? null, bestValidationLoss, validation }, null, 2)}\n`);
+  await run.write('report.html', htmlReport({ title: `tessera-train train: ${path.basename(o.model)}`, records: history, validation, summary: { model: o.model, data: o.data, config: cfg, steps: result.cursor.step, earlyStopped, bestValidationLoss } }));
+  log(stop ? `interrupted at step ${result.cursor.step}; resume with --resume ${checkpointDir}` : `wrote ${o.out}`);
   return { losses: result.records.map((r) => r.loss), validation, interrupted: stop, earlyStopped, device: model.device };
 }
