@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -10,7 +10,6 @@ import { BertModel, loadGPT2OrBert, parseBertConfig, rawFromTensor, type RawTens
 import { serializeSafetensors } from '@tessera/safetensors';
 import { Generator, registerBackend } from '@tessera/tensor';
 import { tokenClassificationCommand } from '../src/commands/token-classification.js';
-import { RUN_CONFIG_DEFAULTS } from '../src/config/run-config.js';
 
 const APP = fileURLToPath(new URL('..', import.meta.url));
 const PEOPLE = ['alice', 'bob', 'carol', 'dave', 'erin', 'frank'];
@@ -91,7 +90,7 @@ beforeAll(async () => {
 describe('train --task token-classification (the NER recipe)', () => {
   it('fine-tunes a random BERT on a CoNLL folder to high entity F1 and saves a loadable token-classification folder', async () => {
     const out = path.join(dir, 'run');
-    const r = await tokenClassificationCommand({ model: bert, data, out, config: { ...RUN_CONFIG_DEFAULTS, lr: 5e-3, warmup: 5, epochs: 4, batch: 8, maxLength: 64, seed: 0 }, quiet: true });
+    const r = await tokenClassificationCommand({ model: bert, data, out, config: { lr: 5e-3, warmup: 5, epochs: 4, batch: 8, maxLength: 64, seed: 0 }, quiet: true });
     expect(r.labels).toEqual(['O', 'B-LOC', 'B-ORG', 'B-PER', 'I-PER']);
     expect(r.losses[r.losses.length - 1]!).toBeLessThan(r.losses[0]! / 4);
     expect(r.test!.seqeval.f1).toBeGreaterThan(0.9);
@@ -112,5 +111,23 @@ describe('train --task token-classification (the NER recipe)', () => {
     expect(p.stdout).toMatch(/test: loss [\d.]+, entity micro-F1 [\d.]+/);
     expect(p.stdout).toMatch(/\bPER\b.*\n/);
     expect(p.stdout).toMatch(/micro avg/);
+  });
+
+  it('names the validation file it read (dev.txt) in errors', async () => {
+    const conll = path.join(dir, 'conll-dev');
+    await mkdir(conll, { recursive: true });
+    await copyFile(path.join(data, 'train.txt'), path.join(conll, 'train.txt'));
+    await writeFile(path.join(conll, 'dev.txt'), 'alice NN O B-PER\nacme NN O B-MISC\n');
+    await expect(tokenClassificationCommand({ model: bert, data: conll, out: path.join(dir, 'dev-run'), config: { steps: 1 }, quiet: true })).rejects.toThrow(`${path.join(conll, 'dev.txt')}: sentence 1 has tag "B-MISC", which train.txt never uses`);
+  });
+
+  it('refuses run-config keys and --resume, which this recipe has no use for', async () => {
+    const run = (config: object, resume?: string) => tokenClassificationCommand({ model: bert, data, out: path.join(dir, 'never'), config, resume, quiet: true });
+    await expect(run({ method: 'lora' })).rejects.toThrow('--task token-classification: "method" does not apply (this recipe fine-tunes every weight of a BERT model on a linear schedule, one micro-batch per step, and writes no checkpoints); remove it from the command line or config file');
+    await expect(run({ r: 8, packing: true, saveEvery: 5, patience: 2 })).rejects.toThrow('"r", "packing", "saveEvery", "patience" do not apply');
+    await expect(run({}, path.join(dir, 'ckpt'))).rejects.toThrow(`--task token-classification: --resume ${path.join(dir, 'ckpt')} does not apply (this recipe writes no checkpoints); remove --resume`);
+    const p = spawnSync(process.execPath, ['--conditions=@tessera/source', '--import', 'tsx', path.join(APP, 'src/cli.ts'), 'train', '--task', 'token-classification', '--model', bert, '--data', data, '--out', path.join(dir, 'never'), '--dropout', '0.1'], { cwd: APP, encoding: 'utf8' });
+    expect(p.status).toBe(1);
+    expect(p.stderr).toContain('"dropout" does not apply');
   });
 });

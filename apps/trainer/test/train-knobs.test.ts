@@ -1,8 +1,8 @@
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { cp, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { ChatExampleTokenizer, packSequences, type TokenizedExample } from '@tessera/datasets';
 import { createCpuBackend } from '@tessera/kernels-cpu';
 import { loadModel } from '@tessera/models';
@@ -12,6 +12,18 @@ import { trainCommand } from '../src/commands/train.js';
 import { validateRunConfig } from '../src/config/run-config.js';
 import { instructionTasks } from '../src/data/instruction-tasks.js';
 import { batchTensors } from '../src/train-loop.js';
+
+// Every checkpoint the command saves is also copied aside as <dir>-step<N>, to resume from any step.
+vi.mock('../src/checkpoint.js', async (importOriginal) => {
+  const real = await importOriginal<typeof import('../src/checkpoint.js')>();
+  return {
+    ...real,
+    saveCheckpoint: async (...args: Parameters<typeof real.saveCheckpoint>) => {
+      await real.saveCheckpoint(...args);
+      await cp(args[0], `${args[0]}-step${args[3].cursor.step}`, { recursive: true });
+    },
+  };
+});
 
 let dir: string;
 let base: string;
@@ -73,21 +85,36 @@ describe('train knobs', () => {
     expect(tokens[0]).toBeGreaterThan(unpackedTokens[0]);
   });
 
-  it('stops early when validation loss has not improved for --patience validations, keeping the best adapter', async () => {
+  it('stops early when validation loss has not improved for --patience validations, keeping the best adapter (byte-identical to that step\'s), also across --resume', async () => {
     const out = path.join(dir, 'early');
-    // A learning rate far too high makes validation loss rise after the first steps.
-    const r = await trainCommand({ model: base, data, out, overrides: { ...common, lr: 0.5, steps: 30, evalEvery: 1, patience: 2 }, quiet: true });
+    // A learning rate far too high makes validation loss rise after the first steps; a constant
+    // schedule makes a shorter run with the same settings the same run up to its last step.
+    const knobs = { ...common, lr: 0.5, schedule: 'constant' as const, evalEvery: 1, patience: 2 };
+    const r = await trainCommand({ model: base, data, out, overrides: { ...knobs, steps: 30, saveEvery: 1 }, quiet: true });
     expect(r.earlyStopped).toBe(true);
     expect(r.losses.length).toBeLessThan(30);
     const v = r.validation.map(([, l]) => l);
     const bestAt = v.indexOf(Math.min(...v.filter(Number.isFinite)));
     expect(v.length - 1 - bestAt).toBe(2);
-    expect(existsSync(path.join(out, 'best-adapter', 'adapter_model.safetensors'))).toBe(true);
+    const bestStep = r.validation[bestAt]![0];
+    const bestAdapter = await readFile(path.join(out, 'best-adapter', 'adapter_model.safetensors'));
+    // The best step's adapter: the same settings stopped at that step (the hold-out does not depend on --eval-every).
+    await trainCommand({ model: base, data, out: path.join(dir, 'to-best'), overrides: { ...common, lr: 0.5, schedule: 'constant', steps: bestStep }, quiet: true });
+    expect(bestAdapter).toEqual(await readFile(path.join(dir, 'to-best', 'adapter', 'adapter_model.safetensors')));
     expect(existsSync(path.join(out, 'report.html'))).toBe(true);
     const summary = JSON.parse(await readFile(path.join(out, 'summary.json'), 'utf8'));
     expect(summary).toMatchObject({ model: base, data, earlyStopped: true, steps: r.losses.length, device: 'cpu' });
     expect(summary.tokensPerSecond).toBeGreaterThan(0);
     expect(summary.config.patience).toBe(2);
+
+    // Resumed one step after the best, into the same run folder: the best loss, the best adapter and
+    // the patience count carry over, so it stops at the same step and leaves best-adapter as it was.
+    const resumed = await trainCommand({ model: base, data, out, resume: path.join(out, `checkpoint-step${bestStep + 1}`), overrides: { ...knobs, steps: 30, saveEvery: 1 }, quiet: true });
+    expect(resumed.earlyStopped).toBe(true);
+    expect(resumed.losses).toEqual(r.losses.slice(bestStep + 1));
+    expect(resumed.validation).toEqual(r.validation);
+    expect(await readFile(path.join(out, 'best-adapter', 'adapter_model.safetensors'))).toEqual(bestAdapter);
+    expect(JSON.parse(await readFile(path.join(out, 'summary.json'), 'utf8')).bestValidationLoss).toBe(v[bestAt]);
     await expect(trainCommand({ model: base, data, out: path.join(dir, 'x'), overrides: { ...common, patience: 2 }, quiet: true })).rejects.toThrow('"patience" is 2 but "evalEvery" is 0');
   });
 

@@ -1,0 +1,103 @@
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { splitArray } from '@tessera/datasets';
+import { createCpuBackend } from '@tessera/kernels-cpu';
+import { registerBackend } from '@tessera/tensor';
+import { pretrain, PRETRAIN_DEFAULTS } from '../src/commands/pretrain.js';
+import { splitValidation, trainCommand } from '../src/commands/train.js';
+import { instructionTasks } from '../src/data/instruction-tasks.js';
+
+let dir: string;
+let base: string;
+let data: string;
+const lines = instructionTasks(5, 4, 0).train.map((e) => JSON.stringify({ messages: e.messages }));
+const common = { r: 4, alpha: 8, targets: ['q_proj', 'v_proj'], lr: 5e-3, warmup: 0, batch: 2, maxLength: 96, seed: 1 };
+
+beforeAll(async () => {
+  registerBackend(createCpuBackend());
+  dir = await mkdtemp(path.join(tmpdir(), 'tessera-checks-'));
+  base = path.join(dir, 'base');
+  await pretrain({ ...PRETRAIN_DEFAULTS, out: base, hiddenSize: 32, layers: 1, heads: 2, vocabSize: 400, seqLen: 32, batch: 4, steps: 2, paragraphs: 300, quiet: true });
+  data = path.join(dir, 'train.jsonl');
+  await writeFile(data, lines.join('\n') + '\n');
+});
+
+afterEach(() => {
+  vi.restoreAllMocks();
+});
+
+const summaryOf = async (out: string) => JSON.parse(await readFile(path.join(out, 'summary.json'), 'utf8'));
+
+describe('train: input checks', () => {
+  it('a record that cannot become a conversation is reported as file:line, and --on-bad-line skip skips it', async () => {
+    const bad = path.join(dir, 'bad.jsonl');
+    const noAnswer = JSON.stringify({ messages: [{ role: 'user', content: 'hi' }] });
+    const badSpeaker = JSON.stringify({ conversations: [{ from: 'narrator', value: 'x' }, { from: 'gpt', value: 'y' }] });
+    await writeFile(bad, [lines[0], lines[1], noAnswer, badSpeaker, ...lines.slice(2)].join('\n') + '\n');
+    await expect(trainCommand({ model: base, data: bad, out: path.join(dir, 'bad-stop'), overrides: { ...common, steps: 1 }, quiet: true })).rejects.toThrow(`${bad}:3: messages: no assistant message, so nothing would be trained`);
+    const out = path.join(dir, 'bad-skip');
+    const r = await trainCommand({ model: base, data: bad, out, overrides: { ...common, steps: 1, onBadLine: 'skip' }, quiet: true });
+    expect(r.losses).toHaveLength(1);
+    expect((await summaryOf(out)).dataCounts).toMatchObject({ lines: lines.length + 2, badLines: 2, examples: lines.length });
+  });
+
+  it('command-line values are validated like the config file, with the same errors', async () => {
+    const run = (overrides: object) => trainCommand({ model: base, data, out: path.join(dir, 'never'), overrides, quiet: true });
+    await expect(run({ batch: 0 })).rejects.toThrow('command line: "batch" is 0; expected an integer ≥ 1');
+    await expect(run({ gradAccumulation: 0 })).rejects.toThrow('command line: "gradAccumulation" is 0; expected an integer ≥ 1');
+    await expect(run({ lr: -1 })).rejects.toThrow('command line: "lr" is -1; expected a number ≥ 0');
+    await expect(run({ dropout: 2 })).rejects.toThrow('command line: "dropout" is 2; expected a number ≥ 0 and ≤ 1');
+    await expect(run({ maxLength: 0 })).rejects.toThrow('command line: "maxLength" is 0; expected an integer ≥ 1');
+    await expect(run({ warmup: -3 })).rejects.toThrow('command line: "warmup" is -3; expected an integer ≥ 0');
+  });
+
+  it('reports truncated and dropped examples', async () => {
+    const logs: string[] = [];
+    vi.spyOn(console, 'log').mockImplementation((s: string) => void logs.push(s));
+    vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    const out = path.join(dir, 'short');
+    await trainCommand({ model: base, data, out, overrides: { ...common, steps: 1, maxLength: 24 } });
+    vi.restoreAllMocks();
+    const counts = (await summaryOf(out)).dataCounts;
+    expect(counts.truncated + counts.dropped).toBeGreaterThan(0);
+    expect(logs).toContain(`data: ${lines.length} examples: ${counts.truncated} truncated, ${counts.dropped} dropped (over maxLength 24)`);
+  });
+
+  it('holds out 5% chosen by the seed (splitArray), whether or not validation runs', async () => {
+    const items = Array.from({ length: 100 }, (_, i) => i);
+    const a = splitValidation(items, 0);
+    expect(a).toEqual(splitArray(items, { validation: 5, train: 95 }, { seed: 0 }));
+    expect(a.validation).not.toEqual([0, 1, 2, 3, 4]);
+    expect(splitValidation(items, 1).validation).not.toEqual(a.validation);
+    expect([...a.validation, ...a.train].sort((x, y) => x - y)).toEqual(items);
+    expect(splitValidation([7], 0)).toEqual({ validation: [], train: [7] });
+    // --eval-every does not change the training set: the same training losses either way.
+    const without = await trainCommand({ model: base, data, out: path.join(dir, 'no-eval'), overrides: { ...common, steps: 3 }, quiet: true });
+    const withEval = await trainCommand({ model: base, data, out: path.join(dir, 'eval'), overrides: { ...common, steps: 3, evalEvery: 1 }, quiet: true });
+    expect(withEval.validation).toHaveLength(3);
+    expect(withEval.losses).toEqual(without.losses);
+    expect((await summaryOf(path.join(dir, 'eval'))).dataCounts).toMatchObject({ train: lines.length - 1, validation: 1 });
+  });
+
+  it('--resume refuses settings that change the run\'s math or data order, naming the key, both values and the fix', async () => {
+    const out = path.join(dir, 'first');
+    await trainCommand({ model: base, data, out, overrides: { ...common, steps: 4, saveEvery: 2 }, quiet: true });
+    const ckpt = path.join(out, 'checkpoint');
+    const resume = (overrides: object, d = data) => trainCommand({ model: base, data: d, out: path.join(dir, 'again'), resume: ckpt, overrides: { ...common, ...overrides }, quiet: true });
+    await expect(resume({ steps: 4, lr: 0.01 })).rejects.toThrow(`--resume ${ckpt}: the checkpoint was trained with lr 0.005, this run has 0.01; a resumed run keeps the settings that fix its math and data order: pass --lr 0.005, or start a new run without --resume`);
+    await expect(resume({ steps: 4, batch: 3 })).rejects.toThrow('the checkpoint was trained with batch 2, this run has 3');
+    await expect(resume({ steps: 4, targets: ['q_proj'] })).rejects.toThrow('the checkpoint was trained with targets ["q_proj","v_proj"], this run has ["q_proj"]');
+    await expect(resume({ steps: 4, gradAccumulation: 2 })).rejects.toThrow('pass --grad-accumulation 1');
+    // Without --steps the count comes from epochs: a different schedule horizon.
+    await expect(resume({})).rejects.toThrow(/the checkpoint was trained with steps 4, this run has 10 \(the schedule's horizon; .*\); .*: pass --steps 4,/);
+    const other = path.join(dir, 'other.jsonl');
+    await writeFile(other, lines.slice(1).join('\n') + '\n');
+    await expect(resume({ steps: 4 }, other)).rejects.toThrow(`--resume ${ckpt}: the checkpoint was trained on other data (${lines.length - 1} training + 1 validation examples`);
+    // What is only watched or saved may change.
+    const r = await resume({ steps: 4, evalEvery: 4 });
+    expect(r.losses).toHaveLength(0);
+    expect(r.validation).toHaveLength(0);
+  });
+});

@@ -1,0 +1,81 @@
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, readdir, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { createCpuBackend } from '@tessera/kernels-cpu';
+import { loadModel } from '@tessera/models';
+import { readSafetensors } from '@tessera/safetensors';
+import { registerBackend } from '@tessera/tensor';
+import { pretrain, PRETRAIN_DEFAULTS } from '../src/commands/pretrain.js';
+import { trainCommand } from '../src/commands/train.js';
+import { instructionTasks } from '../src/data/instruction-tasks.js';
+
+let dir: string;
+let base: string;
+let data: string;
+const full = { method: 'full', lr: 2e-3, warmup: 0, batch: 2, maxLength: 96, seed: 2, steps: 6 } as const;
+
+beforeAll(async () => {
+  registerBackend(createCpuBackend());
+  dir = await mkdtemp(path.join(tmpdir(), 'tessera-full-'));
+  base = path.join(dir, 'base');
+  await pretrain({ ...PRETRAIN_DEFAULTS, out: base, hiddenSize: 32, layers: 1, heads: 2, vocabSize: 400, seqLen: 32, batch: 4, steps: 2, paragraphs: 300, quiet: true });
+  data = path.join(dir, 'train.jsonl');
+  await writeFile(data, instructionTasks(3, 4, 0).train.map((e) => JSON.stringify({ messages: e.messages })).join('\n') + '\n');
+});
+
+afterEach(() => {
+  vi.restoreAllMocks();
+});
+
+const trainSteps = async (out: string): Promise<number> => (existsSync(path.join(out, 'metrics.jsonl')) ? (await readFile(path.join(out, 'metrics.jsonl'), 'utf8')).split('\n').filter((l) => l.includes('"phase":"train"')).length : 0);
+
+describe('train --method full', () => {
+  it('saves the trained model as a Hugging Face folder (model/, best-model/) that loadModel reads back', async () => {
+    const out = path.join(dir, 'saved');
+    const r = await trainCommand({ model: base, data, out, overrides: { ...full, evalEvery: 3 }, quiet: true });
+    expect(r.losses).toHaveLength(6);
+    expect((await readdir(path.join(out, 'model'))).sort()).toEqual(['config.json', 'generation_config.json', 'model.safetensors', 'tokenizer.json', 'tokenizer_config.json']);
+    const trained = await loadModel(path.join(out, 'model'));
+    const start = await loadModel(base);
+    const names = [...start.model.stateDict().keys()];
+    expect([...trained.model.stateDict().keys()]).toEqual(names);
+    // Every weight trained (embeddings, norms, projections), not only some.
+    const changed = await Promise.all(
+      names.map(async (n) => {
+        const [a, b] = [await trained.model.stateDict().get(n)!.data(), await start.model.stateDict().get(n)!.data()];
+        return a.some((x, i) => x !== b[i]);
+      }),
+    );
+    expect(changed.filter((c) => !c)).toEqual([]);
+    expect(existsSync(path.join(out, 'best-model', 'model.safetensors'))).toBe(true);
+  });
+
+  it('Ctrl-C saves a full checkpoint (weights + AdamW moments of every parameter) that --resume continues to the uninterrupted losses and weights', async () => {
+    const whole = await trainCommand({ model: base, data, out: path.join(dir, 'whole'), overrides: full, quiet: true });
+    const out = path.join(dir, 'interrupted');
+    const logs: string[] = [];
+    vi.spyOn(console, 'log').mockImplementation((s: string) => void logs.push(s));
+    vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    const poll = setInterval(() => void trainSteps(out).then((n) => n >= 2 && (clearInterval(poll), process.emit('SIGINT'))), 5);
+    const first = await trainCommand({ model: base, data, out, overrides: full });
+    clearInterval(poll);
+    vi.restoreAllMocks();
+    expect(first.interrupted).toBe(true);
+    expect(first.losses.length).toBeLessThan(6);
+    const ckpt = path.join(out, 'checkpoint');
+    expect(logs).toContain('\nCtrl-C: finishing this step, saving a checkpoint and exiting (press again to quit at once)');
+    expect(logs.at(-1)).toBe(`interrupted at step ${first.losses.length}; resume with --resume ${ckpt}`);
+    expect((await readdir(ckpt)).sort()).toEqual(['config.json', 'model.safetensors', 'optimizer.safetensors', 'trainer_state.json']);
+    const moments = readSafetensors(await readFile(path.join(ckpt, 'optimizer.safetensors')));
+    const params = (await loadModel(base)).model.namedParameters().map(([n]) => n).sort();
+    expect([...new Set([...moments.tensors.keys()].map((k) => k.split('::')[0]))].sort()).toEqual(params);
+    expect(existsSync(path.join(out, 'model'))).toBe(false);
+
+    const rest = await trainCommand({ model: base, data, out: path.join(dir, 'resumed'), resume: ckpt, overrides: full, quiet: true });
+    expect([...first.losses, ...rest.losses]).toEqual(whole.losses);
+    expect(await readFile(path.join(dir, 'resumed', 'model', 'model.safetensors'))).toEqual(await readFile(path.join(dir, 'whole', 'model', 'model.safetensors')));
+    await expect(trainCommand({ model: base, data, out: path.join(dir, 'wrong'), resume: ckpt, overrides: { ...full, method: 'lora' }, quiet: true })).rejects.toThrow(`--resume ${ckpt}: the checkpoint was trained with method "full", this run has "lora"`);
+  });
+});
