@@ -42,7 +42,7 @@ export interface LlamaForwardOptions {
   /**
    * (B, S) 1 for tokens, 0 for padding, where S = cached + new positions (Hugging Face's attention_mask);
    * or (B, T, S) 1 where query i may see key j, e.g. the block-diagonal mask of packed rows
-   * (@tessera/datasets' collatePacked), so packed examples never attend to each other.
+   * (@tessera/datasets' padCollate of packed rows), so packed examples never attend to each other.
    */
   attentionMask?: Tensor;
   /** (B, T) next-token targets, -100 where ignored; the loss is Hugging Face's shifted causal LM loss. */
