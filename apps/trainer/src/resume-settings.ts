@@ -34,8 +34,10 @@ export function resumeSettings(cfg: RunConfig, steps: number, train: readonly To
   return out;
 }
 
-const flag = (key: string): string => `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+// Keys with no command-line flag: only a config file sets them.
+const CONFIG_ONLY = new Set<string>(['maxGradNorm', 'weightDecay']);
 const asFlagValue = (v: unknown): string => (Array.isArray(v) ? v.join(',') : String(v));
+const restore = (key: string, v: unknown): string => (CONFIG_ONLY.has(key) ? `set ${key}: ${JSON.stringify(v)} in the --config file` : `pass --${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} ${asFlagValue(v)}`);
 
 /**
  * Throws unless `now` matches the checkpoint's saved settings, naming the first differing key, both
@@ -47,7 +49,7 @@ export function checkResumeSettings(dir: string, saved: Record<string, unknown> 
   for (const key of RESUME_KEYS) {
     if (!(key in saved) || JSON.stringify(saved[key]) === JSON.stringify(now[key])) continue;
     const why = key === 'steps' ? ' (the schedule\'s horizon; without --steps it is computed from --epochs and the data)' : '';
-    throw new Error(`--resume ${dir}: the checkpoint was trained with ${key} ${JSON.stringify(saved[key])}, this run has ${JSON.stringify(now[key])}${why}; a resumed run keeps the settings that fix its math and data order: pass ${flag(key)} ${asFlagValue(saved[key])}, or start a new run without --resume`);
+    throw new Error(`--resume ${dir}: the checkpoint was trained with ${key} ${JSON.stringify(saved[key])}, this run has ${JSON.stringify(now[key])}${why}; a resumed run keeps the settings that fix its math and data order: ${restore(key, saved[key])}, or start a new run without --resume`);
   }
   const d = saved.data as ResumeSettings['data'] | undefined;
   if (d && d.sha256 !== now.data.sha256) {

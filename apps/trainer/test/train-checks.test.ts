@@ -90,6 +90,9 @@ describe('train: input checks', () => {
     await expect(resume({ steps: 4, batch: 3 })).rejects.toThrow('the checkpoint was trained with batch 2, this run has 3');
     await expect(resume({ steps: 4, targets: ['q_proj'] })).rejects.toThrow('the checkpoint was trained with targets ["q_proj","v_proj"], this run has ["q_proj"]');
     await expect(resume({ steps: 4, gradAccumulation: 2 })).rejects.toThrow('pass --grad-accumulation 1');
+    const cfg = path.join(dir, 'decay.yaml');
+    await writeFile(cfg, 'weight_decay: 0.1\n');
+    await expect(trainCommand({ model: base, data, out: path.join(dir, 'again'), resume: ckpt, configFile: cfg, overrides: { ...common, steps: 4 }, quiet: true })).rejects.toThrow('the checkpoint was trained with weightDecay 0, this run has 0.1; a resumed run keeps the settings that fix its math and data order: set weightDecay: 0 in the --config file');
     // Without --steps the count comes from epochs: a different schedule horizon.
     await expect(resume({})).rejects.toThrow(/the checkpoint was trained with steps 4, this run has 10 \(the schedule's horizon; .*\); .*: pass --steps 4,/);
     const other = path.join(dir, 'other.jsonl');
