@@ -1,4 +1,4 @@
-import { cp, mkdtemp, readFile, readdir, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
@@ -7,21 +7,10 @@ import { registerBackend } from '@tessera/tensor';
 import { pretrain, PRETRAIN_DEFAULTS } from '../src/commands/pretrain.js';
 import { trainCommand } from '../src/commands/train.js';
 import { instructionTasks } from '../src/data/instruction-tasks.js';
+import { savedSteps } from './checkpoint-copies.js';
 
-// Every checkpoint the command saves is copied aside as <dir>-step<N>, so the test can check each
-// save (not only the last one, which the final save would write even if --save-every did nothing).
-const saves = vi.hoisted(() => [] as number[]);
-vi.mock('../src/checkpoint.js', async (importOriginal) => {
-  const real = await importOriginal<typeof import('../src/checkpoint.js')>();
-  return {
-    ...real,
-    saveCheckpoint: async (...args: Parameters<typeof real.saveCheckpoint>) => {
-      await real.saveCheckpoint(...args);
-      saves.push(args[3].cursor.step);
-      await cp(args[0], `${args[0]}-step${args[3].cursor.step}`, { recursive: true });
-    },
-  };
-});
+// Every checkpoint the command saves is also copied aside as <dir>-step<N> (checkpoint-copies.ts).
+vi.mock('../src/checkpoint.js', async (original) => (await import('./checkpoint-copies.js')).copyingEverySave(await original()));
 
 beforeAll(() => {
   registerBackend(createCpuBackend());
@@ -47,7 +36,7 @@ describe('tessera-train train', () => {
     const state = JSON.parse(await readFile(path.join(out, 'checkpoint', 'trainer_state.json'), 'utf8'));
     expect(state.cursor.step).toBe(4);
     // --save-every 2 saved at steps 2 and 4, and the last step was not saved twice.
-    expect(saves).toEqual([2, 4]);
+    expect(savedSteps).toEqual([2, 4]);
     const at2 = JSON.parse(await readFile(path.join(out, 'checkpoint-step2', 'trainer_state.json'), 'utf8'));
     expect(at2.cursor.step).toBe(2);
     expect(at2.records.map((x: { loss: number }) => x.loss)).toEqual(r.losses.slice(0, 2));

@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { cp, mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
@@ -13,17 +13,8 @@ import { validateRunConfig } from '../src/config/run-config.js';
 import { instructionTasks } from '../src/data/instruction-tasks.js';
 import { batchTensors } from '../src/train-loop.js';
 
-// Every checkpoint the command saves is also copied aside as <dir>-step<N>, to resume from any step.
-vi.mock('../src/checkpoint.js', async (importOriginal) => {
-  const real = await importOriginal<typeof import('../src/checkpoint.js')>();
-  return {
-    ...real,
-    saveCheckpoint: async (...args: Parameters<typeof real.saveCheckpoint>) => {
-      await real.saveCheckpoint(...args);
-      await cp(args[0], `${args[0]}-step${args[3].cursor.step}`, { recursive: true });
-    },
-  };
-});
+// Every checkpoint the command saves is also copied aside as <dir>-step<N> (checkpoint-copies.ts).
+vi.mock('../src/checkpoint.js', async (original) => (await import('./checkpoint-copies.js')).copyingEverySave(await original()));
 
 let dir: string;
 let base: string;
