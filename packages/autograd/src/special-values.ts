@@ -5,6 +5,7 @@
 // infinities exactly, finite values within a relative error (no absolute slack, so 1e-8 against
 // 3e-8 fails). Each package registers the checks as tests; a check returns its mismatch lines.
 import * as T from '@tessera/tensor';
+import { gradients } from './grad.js';
 
 /** Relative error allowed for finite results (f32 kernels against the CPU's double, rounded once). */
 const REL = 1e-5;
@@ -13,8 +14,9 @@ const REL = 1e-5;
  * Where `device`'s result differs from the CPU's, one line per element naming the inputs (element i
  * of the result names element i modulo each list's length, so a tiled input names its untiled case).
  * With `collapse`, equal lines are reported once with their count (a tiled case repeats each line).
+ * `atol` adds an absolute slack for results that cancel (attention's, summed over keys in f32 on a backend).
  */
-async function mismatches(device: string, what: string, inputs: readonly (readonly (number | string)[])[], build: (dev: string) => T.Tensor, collapse = false): Promise<string[]> {
+async function mismatches(device: string, what: string, inputs: readonly (readonly (number | string)[])[], build: (dev: string) => T.Tensor, collapse = false, atol = 0): Promise<string[]> {
   const read = async (dev: string): Promise<number[]> => {
     const y = T.tidy(() => build(dev));
     try {
@@ -30,7 +32,7 @@ async function mismatches(device: string, what: string, inputs: readonly (readon
     const b = other[i]!;
     // -0 and 0 are one value here, as in expectSame.
     if (a === b || (Number.isNaN(a) && Number.isNaN(b))) return;
-    if (Number.isFinite(a) && Math.abs(a - b) <= REL * Math.abs(a)) return;
+    if (Number.isFinite(a) && Math.abs(a - b) <= REL * Math.abs(a) + atol) return;
     const args = inputs.length > 0 ? inputs.map((xs) => xs[i % xs.length]).join(', ') : `element ${i}`;
     out.push(`${what}(${args}): cpu ${a}, ${device} ${b}`);
   });
@@ -126,6 +128,29 @@ const NORM_ROWS = [
 /** Rows for sum: NaN, infinities of both signs (NaN) and of one, overflow. */
 const SUM_ROWS = [...ROWS, [Infinity, -Infinity, 1, 2], [3e38, 3e38, -3e38, 1], [1e-45, 1e-45, 0, -1e-45]];
 
+/** Attention's shape per head: queries = keys, head dim (at least 8 of each: kernels-cpu's gemm path). */
+const ATT_T = 16;
+const ATT_D = 8;
+/**
+ * Absolute slack for attention's results: outputs and gradients of 1e-3 or less are sums over the keys
+ * that cancel, and an f32 backend's (kernels-cpu's gemm) differ from the CPU's double in the 1e-8s.
+ */
+const ATTENTION_ATOL = 1e-6;
+
+/**
+ * Attention cases: a non-finite element of q, k or v (at a key some queries see and causally earlier
+ * ones do not), under no mask, a causal one, and an additive mask with -Infinity entries and a fully
+ * masked query row (3). Each edits head 0 of deterministic values in [-1, 1].
+ */
+const ATTENTION_CASES: [string, 'q' | 'k' | 'v' | null, number, number][] = [
+  ['finite', null, 0, 0],
+  ['NaN in q (query 2)', 'q', 2 * ATT_D + 1, NaN],
+  ['Infinity in k (key 3)', 'k', 3 * ATT_D + 3, Infinity],
+  ['NaN in v (key 1)', 'v', 1 * ATT_D + 7, NaN],
+  ['Infinity in v (key 1)', 'v', 1 * ATT_D + 2, Infinity],
+  ['Infinity in v (key 5, masked for every query)', 'v', 5 * ATT_D + 1, Infinity],
+];
+
 /** One named special-value check: resolves to one line per element where `device` differs from the CPU. */
 export interface SpecialValueCheck {
   name: string;
@@ -214,7 +239,7 @@ export function specialValueChecks(device: string, opts: SpecialValueOptions = {
     return tiled ? T.clone(x) : x;
   };
   const rowsOn = (set: RowSet, dev: string): T.Tensor => f32(set.flat, dev).reshape(set.shape);
-  const compare = (what: string, inputs: readonly (readonly (number | string)[])[], build: (dev: string) => T.Tensor) => mismatches(device, what, inputs, build, tiled);
+  const compare: Compare = (what, inputs, build, atol) => mismatches(device, what, inputs, build, tiled, atol);
   const size = tiled ? ` (tiled: at least ${opts.minElements ?? 0} elements${opts.minRow ? `, rows of at least ${opts.minRow}` : ''})` : '';
   return [
     {
@@ -288,7 +313,7 @@ export function specialValueChecks(device: string, opts: SpecialValueOptions = {
   ];
 }
 
-type Compare = (what: string, inputs: readonly (readonly (number | string)[])[], build: (dev: string) => T.Tensor) => Promise<string[]>;
+type Compare = (what: string, inputs: readonly (readonly (number | string)[])[], build: (dev: string) => T.Tensor, atol?: number) => Promise<string[]>;
 
 /** The check of SpecialValueOptions.fusedKernels, with the tiling and comparison of specialValueChecks. */
 function fusedKernelCheck(device: string, opts: SpecialValueOptions, f32: (xs: readonly number[], dev: string) => T.Tensor, compare: Compare, grow: <V>(xs: readonly V[]) => V[], size: string): SpecialValueCheck {
@@ -301,7 +326,7 @@ function fusedKernelCheck(device: string, opts: SpecialValueOptions, f32: (xs: r
   const DY = [1, -2, 0.5, 3];
   const W = [1, 2, -1, 0.5];
   return {
-    name: `fused kernels over special values: add/sub/mul/div, sum, layerNorm and rmsNorm with their gradients, GELU's gradient, softmax/logSoftmax/cross-entropy gradients${size}`,
+    name: `fused kernels over special values: add/sub/mul/div, sum, layerNorm and rmsNorm with their gradients, GELU's gradient, softmax/logSoftmax/cross-entropy gradients, attention and its gradients over non-finite q/k/v under masks${size}`,
     mismatches: async () => {
       const bad: string[] = [];
       const a = ARITHMETIC_CASES.map(([x]) => x);
@@ -348,7 +373,57 @@ function fusedKernelCheck(device: string, opts: SpecialValueOptions, f32: (xs: r
       for (const labelSmoothing of [0, 0.1]) {
         bad.push(...(await compare(`crossEntropyBackward (smoothing ${labelSmoothing})`, lnames, (dev) => T.apply(T.OPS.crossEntropyBackward, [lx(dev), targets(dev), g(dev)], { ignoreIndex: -100, labelSmoothing }))));
       }
+      bad.push(...(await attentionMismatches(opts, f32, compare)));
       return bad;
     },
   };
+}
+
+/** Deterministic values in [-1, 1] (a linear congruential sequence from `seed`). */
+function values(n: number, seed: number): number[] {
+  let s = seed;
+  return Array.from({ length: n }, () => {
+    s = (s * 1103515245 + 12345) % 2147483648;
+    return (s / 2147483648) * 2 - 1;
+  });
+}
+
+/**
+ * scaledDotProductAttention's output and its q, k, v gradients over ATTENTION_CASES, under each mask;
+ * the heads are repeated until the scores hold at least opts.minElements (the special value in every
+ * other head).
+ */
+async function attentionMismatches(opts: SpecialValueOptions, f32: (xs: readonly number[], dev: string) => T.Tensor, compare: Compare): Promise<string[]> {
+  const perHead = ATT_T * ATT_D;
+  // Heads in pairs until the scores (heads x queries x keys) hold at least minElements.
+  const heads = Math.max(2, 2 * Math.ceil((opts.minElements ?? 0) / (2 * ATT_T * ATT_T)));
+  const shape = [1, heads, ATT_T, ATT_D];
+  // Key 5 masked for every query; query 3 fully masked; every fifth (query, key) pair masked.
+  const masked = (i: number, j: number) => j === 5 || i === 3 || (i * ATT_T + j) % 5 === 0;
+  const additive = Array.from({ length: ATT_T * ATT_T }, (_, e) => (masked(Math.floor(e / ATT_T), e % ATT_T) ? -Infinity : 0));
+  const masks: [string, ((dev: string) => T.Tensor) | null, boolean][] = [
+    ['no mask', null, false],
+    ['causal', null, true],
+    ['additive mask', (dev) => f32(additive, dev).reshape([1, 1, ATT_T, ATT_T]), false],
+  ];
+  const base = { q: values(2 * perHead, 1), k: values(2 * perHead, 2), v: values(2 * perHead, 3) };
+  const dy = tile(values(2 * perHead, 4), heads * perHead);
+  // The output and the three gradients, concatenated: an element's name says which, and where (the head as written).
+  const names = ['output', 'dq', 'dk', 'dv'].flatMap((part) => Array.from({ length: heads * perHead }, (_, e) => `${part} head ${Math.floor(e / perHead) % 2} query ${Math.floor(e / ATT_D) % ATT_T} dim ${e % ATT_D}`));
+  const bad: string[] = [];
+  for (const [name, which, at, value] of ATTENTION_CASES) {
+    const data = { q: [...base.q], k: [...base.k], v: [...base.v] };
+    if (which) data[which][at] = value;
+    const [q, k, v] = [tile(data.q, heads * perHead), tile(data.k, heads * perHead), tile(data.v, heads * perHead)];
+    for (const [maskName, mask, causal] of masks) {
+      const results = (dev: string): T.Tensor[] => {
+        const [tq, tk, tv] = [q, k, v].map((xs) => f32(xs, dev).reshape(shape).requiresGrad_());
+        const y = T.withGradMode(true, () => T.scaledDotProductAttention(tq!, tk!, tv!, mask?.(dev), { causal }));
+        return [y.detach(), ...gradients(y, [tq!, tk!, tv!], { gradient: f32(dy, dev).reshape(shape) })];
+      };
+      const all = (dev: string) => T.concat(results(dev).map((t) => t.reshape([heads * perHead])), 0);
+      bad.push(...(await compare(`attention (${name}, ${maskName})`, [names], all, ATTENTION_ATOL)));
+    }
+  }
+  return bad;
 }
