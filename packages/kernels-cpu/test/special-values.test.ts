@@ -1,7 +1,9 @@
 // The shared special-value checks (NaN, infinities, masked and fully masked logits, negative pow
 // bases, values near 0, tanh/GELU at large inputs, and with `fusedKernels` the norms, GELU and
-// softmax/cross-entropy gradients, add/sub/mul/div and sum) on the default backend's WebAssembly SIMD
-// paths, held to the TypeScript kernels. The checks compare against the backend named 'cpu', so here
+// softmax/cross-entropy gradients, add/sub/mul/div, sum, and attention with its gradients) on the
+// default backend's WebAssembly SIMD paths and gemm attention, held to the TypeScript kernels. They
+// found the gemm attention turning a non-finite q/k/v/dO element at a masked or causally hidden key
+// into NaN where the row kernels leave that key out (attention-wasm.ts's hiddenKeysLeftOut). The checks compare against the backend named 'cpu', so here
 // that is a `wasm: false` backend. Every case is tiled past the sizes where the SIMD paths start
 // (unary ops and add/sub/mul/div at WASM_MIN_ELEMENTS, sums at WASM_REDUCE_MIN_ELEMENTS, softmax lane
 // sums at WASM_SUM_EXP_MIN) and to the size from which a SIMD row job splits across the workers
@@ -14,6 +16,7 @@ import * as T from '@tessera/tensor';
 import type { Backend, OpDef } from '@tessera/tensor';
 // By path, not the package: @tessera/autograd's tests depend on kernels-cpu, and a dependency back
 // would be a cycle in the workspace graph. The file imports only @tessera/tensor.
+import { gradients } from '../../autograd/src/grad.js';
 import { specialValueChecks } from '../../autograd/src/special-values.js';
 import type { CpuKernel } from '../src/cpu-kernel.js';
 import { cpuThreadJobs, createCpuBackend, whenCpuThreadsReady } from '../src/index.js';
@@ -48,15 +51,18 @@ const TILE = { minElements: 4 * MIN_SPLIT_ELEMENTS, minRow: WASM_SUM_EXP_MIN, fu
 /** Jobs the worker threads (not the calling thread) have run for `backend`'s row kernels. */
 const workerJobs = (backend: Backend): number => (backend === split ? pool.jobsPerThread() : cpuThreadJobs(backend)).slice(1).reduce((a, b) => a + b, 0);
 
+/** The counters of the paths the checks should take (worker jobs: `backend`'s). */
+const counts = (backend: Backend) => ({ unary: wasmUnaryRuns(), binary: inPlaceRuns(), sumExp: wasmSumExpRuns(), reduce: wasmReduceCalls(), rows: inPlaceRowRuns(), workers: workerJobs(backend) });
+
 for (const backend of [...defaults, split]) {
   describe(`special values: ${backend.name} (WebAssembly SIMD) equals the TypeScript kernels`, () => {
+    // Tests of a file run in order: the last one reads what the checks above it moved.
+    let before: ReturnType<typeof counts>;
+    beforeAll(() => void (before = counts(backend)));
     for (const check of specialValueChecks(backend.name, TILE)) test(check.name, async () => expect(await check.mismatches()).toEqual([]));
 
-    test('the SIMD paths ran: unary ops, add/sub/mul/div and the row kernels in place, sums, softmax lane sums (and, split, the workers)', async () => {
-      const counts = () => ({ unary: wasmUnaryRuns(), binary: inPlaceRuns(), sumExp: wasmSumExpRuns(), reduce: wasmReduceCalls(), rows: inPlaceRowRuns(), workers: workerJobs(backend) });
-      const before = counts();
-      for (const check of specialValueChecks(backend.name, TILE)) await check.mismatches();
-      const after = counts();
+    test('the checks above took the SIMD paths: unary ops, add/sub/mul/div and the row kernels in place, sums, softmax lane sums (and, split, the workers)', () => {
+      const after = counts(backend);
       expect(after.unary, 'exp/tanh/sigmoid on the module').toBeGreaterThan(before.unary);
       expect(after.binary, 'add/sub/mul/div in place on the module').toBeGreaterThan(before.binary);
       expect(after.reduce, 'sums on the module').toBeGreaterThan(before.reduce);
@@ -64,6 +70,37 @@ for (const backend of [...defaults, split]) {
       expect(after.rows, 'GELU, norms and cross-entropy rows in place on the calling thread').toBeGreaterThan(before.rows);
       // GELU (tanh) and its gradient, layerNorm/rmsNorm and their gradients (x2 weighted), the cross-entropy gradient (x2 smoothing).
       if (backend === split) expect(after.workers - before.workers, 'row jobs split to the worker thread').toBeGreaterThanOrEqual(10);
+      // The attention heads (2^21 multiply-adds a forward) split across the default backend's threads.
+      if (backend === defaults[1]) expect(after.workers, 'attention heads on the worker thread').toBeGreaterThan(before.workers);
     });
   });
 }
+
+describe('attention gradients at a huge score on the row kernels', () => {
+  // One element of q at 1e30 makes query 0's scores ~1e30. The row kernels recompute scores in double
+  // while the forward stored lse in f32, ~1e22 away: exp(s - lse) was Infinity for the one key query 0
+  // sees under the causal mask (its P is 1), and dQ of query 0 was ±Infinity; the gemm kernels, whose
+  // scores are f32 like the lse, gave ~1e-8. The row kernels now round the score to f32 first.
+  test('dQ stays finite and equals the gemm kernels\' (causal, q[0] = 1e30)', async () => {
+    const shape = [1, 2, 16, 8];
+    const n = 2 * 16 * 8;
+    const values = (seed: number): number[] => {
+      let s = seed;
+      return Array.from({ length: n }, () => ((s = (s * 1103515245 + 12345) % 2147483648), (s / 2147483648) * 2 - 1));
+    };
+    // Values where the f32 lse of query 0 lies below its double score (the other way, P underflowed to 0).
+    const [q, k, v, dy] = [1, 2, 3, 9].map(values);
+    q![0] = 1e30;
+    const dq = async (device: string): Promise<number[]> => {
+      const on = (xs: number[]) => T.tensor(xs, { dtype: 'f32', device }).reshape(shape);
+      const [tq, tk, tv] = [on(q!).requiresGrad_(), on(k!).requiresGrad_(), on(v!).requiresGrad_()];
+      const y = T.withGradMode(true, () => T.scaledDotProductAttention(tq, tk, tv, undefined, { causal: true }));
+      const [g] = gradients(y, [tq, tk, tv], { gradient: on(dy!) });
+      return Array.from((await g!.data()) as Float32Array);
+    };
+    const reference = await dq('cpu');
+    const gemm = await dq(defaults[0]!.name);
+    expect(reference.every(Number.isFinite), `dQ on the row kernels: ${reference.slice(0, 8).join(', ')}`).toBe(true);
+    reference.forEach((r, i) => expect(Math.abs(r - gemm[i]!), `dQ element ${i}: ${r} against ${gemm[i]}`).toBeLessThanOrEqual(1e-5 * Math.abs(r) + 1e-6));
+  });
+});

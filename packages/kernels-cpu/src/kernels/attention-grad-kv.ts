@@ -51,7 +51,7 @@ export const attentionGradKVKernel: CpuKernel<FusedAttentionAttrs> = (inputs, at
               s = dot * scale;
               if (mask) s = mask.apply(s, mAt + i * mRow);
             }
-            const p = Math.exp(s - l);
+            const p = Math.exp((lse.f32 ? Math.fround(s) : s) - l);
             if (p === 0) continue;
             let dp = 0;
             for (let e = 0; e < D; e++) dp += dO.data[gi + e]! * v.data[vj + e]!;

@@ -38,7 +38,7 @@ export const attentionGradQKernel: CpuKernel<FusedAttentionAttrs> = (inputs, att
         for (let j = seen; j < end; j++) row[j] = -Infinity;
         acc.fill(0);
         for (let j = 0; j < end; j++) {
-          const p = Math.exp(row[j]! - l);
+          const p = Math.exp((lse.f32 ? Math.fround(row[j]!) : row[j]!) - l);
           if (p === 0) continue;
           const vj = vAt + j * Dv;
           let dp = 0;

@@ -137,8 +137,17 @@ export class RowStat {
   private readonly s1: number;
   private readonly s2: number;
 
+  /**
+   * The statistic is stored in f32 (an f32 forward's lse column): a score recomputed in double must be
+   * rounded to f32 before exp(s - lse), as the forward's own scores were when its lse was stored. At
+   * |s| beyond ~1e6 the double score and the f32 lse differ by more than exp resolves (at 1e30, by
+   * ~1e22: P = Infinity for the one visible key of a causal row, whose P is 1).
+   */
+  readonly f32: boolean;
+
   constructor(view: TensorView) {
     this.data = dataOf(view);
+    this.f32 = this.data instanceof Float32Array;
     this.offset = view.offset;
     [this.s0, this.s1, this.s2] = view.strides as [number, number, number];
   }

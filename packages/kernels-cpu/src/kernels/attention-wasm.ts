@@ -6,10 +6,11 @@
 // attention-grad-kv.ts) run the same math a scalar at a time in double; on the training shapes they ran
 // ~25× slower than this per multiply-add. f64, small heads (T or S below 8) and products the engine
 // cannot hold go to the row kernels.
-import { OPS, type OpDef, type TensorView } from '@tessera/tensor';
+import { OPS, type OpDef, type TensorView, type TypedArray } from '@tessera/tensor';
 import { dataOf, type CpuKernel } from '../cpu-kernel.js';
 import { recycleF32, resultArray, takeF32 } from '../f32-array-pool.js';
 import type { MatrixOperand } from '../gemm.js';
+import { forEachRow } from '../strided.js';
 import type { WasmGemm } from '../wasm/wasm-gemm.js';
 import { attentionForwardKernel, attentionKernel } from './attention-forward.js';
 import { attentionHeads, type HeadsOp } from './attention-heads.js';
@@ -347,13 +348,48 @@ function gradKV(opts: AttentionGemm): CpuKernel<FusedAttentionAttrs> {
   };
 }
 
+/** True when every element of `data` is finite (x * 0 is 0 for finite x, NaN for NaN and ±Infinity). */
+function allFinite(data: TypedArray): boolean {
+  let z = 0;
+  for (let i = 0; i < data.length; i++) z += (data[i] as number) * 0;
+  return z === 0;
+}
+
+/** True when every element of the view is finite. */
+function viewFinite(x: TensorView): boolean {
+  const data = dataOf(x);
+  let z = 0;
+  forEachRow(x.shape, [x.strides], [x.offset], (offs, len, inner) => {
+    for (let t = 0, at = offs[0]!; t < len; t++, at += inner[0]!) z += (data[at] as number) * 0;
+  });
+  return z === 0;
+}
+
+/**
+ * The gemm kernels multiply every key's weight into their products (P V, Pᵀ dO, dO Vᵀ, dS K, dSᵀ Q),
+ * a causally hidden or masked key's weight of 0 too, where the row kernels leave those keys out: an
+ * infinite or NaN element of q, k, v or dO at such a key makes 0 · Infinity = NaN in results the row
+ * kernels keep finite (found by test/special-values.test.ts). So when a result holds a non-finite
+ * element and one of those operands (the first `operands` inputs) does too, the row kernel computes
+ * it again. With finite operands, the non-finite results (fully masked rows, overflow) are the row
+ * kernels' own; a finite result only costs the scan of it (~1 ns an element).
+ */
+function hiddenKeysLeftOut(fast: CpuKernel<FusedAttentionAttrs>, rows: CpuKernel<FusedAttentionAttrs>, operands: number): CpuKernel<FusedAttentionAttrs> {
+  return (inputs, attrs, out) => {
+    const result = fast(inputs, attrs, out);
+    if (allFinite(result) || inputs.slice(0, operands).every(viewFinite)) return result;
+    recycleF32(result);
+    return rows(inputs, attrs, out);
+  };
+}
+
 /** The four attention ops' kernels on the gemm engine (created on first use), each falling back to its row kernel. */
 export function wasmAttentionKernels(gemm: () => WasmGemm, minBatchWork = MIN_BATCH_WORK, maxChunkScores = MAX_CHUNK_SCORES, maxHeadScores = MAX_HEAD_SCORES): [OpDef, CpuKernel][] {
   const opts: AttentionGemm = { gemm, minBatchWork, maxChunkScores, maxHeadScores };
   return [
-    [OPS.attention, forward(opts, 0, attentionKernel, 'attention')],
-    [OPS.attentionForward, forward(opts, 1, attentionForwardKernel, 'attentionForward')],
-    [OPS.attentionGradQ, gradQ(opts)],
-    [OPS.attentionGradKV, gradKV(opts)],
+    [OPS.attention, hiddenKeysLeftOut(forward(opts, 0, attentionKernel, 'attention'), attentionKernel, 3)],
+    [OPS.attentionForward, hiddenKeysLeftOut(forward(opts, 1, attentionForwardKernel, 'attentionForward'), attentionForwardKernel, 3)],
+    [OPS.attentionGradQ, hiddenKeysLeftOut(gradQ(opts), attentionGradQKernel, 4)],
+    [OPS.attentionGradKV, hiddenKeysLeftOut(gradKV(opts), attentionGradKVKernel, 4)],
   ];
 }
