@@ -86,6 +86,13 @@ export function batchTensors(rows: readonly TrainRow[], padId: number): { ids: T
   };
 }
 
+/** The tokens a batch's causal LM loss averages over: labels other than -100 after the one-position shift. */
+export function lossTokenCount(rows: readonly TrainRow[]): number {
+  let n = 0;
+  for (const r of rows) for (let k = 1; k < r.labels.length; k++) if (r.labels[k] !== -100) n++;
+  return n;
+}
+
 /** Where training stands: what a checkpoint saves to continue exactly. */
 export interface LoopCursor {
   step: number;
@@ -117,8 +124,7 @@ export async function trainLoop(
   model.train();
   while (cursor.step < o.steps && !(hooks.shouldStop?.() ?? false)) {
     optimizer.zeroGrad();
-    let lossSum = 0;
-    let tokenSum = 0;
+    const micros: TrainRow[][] = [];
     for (let micro = 0; micro < o.gradAccumulation; micro++) {
       const rows: TrainRow[] = [];
       while (rows.length < o.batchSize) {
@@ -129,16 +135,27 @@ export async function trainLoop(
         }
         rows.push(examples[order[cursor.index++]!]!);
       }
+      micros.push(rows);
+    }
+    // With accumulation, each micro-batch's per-token mean is weighted by its share of the step's loss
+    // tokens, so the step's gradient is the per-token mean over all of them, as one big batch gives
+    // (transformers >= 4.46). One micro-batch is left exactly as it is.
+    const counts = micros.map(lossTokenCount);
+    const total = counts.reduce((a, b) => a + b, 0);
+    let lossSum = 0;
+    let tokenSum = 0;
+    for (const [m, rows] of micros.entries()) {
+      const weight = o.gradAccumulation === 1 ? 1 : counts[m]! / total;
+      if (weight === 0) continue; // no loss token: nothing to learn, and its loss would be NaN
       const loss = tidy(() => {
         const b = batchTensors(rows, padId);
         tokenSum += b.tokens;
         const { loss } = model.forward(b.ids, { labels: b.labels, attentionMask: b.mask, positionIds: b.positions });
-        // Mean over micro-batches: each micro-batch loss is already a per-token mean.
-        backward(o.gradAccumulation === 1 ? loss! : loss!.div(o.gradAccumulation));
+        backward(weight === 1 ? loss! : loss!.mul(weight));
         return loss!;
       });
       // An async read: GPU backends cannot read synchronously.
-      lossSum += (await loss.data())[0]!;
+      lossSum += weight === 1 ? (await loss.data())[0]! : (await loss.data())[0]! * weight;
       loss.dispose();
     }
     if (o.maxGradNorm > 0) tidy(() => void clipGradNorm(params.map(([, p]) => p), o.maxGradNorm));
@@ -148,7 +165,7 @@ export async function trainLoop(
     cursor.step++;
     tokensSeen += tokenSum;
     const seconds = (performance.now() - t0) / 1000;
-    const record = { step: cursor.step, loss: lossSum / o.gradAccumulation, lr, tokens: tokenSum, seconds };
+    const record = { step: cursor.step, loss: lossSum, lr, tokens: tokenSum, seconds };
     records.push(record);
     bar?.update(cursor.step, record.loss, lr, tokensSeen / seconds);
     await hooks.onStep?.(record, { ...cursor });
