@@ -128,6 +128,12 @@ const NORM_ROWS = [
 /** Rows for sum: NaN, infinities of both signs (NaN) and of one, overflow. */
 const SUM_ROWS = [...ROWS, [Infinity, -Infinity, 1, 2], [3e38, 3e38, -3e38, 1], [1e-45, 1e-45, 0, -1e-45]];
 
+/** AdamW's [param, grad, m, v]: NaN and infinite gradients, moments and parameters, zero and huge second moments, a subnormal gradient. */
+const ADAMW_CASES: [number, number, number, number][] = [
+  [1, NaN, 0, 0], [1, Infinity, 0, 0], [1, -Infinity, 0.1, 0.01], [NaN, 1, 0, 0], [Infinity, 1, 0, 0], [1, 1, NaN, 0], [1, 1, 0, Infinity],
+  [1, 0, 0, 0], [1, 3e38, 0, 0], [1, 1e-45, 0, 0], [1, 1e20, 1e30, 3e38], [-2, -1e-3, -1e-3, 1e-12],
+];
+
 /** Attention's shape per head: queries = keys, head dim (at least 8 of each: kernels-cpu's gemm path). */
 const ATT_T = 16;
 const ATT_D = 8;
@@ -191,7 +197,8 @@ export interface SpecialValueOptions {
    * runs them on its SIMD module): add/sub/mul/div over infinities, zeros, NaN and subnormals, sum,
    * layerNorm and rmsNorm and their gradients over rows with NaN, infinities, constant and huge
    * values, GELU's gradient (both forms) at large inputs, and the softmax, logSoftmax and cross-entropy
-   * gradients over the special logits.
+   * gradients over the special logits, an AdamW step over NaN and infinite gradients and moments, and
+   * attention with its gradients over non-finite q, k and v under masks.
    */
   readonly fusedKernels?: boolean;
 }
@@ -326,7 +333,7 @@ function fusedKernelCheck(device: string, opts: SpecialValueOptions, f32: (xs: r
   const DY = [1, -2, 0.5, 3];
   const W = [1, 2, -1, 0.5];
   return {
-    name: `fused kernels over special values: add/sub/mul/div, sum, layerNorm and rmsNorm with their gradients, GELU's gradient, softmax/logSoftmax/cross-entropy gradients, attention and its gradients over non-finite q/k/v under masks${size}`,
+    name: `fused kernels over special values: add/sub/mul/div, sum, layerNorm and rmsNorm with their gradients, GELU's gradient, softmax/logSoftmax/cross-entropy gradients, an AdamW step, attention and its gradients over non-finite q/k/v under masks${size}`,
     mismatches: async () => {
       const bad: string[] = [];
       const a = ARITHMETIC_CASES.map(([x]) => x);
@@ -372,6 +379,16 @@ function fusedKernelCheck(device: string, opts: SpecialValueOptions, f32: (xs: r
       bad.push(...(await compare(`logSoftmaxBackward, dy [${DY.join(' ')}]`, lnames, (dev) => T.apply(T.OPS.logSoftmaxBackward, [lx(dev), dy(dev)], { axis: 1 }))));
       for (const labelSmoothing of [0, 0.1]) {
         bad.push(...(await compare(`crossEntropyBackward (smoothing ${labelSmoothing})`, lnames, (dev) => T.apply(T.OPS.crossEntropyBackward, [lx(dev), targets(dev), g(dev)], { ignoreIndex: -100, labelSmoothing }))));
+      }
+      // One AdamW step (a backend's fused update where it has one) over the special values: new param, m and v.
+      const [p, gr, m, v] = [0, 1, 2, 3].map((c) => ADAMW_CASES.map((r) => r[c]!));
+      const [tp, tg, tm, tv] = [p, gr, m, v].map((xs) => grow(xs!));
+      const hyper = { lr: 1e-3, weightDecay: 0.01, step: 3 };
+      for (const [r, what] of ['param', 'm', 'v'].entries()) {
+        bad.push(...(await compare(`adamwStep ${what} [param, grad, m, v]`, [p!, gr!, m!, v!], (dev) => {
+          const out = T.adamwStep(f32(tp!, dev), f32(tg!, dev), f32(tm!, dev), f32(tv!, dev), hyper);
+          return [out.param, out.m, out.v][r]!;
+        })));
       }
       bad.push(...(await attentionMismatches(opts, f32, compare)));
       return bad;
