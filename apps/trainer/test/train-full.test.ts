@@ -29,7 +29,18 @@ afterEach(() => {
   vi.restoreAllMocks();
 });
 
-const trainSteps = async (out: string): Promise<number> => (existsSync(path.join(out, 'metrics.jsonl')) ? (await readFile(path.join(out, 'metrics.jsonl'), 'utf8')).split('\n').filter((l) => l.includes('"phase":"train"')).length : 0);
+// Ctrl-C at a known step: the run folder's metric() sends SIGINT to this process once it logs step `at`.
+const interrupt = vi.hoisted(() => ({ at: 0 }));
+vi.mock('../src/run-folder.js', async (original) => {
+  const { RunFolder } = await original<typeof import('../src/run-folder.js')>();
+  class Interrupting extends RunFolder {
+    override async metric(record: Record<string, unknown>): Promise<void> {
+      await super.metric(record);
+      if (record.phase === 'train' && record.step === interrupt.at) process.emit('SIGINT');
+    }
+  }
+  return { RunFolder: Interrupting };
+});
 
 describe('train --method full', () => {
   it('saves the trained model as a Hugging Face folder (model/, best-model/) that loadModel reads back', async () => {
@@ -58,12 +69,12 @@ describe('train --method full', () => {
     const logs: string[] = [];
     vi.spyOn(console, 'log').mockImplementation((s: string) => void logs.push(s));
     vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
-    const poll = setInterval(() => void trainSteps(out).then((n) => n >= 2 && (clearInterval(poll), process.emit('SIGINT'))), 5);
+    interrupt.at = 2;
     const first = await trainCommand({ model: base, data, out, overrides: full });
-    clearInterval(poll);
+    interrupt.at = 0;
     vi.restoreAllMocks();
     expect(first.interrupted).toBe(true);
-    expect(first.losses.length).toBeLessThan(6);
+    expect(first.losses).toHaveLength(2);
     const ckpt = path.join(out, 'checkpoint');
     expect(logs).toContain('\nCtrl-C: finishing this step, saving a checkpoint and exiting (press again to quit at once)');
     expect(logs.at(-1)).toBe(`interrupted at step ${first.losses.length}; resume with --resume ${ckpt}`);
