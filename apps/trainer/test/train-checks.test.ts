@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { cp, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -41,6 +41,22 @@ describe('train: input checks', () => {
     const r = await trainCommand({ model: base, data: bad, out, overrides: { ...common, steps: 1, onBadLine: 'skip' }, quiet: true });
     expect(r.losses).toHaveLength(1);
     expect((await summaryOf(out)).dataCounts).toMatchObject({ lines: lines.length + 2, badLines: 2, examples: lines.length });
+  });
+
+  it('a record the chat template cannot render is reported as file:line, and --on-bad-line skip skips it', async () => {
+    // A template that renders only the first two messages drops a later answer, which tokenize refuses.
+    const strict = path.join(dir, 'strict-base');
+    await cp(base, strict, { recursive: true });
+    const config = JSON.parse(await readFile(path.join(strict, 'tokenizer_config.json'), 'utf8'));
+    config.chat_template = "{% for message in messages %}{% if loop.index <= 2 %}{{ '<|' + message['role'] + '|> ' + message['content'] + '<|end|>\\n' }}{% endif %}{% endfor %}{% if add_generation_prompt %}{{ '<|assistant|>' }}{% endif %}";
+    await writeFile(path.join(strict, 'tokenizer_config.json'), JSON.stringify(config));
+    const twoTurns = JSON.stringify({ messages: [{ role: 'user', content: 'a' }, { role: 'assistant', content: 'b' }, { role: 'user', content: 'c' }, { role: 'assistant', content: 'the second answer' }] });
+    const file = path.join(dir, 'two-turns.jsonl');
+    await writeFile(file, [lines[0], twoTurns, ...lines.slice(1)].join('\n') + '\n');
+    await expect(trainCommand({ model: strict, data: file, out: path.join(dir, 'tpl-stop'), overrides: { ...common, steps: 1 }, quiet: true })).rejects.toThrow(`${file}:2: tokenizeChat: the chat template dropped or rewrote assistant message(s)`);
+    const out = path.join(dir, 'tpl-skip');
+    await trainCommand({ model: strict, data: file, out, overrides: { ...common, steps: 1, onBadLine: 'skip' }, quiet: true });
+    expect((await summaryOf(out)).dataCounts).toMatchObject({ lines: lines.length + 1, badLines: 1 });
   });
 
   it('command-line values are validated like the config file, with the same errors', async () => {
