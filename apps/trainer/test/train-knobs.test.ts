@@ -109,6 +109,17 @@ describe('train knobs', () => {
     await expect(trainCommand({ model: base, data, out: path.join(dir, 'x'), overrides: { ...common, patience: 2 }, quiet: true })).rejects.toThrow('"patience" is 2 but "evalEvery" is 0');
   });
 
+  it('--resume continues a run with LoRA dropout, gradient accumulation and packing exactly (the dropout generator\'s position is saved)', async () => {
+    const knobs = { ...common, dropout: 0.3, gradAccumulation: 2, packing: true, steps: 4, saveEvery: 2 };
+    const out = path.join(dir, 'dropout');
+    const whole = await trainCommand({ model: base, data, out, overrides: knobs, quiet: true });
+    const state = JSON.parse(await readFile(path.join(out, 'checkpoint-step2', 'trainer_state.json'), 'utf8'));
+    expect(state.dropoutGenerator.counter).toBeGreaterThan(0);
+    const rest = await trainCommand({ model: base, data, out: path.join(dir, 'dropout-resumed'), resume: path.join(out, 'checkpoint-step2'), overrides: knobs, quiet: true });
+    expect(rest.losses).toEqual(whole.losses.slice(2));
+    expect(await readFile(path.join(dir, 'dropout-resumed', 'adapter', 'adapter_model.safetensors'))).toEqual(await readFile(path.join(out, 'adapter', 'adapter_model.safetensors')));
+  });
+
   it('validates the new config keys', () => {
     expect(validateRunConfig({ patience: 3, backend: 'webgpu', method: 'qlora', packing: true }, 'run.yaml')).toEqual({ patience: 3, backend: 'webgpu', method: 'qlora', packing: true });
     expect(() => validateRunConfig({ patience: -1 }, 'run.yaml')).toThrow('run.yaml: "patience" is -1; expected an integer ≥ 0');
