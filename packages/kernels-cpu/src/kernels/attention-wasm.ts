@@ -12,6 +12,7 @@ import { recycleF32, resultArray, takeF32 } from '../f32-array-pool.js';
 import type { MatrixOperand } from '../gemm.js';
 import { forEachRow } from '../strided.js';
 import type { WasmGemm } from '../wasm/wasm-gemm.js';
+import { wasmSumRowsF32 } from '../wasm/wasm-reduce.js';
 import { attentionForwardKernel, attentionKernel } from './attention-forward.js';
 import { attentionHeads, type HeadsOp } from './attention-heads.js';
 import { attentionGradKVKernel } from './attention-grad-kv.js';
@@ -348,10 +349,28 @@ function gradKV(opts: AttentionGemm): CpuKernel<FusedAttentionAttrs> {
   };
 }
 
-/** True when every element of `data` is finite (x * 0 is 0 for finite x, NaN for NaN and ±Infinity). */
+/** Columns of the sums allFinite takes on the SIMD reduce module. */
+const SCAN_COLS = 4096;
+const scanSums = new Float64Array(SCAN_COLS);
+
+/**
+ * True when every element of `data` is finite (x * 0 is 0 for finite x, NaN for NaN and ±Infinity).
+ * An f32 array's whole rows of SCAN_COLS go through the reduce module's f64 column sums, finite exactly
+ * when their elements are (no f32 values overflow an f64 sum): 0.19 ms for 512K elements where the
+ * loop takes 0.46.
+ */
 function allFinite(data: TypedArray): boolean {
   let z = 0;
-  for (let i = 0; i < data.length; i++) z += (data[i] as number) * 0;
+  let i = 0;
+  const rows = Math.floor(data.length / SCAN_COLS);
+  if (data instanceof Float32Array && rows > 0) {
+    scanSums.fill(0);
+    if (wasmSumRowsF32(scanSums, data, 0, rows, SCAN_COLS, SCAN_COLS)) {
+      for (let j = 0; j < SCAN_COLS; j++) z += scanSums[j]! * 0;
+      i = rows * SCAN_COLS;
+    }
+  }
+  for (; i < data.length; i++) z += (data[i] as number) * 0;
   return z === 0;
 }
 
@@ -372,7 +391,7 @@ function viewFinite(x: TensorView): boolean {
  * kernels keep finite (found by test/special-values.test.ts). So when a result holds a non-finite
  * element and one of those operands (the first `operands` inputs) does too, the row kernel computes
  * it again. With finite operands, the non-finite results (fully masked rows, overflow) are the row
- * kernels' own; a finite result only costs the scan of it (~1 ns an element).
+ * kernels' own; a finite result only costs the scan of it (allFinite: ~0.4 ns an element).
  */
 function hiddenKeysLeftOut(fast: CpuKernel<FusedAttentionAttrs>, rows: CpuKernel<FusedAttentionAttrs>, operands: number): CpuKernel<FusedAttentionAttrs> {
   return (inputs, attrs, out) => {
