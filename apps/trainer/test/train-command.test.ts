@@ -16,6 +16,26 @@ beforeAll(() => {
   registerBackend(createCpuBackend());
 });
 
+/**
+ * Runs `fn` as if on a terminal (stdout and stderr are TTYs, so the command draws its cli-progress
+ * bar on stderr) and returns what the bar drew; log lines are silenced.
+ */
+async function onTerminal<T>(fn: () => Promise<T>): Promise<{ result: T; drawn: string }> {
+  const was = [process.stdout.isTTY, process.stderr.isTTY];
+  let drawn = '';
+  process.stdout.isTTY = true;
+  process.stderr.isTTY = true;
+  const write = vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => ((drawn += chunk.toString()), true));
+  const log = vi.spyOn(console, 'log').mockImplementation(() => undefined);
+  try {
+    return { result: await fn(), drawn };
+  } finally {
+    write.mockRestore();
+    log.mockRestore();
+    [process.stdout.isTTY, process.stderr.isTTY] = was as [true, true];
+  }
+}
+
 describe('tessera-train train', () => {
   it('trains from a JSONL file with a YAML config and flags, checkpointing every N steps (each save resumes to the same losses, validation and best) and writing the adapter', async () => {
     const dir = await mkdtemp(path.join(tmpdir(), 'tessera-traincmd-'));
@@ -42,7 +62,12 @@ describe('tessera-train train', () => {
     expect(at2.records.map((x: { loss: number }) => x.loss)).toEqual(r.losses.slice(0, 2));
     expect(at2.validation).toEqual({ best: r.validation[0]![1], sinceBest: 0, history: [r.validation[0]] });
     // The command's own resume path from the step-2 save: the same steps 3-4, validation and best as the uninterrupted run.
-    const resumed = await trainCommand({ model: base, data, out: path.join(dir, 'resumed'), configFile: config, resume: path.join(out, 'checkpoint-step2'), overrides: { steps: 4 }, quiet: true });
+    const { result: resumed, drawn } = await onTerminal(() => trainCommand({ model: base, data, out: path.join(dir, 'resumed'), configFile: config, resume: path.join(out, 'checkpoint-step2'), overrides: { steps: 4 } }));
+    // The progress bar starts at the resumed step (not at 0) and ends at the last.
+    const drawnSteps = [...drawn.matchAll(/train \[[^\]]*\] (\d+)\/4 /g)].map((m) => Number(m[1]));
+    expect(drawnSteps[0]).toBe(2);
+    expect(drawnSteps.at(-1)).toBe(4);
+    expect(drawn).toMatch(/input tok\/s/);
     expect(resumed.losses).toEqual(r.losses.slice(2));
     expect(resumed.validation).toEqual(r.validation);
     const summary = JSON.parse(await readFile(path.join(dir, 'resumed', 'summary.json'), 'utf8'));

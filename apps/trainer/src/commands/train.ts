@@ -152,7 +152,8 @@ export async function trainCommand(o: TrainCommandOptions): Promise<{ losses: nu
     optimizer,
     cursor,
     shouldStop: () => stop || earlyStopped,
-    progress: new StepProgress('train', steps, o.quiet),
+    // A resumed run's bar starts at its step, and its ETA counts only the steps run in this process.
+    progress: new StepProgress('train', steps, o.quiet, { start: cursor?.step ?? 0 }),
     onStep: async (r, at) => {
       history.push(r);
       await run.metric({ phase: 'train', ...r });
