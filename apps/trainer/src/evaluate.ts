@@ -35,8 +35,21 @@ export interface EvalExample {
   tags?: string[];
 }
 
+/** Options of `evaluate`. */
+export interface EvaluateOptions {
+  /** Examples per generation batch (default 25). */
+  batchSize?: number;
+  /** Greedy decoding budget per answer (default 24). */
+  maxNewTokens?: number;
+  /**
+   * Called after each batch with the examples done so far. The command line draws its progress bar
+   * from it; this module stays free of terminal code, since the studio runs it in a browser worker.
+   */
+  onProgress?: (done: number, total: number) => void;
+}
+
 /** Teacher-forced answer loss and greedy-decoded exact match on held-out examples. */
-export async function evaluate(model: LlamaForCausalLM, tokenizer: Tokenizer, chat: ChatExampleTokenizer, examples: EvalExample[], opts: { batchSize?: number; maxNewTokens?: number } = {}): Promise<Evaluation> {
+export async function evaluate(model: LlamaForCausalLM, tokenizer: Tokenizer, chat: ChatExampleTokenizer, examples: EvalExample[], opts: EvaluateOptions = {}): Promise<Evaluation> {
   const padId = model.config.padTokenId ?? 0;
   const bs = opts.batchSize ?? 25;
   model.eval();
@@ -66,6 +79,7 @@ export async function evaluate(model: LlamaForCausalLM, tokenizer: Tokenizer, ch
     const mask = prompts.map((p) => [...new Array<number>(longest - p.length).fill(0), ...p.map(() => 1)]);
     const out = await noGrad(() => generate(model, ids, { attentionMask: mask, maxNewTokens: opts.maxNewTokens ?? 24, tokenizer }));
     predictions.push(...out.text!.map((s) => s.trim()));
+    opts.onProgress?.(predictions.length, examples.length);
   }
   const summarize = (idx: number[]): FamilyMetrics => {
     let lossTokens = 0;

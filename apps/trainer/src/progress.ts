@@ -60,7 +60,8 @@ class BarOrLines {
 }
 
 /**
- * A training step display: loss, lr, tokens/s and ETA. Pass a resumed run's step as `start`
+ * A training step display: loss, lr, input tokens per second (prompts included, padding not) and
+ * ETA. Pass a resumed run's step as `start`
  * (`new StepProgress('train', steps, quiet, { start: cursor.step })`).
  */
 export class StepProgress {
@@ -71,12 +72,12 @@ export class StepProgress {
     readonly quiet = false,
     options: ProgressOptions = {},
   ) {
-    this.#out = new BarOrLines(total, quiet, `${label} [{bar}] {value}/{total} | loss {loss} | lr {lr} | {tps} tok/s | ETA {eta_formatted}`, { loss: '-', lr: '-', tps: '-' }, options);
+    this.#out = new BarOrLines(total, quiet, `${label} [{bar}] {value}/{total} | loss {loss} | lr {lr} | {tps} input tok/s | ETA {eta_formatted}`, { loss: '-', lr: '-', tps: '-' }, options);
   }
   /** Moves to `step` with the latest numbers. */
-  update(step: number, loss: number, lr: number, tokensPerSecond: number): void {
-    const p = { loss: loss.toFixed(4), lr: lr.toExponential(2), tps: tokensPerSecond.toFixed(0) };
-    this.#out.show(step, p, (eta) => `${this.label} ${step}/${this.total} | loss ${p.loss} | lr ${p.lr} | ${p.tps} tok/s | ETA ${eta}`);
+  update(step: number, loss: number, lr: number, inputTokensPerSecond: number): void {
+    const p = { loss: loss.toFixed(4), lr: lr.toExponential(2), tps: inputTokensPerSecond.toFixed(0) };
+    this.#out.show(step, p, (eta) => `${this.label} ${step}/${this.total} | loss ${p.loss} | lr ${p.lr} | ${p.tps} input tok/s | ETA ${eta}`);
   }
   /** Ends the bar. */
   stop(): void {

@@ -20,8 +20,6 @@ export interface TrainLoopOptions {
    * over windows of 8 batches), so a batch pads to little more than its own length. Default off.
    */
   groupByLength?: boolean;
-  /** No progress output: callers that build a progress reporter (the CLI's StepProgress) read it. */
-  quiet?: boolean;
 }
 
 /**
@@ -29,7 +27,8 @@ export interface TrainLoopOptions {
  * (progress.ts), the studio its worker messages. The loop stays free of any console or DOM.
  */
 export interface StepReporter {
-  update(step: number, loss: number, lr: number, tokensPerSecond: number): void;
+  /** `inputTokensPerSecond`: real (non-padding) input tokens per second since the loop started, prompts included. */
+  update(step: number, loss: number, lr: number, inputTokensPerSecond: number): void;
   stop(): void;
 }
 
@@ -38,6 +37,7 @@ export interface StepRecord {
   step: number;
   loss: number;
   lr: number;
+  /** Loss tokens (labels other than -100): what the summaries' tokens per second count. */
   tokens: number;
   seconds: number;
 }
@@ -68,12 +68,15 @@ export type TrainRow = TokenizedExample | PackedSequence;
 /**
  * Rows collated into (B, T) tensors: ids, labels (-100 on prompt and padding), the attention mask
  * ((B, T, T) block-diagonal for packed rows), and for packed rows the per-example position ids.
+ * `tokens` counts the labelled tokens, `inputTokens` the real (non-padding) input tokens, prompts included.
  */
-export function batchTensors(rows: readonly TrainRow[], padId: number): { ids: Tensor; labels: Tensor; mask: Tensor; positions?: Tensor; tokens: number } {
+export function batchTensors(rows: readonly TrainRow[], padId: number): { ids: Tensor; labels: Tensor; mask: Tensor; positions?: Tensor; tokens: number; inputTokens: number } {
   const b = padCollate(rows, { padId });
   const labels = b.labels;
   let tokens = 0;
   for (let i = 0; i < labels.length; i++) if (labels[i] !== -100) tokens++;
+  let inputTokens = 0;
+  for (let i = 0; i < b.attentionMask.length; i++) inputTokens += b.attentionMask[i]!;
   return {
     ids: tensorFromTyped(b.inputIds, b.shape, 'i32'),
     labels: tensorFromTyped(b.labels, b.shape, 'i32'),
@@ -83,6 +86,7 @@ export function batchTensors(rows: readonly TrainRow[], padId: number): { ids: T
       : tensorFromTyped(Int32Array.from(b.attentionMask), b.shape, 'i32'),
     positions: b.attentionMask4d ? tensorFromTyped(b.positionIds, b.shape, 'i32') : undefined,
     tokens,
+    inputTokens,
   };
 }
 
@@ -120,7 +124,9 @@ export async function trainLoop(
   const records: StepRecord[] = [];
   const bar = hooks.progress;
   const t0 = performance.now();
-  let tokensSeen = 0;
+  // Input tokens (prompts included, padding not) since the loop started: the display's rate, as
+  // trainers usually report throughput. Records keep the loss tokens.
+  let inputSeen = 0;
   model.train();
   while (cursor.step < o.steps && !(hooks.shouldStop?.() ?? false)) {
     optimizer.zeroGrad();
@@ -150,6 +156,7 @@ export async function trainLoop(
       const loss = tidy(() => {
         const b = batchTensors(rows, padId);
         tokenSum += b.tokens;
+        inputSeen += b.inputTokens;
         const { loss } = model.forward(b.ids, { labels: b.labels, attentionMask: b.mask, positionIds: b.positions });
         backward(weight === 1 ? loss! : loss!.mul(weight));
         return loss!;
@@ -163,11 +170,10 @@ export async function trainLoop(
     optimizer.step();
     scheduler.step();
     cursor.step++;
-    tokensSeen += tokenSum;
     const seconds = (performance.now() - t0) / 1000;
     const record = { step: cursor.step, loss: lossSum, lr, tokens: tokenSum, seconds };
     records.push(record);
-    bar?.update(cursor.step, record.loss, lr, tokensSeen / seconds);
+    bar?.update(cursor.step, record.loss, lr, inputSeen / seconds);
     await hooks.onStep?.(record, { ...cursor });
   }
   bar?.stop();

@@ -1,7 +1,7 @@
 import { mkdtemp, readFile, readdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { createCpuBackend } from '@tessera/kernels-cpu';
 import { registerBackend } from '@tessera/tensor';
 import { loadModel } from '@tessera/models';
@@ -30,7 +30,13 @@ describe('the default run, reduced', () => {
     await expect(pretrain({ ...PRETRAIN_DEFAULTS, out: contDir, init: modelDir, hiddenSize: 32, layers: 1, heads: 2, vocabSize: 400, seqLen: 32, batch: 8, steps: 1, paragraphs: 50, arithMix: 0.75, namesMix: 0.25, quiet: true })).rejects.toThrow(/keep their sum at most 1/);
 
     const out = path.join(dir, 'run');
-    const { before, after } = await defaultRun({ ...DEFAULT_RUN, model: modelDir, out, trainPerFamily: 8, testPerFamily: 2, validationPerFamily: 2, evalEvery: 2, quiet: true, loop: { ...DEFAULT_RUN.loop, steps: 3, batchSize: 4, warmupSteps: 1 } });
+    // Not quiet, off a terminal: progress comes as plain lines (always one at the end of a bar).
+    const printed: string[] = [];
+    const log = vi.spyOn(console, 'log').mockImplementation((s: string) => void printed.push(s));
+    const { before, after } = await defaultRun({ ...DEFAULT_RUN, model: modelDir, out, trainPerFamily: 8, testPerFamily: 2, validationPerFamily: 2, evalEvery: 2, loop: { ...DEFAULT_RUN.loop, steps: 3, batchSize: 4, warmupSteps: 1 } }).finally(() => log.mockRestore());
+    // The test split before and after training, and the validation split: 10 examples each.
+    expect(printed.filter((l) => l === 'eval 10/10 examples | ETA 0 s')).toHaveLength(3);
+    expect(printed.filter((l) => /^train 3\/3 \| loss [\d.]+ \| lr \S+ \| \d+ input tok\/s \| ETA 0 s$/.test(l))).toHaveLength(1);
     expect(Object.keys(after.families).sort()).toEqual(['arithmetic', 'facts', 'ner', 'sentiment', 'string']);
     expect(Number.isFinite(before.overall.loss) && Number.isFinite(after.overall.loss)).toBe(true);
     const files = await readdir(out);

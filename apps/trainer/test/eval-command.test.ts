@@ -2,7 +2,8 @@ import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
+import { ChatExampleTokenizer } from '@tessera/datasets';
 import { createCpuBackend } from '@tessera/kernels-cpu';
 import { loadModel } from '@tessera/models';
 import { PeftModel } from '@tessera/peft';
@@ -10,6 +11,7 @@ import { saveAdapter } from '@tessera/peft/node';
 import { Generator, registerBackend } from '@tessera/tensor';
 import { evalCommand } from '../src/commands/eval.js';
 import { instructionTasks } from '../src/data/instruction-tasks.js';
+import { evaluate } from '../src/evaluate.js';
 
 const MODEL = fileURLToPath(new URL('../assets/default-model', import.meta.url));
 
@@ -48,7 +50,11 @@ describe('tessera-train eval', () => {
     // Exact match is really compared: answers replaced by the model's own greedy predictions all match.
     const own = path.join(dir, 'own.jsonl');
     await writeFile(own, r.predictions.map((p, i) => JSON.stringify({ task: 'own', messages: [test[i] ? test[i]!.messages[0] : { role: 'user', content: 'Say yes.' }, { role: 'assistant', content: p.predicted || 'x' }] })).join('\n'));
-    const self = await evalCommand({ model: MODEL, data: own, out: path.join(dir, 'own.json'), maxLength: 128, maxNewTokens: 12, onBadLine: 'stop', quiet: true });
+    // Not quiet, off a terminal: the command's output includes the evaluation's progress line.
+    const printed: string[] = [];
+    const log = vi.spyOn(console, 'log').mockImplementation((s: string) => void printed.push(s));
+    const self = await evalCommand({ model: MODEL, data: own, out: path.join(dir, 'own.json'), maxLength: 128, maxNewTokens: 12, onBadLine: 'stop' }).finally(() => log.mockRestore());
+    expect(printed).toContain(`eval ${n}/${n} examples | ETA 0 s`);
     const nonEmpty = r.predictions.filter((p) => p.predicted !== '').length;
     expect(self.families.own!.exactMatch).toBeCloseTo(nonEmpty / n, 9);
 
@@ -57,6 +63,15 @@ describe('tessera-train eval', () => {
     await saveAdapter(peft, path.join(dir, 'adapter'));
     const withAdapter = await evalCommand({ model: MODEL, adapter: path.join(dir, 'adapter'), data, out: path.join(dir, 'a.json'), maxLength: 128, maxNewTokens: 12, onBadLine: 'stop', quiet: true });
     expect(withAdapter.overall.loss).not.toBeCloseTo(r.overall.loss, 3);
+  });
+
+  it('evaluate reports progress after each batch of examples', async () => {
+    const { model, tokenizer } = await loadModel(MODEL);
+    const seen: Array<[number, number]> = [];
+    const examples = instructionTasks(0, 0, 1).test;
+    await evaluate(model, tokenizer!, new ChatExampleTokenizer(tokenizer!, { maxLength: 128 }), examples, { batchSize: 2, maxNewTokens: 2, onProgress: (done, total) => void seen.push([done, total]) });
+    expect(examples).toHaveLength(5);
+    expect(seen).toEqual([[2, 5], [4, 5], [5, 5]]);
   });
 
   it('reports a bad line as file:line, or skips it with --on-bad-line skip', async () => {

@@ -36,7 +36,7 @@ describe('report.html in headless Chromium', () => {
     const train = tasks.train.map((e) => chat.tokenize(e.messages)).filter((t): t is TokenizedExample => t !== null);
     new PeftModel(model, { r: 4, loraAlpha: 8, targetModules: ['q_proj', 'v_proj'] }, 'default', { generator: new Generator(1) });
     const before = await evaluate(model, tokenizer!, chat, tasks.test, { maxNewTokens: 4 });
-    const { records } = await trainLoop(model, train, config.padTokenId ?? 0, { lr: 5e-3, schedule: 'cosine', warmupSteps: 2, steps: 8, batchSize: 2, gradAccumulation: 1, maxGradNorm: 1, weightDecay: 0, seed: 0, quiet: true });
+    const { records } = await trainLoop(model, train, config.padTokenId ?? 0, { lr: 5e-3, schedule: 'cosine', warmupSteps: 2, steps: 8, batchSize: 2, gradAccumulation: 1, maxGradNorm: 1, weightDecay: 0, seed: 0 });
     const after = await evaluate(model, tokenizer!, chat, tasks.test, { maxNewTokens: 4 });
     const html = htmlReport({ title: 'report test', records, validation: [[0, before.overall.loss], [records.length, after.overall.loss]], before, after, samples: [{ prompt: 'hi', reply: after.predictions[0]!.predicted }], summary: { steps: records.length } });
     const file = path.join(dir, 'report.html');

@@ -31,12 +31,12 @@ describe('progress displays', () => {
     vi.advanceTimersByTime(11_000);
     p.update(910, 1.5, 2e-4, 1234);
     // 10 steps in 11 s, 90 left: 99 s (the old display divided by all 910 steps: 1 s).
-    expect(lines).toEqual(['train 910/1000 | loss 1.5000 | lr 2.00e-4 | 1234 tok/s | ETA 99 s']);
+    expect(lines).toEqual(['train 910/1000 | loss 1.5000 | lr 2.00e-4 | 1234 input tok/s | ETA 99 s']);
     p.update(911, 1.4, 2e-4, 1234);
     expect(lines.length).toBe(1); // at most one line every ~10 s
     vi.advanceTimersByTime(1_000);
     p.update(1000, 1.2, 0, 1000);
-    expect(lines.at(-1)).toBe('train 1000/1000 | loss 1.2000 | lr 0.00e+0 | 1000 tok/s | ETA 0 s'); // the last step always prints
+    expect(lines.at(-1)).toBe('train 1000/1000 | loss 1.2000 | lr 0.00e+0 | 1000 input tok/s | ETA 0 s'); // the last step always prints
     p.stop();
   });
 
@@ -49,7 +49,7 @@ describe('progress displays', () => {
     p.update(901, 2, 1e-3, 50);
     p.stop();
     // One step a second, 99 to go (cli-progress rounds 99.000…01 s up).
-    expect(tty.text()).toMatch(/901\/1000 \| loss 2\.0000 \| lr 1\.00e-3 \| 50 tok\/s \| ETA 1m(39|40)s/);
+    expect(tty.text()).toMatch(/901\/1000 \| loss 2\.0000 \| lr 1\.00e-3 \| 50 input tok\/s \| ETA 1m(39|40)s/);
     expect(lines).toEqual([]);
   });
 

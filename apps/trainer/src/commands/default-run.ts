@@ -7,11 +7,11 @@ import { noGrad } from '@tessera/autograd';
 import { PeftModel, adapterFiles } from '@tessera/peft';
 import { Generator } from '@tessera/tensor';
 import { instructionTasks } from '../data/instruction-tasks.js';
-import { evaluate, type Evaluation } from '../evaluate.js';
+import { evaluate, type EvalExample, type Evaluation } from '../evaluate.js';
 import { beforeAfterRows, formatBeforeAfter } from '../report/before-after-table.js';
 import { htmlReport } from '../report/html-report.js';
 import { RunFolder } from '../run-folder.js';
-import { StepProgress } from '../progress.js';
+import { CountProgress, StepProgress } from '../progress.js';
 import { trainLoop, validationLoss, type TrainLoopOptions } from '../train-loop.js';
 
 const pct = (x: number): string => `${(x * 100).toFixed(0)}%`;
@@ -70,12 +70,21 @@ export async function defaultRun(o: DefaultRunOptions): Promise<{ before: Evalua
   if (!tokenizer) throw new Error(`${o.model}: no tokenizer.json; the default run needs a model folder with a tokenizer and a chat template`);
   const data = instructionTasks(o.seed, o.trainPerFamily, o.testPerFamily, o.validationPerFamily);
   const chat = new ChatExampleTokenizer(tokenizer, { maxLength: 96 });
+  // Generation is the slow part of an evaluation: a bar (or a line every ~10 s off a terminal) shows it.
+  const evaluated = async (examples: EvalExample[]): Promise<Evaluation> => {
+    const bar = new CountProgress('eval', examples.length, o.quiet, { unit: 'examples' });
+    try {
+      return await evaluate(model, tokenizer, chat, examples, { maxNewTokens: ANSWER_TOKENS, onProgress: (done) => bar.update(done) });
+    } finally {
+      bar.stop();
+    }
+  };
   const train = data.train.map((e) => chat.tokenize(e.messages)).filter((t): t is TokenizedExample => t !== null);
   const validationRows = data.validation.map((e) => chat.tokenize(e.messages)).filter((t): t is TokenizedExample => t !== null);
   log(`tessera-train: base ${o.model} (${config.numHiddenLayers} layers, dim ${config.hiddenSize}); ${train.length} training, ${data.validation.length} validation and ${data.test.length} test examples in ${new Set(data.test.map((e) => e.family)).size} families`);
 
   log('evaluating the base model on the test split ...');
-  const before = await evaluate(model, tokenizer, chat, data.test, { maxNewTokens: ANSWER_TOKENS });
+  const before = await evaluated(data.test);
   await run.metric({ phase: 'eval-before', ...before.overall });
 
   const peft = new PeftModel(model, { r: o.r, loraAlpha: o.alpha, loraDropout: 0, targetModules: o.targets, modulesToSave: o.modulesToSave, ensureWeightTying: true }, 'default', { generator: new Generator(o.seed) });
@@ -83,7 +92,7 @@ export async function defaultRun(o: DefaultRunOptions): Promise<{ before: Evalua
   const pad = config.padTokenId ?? 0;
   // The validation split's loss (not the test split's) is the curve a user would stop on.
   const validation: Array<[number, number]> = validationRows.length > 0 ? [[0, await validationLoss(model, validationRows, pad)]] : [];
-  const { records } = await trainLoop(model, train, pad, { ...o.loop, quiet: o.quiet }, {
+  const { records } = await trainLoop(model, train, pad, o.loop, {
     onStep: async (r) => {
       await run.metric({ phase: 'train', ...r });
       if (validationRows.length > 0 && o.evalEvery > 0 && r.step % o.evalEvery === 0) {
@@ -97,12 +106,12 @@ export async function defaultRun(o: DefaultRunOptions): Promise<{ before: Evalua
   });
 
   log('evaluating the fine-tuned model ...');
-  const validated = data.validation.length > 0 ? await evaluate(model, tokenizer, chat, data.validation, { maxNewTokens: ANSWER_TOKENS }) : undefined;
+  const validated = data.validation.length > 0 ? await evaluated(data.validation) : undefined;
   if (validated) {
     if (validation.at(-1)?.[0] !== records.length) validation.push([records.length, validated.overall.loss]);
     await run.metric({ phase: 'validation-after', ...validated.overall });
   }
-  const after = await evaluate(model, tokenizer, chat, data.test, { maxNewTokens: ANSWER_TOKENS });
+  const after = await evaluated(data.test);
   await run.metric({ phase: 'eval-after', ...after.overall });
 
   const table = formatBeforeAfter(before, after);

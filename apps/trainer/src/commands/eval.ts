@@ -3,6 +3,7 @@ import path from 'node:path';
 import { ChatExampleTokenizer, toMessages } from '@tessera/datasets';
 import { formatClassificationReport, type ClassificationReport } from '@tessera/metrics';
 import { evaluate, type EvalExample, type Evaluation } from '../evaluate.js';
+import { CountProgress } from '../progress.js';
 import { dataFiles, readChatRecords } from '../read-chat-records.js';
 import { loadWithAdapter } from './model-tools.js';
 
@@ -64,7 +65,13 @@ export async function evalCommand(o: EvalCommandOptions): Promise<Evaluation> {
   const m = await loadWithAdapter(o.model, o.adapter);
   const chat = new ChatExampleTokenizer(m.tokenizer!, { maxLength: o.maxLength });
   const t0 = performance.now();
-  const result = await evaluate(m.model, m.tokenizer!, chat, examples, { maxNewTokens: o.maxNewTokens });
+  const bar = new CountProgress('eval', examples.length, o.quiet, { unit: 'examples' });
+  let result: Evaluation;
+  try {
+    result = await evaluate(m.model, m.tokenizer!, chat, examples, { maxNewTokens: o.maxNewTokens, onProgress: (done) => bar.update(done) });
+  } finally {
+    bar.stop();
+  }
   log(formatEvaluation(result));
   const report = { model: o.model, adapter: o.adapter ?? null, data: o.data, examples: examples.length, skippedLines: bad, seconds: (performance.now() - t0) / 1000, ...result, ner: result.ner && { microF1: result.ner.microF1, tokenReport: reportJson(result.ner.tokenReport) } };
   await mkdir(path.dirname(path.resolve(o.out)), { recursive: true });

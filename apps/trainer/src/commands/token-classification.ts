@@ -198,7 +198,8 @@ export async function tokenClassificationCommand(o: TokenClassificationOptions):
     optimizer.zeroGrad();
     const loss = tidy(() => {
       const b = batchOf(rows, padId);
-      tokensSeen += b.shape[0] * b.shape[1];
+      // Real input tokens, as the bar's "input tok/s" says: padding is not counted.
+      tokensSeen += rows.reduce((n, r) => n + r.inputIds.length, 0);
       const l = model.forward(b.ids, { attentionMask: b.mask, labels: b.labels }).loss!;
       backward(l);
       return l;
