@@ -44,10 +44,12 @@ export async function adapterFiles(peft: PeftModel, name = peft.activeAdapter): 
   const cfg = peft.configs.get(name);
   if (!cfg) throw new Error(`adapterFiles: no adapter named "${name}" (adapters: ${[...peft.configs.keys()].join(', ')})`);
   const layers = new Set(peft.loraLayers().map(([p]) => p));
+  const saved = peft.savedValues(name);
   const entries = new Map<string, { dtype: SafetensorsDType; shape: number[]; data: Uint8Array }>();
-  for (const [path, t] of peft.model.namedParameters()) {
+  for (const [path, param] of peft.model.namedParameters()) {
     const key = peftKey(path, name, cfg, layers);
     if (!key) continue;
+    const t = saved.get(path) ?? param; // a modules_to_save tensor: this adapter's values, wherever they are kept
     const dtype = TO_ST[t.dtype];
     if (!dtype) throw new Error(`adapterFiles: parameter "${path}" has dtype ${t.dtype}; adapters are saved as floating point`);
     const c = t.contiguous();
@@ -100,10 +102,12 @@ export function loadAdapterFiles(peft: PeftModel, files: { config: string | Reco
 /** Checks every tensor of the file against the adapter's parameters, then assigns them all. */
 function fill(peft: PeftModel, name: string, cfg: LoraConfig, tensors: ReadonlyMap<string, SafetensorsTensor>): void {
   const layers = new Set(peft.loraLayers().map(([p]) => p));
+  // modules_to_save tensors are filled where this adapter keeps its values, not over the ones the active adapter runs with.
+  const saved = peft.savedValues(name);
   const byKey = new Map<string, [string, Tensor]>();
   for (const [path, t] of peft.model.namedParameters()) {
     const key = peftKey(path, name, cfg, layers);
-    if (key) byKey.set(key, [path, t]);
+    if (key) byKey.set(key, [path, saved.get(path) ?? t]);
   }
   // The file's key for each parameter key: PEFT's, or the pre-0.7 name of a LoRA layer's bias.
   const fileKey = new Map<string, string>();

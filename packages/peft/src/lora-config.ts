@@ -150,7 +150,7 @@ export function fromPeftJson(json: Record<string, unknown>): LoraConfig {
     }
   }
   const tm = json.target_modules;
-  const targetModules = Array.isArray(tm) ? (tm as string[]) : tm === 'all-linear' ? 'all-linear' : typeof tm === 'string' ? new RegExp(`^(?:${tm})$`) : undefined;
+  const targetModules = Array.isArray(tm) ? (tm as string[]) : tm === 'all-linear' ? 'all-linear' : typeof tm === 'string' ? new RegExp(tm) : undefined;
   if (!targetModules) throw new Error(`adapter_config.json: target_modules must be a list of names or a regex string (got ${JSON.stringify(tm)})`);
   return loraConfig({
     r: num(json.r, 'r', 8),
@@ -165,7 +165,7 @@ export function fromPeftJson(json: Record<string, unknown>): LoraConfig {
     alphaPattern: (json.alpha_pattern as Record<string, number>) ?? {},
     layersToTransform: layerIndices(json.layers_to_transform),
     layersPattern: typeof json.layers_pattern === 'string' ? [json.layers_pattern] : Array.isArray(json.layers_pattern) && json.layers_pattern.length ? (json.layers_pattern as string[]) : null,
-    excludeModules: Array.isArray(json.exclude_modules) ? (json.exclude_modules as string[]) : typeof json.exclude_modules === 'string' ? new RegExp(`^(?:${json.exclude_modules})$`) : null,
+    excludeModules: Array.isArray(json.exclude_modules) ? (json.exclude_modules as string[]) : typeof json.exclude_modules === 'string' ? new RegExp(json.exclude_modules) : null,
     modulesToSave: (json.modules_to_save as string[] | null) ?? [],
     ensureWeightTying: Boolean(json.ensure_weight_tying ?? false),
     taskType: (json.task_type as string) ?? 'CAUSAL_LM',

@@ -21,20 +21,28 @@ export interface TrainableCount {
 }
 
 /**
- * A module in modules_to_save. Tessera trains the module's own tensors (nothing else reads them,
- * so that is PEFT's private copy) and keeps the original values: put back while adapters are
- * disabled or another adapter is active, as PEFT runs its original module then. A token embedding
- * a tied head reads is split by TiedEmbeddingCopy so the head keeps the original, unless the config
- * asks to keep the tie (ensureWeightTying): then the head reads the trained table, as the embedding.
+ * A module in modules_to_save, shared by every adapter that saves it. As PEFT's ModulesToSaveWrapper
+ * holds one copy per adapter, each saving adapter has its own trained values; the module's own
+ * tensors (nothing else reads them) hold the values in use: the active adapter's when it saves the
+ * module, else the original values, as PEFT runs its original module while adapters are disabled
+ * or another adapter is active. A token embedding a tied head reads is split by TiedEmbeddingCopy
+ * so the head keeps the original, unless the config asks to keep the tie (ensureWeightTying): then
+ * the head reads the trained table, as the embedding.
  */
 interface SavedModule {
-  owner: string;
-  params: Tensor[];
+  /** The module's parameters with their full paths: the tensors the model runs with. */
+  params: [string, Tensor][];
   originals: Tensor[];
-  /** The trained values while the originals are in place; null while the trained values are. */
-  trainedAside: Tensor[] | null;
+  /** Each saving adapter's trained values by adapter name; null for the one whose values are in `params`. */
+  trained: Map<string, Tensor[] | null>;
   /** The TiedEmbeddingCopy put in place of a tied embedding, with the embedding it replaced. */
   tied: { path: string; embedding: Embedding } | null;
+}
+
+/** The adapter whose trained values a saved module's tensors hold, or null when they hold the originals. */
+function shownOf(s: SavedModule): string | null {
+  for (const [name, aside] of s.trained) if (aside === null) return name;
+  return null;
 }
 
 /**
@@ -49,6 +57,8 @@ export class PeftModel<M extends Module = Module> {
   readonly #saved = new Map<string, SavedModule>();
   /** The module each LoRA layer replaced, put back when its last adapter is deleted. */
   readonly #originals = new Map<string, Module>();
+  /** Set by disableAdapterLayers. */
+  #disabled = false;
 
   constructor(model: M, config: Partial<LoraConfig> | LoraConfig, adapterName = 'default', opts: { generator?: Generator } = {}) {
     this.model = model;
@@ -86,16 +96,23 @@ export class PeftModel<M extends Module = Module> {
       else layer.addAdapter(name, { r, scaling, dropout: cfg.loraDropout, useDora: cfg.useDora, init: cfg.initLoraWeights, generator: opts.generator });
     }
     for (const path of saved) {
+      const existing = this.#saved.get(path);
+      if (existing) {
+        // Another adapter saves this module too: this one starts from the original values, as PEFT's copy does.
+        existing.trained.set(name, withGradMode(false, () => existing.originals.map((t) => keep(clone(t)))));
+        continue;
+      }
       const m = this.model.getModule(path);
-      const params = m.namedParameters().map(([, t]) => t);
-      const originals = withGradMode(false, () => params.map((t) => keep(clone(t))));
+      const params = m.namedParameters().map(([p, t]): [string, Tensor] => [`${path}.${p}`, t]);
+      const originals = withGradMode(false, () => params.map(([, t]) => keep(clone(t))));
       let tied: SavedModule['tied'] = null;
       if (tiedToHead(this.model, m) && !cfg.ensureWeightTying) {
         const { parent, name: childName } = parentOf(this.model, path);
         parent.replaceChild(childName, new TiedEmbeddingCopy(m as Embedding, originals[0]!));
         tied = { path, embedding: m as Embedding };
       }
-      this.#saved.set(path, { owner: name, params, originals, trainedAside: null, tied });
+      // The module's tensors hold the original values, which are this adapter's starting values.
+      this.#saved.set(path, { params, originals, trained: new Map([[name, null]]), tied });
     }
     this.configs.set(name, cfg);
     // As in PEFT, adding an adapter does not activate it (the first one excepted).
@@ -104,7 +121,8 @@ export class PeftModel<M extends Module = Module> {
 
   /**
    * The module paths an adapter's modules_to_save names (the outermost module each name matches), with
-   * a clear error for a name that matches nothing or a module another adapter already saves.
+   * a clear error for a name that matches nothing, or a module that holds a LoRA layer or whose tie
+   * to the output head another adapter saving it keeps differently.
    */
   #savedModulePaths(name: string, cfg: LoraConfig, targets: string[]): string[] {
     const out: string[] = [];
@@ -114,7 +132,9 @@ export class PeftModel<M extends Module = Module> {
       if (matches.length === 0) throw new Error(`PeftModel: modules_to_save "${wanted}" matches no module`);
       for (const [p] of matches) {
         const other = this.#saved.get(p);
-        if (other) throw new Error(`PeftModel: modules_to_save "${wanted}" (${p}) is already saved by adapter "${other.owner}"; Tessera keeps one trained copy per module, so delete that adapter first`);
+        const otherTies = other && other.tied === null && tiedToHead(this.model, this.model.getModule(p));
+        if (other && other.tied !== null && cfg.ensureWeightTying) throw new Error(`PeftModel: modules_to_save "${wanted}" (${p}) is saved by adapter "${[...other.trained.keys()][0]}" with its output head kept apart, but this config sets ensureWeightTying; give both adapters the same ensureWeightTying`);
+        if (otherTies && !cfg.ensureWeightTying) throw new Error(`PeftModel: modules_to_save "${wanted}" (${p}) is saved by adapter "${[...other.trained.keys()][0]}" with ensureWeightTying (the tied head reads the trained table), but this config does not set it; give both adapters the same ensureWeightTying`);
         const adapted = this.loraLayers().find(([q]) => q === p || q.startsWith(`${p}.`))?.[0] ?? targets.find((q) => q === p || q.startsWith(`${p}.`) || p.startsWith(`${q}.`));
         if (adapted !== undefined) throw new Error(`PeftModel: modules_to_save "${wanted}" names ${p}, which holds the LoRA layer ${adapted}; a module is either adapted or saved in full, not both`);
         out.push(p);
@@ -130,8 +150,7 @@ export class PeftModel<M extends Module = Module> {
     this.activeAdapter = name;
     const layers = this.loraLayers();
     for (const [, layer] of layers) layer.active = layer.settings.has(name) ? [name] : [];
-    // PEFT: a saved module runs its trained copy for the adapter that saved it, the original for any other.
-    for (const s of this.#saved.values()) this.#show(s, s.owner === name ? 'trained' : 'original');
+    this.#showActive();
     const loraPaths = new Set(layers.map(([p]) => p));
     this.model.requiresGrad_(false);
     for (const [path, p] of this.model.namedParameters()) {
@@ -146,47 +165,81 @@ export class PeftModel<M extends Module = Module> {
     }
   }
 
-  /** Puts a saved module's trained or original values in place. */
-  #show(s: SavedModule, which: 'trained' | 'original'): void {
-    if ((s.trainedAside === null) === (which === 'trained')) return;
+  /**
+   * Puts the values the model runs with in every saved module: PEFT runs a saved module's copy for
+   * the active adapter when it saved the module, the original for any other adapter and while
+   * adapters are disabled.
+   */
+  #showActive(): void {
+    for (const s of this.#saved.values()) this.#show(s, !this.#disabled && s.trained.has(this.activeAdapter) ? this.activeAdapter : null);
+  }
+
+  /** Puts one adapter's trained values (or, for null, the original values) in a saved module's tensors. */
+  #show(s: SavedModule, adapter: string | null): void {
+    const shown = shownOf(s);
+    if (shown === adapter) return;
     withGradMode(false, () => {
-      if (which === 'original') {
-        s.trainedAside = s.params.map((t) => keep(clone(t)));
-        s.params.forEach((t, i) => {
-          const original = clone(s.originals[i]!);
-          t.assign(original);
-          original.dispose();
-        });
-      } else {
-        s.params.forEach((t, i) => t.assign(s.trainedAside![i]!));
-        for (const t of s.trainedAside!) t.dispose();
-        s.trainedAside = null;
+      if (shown !== null) s.trained.set(shown, s.params.map(([, t]) => keep(clone(t))));
+      const values = adapter === null ? s.originals : s.trained.get(adapter)!;
+      s.params.forEach(([, t], i) => t.assign(values[i]!));
+      if (adapter !== null) {
+        for (const t of values) t.dispose();
+        s.trained.set(adapter, null);
       }
     });
   }
 
-  /** Forgets a saved module: its original values stay in place, a tied embedding gets its module back. */
-  #unsave(path: string, s: SavedModule): void {
-    this.#show(s, 'original');
+  /**
+   * The tensors holding an adapter's trained values of its modules_to_save, by parameter path: the
+   * model's own while the values are in place, else the copy kept aside. Saving reads them and
+   * loading writes them, so neither touches the values another adapter runs with.
+   */
+  savedValues(name: string): Map<string, Tensor> {
+    const out = new Map<string, Tensor>();
+    for (const s of this.#saved.values()) {
+      if (!s.trained.has(name)) continue;
+      const aside = s.trained.get(name)!;
+      s.params.forEach(([path, t], i) => out.set(path, aside === null ? t : aside[i]!));
+    }
+    return out;
+  }
+
+  /** Forgets an adapter's copy of a saved module; the last copy gone, the original values stay in place and a tied embedding gets its module back. */
+  #unsave(path: string, s: SavedModule, name: string): void {
+    if (shownOf(s) === name) this.#show(s, null);
+    for (const t of s.trained.get(name) ?? []) t.dispose();
+    s.trained.delete(name);
+    if (s.trained.size > 0) return;
     if (s.tied) {
-      const { parent, name } = parentOf(this.model, s.tied.path);
-      parent.replaceChild(name, s.tied.embedding);
+      const { parent, name: childName } = parentOf(this.model, s.tied.path);
+      parent.replaceChild(childName, s.tied.embedding);
     }
     for (const t of s.originals) t.dispose();
     this.#saved.delete(path);
   }
 
+  /** Turns every adapter off until `enableAdapterLayers`: the base model's behaviour, saved modules at their original values (PEFT's disable_adapter_layers). */
+  disableAdapterLayers(): void {
+    this.#disabled = true;
+    for (const [, l] of this.loraLayers()) l.disabled = true;
+    this.#showActive();
+  }
+
+  /** Undoes `disableAdapterLayers`: the active adapter runs again (PEFT's enable_adapter_layers). */
+  enableAdapterLayers(): void {
+    this.#disabled = false;
+    for (const [, l] of this.loraLayers()) l.disabled = false;
+    this.#showActive();
+  }
+
   /** Runs `fn` with every adapter off: the base model's behaviour, saved modules back to their original values (PEFT's `disable_adapter()` context). */
   withAdaptersDisabled<T>(fn: () => T): T {
-    const layers = this.loraLayers();
-    const shown = [...this.#saved.values()].filter((s) => s.trainedAside === null);
-    for (const [, l] of layers) l.disabled = true;
-    for (const s of shown) this.#show(s, 'original');
+    if (this.#disabled) return fn();
+    this.disableAdapterLayers();
     try {
       return fn();
     } finally {
-      for (const [, l] of layers) l.disabled = false;
-      for (const s of shown) this.#show(s, 'trained');
+      this.enableAdapterLayers();
     }
   }
 
@@ -202,7 +255,7 @@ export class PeftModel<M extends Module = Module> {
         this.#originals.delete(path);
       }
     }
-    for (const [path, s] of [...this.#saved]) if (s.owner === name) this.#unsave(path, s);
+    for (const [path, s] of [...this.#saved]) if (s.trained.has(name)) this.#unsave(path, s, name);
     this.configs.delete(name);
     if (this.activeAdapter === name) {
       const next = this.configs.keys().next().value;
@@ -238,13 +291,23 @@ export class PeftModel<M extends Module = Module> {
       parent.replaceChild(name, base);
     }
     for (const s of this.#saved.values()) {
-      for (const t of s.trainedAside ?? []) t.dispose();
+      for (const aside of s.trained.values()) for (const t of aside ?? []) t.dispose();
       if (!s.tied) for (const t of s.originals) t.dispose(); // a tied head still reads its originals
     }
     this.#saved.clear();
     this.#originals.clear();
     this.configs.clear();
     return this.model;
+  }
+
+  /** Frees the model and what PeftModel keeps beside it: the original and set-aside trained values of modules_to_save. */
+  dispose(): void {
+    for (const s of this.#saved.values()) {
+      for (const aside of s.trained.values()) for (const t of aside ?? []) t.dispose();
+      for (const t of s.originals) t.dispose();
+    }
+    this.#saved.clear();
+    this.model.dispose();
   }
 
   /** Trainable and total parameter counts. */
@@ -270,8 +333,8 @@ export class PeftModel<M extends Module = Module> {
  */
 function tiedToHead(model: Module, m: Module): boolean {
   const config = (model as unknown as { config?: { tieWordEmbeddings?: boolean; vocabSize?: number } }).config;
-  const emb = m instanceof LoraEmbedding ? m.base : m;
-  return config?.tieWordEmbeddings === true && emb instanceof Embedding && emb.numEmbeddings === config.vocabSize;
+  // A saved module never holds a LoRA layer (#savedModulePaths), so m is the plain embedding.
+  return config?.tieWordEmbeddings === true && m instanceof Embedding && m.numEmbeddings === config.vocabSize;
 }
 
 /** A LoRA wrapper counts as the kind of its base, so a second adapter finds the same layers. */

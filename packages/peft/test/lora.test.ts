@@ -4,7 +4,7 @@ import { createCpuBackend } from '@tessera/kernels-cpu';
 import { backward } from '@tessera/autograd';
 import { Embedding, Linear, Module } from '@tessera/nn';
 import { AdamW } from '@tessera/optim';
-import { LoraEmbedding, LoraLinear, PeftModel, TiedEmbeddingCopy, adapterFiles, fromPeftJson, loraConfig, toPeftJson } from '../src/index.js';
+import { LoraEmbedding, LoraLinear, PeftModel, TiedEmbeddingCopy, adapterFiles, fromPeftJson, loadAdapterFiles, loraConfig, toPeftJson } from '../src/index.js';
 import { readSafetensors } from '@tessera/safetensors';
 
 beforeAll(() => {
@@ -411,9 +411,103 @@ describe('modules_to_save (review item 4)', () => {
     peft.addAdapter('plain', { r: 2, targetModules: ['v_proj'] });
     peft.setAdapter('plain'); // its B is zero and it saves no lm_head: the base model's output
     model.forward(ids()).dataSync().forEach((v, i) => expect(v).toBeCloseTo(base[i]!, 6));
-    expect(() => peft.addAdapter('again', { r: 2, targetModules: ['q_proj'], modulesToSave: ['lm_head'] })).toThrow(/modules_to_save "lm_head" \(lm_head\) is already saved by adapter "default"/);
     peft.setAdapter('default');
     model.forward(ids()).dataSync().forEach((v, i) => expect(v).toBeCloseTo(trained[i]!, 6));
+  });
+});
+
+describe('modules_to_save per adapter (as PEFT\'s ModulesToSaveWrapper, one copy per adapter)', () => {
+  const head = (m: Toy): number[] => Array.from(m.lm_head.weight.dataSync()).slice(0, 4);
+  const savedHead = async (peft: PeftModel, name: string): Promise<number[]> => {
+    const t = readSafetensors((await adapterFiles(peft, name)).weights).tensors.get('base_model.model.lm_head.weight')!;
+    return Array.from(new Float32Array(new Uint8Array(t.data).buffer)).slice(0, 4);
+  };
+  const close = (a: number[], b: number[]): void => a.forEach((v, i) => expect(v).toBeCloseTo(b[i]!, 6));
+
+  it('two adapters saving the same module each train, run and save their own values', async () => {
+    const model = new Toy(new Generator(31));
+    const base = head(model);
+    const peft = new PeftModel(model, { r: 2, targetModules: ['q_proj'], modulesToSave: ['lm_head'] }, 'a');
+    tidy(() => void model.lm_head.weight.assign(add(model.lm_head.weight, 1)));
+    const a = head(model);
+    peft.addAdapter('b', { r: 2, targetModules: ['q_proj'], modulesToSave: ['lm_head'] });
+    close(head(model), a); // adding does not activate
+    peft.setAdapter('b');
+    close(head(model), base); // b starts from the original values
+    expect(model.lm_head.weight.requiresGrad).toBe(true);
+    tidy(() => void model.lm_head.weight.assign(add(model.lm_head.weight, 2)));
+    const b = head(model);
+    close(await savedHead(peft, 'a'), a);
+    close(await savedHead(peft, 'b'), b);
+    peft.setAdapter('a');
+    close(head(model), a);
+    close(await savedHead(peft, 'b'), b);
+    peft.withAdaptersDisabled(() => close(head(model), base));
+    peft.disableAdapterLayers();
+    peft.setAdapter('b'); // still disabled: the originals
+    close(head(model), base);
+    peft.enableAdapterLayers();
+    close(head(model), b);
+    peft.deleteAdapter('b'); // the active one: a takes over with its values
+    expect(peft.activeAdapter).toBe('a');
+    close(head(model), a);
+    peft.deleteAdapter('a');
+    close(head(model), base);
+  });
+
+  it('loading an adapter that is not active fills its own values and leaves the active adapter\'s', async () => {
+    const src = new Toy(new Generator(32));
+    const sp = new PeftModel(src, { r: 2, targetModules: ['q_proj'], modulesToSave: ['lm_head'] });
+    tidy(() => void src.lm_head.weight.assign(add(src.lm_head.weight, 1)));
+    const trained = head(src);
+    const files = await adapterFiles(sp);
+    const model = new Toy(new Generator(32));
+    const base = head(model);
+    const peft = new PeftModel(model, { r: 2, targetModules: ['q_proj'], modulesToSave: ['lm_head'] }, 'first');
+    tidy(() => void model.lm_head.weight.assign(add(model.lm_head.weight, 5)));
+    const first = head(model);
+    loadAdapterFiles(peft, files, 'second');
+    expect(peft.activeAdapter).toBe('first');
+    close(head(model), first);
+    close(await savedHead(peft, 'second'), trained);
+    peft.setAdapter('second');
+    close(head(model), trained);
+    // A model whose active adapter saves nothing: the originals stay in place.
+    const plain = new PeftModel(new Toy(new Generator(32)), { r: 2, targetModules: ['v_proj'] }, 'first');
+    loadAdapterFiles(plain, files, 'second');
+    close(head(plain.model), base);
+    plain.setAdapter('second');
+    close(head(plain.model), trained);
+  });
+
+  it('adapterFiles of an adapter that is not active saves its trained values, not the originals', async () => {
+    const model = new Toy(new Generator(33));
+    const peft = new PeftModel(model, { r: 2, targetModules: ['q_proj'], modulesToSave: ['lm_head'] }, 'a');
+    tidy(() => void model.lm_head.weight.assign(add(model.lm_head.weight, 1)));
+    const trained = head(model);
+    peft.addAdapter('b', { r: 2, targetModules: ['q_proj'] });
+    peft.setAdapter('b');
+    close(await savedHead(peft, 'a'), trained);
+  });
+
+  it('dispose frees the model and the kept original and set-aside values', () => {
+    const before = memory().numUndisposed;
+    const peft = new PeftModel(new Toy(new Generator(34)), { r: 2, targetModules: ['q_proj'], modulesToSave: ['lm_head'] }, 'a');
+    peft.addAdapter('b', { r: 2, targetModules: ['q_proj'], modulesToSave: ['lm_head'] });
+    peft.dispose();
+    expect(memory().numUndisposed).toBe(before);
+  });
+});
+
+describe('regex target_modules / exclude_modules', () => {
+  it('an adapter saved with a regex loads back into an adapter made from the same config', async () => {
+    const cfg = { r: 2, targetModules: /(q|v)_proj/, excludeModules: /v_proj/ };
+    const files = await adapterFiles(new PeftModel(new Toy(new Generator(35)), cfg));
+    expect(JSON.parse(files.config).target_modules).toBe('(q|v)_proj');
+    expect(fromPeftJson(JSON.parse(files.config)).targetModules).toEqual(/(q|v)_proj/);
+    const dst = new PeftModel(new Toy(new Generator(35)), cfg);
+    expect(() => loadAdapterFiles(dst, files)).not.toThrow();
+    expect(dst.loraLayers().map(([p]) => p)).toEqual(['q_proj']);
   });
 });
 
