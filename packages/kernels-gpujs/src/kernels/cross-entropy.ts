@@ -8,6 +8,7 @@ import { viewOfHandle, type GpuJsKernel } from '../gpujs-kernel.js';
 import { checkIndexBounds } from '../index-bounds.js';
 import { launchMap } from './map.js';
 import { rowStat } from './row-stats.js';
+import { expCode } from './scalar-functions.js';
 
 /** A view of the logits' row starts: the leading dims, with a trailing size-1 dim for the class. */
 function rowStarts(logits: TensorView): TensorView {
@@ -69,8 +70,18 @@ export const crossEntropyBackwardKernel: GpuJsKernel<CrossEntropyRowAttrs> = (ct
   const t = withClassDim(targets!);
   const gRows = withClassDim(g!);
   // c5 is the class coordinate (the innermost of the padded output coordinates).
-  const setup = ['let valid = 0.0;', 'let ign = P0;', 'if (v2 != ign) { valid = 1.0; }', 'let oh = 0.0;', 'if (c5 == v2) { oh = 1.0; }', 'let q = oh * (1.0 - P1) + P1 / P2;'].join('\n');
-  const y = launchMap(ctx, 'crossEntropyBackward', [logits!, viewOfHandle(lse, rows), t, gRows], out.shape, '(Math.exp(v0 - v1) - q) * v3 * valid', [ignoreIndex, labelSmoothing, classes], setup);
+  // exp passes a NaN log-sum-exp (a row with NaN or an infinite max) on, as on the CPU; WebGL's exp(NaN) is +∞.
+  const setup = [
+    'let valid = 0.0;',
+    'let ign = P0;',
+    'if (v2 != ign) { valid = 1.0; }',
+    'let oh = 0.0;',
+    'if (c5 == v2) { oh = 1.0; }',
+    'let q = oh * (1.0 - P1) + P1 / P2;',
+    'let d = v0 - v1;',
+    expCode('d', 'sm'),
+  ].join('\n');
+  const y = launchMap(ctx, 'crossEntropyBackward', [logits!, viewOfHandle(lse, rows), t, gRows], out.shape, '(sm - q) * v3 * valid', [ignoreIndex, labelSmoothing, classes], setup);
   ctx.free(lse);
   return y;
 };

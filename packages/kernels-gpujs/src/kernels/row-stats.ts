@@ -5,6 +5,7 @@ import { numel, type TensorView } from '@tessera/tensor';
 import type { GpuJsContext, Handle } from '../gpujs-context.js';
 import { handleOf } from '../gpujs-kernel.js';
 import { MAX_RANK, MetaTable, OUTPUT_COORDS, indexCode, kernelSource } from '../kernel-source.js';
+import { expCode, extremeFoldCode, isNanCode } from './scalar-functions.js';
 
 /** The statistic of a row: log-sum-exp, mean, 1/sqrt(variance + eps), 1/sqrt(mean square + eps). */
 export type RowStat = 'lse' | 'mean' | 'rstd' | 'rrms';
@@ -15,7 +16,19 @@ const lenAt = 2 * MAX_RANK + 1;
 // Each loop names its own variables: gpu.js declares them all at function scope.
 const LOOP = (n: number, body: string) => `for (let k${n} = 0; k${n} < m[${lenAt}]; k${n}++) {\nlet xi${n} = b + (k${n} * 1.0) * m[${lenAt + 1}];\nlet xv${n} = x0[xi${n}];\n${body.replaceAll('xv', `xv${n}`)}\n}`;
 const BODIES: Record<RowStat, string> = {
-  lse: ['let mx = x0[b];', LOOP(1, 'mx = Math.max(mx, xv);'), 'let se = 0.0;', LOOP(2, 'se = se + Math.exp(xv - mx);'), 'return mx + Math.log(se);'].join('\n'),
+  // The CPU backend's rule: a row holding NaN, or whose max is infinite (+∞, or every element -∞),
+  // has a NaN log-sum-exp. GLSL's max and exp are undefined on NaN (SwiftShader's exp(NaN) is +∞, its
+  // log(NaN) finite), so the max folds NaN in explicitly, exp passes it, and a NaN sum (x - max is NaN
+  // at the max itself when that max is NaN or ±∞) is the result itself. Finite rows compute as before.
+  lse: [
+    'let mx = x0[b];',
+    LOOP(1, extremeFoldCode('mx', 'xv', '>')),
+    'let se = 0.0;',
+    LOOP(2, `let sd = xv - mx;\n${expCode('sd', 'se1')}\nse = se + se1;`),
+    'let lse = mx + Math.log(se);',
+    `if (${isNanCode('se')}) { lse = se; }`,
+    'return lse;',
+  ].join('\n'),
   mean: ['let sm = 0.0;', LOOP(1, 'sm = sm + xv;'), `return sm / m[${lenAt}];`].join('\n'),
   rstd: [
     'let sm = 0.0;',

@@ -3,18 +3,19 @@
 import { viewOfHandle, type GpuJsKernel } from '../gpujs-kernel.js';
 import { launchMap } from './map.js';
 import { rowStat } from './row-stats.js';
+import { expCode } from './scalar-functions.js';
 
-function softmaxLike(name: string, expr: string): GpuJsKernel<{ axis: number }> {
+function softmaxLike(name: string, expr: string, setup = ''): GpuJsKernel<{ axis: number }> {
   return (ctx, [x], { axis }, out) => {
     const lse = rowStat(ctx, name, x!, axis, 'lse');
     const rows = x!.shape.map((d, i) => (i === axis ? 1 : d));
-    const y = launchMap(ctx, name, [x!, viewOfHandle(lse, rows)], out.shape, expr);
+    const y = launchMap(ctx, name, [x!, viewOfHandle(lse, rows)], out.shape, expr, [], setup);
     ctx.free(lse);
     return y;
   };
 }
 
-/** softmax(x) along `axis`. */
-export const softmaxKernel = softmaxLike('softmax', 'Math.exp(v0 - v1)');
+/** softmax(x) along `axis`; a NaN log-sum-exp (row-stats.ts) gives NaN, where WebGL's exp(NaN) is +∞. */
+export const softmaxKernel = softmaxLike('softmax', 'r', `let d = v0 - v1;\n${expCode('d', 'r')}`);
 /** logSoftmax(x) along `axis`. */
 export const logSoftmaxKernel = softmaxLike('logSoftmax', 'v0 - v1');
