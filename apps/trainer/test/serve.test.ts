@@ -184,26 +184,45 @@ describe('serve: OpenAI-compatible server, held to the official openai client', 
     expect((await fetch(`${url}/chat/completions`)).status).toBe(405);
   });
 
-  it('keeps each adapter\'s modules_to_save apart: the base name still gives the base model', async () => {
+  it('keeps each adapter\'s modules_to_save apart: two adapters saving embed_tokens each run their own, the base name still gives the base model', async () => {
     const dir = await mkdtemp(path.join(tmpdir(), 'tessera-serve-mts-'));
     const { model } = await loadModel(MODEL);
-    const peft = new PeftModel(model, { r: 4, loraAlpha: 8, targetModules: ['q_proj'], modulesToSave: ['embed_tokens'] }, 'embed', { generator: new Generator(4) });
+    // As two default runs: both adapters save embed_tokens, each with its own trained values.
+    const cfg = { r: 4, loraAlpha: 8, targetModules: ['q_proj'], modulesToSave: ['embed_tokens'] };
+    const peft = new PeftModel(model, cfg, 'embed', { generator: new Generator(4) });
+    peft.addAdapter('embed2', cfg, { generator: new Generator(6) });
     const embedding = model.namedParameters().find(([p]) => p.endsWith('embed_tokens.weight'))![1];
     embedding.assign(embedding.add(randn(embedding.shape, { generator: new Generator(5) }).mul(0.5)));
     await saveAdapter(peft, path.join(dir, 'embed'), 'embed');
-    const other = await serveCommand({ model: MODEL, adapter: [{ name: 'embed', dir: path.join(dir, 'embed') }], host: '127.0.0.1', port: 0, quiet: true });
+    peft.setAdapter('embed2');
+    embedding.assign(embedding.add(randn(embedding.shape, { generator: new Generator(7) }).mul(0.5)));
+    await saveAdapter(peft, path.join(dir, 'embed2'), 'embed2');
+    const start = (names: string[]) => serveCommand({ model: MODEL, adapter: names.map((name) => ({ name, dir: path.join(dir, name) })), host: '127.0.0.1', port: 0, quiet: true });
+    const both = await start(['embed', 'embed2']);
+    const alone = await start(['embed2']);
     try {
-      const c = new OpenAI({ baseURL: other.url, apiKey: 'unused', maxRetries: 0 });
+      const c = new OpenAI({ baseURL: both.url, apiKey: 'unused', maxRetries: 0 });
+      const cAlone = new OpenAI({ baseURL: alone.url, apiKey: 'unused', maxRetries: 0 });
       const req = { prompt: 'The cat sat on the', temperature: 0, max_tokens: 12 };
-      const baseHere = (await c.completions.create({ ...req, model: 'default-model' })).choices[0]!.text;
-      const embed = (await c.completions.create({ ...req, model: 'embed' })).choices[0]!.text;
-      const baseAgain = (await c.completions.create({ ...req, model: 'default-model' })).choices[0]!.text;
-      const baseElsewhere = (await client.completions.create({ ...req, model: 'default-model' })).choices[0]!.text;
+      const ask1 = async (client: OpenAI, model: string) => (await client.completions.create({ ...req, model })).choices[0]!.text;
+      // An order that switches through every pair: each name must answer the same every time.
+      const embed2 = await ask1(c, 'embed2');
+      const baseHere = await ask1(c, 'default-model');
+      const embed = await ask1(c, 'embed');
+      const embed2Again = await ask1(c, 'embed2');
+      const embedAgain = await ask1(c, 'embed');
+      const baseAgain = await ask1(c, 'default-model');
+      const baseElsewhere = await ask1(client, 'default-model');
       expect(embed).not.toBe(baseHere);
+      expect(embed2).not.toBe(embed);
+      expect(embed2).toBe(await ask1(cAlone, 'embed2')); // the second adapter loaded runs its own values, not the first's
+      expect(embed2Again).toBe(embed2);
+      expect(embedAgain).toBe(embed);
       expect(baseHere).toBe(baseElsewhere);
       expect(baseAgain).toBe(baseElsewhere);
     } finally {
-      await new Promise((r) => other.server.close(r));
+      await new Promise((r) => both.server.close(r));
+      await new Promise((r) => alone.server.close(r));
     }
   });
 });

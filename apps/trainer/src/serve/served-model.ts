@@ -3,7 +3,6 @@ import path from 'node:path';
 import { noGrad } from '@tessera/autograd';
 import { generateStream, loadModel, type FinishReason, type LoadedModel } from '@tessera/models';
 import { PeftModel, fromPeftJson, loadAdapterFiles } from '@tessera/peft';
-import { clone, type Tensor } from '@tessera/tensor';
 import { OpenAiError } from './openai-error.js';
 import type { SamplingRequest } from './openai-request.js';
 import { SerialQueue } from './serial-queue.js';
@@ -37,8 +36,6 @@ export class ServedModel {
     readonly baseName: string,
     readonly peft: PeftModel | null,
     readonly adapterNames: string[],
-    /** Per parameter of a modules_to_save module: its values for the base and for each adapter that trained it. */
-    readonly swaps: Map<Tensor, Map<string, Tensor>> = new Map(),
   ) {}
 
   /** Loads the base folder and every adapter folder; names must be unique and differ from the base's. */
@@ -47,14 +44,8 @@ export class ServedModel {
     if (!loaded.tokenizer) throw new Error(`serve --model ${modelDir}: no tokenizer.json in the folder; the server needs one to read prompts`);
     const names = new Set([baseName]);
     let peft: PeftModel | null = null;
-    // PeftModel keeps one copy of modules_to_save (a fine-tuned embedding, say), so loading an adapter
-    // overwrites it: keep each adapter's values and the base's here, and put the right ones in per request.
-    const swaps = new Map<Tensor, Map<string, Tensor>>();
-    const savedParams = (paths: string[]): Tensor[] =>
-      loaded.model
-        .namedModules()
-        .filter(([p]) => paths.some((m) => p === m || p.endsWith(`.${m}`)))
-        .flatMap(([, m]) => m.namedParameters().map(([, t]) => t));
+    // PeftModel keeps each adapter's own copy of its modules_to_save (as PEFT does), so adapters that
+    // save the same module (the default run's embed_tokens, say) load side by side.
     for (const a of adapters) {
       if (names.has(a.name)) throw new Error(`serve --adapter ${a.name}=${a.dir}: the name "${a.name}" is taken (by the base model or another adapter); give each adapter its own name`);
       names.add(a.name);
@@ -64,15 +55,11 @@ export class ServedModel {
         });
       const config = (await read('adapter_config.json')).toString('utf8');
       const weights = await read('adapter_model.safetensors');
-      const cfg = fromPeftJson(JSON.parse(config) as Record<string, unknown>);
-      const params = savedParams(cfg.modulesToSave);
-      for (const t of params) if (!swaps.has(t)) swaps.set(t, new Map([[baseName, clone(t)]]));
-      peft ??= new PeftModel(loaded.model, cfg, a.name);
+      peft ??= new PeftModel(loaded.model, fromPeftJson(JSON.parse(config) as Record<string, unknown>), a.name);
       loadAdapterFiles(peft, { config, weights }, a.name);
-      for (const t of params) swaps.get(t)!.set(a.name, clone(t));
     }
     loaded.model.eval();
-    return new ServedModel(loaded, baseName, peft, adapters.map((a) => a.name), swaps);
+    return new ServedModel(loaded, baseName, peft, adapters.map((a) => a.name));
   }
 
   /** Every name a request may pass as `model`: the base first. */
@@ -146,16 +133,14 @@ export class ServedModel {
     return { text, finishReason: req.maxTokens === 0 ? 'length' : finishOf(reason, trimmer.stopped), promptTokens: ids.length, completionTokens };
   }
 
-  // The base name disables every adapter; an adapter name makes it the only active one.
+  // The base name disables every adapter (saved modules back at their original values); an adapter name makes it the only active one.
   #select(model: string): void {
     if (!this.peft) return;
-    for (const [t, values] of this.swaps) t.assign(clone(values.get(model) ?? values.get(this.baseName)!));
-    const layers = this.peft.loraLayers();
     if (model === this.baseName) {
-      for (const [, l] of layers) l.disabled = true;
+      this.peft.disableAdapterLayers();
       return;
     }
     this.peft.setAdapter(model);
-    for (const [, l] of layers) l.disabled = false;
+    this.peft.enableAdapterLayers();
   }
 }
