@@ -114,8 +114,9 @@ export function encodeExpr(dtype: DType, v: string): string {
 
 /**
  * WGSL expression converting `v` from a value of dtype `from` to a value of dtype `to`, with the CPU
- * backend's semantics: floats to integers truncate toward zero and wrap (negative to unsigned wraps),
- * NaN becomes 0, anything to bool is `!= 0`.
+ * backend's semantics: floats to integers truncate toward zero and wrap modulo 2^32 (then 2^8 for u8;
+ * negative to unsigned wraps), NaN and ±Infinity become 0 (f32_to_i32: WGSL's i32()/u32() would clamp
+ * them, giving -1 for +Infinity as i32 and 255 as u8), anything to bool is `!= 0`.
  */
 export function convertExpr(v: string, from: DType, to: DType): string {
   const cf = computeType(from);
@@ -131,10 +132,17 @@ export function convertExpr(v: string, from: DType, to: DType): string {
 /** WGSL helpers every generated shader may call (unused ones cost nothing once compiled). */
 export const CONVERSIONS = /* wgsl */ `
 fn f32_to_i32(x: f32) -> i32 {
-  if ((bitcast<u32>(x) & 0x7fffffffu) > 0x7f800000u) { return 0; } // NaN, tested on the bits (see bool)
-  // Values past the i32 range wrap on the CPU; going through u32 keeps [2^31, 2^32) right too.
-  if (x >= 2147483648.0) { return bitcast<i32>(u32(x)); }
-  return i32(x);
+  // Integers wrap modulo 2^32 on the CPU (a typed array's ToInt32), and NaN and ±Infinity give 0;
+  // WGSL's i32() and u32() clamp instead. So below 2^31 in magnitude i32() (toward zero) is the
+  // answer, and above it, where x is an integer m·2^(e-23) with a 24-bit m, the low 32 bits of that
+  // product are (m << (e - 23)), negated for a negative x: 0 once the shift reaches 32, which takes
+  // in ±Infinity and NaN (exponent field 255), tested on the bits (see bool).
+  let bits = bitcast<u32>(x);
+  let e = i32((bits >> 23u) & 0xffu) - 127;
+  if (e < 31) { return i32(x); }
+  if (e >= 55) { return 0; }
+  let low = ((bits & 0x7fffffu) | 0x800000u) << u32(e - 23);
+  return bitcast<i32>(select(low, 0u - low, (bits & 0x80000000u) != 0u));
 }
 fn f32_to_f16(v: f32) -> u32 {
   let x = bitcast<u32>(v);
