@@ -61,6 +61,8 @@ describe('gpujs backend (cpu mode)', () => {
     // Both ends are exact, but start + i * step forms i * step up to -17999997 in f32.
     expect(() => T.arange(2 ** 24, 2 ** 24 - 6e6 * 3, -3, { device: dev })).toThrow(/arange: i32 value -17999997 \(the step -3 times 5999999, added to start in f32\) is beyond ±2\^24/);
     expect(() => T.randint(0, 2 ** 24 + 2, [4], { device: dev })).toThrow(/random: i32 value 16777217 \(the top of \[0, 16777218\)\) is beyond ±2\^24/);
+    // NaN and ±Infinity are not beyond: an integer dtype stores them as 0, as the CPU does (Infinity threw, NaN stayed NaN).
+    for (const v of [NaN, Infinity, -Infinity]) expect(Array.from((await T.full([2], v, { dtype: 'i32', device: dev }).data()) as Int32Array), `full i32 ${v}`).toEqual([0, 0]);
     const ok = [
       T.full([2], 2 ** 24, { dtype: 'i32', device: dev }),
       T.full([2], -(2 ** 24), { dtype: 'i32', device: dev }),

@@ -20,8 +20,10 @@ function valueOf(value: number, dtype: DType): number {
   if (dtype === 'f16') return f16ToF32(f32ToF16(value));
   if (dtype === 'bf16') return bf16ToF32(f32ToBf16(value));
   if (isInteger(dtype)) {
-    checkExactInteger('full', dtype, Math.trunc(value));
-    return Math.trunc(value);
+    // NaN and ±Infinity store as 0, as the CPU's typed arrays store them (not refused as beyond 2^24).
+    const int = Number.isFinite(value) ? Math.trunc(value) : 0;
+    checkExactInteger('full', dtype, int);
+    return int;
   }
   return value;
 }
