@@ -14,9 +14,10 @@ const REL = 1e-5;
  * Where `device`'s result differs from the CPU's, one line per element naming the inputs (element i
  * of the result names element i modulo each list's length, so a tiled input names its untiled case).
  * With `collapse`, equal lines are reported once with their count (a tiled case repeats each line).
- * `atol` adds an absolute slack for results that cancel (attention's, summed over keys in f32 on a backend).
+ * `atol` adds an absolute slack for results that cancel (attention's, summed over keys in f32 on a backend);
+ * `rel` is the relative error allowed (0 for integer results, which must be equal).
  */
-async function mismatches(device: string, what: string, inputs: readonly (readonly (number | string)[])[], build: (dev: string) => T.Tensor, collapse = false, atol = 0): Promise<string[]> {
+async function mismatches(device: string, what: string, inputs: readonly (readonly (number | string)[])[], build: (dev: string) => T.Tensor, collapse = false, atol = 0, rel = REL): Promise<string[]> {
   const read = async (dev: string): Promise<number[]> => {
     const y = T.tidy(() => build(dev));
     try {
@@ -32,7 +33,7 @@ async function mismatches(device: string, what: string, inputs: readonly (readon
     const b = other[i]!;
     // -0 and 0 are one value here, as in expectSame.
     if (a === b || (Number.isNaN(a) && Number.isNaN(b))) return;
-    if (Number.isFinite(a) && Math.abs(a - b) <= REL * Math.abs(a) + atol) return;
+    if (Number.isFinite(a) && Math.abs(a - b) <= rel * Math.abs(a) + atol) return;
     const args = inputs.length > 0 ? inputs.map((xs) => xs[i % xs.length]).join(', ') : `element ${i}`;
     out.push(`${what}(${args}): cpu ${a}, ${device} ${b}`);
   });
@@ -57,7 +58,7 @@ const UNARY_CASES: [string, (x: T.Tensor) => T.Tensor, number[]][] = [
   ['sigmoid', T.sigmoid, [NaN, Infinity, -Infinity, -80, 80, 0, 1e-8]],
   ['relu', T.relu, [NaN, -1, 0, 2, 1e-30, Infinity, -Infinity]],
   ['clamp[-1,1.5]', (x) => T.clamp(x, -1, 1.5), [NaN, -5, 5, 0.5, -1, 1.5, Infinity, -Infinity]],
-  ['log1p', T.log1p, [1e-8, -1e-8, 1e-5, -1e-5, 3e-3, 0.1, -0.2, 0.45, -0.45, 0.6, -0.6, 2, 1e6, 3e38, 0, -1, -2, NaN, Infinity]],
+  ['log1p', T.log1p, [1e-8, -1e-8, 1e-5, -1e-5, 3e-3, 0.02, 0.05, -0.03, 0.1, -0.2, 0.45, -0.45, 0.6, -0.6, 2, 1e6, 3e38, 0, -1, -2, NaN, Infinity]],
   ['softplus', T.softplus, [-80, -30, -20, -16, -14, -10, -1, 0, 1e-6, 1, 10, 19, 21, 100, NaN, Infinity, -Infinity]],
   [
     'tanh',
@@ -70,6 +71,16 @@ const UNARY_CASES: [string, (x: T.Tensor) => T.Tensor, number[]][] = [
   ['gelu', (x) => T.gelu(x), [-1e4, -100, -50, 1e-6, 0.5, 1, 3, 10, 20, 50, 100, 1e4, NaN, Infinity]],
   ['gelu(tanh)', (x) => T.gelu(x, { approximate: 'tanh' }), [-1e4, -100, -50, 1e-6, 0.5, 1, 3, 10, 20, 50, 100, 1e4, NaN, Infinity, -Infinity]],
 ];
+
+/**
+ * Values cast from f32 to each integer dtype and bool: NaN and ±Infinity (0 on the CPU, a typed array's
+ * store; WGSL's i32()/u32() clamp them), the ends of i32, past them (wrapped modulo 2^32: 5e9 as i32 is
+ * 705032704, -3e9 as u32 1294967296), truncation toward zero of both signs, u8's wrap at 256 and below 0.
+ */
+const CAST_VALUES = [NaN, Infinity, -Infinity, 2 ** 31, -(2 ** 31), 5e9, -3e9, 2.7, -2.7, 255.9, 256, -1];
+/** The same through `full` (gpu.js holds integers only up to ±2^24 exactly, and refuses larger ones). */
+const FULL_VALUES = [NaN, Infinity, -Infinity, 2.7, -2.7, 255.9, 256, -1];
+const CAST_TARGETS = ['i32', 'u32', 'u8', 'bool'] as const;
 
 /** pow's [base, exponent] pairs: negative and zero bases, integer and infinite exponents, NaN. */
 const POW_CASES: [number, number][] = [
@@ -246,7 +257,7 @@ export function specialValueChecks(device: string, opts: SpecialValueOptions = {
     return tiled ? T.clone(x) : x;
   };
   const rowsOn = (set: RowSet, dev: string): T.Tensor => f32(set.flat, dev).reshape(set.shape);
-  const compare: Compare = (what, inputs, build, atol) => mismatches(device, what, inputs, build, tiled, atol);
+  const compare: Compare = (what, inputs, build, atol, rel) => mismatches(device, what, inputs, build, tiled, atol, rel);
   const size = tiled ? ` (tiled: at least ${opts.minElements ?? 0} elements${opts.minRow ? `, rows of at least ${opts.minRow}` : ''})` : '';
   return [
     {
@@ -267,6 +278,21 @@ export function specialValueChecks(device: string, opts: SpecialValueOptions = {
         const b = POW_CASES.map(([, y]) => y);
         const [ta, tb] = [grow(a), grow(b)];
         return compare('pow', [a, b], (dev) => T.pow(f32(ta, dev), f32(tb, dev)));
+      },
+    },
+    {
+      name: `cast and full from f32 to i32/u32/u8/bool: NaN and ±Infinity give 0 (true for bool), out-of-range values wrap, fractions truncate toward zero${size}`,
+      mismatches: async () => {
+        const bad: string[] = [];
+        const all = grow(CAST_VALUES);
+        // One full per value, of the tiled size over all of them, concatenated: element i names its value.
+        const n = Math.max(1, Math.ceil((opts.minElements ?? 0) / FULL_VALUES.length));
+        const fullNames = FULL_VALUES.flatMap((v) => Array.from({ length: n }, () => v));
+        for (const dtype of CAST_TARGETS) {
+          bad.push(...(await compare(`cast to ${dtype}`, [CAST_VALUES], (dev) => T.cast(f32(all, dev), dtype), 0, 0)));
+          bad.push(...(await compare(`full ${dtype}`, [fullNames], (dev) => T.concat(FULL_VALUES.map((v) => T.full([n], v, { dtype, device: dev })), 0), 0, 0)));
+        }
+        return bad;
       },
     },
     {
@@ -320,7 +346,7 @@ export function specialValueChecks(device: string, opts: SpecialValueOptions = {
   ];
 }
 
-type Compare = (what: string, inputs: readonly (readonly (number | string)[])[], build: (dev: string) => T.Tensor, atol?: number) => Promise<string[]>;
+type Compare = (what: string, inputs: readonly (readonly (number | string)[])[], build: (dev: string) => T.Tensor, atol?: number, rel?: number) => Promise<string[]>;
 
 /** The check of SpecialValueOptions.fusedKernels, with the tiling and comparison of specialValueChecks. */
 function fusedKernelCheck(device: string, opts: SpecialValueOptions, f32: (xs: readonly number[], dev: string) => T.Tensor, compare: Compare, grow: <V>(xs: readonly V[]) => V[], size: string): SpecialValueCheck {
