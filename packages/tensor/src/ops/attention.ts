@@ -85,7 +85,15 @@ export const attentionForwardOp: CompositeDef<AttentionAttrs> = defineOp<Attenti
   },
 });
 
-/** Scaled dot-product attention (PyTorch's F.scaled_dot_product_attention, with GQA). */
+/**
+ * Scaled dot-product attention (PyTorch's F.scaled_dot_product_attention, with GQA).
+ *
+ * Non-finite inputs at masked keys: a NaN or infinity in k or v at a key a query does not see
+ * (masked, causally hidden, or of zero weight) may propagate into that query's output and gradients,
+ * or be left out: the decomposition multiplies the key's weight of 0 in (0 · Infinity = NaN), as do
+ * gpu.js's kernels and WebGPU's tiled kernel for head dims above 128, while kernels-cpu's fused
+ * kernels leave the key out (finite). Do not rely on either; keep padding positions finite.
+ */
 export function scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, mask?: Tensor, opts: AttentionOptions = {}): Tensor {
   if (q.rank !== 4 || k.rank !== 4 || v.rank !== 4) {
     throw new RangeError(`attention: q, k, v must be (B, H, T, D); got q ${fmtShape(q.shape)}, k ${fmtShape(k.shape)}, v ${fmtShape(v.shape)}`);
