@@ -11,11 +11,13 @@
 // place), on 1 and 2 threads; the default backend backs off splitting while its workers come late
 // (SplitGauge), so a third backend with the same row kernels splits every such job. The last test of
 // each asserts the module, the in-place calls and the workers really ran.
+// The checks are imported from ../../autograd/src by path, not as @tessera/autograd/testing: autograd's
+// tests depend on kernels-cpu, so a dependency back would be a cycle in the workspace graph (pnpm and
+// turbo refuse it). special-values.ts and grad.ts import only @tessera/tensor, so the deep import works.
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import * as T from '@tessera/tensor';
 import type { Backend, OpDef } from '@tessera/tensor';
-// By path, not the package: @tessera/autograd's tests depend on kernels-cpu, and a dependency back
-// would be a cycle in the workspace graph. The file imports only @tessera/tensor.
+// By path, not the package (see the header).
 import { gradients } from '../../autograd/src/grad.js';
 import { specialValueChecks } from '../../autograd/src/special-values.js';
 import type { CpuKernel } from '../src/cpu-kernel.js';
@@ -26,6 +28,7 @@ import { CPU_KERNELS } from '../src/registry.js';
 import { WasmGemm } from '../src/wasm/wasm-gemm.js';
 import { inPlaceRowRuns, inPlaceRuns, wasmSumExpRuns, wasmUnaryRuns } from '../src/wasm/wasm-elementwise.js';
 import { wasmReduceCalls } from '../src/wasm/wasm-reduce.js';
+import { attentionModuleScans } from '../src/kernels/attention-wasm.js';
 
 T.registerBackend(createCpuBackend({ name: 'cpu', wasm: false }));
 T.setBackend('cpu');
@@ -52,7 +55,7 @@ const TILE = { minElements: 4 * MIN_SPLIT_ELEMENTS, minRow: WASM_SUM_EXP_MIN, fu
 const workerJobs = (backend: Backend): number => (backend === split ? pool.jobsPerThread() : cpuThreadJobs(backend)).slice(1).reduce((a, b) => a + b, 0);
 
 /** The counters of the paths the checks should take (worker jobs: `backend`'s). */
-const counts = (backend: Backend) => ({ unary: wasmUnaryRuns(), binary: inPlaceRuns(), sumExp: wasmSumExpRuns(), reduce: wasmReduceCalls(), rows: inPlaceRowRuns(), workers: workerJobs(backend) });
+const counts = (backend: Backend) => ({ unary: wasmUnaryRuns(), binary: inPlaceRuns(), sumExp: wasmSumExpRuns(), reduce: wasmReduceCalls(), scans: attentionModuleScans(), rows: inPlaceRowRuns(), workers: workerJobs(backend) });
 
 for (const backend of [...defaults, split]) {
   describe(`special values: ${backend.name} (WebAssembly SIMD) equals the TypeScript kernels`, () => {
@@ -65,7 +68,8 @@ for (const backend of [...defaults, split]) {
       const after = counts(backend);
       expect(after.unary, 'exp/tanh/sigmoid on the module').toBeGreaterThan(before.unary);
       expect(after.binary, 'add/sub/mul/div in place on the module').toBeGreaterThan(before.binary);
-      expect(after.reduce, 'sums on the module').toBeGreaterThan(before.reduce);
+      // Attention's finiteness scan takes the reduce module too: only calls beyond its scans are sums.
+      expect(after.reduce - before.reduce, 'sums on the module (reduce calls beyond the attention scans)').toBeGreaterThan(after.scans - before.scans);
       expect(after.sumExp, 'softmax/logSoftmax lane sums on the module').toBeGreaterThan(before.sumExp);
       expect(after.rows, 'GELU, norms and cross-entropy rows in place on the calling thread').toBeGreaterThan(before.rows);
       // GELU (tanh) and its gradient, layerNorm/rmsNorm and their gradients (x2 weighted), the cross-entropy gradient (x2 smoothing).
@@ -81,7 +85,7 @@ describe('attention gradients at a huge score on the row kernels', () => {
   // while the forward stored lse in f32, ~1e22 away: exp(s - lse) was Infinity for the one key query 0
   // sees under the causal mask (its P is 1), and dQ of query 0 was ±Infinity; the gemm kernels, whose
   // scores are f32 like the lse, gave ~1e-8. The row kernels now round the score to f32 first.
-  test('dQ stays finite and equals the gemm kernels\' (causal, q[0] = 1e30)', async () => {
+  test('dQ, dK and dV stay finite and equal the gemm kernels\' (causal, q[0] = 1e30)', async () => {
     const shape = [1, 2, 16, 8];
     const n = 2 * 16 * 8;
     const values = (seed: number): number[] => {
@@ -91,16 +95,24 @@ describe('attention gradients at a huge score on the row kernels', () => {
     // Values where the f32 lse of query 0 lies below its double score (the other way, P underflowed to 0).
     const [q, k, v, dy] = [1, 2, 3, 9].map(values);
     q![0] = 1e30;
-    const dq = async (device: string): Promise<number[]> => {
+    /** dQ, dK and dV (the grad-KV kernel rounds its scores the same way). */
+    const grads = async (device: string): Promise<number[][]> => {
       const on = (xs: number[]) => T.tensor(xs, { dtype: 'f32', device }).reshape(shape);
       const [tq, tk, tv] = [on(q!).requiresGrad_(), on(k!).requiresGrad_(), on(v!).requiresGrad_()];
       const y = T.withGradMode(true, () => T.scaledDotProductAttention(tq, tk, tv, undefined, { causal: true }));
-      const [g] = gradients(y, [tq, tk, tv], { gradient: on(dy!) });
-      return Array.from((await g!.data()) as Float32Array);
+      return Promise.all(gradients(y, [tq, tk, tv], { gradient: on(dy!) }).map(async (g) => Array.from((await g.data()) as Float32Array)));
     };
-    const reference = await dq('cpu');
-    const gemm = await dq(defaults[0]!.name);
-    expect(reference.every(Number.isFinite), `dQ on the row kernels: ${reference.slice(0, 8).join(', ')}`).toBe(true);
-    reference.forEach((r, i) => expect(Math.abs(r - gemm[i]!), `dQ element ${i}: ${r} against ${gemm[i]}`).toBeLessThanOrEqual(1e-5 * Math.abs(r) + 1e-6));
+    const reference = await grads('cpu');
+    const gemm = await grads(defaults[0]!.name);
+    // Key 0 of head 0 (dK's first 8 elements) takes query 0's dS times q[0] = 1e30. That dS is P (dP - Δ)
+    // with P = 1 and dP = Δ = dO·v0, 0 exactly but rounding noise (~1e-8) in f32, so both kernels give
+    // ~1e22 there, unequal: it must be finite, and the rest (no term of query 0) must agree.
+    const noise = (name: string, i: number) => name === 'dK' && i < 8;
+    ['dQ', 'dK', 'dV'].forEach((name, w) => {
+      const [r, g] = [reference[w]!, gemm[w]!];
+      expect(r.every(Number.isFinite), `${name} on the row kernels: ${r.slice(0, 8).join(', ')}`).toBe(true);
+      expect(g.every(Number.isFinite), `${name} on the gemm kernels: ${g.slice(0, 8).join(', ')}`).toBe(true);
+      r.forEach((x, i) => noise(name, i) || expect(Math.abs(x - g[i]!), `${name} element ${i}: ${x} against ${g[i]}`).toBeLessThanOrEqual(1e-5 * Math.abs(x) + 1e-6));
+    });
   });
 });

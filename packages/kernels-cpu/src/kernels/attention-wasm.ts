@@ -352,6 +352,12 @@ function gradKV(opts: AttentionGemm): CpuKernel<FusedAttentionAttrs> {
 /** Columns of the sums allFinite takes on the SIMD reduce module. */
 const SCAN_COLS = 4096;
 const scanSums = new Float64Array(SCAN_COLS);
+let moduleScans = 0;
+/**
+ * Scans allFinite ran on the reduce module: they count in wasmReduceCalls too, so a test that asks
+ * whether sums took the module takes these off.
+ */
+export const attentionModuleScans = (): number => moduleScans;
 
 /**
  * True when every element of `data` is finite (x * 0 is 0 for finite x, NaN for NaN and ±Infinity).
@@ -366,6 +372,7 @@ function allFinite(data: TypedArray): boolean {
   if (data instanceof Float32Array && rows > 0) {
     scanSums.fill(0);
     if (wasmSumRowsF32(scanSums, data, 0, rows, SCAN_COLS, SCAN_COLS)) {
+      moduleScans++;
       for (let j = 0; j < SCAN_COLS; j++) z += scanSums[j]! * 0;
       i = rows * SCAN_COLS;
     }
