@@ -1,8 +1,7 @@
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { add, dispose, keep, memory, memoryScope, mul, ones, tidy, zeros, reshape } from '../src/index.js';
 import { useCpu } from './cpu-backend.js';
+import { settleDroppedTensors } from './settle-dropped.js';
 
 beforeAll(useCpu);
 
@@ -56,16 +55,8 @@ describe('memory', () => {
   });
 
   it('a tensor the garbage collector releases leaves numTensors but stays counted in numUndisposed', async () => {
-    setFlagsFromString('--expose-gc');
-    const gc = runInNewContext('gc') as () => void;
-    // Collects until the live count stops moving (finalizers run as tasks after a collection).
-    const settle = async () => {
-      for (let round = 0, last = Number.NaN; round < 50 && memory().numTensors !== last; round++) {
-        last = memory().numTensors;
-        gc();
-        for (let i = 0; i < 3; i++) await new Promise((resolve) => setTimeout(resolve, 0));
-      }
-    };
+    // Collects until a sentinel was finalized, until the live count stops moving.
+    const settle = () => settleDroppedTensors(() => memory().numTensors);
     await settle(); // earlier tests' dropped tensors
     const before = memory();
     (() => void zeros([1000]))(); // dropped without dispose
