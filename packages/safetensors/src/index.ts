@@ -38,5 +38,6 @@ export {
   parseShardIndex,
   parseSize,
   planShards,
+  shardIndexFileName,
   serializeShardIndex,
 } from './sharded.js';

@@ -6,7 +6,7 @@ import { access, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type Safetensors, readSafetensors } from './read.js';
 import { SafetensorsReader } from './reader.js';
-import { SHARD_INDEX_FILE, ShardedSafetensorsReader, parseShardIndex } from './sharded.js';
+import { ShardedSafetensorsReader, parseShardIndex } from './sharded.js';
 import { openFileSource } from './sources/file-source.js';
 
 export { writeFileAtomic } from './atomic-write.js';
@@ -27,15 +27,16 @@ export async function readSafetensorsFile(path: string): Promise<Safetensors> {
 /**
  * Opens a checkpoint folder lazily, sharded or not, preferring the single file as transformers does:
  * `model.safetensors` when it exists, else `model.safetensors.index.json` routing each tensor to
- * its shard. `indexFile` and `singleFile` override those names (e.g. `singleFile:
- * "adapter_model.safetensors"` for a PEFT adapter).
+ * its shard. `singleFile` and `indexFile` override those names (e.g. `singleFile:
+ * "adapter_model.safetensors"` for a PEFT adapter, whose index is then, as the writer names it,
+ * adapter_model.safetensors.index.json).
  */
 export async function openSafetensorsCheckpoint(
   dir: string,
   options: { indexFile?: string; singleFile?: string } = {},
 ): Promise<ShardedSafetensorsReader> {
   const singleFile = options.singleFile ?? 'model.safetensors';
-  const indexPath = join(dir, options.indexFile ?? SHARD_INDEX_FILE);
+  const indexPath = join(dir, options.indexFile ?? `${singleFile}.index.json`);
   const openShard = (fileName: string) => openFileSource(join(dir, fileName));
   const exists = (path: string) =>
     access(path).then(

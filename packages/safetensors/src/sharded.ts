@@ -10,6 +10,15 @@ import { type TypedArrayByDtype, bytesToTypedArray } from './typed-array.js';
 /** File name of the index Hugging Face writes beside sharded weights. */
 export const SHARD_INDEX_FILE = 'model.safetensors.index.json';
 
+/**
+ * The index file for shards named by `pattern`: the single file's name plus ".index.json", as
+ * Hugging Face names it (model.safetensors.index.json; adapter_model.safetensors.index.json for
+ * "adapter_model{suffix}.safetensors").
+ */
+export function shardIndexFileName(pattern = 'model{suffix}.safetensors'): string {
+  return `${pattern.replace('{suffix}', '')}.index.json`;
+}
+
 /** Hugging Face's default `max_shard_size` (5 GB, decimal). */
 export const DEFAULT_MAX_SHARD_SIZE = 5_000_000_000;
 
@@ -94,33 +103,39 @@ export function serializeShardIndex(index: ShardIndex): string {
   return `${pythonJson({ metadata: index.metadata, weight_map: index.weightMap }, '')}\n`;
 }
 
-// transformers' convert_file_size_to_int: an integer then a unit matched case-insensitively, binary
-// for GiB/MiB/KiB, decimal for GB/MB/KB, where a unit ending in a lowercase "b" ("5Gb", "5gb") means
-// bits, so bytes = floor(value / 8). No TB and no fractions (Python's int() refuses "1.5").
-const SIZE_UNITS: Record<string, number> = { GIB: 2 ** 30, MIB: 2 ** 20, KIB: 2 ** 10, GB: 1e9, MB: 1e6, KB: 1e3 };
+// huggingface_hub's parse_size_to_int, which save_pretrained's split_torch_state_dict_into_shards
+// applies to a string max_shard_size: the last two characters, in any case, are the unit (TB, GB,
+// MB, KB, decimal), the rest (spaces stripped) is read by Python's float() and the product is
+// truncated to an integer. Tessera accepts GiB, MiB and KiB (binary) on top.
+const SIZE_UNITS: Record<string, number> = { TB: 1e12, GB: 1e9, MB: 1e6, KB: 1e3 };
+const BINARY_UNITS: Record<string, number> = { GIB: 2 ** 30, MIB: 2 ** 20, KIB: 2 ** 10 };
+// What Python's float() reads as a finite number: sign, digits with single underscores between them, fraction, exponent.
+const DIGITS = '\\d(?:_?\\d)*';
+const PYTHON_FLOAT = new RegExp(`^[+-]?(?:${DIGITS}(?:\\.(?:${DIGITS})?)?|\\.${DIGITS})(?:[eE][+-]?${DIGITS})?$`);
 
 /**
- * A shard size in bytes from a number or a size string, as transformers' convert_file_size_to_int
- * reads it: "5GB" = 5·10⁹, "10GiB" = 10·2³⁰, "5Gb" = 5·10⁹ / 8 (bits). 0 ("0KB" or 0) is allowed, as
- * there: every tensor then goes in a shard of its own.
+ * A shard size in bytes from a number or a size string, as huggingface_hub's parse_size_to_int
+ * (what save_pretrained uses) reads it: "5GB" = "5gb" = 5·10⁹, "1.5GB" = 1.5·10⁹, "1TB" = 10¹²,
+ * plus binary "10GiB" = 10·2³⁰. 0 is allowed: every tensor then goes in a shard of its own.
  */
 export function parseSize(size: number | string): number {
   if (typeof size === 'number') {
     if (!Number.isSafeInteger(size) || size < 0) throw new SafetensorsError(`shard size ${size} must be a non-negative integer number of bytes`);
     return size;
   }
-  const m = /^\s*(\d+)\s*(GiB|MiB|KiB|GB|MB|KB)$/i.exec(String(size));
-  if (!m) {
+  const text = String(size).trim();
+  const binary = BINARY_UNITS[text.slice(-3).toUpperCase()];
+  const multiplier = binary ?? SIZE_UNITS[text.slice(-2).toUpperCase()];
+  const value = text.slice(0, binary ? -3 : -2).trim();
+  if (multiplier === undefined || !PYTHON_FLOAT.test(value)) {
     throw new SafetensorsError(
-      `shard size ${JSON.stringify(size)} is not an integer followed by GB, MB, KB (decimal), GiB, MiB, KiB (binary) or Gb, Mb, Kb (bits), e.g. "5GB"`,
+      `shard size ${JSON.stringify(size)} is not a number followed by TB, GB, MB, KB (decimal, any case) or GiB, MiB, KiB (binary), e.g. "5GB" or "1.5GB"`,
     );
   }
-  const unit = m[2]!;
-  const bytes = Number(m[1]) * SIZE_UNITS[unit.toUpperCase()]!;
-  const bits = unit.length === 2 && unit.endsWith('b');
-  const result = bits ? Math.floor(bytes / 8) : bytes;
+  const result = Math.trunc(Number(value.replaceAll('_', '')) * multiplier);
+  if (result < 0) throw new SafetensorsError(`shard size ${JSON.stringify(size)} is negative; give a size of 0 or more, e.g. "5GB"`);
   if (!Number.isSafeInteger(result)) throw new SafetensorsError(`shard size ${JSON.stringify(size)} is too large`);
-  return result;
+  return Math.abs(result); // -0 from "-0KB" reads as 0
 }
 
 /** One planned shard file. */

@@ -54,9 +54,12 @@ export function checkViewKind(dtype: Dtype, view: ArrayBufferView, where: string
   if (view instanceof Uint8Array || view instanceof Uint8ClampedArray || view instanceof DataView) return;
   const want = CTORS[dtype];
   if (view instanceof want) return;
-  throw new SafetensorsError(
-    `${where}: data is a ${view.constructor.name} but dtype ${dtype} takes a ${want.name} (or raw bytes as a Uint8Array); convert the values, e.g. ${want.name}.from(data), or give the right dtype`,
-  );
+  // F16/BF16 take bit patterns: Uint16Array.from(floats) would truncate the values to integers.
+  const fix =
+    dtype === 'F16' || dtype === 'BF16'
+      ? `round the values to ${dtype} bit patterns, e.g. Uint16Array.from(data, ${dtype === 'F16' ? 'f32ToF16' : 'f32ToBf16'}) with ${dtype === 'F16' ? 'f32ToF16' : 'f32ToBf16'} from @tessera/tensor`
+      : `convert the values, e.g. ${want.name}.from(data)`;
+  throw new SafetensorsError(`${where}: data is a ${view.constructor.name} but dtype ${dtype} takes a ${want.name} (or raw bytes as a Uint8Array); ${fix}, or give the right dtype`);
 }
 
 /** True on the (rare) big-endian hosts, where typed arrays do not read the file's little-endian bytes as is. */

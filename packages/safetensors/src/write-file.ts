@@ -4,7 +4,7 @@ import { writeFileAtomic, writeFully } from './atomic-write.js';
 import type { Dtype } from './dtypes.js';
 import { SafetensorsError, describeValue } from './errors.js';
 import { type NamedTensors, type SafetensorsMetadata, namedEntries, planLayout } from './serialize.js';
-import { SHARD_INDEX_FILE, type ShardOptions, type ShardPlan, planShards, serializeShardIndex } from './sharded.js';
+import { type ShardOptions, type ShardPlan, planShards, serializeShardIndex, shardIndexFileName } from './sharded.js';
 import { checkViewKind, viewToLittleEndianBytes } from './typed-array.js';
 
 /**
@@ -67,12 +67,14 @@ export interface WriteShardedOptions extends ShardOptions {
 /**
  * Writes a checkpoint into folder `dir` as Hugging Face does: one `model.safetensors` when it
  * fits in `maxShardSize`, else `model-0000i-of-0000n.safetensors` shards plus
- * `model.safetensors.index.json`. Each file is written atomically; the index goes last, so a
- * reader never sees an index pointing at shards that are not fully written. Weight files of an
- * earlier save that this one did not write are removed (as transformers' save_pretrained removes
- * stale shards): shards of the same name pattern, the index after a single-file save, and the
- * single file before a sharded save's index is written (readers prefer the single file), so
- * re-saving a smaller model never reads back old weights.
+ * `model.safetensors.index.json` (for another `filenamePattern`, its own names:
+ * `adapter_model.safetensors.index.json` beside `adapter_model-0000i-of-0000n.safetensors`).
+ * Each file is written atomically; the index goes last, so a reader never sees an index pointing
+ * at shards that are not fully written. Weight files of an earlier save with the same pattern
+ * that this one did not write are removed (as transformers' save_pretrained removes stale
+ * shards): its shards, its index after a single-file save, and its single file before a sharded
+ * save's index is written (readers prefer the single file), so re-saving a smaller model never
+ * reads back old weights. Files of other patterns stay.
  */
 export async function writeShardedSafetensors(
   dir: string,
@@ -84,7 +86,8 @@ export async function writeShardedSafetensors(
     await writeSafetensorsFile(join(dir, shard.fileName), shard.tensors, options.metadata);
   }
   const pattern = options.filenamePattern ?? 'model{suffix}.safetensors';
-  const stale = await staleWeightFiles(dir, pattern, new Set(plan.shards.map((s) => s.fileName)));
+  const indexFile = shardIndexFileName(pattern);
+  const stale = await staleWeightFiles(dir, pattern, indexFile, new Set(plan.shards.map((s) => s.fileName)));
   if (!plan.index) {
     for (const f of stale) await rm(join(dir, f), { force: true });
     return plan;
@@ -94,17 +97,17 @@ export async function writeShardedSafetensors(
   if (stale.includes(single)) await rm(join(dir, single), { force: true });
   const index = { metadata: { ...options.indexMetadata, ...plan.index.metadata }, weightMap: plan.index.weightMap };
   const text = new TextEncoder().encode(serializeShardIndex(index));
-  await writeFileAtomic(join(dir, SHARD_INDEX_FILE), (handle) => writeFully(handle, text, 0));
-  for (const f of stale) if (f !== SHARD_INDEX_FILE && f !== single) await rm(join(dir, f), { force: true });
+  await writeFileAtomic(join(dir, indexFile), (handle) => writeFully(handle, text, 0));
+  for (const f of stale) if (f !== indexFile && f !== single) await rm(join(dir, f), { force: true });
   return { shards: plan.shards, index };
 }
 
 /**
  * Files in `dir` an earlier save with `pattern` could have written and this one did not: the
- * single file, its shards (`{suffix}` = `-NNNNN-of-NNNNN`) and the shard index.
+ * single file, its shards (`{suffix}` = `-NNNNN-of-NNNNN`) and its shard index.
  */
-async function staleWeightFiles(dir: string, pattern: string, written: ReadonlySet<string>): Promise<string[]> {
+async function staleWeightFiles(dir: string, pattern: string, indexFile: string, written: ReadonlySet<string>): Promise<string[]> {
   const [before, after] = pattern.split('{suffix}').map((part) => part!.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
   const owned = new RegExp(`^${before}(-\\d{5}-of-\\d{5})?${after}$`);
-  return (await readdir(dir)).filter((f) => !written.has(f) && (owned.test(f) || f === SHARD_INDEX_FILE));
+  return (await readdir(dir)).filter((f) => !written.has(f) && (owned.test(f) || f === indexFile));
 }

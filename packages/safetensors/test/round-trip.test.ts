@@ -129,7 +129,11 @@ describe('writer validation', () => {
     expect(() => serializeSafetensors({ w: { dtype: 'F32', shape: [2], data: new Float64Array(1) } })).toThrow(
       'safetensors: tensor "w": data is a Float64Array but dtype F32 takes a Float32Array (or raw bytes as a Uint8Array); convert the values, e.g. Float32Array.from(data), or give the right dtype',
     );
-    expect(() => serializeSafetensors({ w: { dtype: 'BF16', shape: [2], data: new Float32Array(1) } })).toThrow(/data is a Float32Array but dtype BF16 takes a Uint16Array/);
+    // F16/BF16 point at the rounding to half bits, not Uint16Array.from (which would truncate the floats).
+    expect(() => serializeSafetensors({ w: { dtype: 'BF16', shape: [2], data: new Float32Array(1) } })).toThrow(
+      'safetensors: tensor "w": data is a Float32Array but dtype BF16 takes a Uint16Array (or raw bytes as a Uint8Array); round the values to BF16 bit patterns, e.g. Uint16Array.from(data, f32ToBf16) with f32ToBf16 from @tessera/tensor, or give the right dtype',
+    );
+    expect(() => serializeSafetensors({ w: { dtype: 'F16', shape: [2], data: new Float32Array(1) } })).toThrow(/Uint16Array\.from\(data, f32ToF16\) with f32ToF16 from @tessera\/tensor/);
     expect(() => serializeSafetensors({ w: { dtype: 'I64', shape: [1], data: new Float64Array(1) } })).toThrow(/dtype I64 takes a BigInt64Array/);
     // Raw bytes fit any dtype; the matching kind is accepted.
     expect(() => serializeSafetensors({ w: { dtype: 'F32', shape: [2], data: new Uint8Array(8) } })).not.toThrow();

@@ -13,6 +13,7 @@ import {
   planShards,
   serializeSafetensors,
   serializeShardIndex,
+  shardIndexFileName,
 } from '../src/index.js';
 import { openSafetensorsCheckpoint, writeShardedSafetensors } from '../src/node.js';
 
@@ -41,14 +42,23 @@ describe('planShards follows huggingface_hub', () => {
     expect(plan.index).toBeUndefined();
   });
 
-  it("parseSize reads sizes as transformers' convert_file_size_to_int does: any case, Gb = gigabits, GiB binary, 0KB = 0", () => {
+  it("parseSize reads sizes as huggingface_hub's parse_size_to_int (save_pretrained's max_shard_size) does: decimal units in any case, fractions, TB; GiB binary and 0 on top", () => {
     expect(parseSize('5GB')).toBe(5e9);
     expect(parseSize('500MB')).toBe(5e8);
+    // The unit is matched case-insensitively: "5gb" and "5Gb" are bytes, not bits.
     expect(parseSize('5gB')).toBe(5e9);
-    // A unit ending in a lowercase "b" is bits: transformers divides by 8.
-    expect(parseSize('5Gb')).toBe(625_000_000);
-    expect(parseSize('5gb')).toBe(625_000_000);
-    expect(parseSize('3kb')).toBe(375);
+    expect(parseSize('5Gb')).toBe(5e9);
+    expect(parseSize('5gb')).toBe(5e9);
+    expect(parseSize('3kb')).toBe(3000);
+    // float() reads the number: fractions, a sign, underscores, spaces around; int() truncates.
+    expect(parseSize('1.5GB')).toBe(1_500_000_000);
+    expect(parseSize(' 5 GB ')).toBe(5e9);
+    expect(parseSize('+5MB')).toBe(5e6);
+    expect(parseSize('5_000MB')).toBe(5e9);
+    expect(parseSize('.5KB')).toBe(500);
+    expect(parseSize('1e3KB')).toBe(1e6);
+    expect(parseSize('1.0007KB')).toBe(1000); // int(1.0007 * 1000) = int(1000.7)
+    expect(parseSize('1TB')).toBe(1e12);
     expect(parseSize('10GiB')).toBe(10 * 2 ** 30);
     expect(parseSize('1mib')).toBe(2 ** 20);
     expect(parseSize('2KiB')).toBe(2048);
@@ -56,9 +66,9 @@ describe('planShards follows huggingface_hub', () => {
     expect(parseSize('0KB')).toBe(0);
     expect(parseSize(0)).toBe(0);
     expect(planShards({ a: u8(1), b: u8(1) }, { maxShardSize: '0KB' }).shards.length).toBe(2);
-    // int() refuses fractions; transformers has no TB.
-    for (const bad of ['1.5KB', '1TB', 'GB', '5', '5 G B', '-5MB']) expect(() => parseSize(bad), bad).toThrow(SafetensorsError);
-    expect(() => parseSize('1.5KB')).toThrow('safetensors: shard size "1.5KB" is not an integer followed by GB, MB, KB (decimal), GiB, MiB, KiB (binary) or Gb, Mb, Kb (bits), e.g. "5GB"');
+    for (const bad of ['GB', '5', '5 G B', '5B', '5PB', '1..5GB', '5__0MB', '_5MB', 'infGB', 'nanMB', '-5MB']) expect(() => parseSize(bad), bad).toThrow(SafetensorsError);
+    expect(() => parseSize('5PB')).toThrow('safetensors: shard size "5PB" is not a number followed by TB, GB, MB, KB (decimal, any case) or GiB, MiB, KiB (binary), e.g. "5GB" or "1.5GB"');
+    expect(() => parseSize('-5MB')).toThrow('is negative');
     expect(() => parseSize(-1)).toThrow(SafetensorsError);
     expect(() => parseSize(1.5)).toThrow(SafetensorsError);
   });
@@ -205,13 +215,24 @@ describe('sharded write and read back', () => {
     expect(again.names()).toEqual([...tensors.keys()]);
   });
 
-  it('a custom filenamePattern removes only its own stale shards', async () => {
+  it('a custom filenamePattern removes only its own stale shards and index, and names its index after itself', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'st-pattern-'));
     await writeShardedSafetensors(dir, tensors, { maxShardSize: 100 });
-    const modelShards = readdirSync(dir).filter((f) => f.startsWith('model-'));
-    await writeShardedSafetensors(dir, tensors, { maxShardSize: 1000, filenamePattern: 'other{suffix}.safetensors' });
-    expect(readdirSync(dir).filter((f) => f.startsWith('model-'))).toEqual(modelShards);
-    expect(readdirSync(dir)).toContain('other.safetensors');
+    const model = readdirSync(dir).sort();
+    expect(model).toContain('model.safetensors.index.json');
+    // A sharded save with another pattern writes its own index beside the model's.
+    const sharded = await writeShardedSafetensors(dir, tensors, { maxShardSize: 100, filenamePattern: 'adapter_model{suffix}.safetensors' });
+    const adapter = [...sharded.shards.map((s) => s.fileName), 'adapter_model.safetensors.index.json'];
+    expect(readdirSync(dir).sort()).toEqual([...model, ...adapter].sort());
+    await using adapterReader = await openSafetensorsCheckpoint(dir, { singleFile: 'adapter_model.safetensors' });
+    expect(adapterReader.names()).toEqual([...tensors.keys()]);
+    // A single-file save with that pattern removes its own index and shards, never the model's.
+    await writeShardedSafetensors(dir, tensors, { maxShardSize: 1000, filenamePattern: 'adapter_model{suffix}.safetensors' });
+    expect(readdirSync(dir).sort()).toEqual([...model, 'adapter_model.safetensors'].sort());
+    await using reader = await openSafetensorsCheckpoint(dir);
+    expect(reader.names()).toEqual([...tensors.keys()]);
+    expect([...(await reader.typedArray([...tensors.keys()].at(-1)!))]).toEqual([...tensors.get([...tensors.keys()].at(-1)!)!.data]);
+    expect(shardIndexFileName()).toBe('model.safetensors.index.json');
   });
 
   it('reads shards from Blobs (browser) and reports an index that points at the wrong shard', async () => {
