@@ -3,8 +3,8 @@ import { runInNewContext } from 'node:vm';
 
 // Tensors dropped without dispose are released by the tensor FinalizationRegistry whenever the garbage
 // collector gets to them. memory.test.ts counts live tensors before and after one is dropped: it
-// collects until earlier tests' garbage is gone, and again until the dropped one is. (kernels-webgpu's
-// test/settle-dropped.ts settles the same way for its leak checks.)
+// collects until earlier tests' garbage is gone, and again until the dropped one is. kernels-webgpu's
+// leak checks import this file (test/settle-dropped.ts there) to take their baselines.
 setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;
 
