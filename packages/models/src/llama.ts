@@ -163,7 +163,8 @@ export class LlamaModel extends Module {
   embed(ids: Tensor): Tensor {
     const e = this.embed_tokens.forward(ids); // (B, T, C)
     const pad = this.config.padTokenId;
-    if (pad === null || !isGradEnabled() || !this.embed_tokens.weight.requiresGrad) return e;
+    // The table that trains is the module's own parameter (TiedEmbeddingCopy's `weight` is the frozen head table; LoRA trains adapters).
+    if (pad === null || !isGradEnabled() || !this.embed_tokens.parameters().some((p) => p.requiresGrad)) return e;
     return where(reshape(ne(ids, pad), [...ids.shape, 1]), e, detach(e));
   }
 }

@@ -140,10 +140,6 @@ export async function modelSafetensors(model: LlamaForCausalLM, dtype?: 'f32' | 
   return serializeSafetensors(raw, { format: 'pt' });
 }
 
-// Weight files a save owns: any of them not written by the current save is stale and removed, as
-// transformers' save_pretrained does (a leftover model.safetensors would shadow new shards).
-const WEIGHT_FILE = /^(model\.safetensors|model\.safetensors\.index\.json|model-\d{5}-of-\d{5}\.safetensors)$/;
-
 /**
  * Writes config.json and the weights (model.safetensors, or shards + index beyond maxShardSize;
  * tied lm_head left out) into `dir`, each file atomically and tensor by tensor, plus the tokenizer
@@ -158,10 +154,9 @@ export async function saveModel(model: LlamaForCausalLM, dir: string, opts: Save
   const tensors = [...model.stateDict()].map(
     ([name, t]) => [name, { dtype: safetensorsDtypeOf(dtype) as Dtype, shape: t.shape, data: async () => (await rawFromTensor(t, dtype)).data }] as const,
   );
-  // Weights first: a config.json beside stale weights would be worse than the old pair.
-  const plan = await writeShardedSafetensors(dir, tensors, { maxShardSize: opts.maxShardSize ?? '5GB', metadata: { format: 'pt' } });
-  const written = new Set([...plan.shards.map((s) => s.fileName), ...(plan.index ? ['model.safetensors.index.json'] : [])]);
-  for (const f of await fs.readdir(dir)) if (WEIGHT_FILE.test(f) && !written.has(f)) await fs.rm(path.join(dir, f), { force: true });
+  // Weights first: a config.json beside stale weights would be worse than the old pair. The writer
+  // removes the earlier save's weight files it did not rewrite (a leftover model.safetensors would shadow new shards).
+  await writeShardedSafetensors(dir, tensors, { maxShardSize: opts.maxShardSize ?? '5GB', metadata: { format: 'pt' } });
   const config = llamaConfigToJSON(model.config, { torch_dtype: TORCH_DTYPE[dtype] ?? 'float32' });
   await writeFileAtomic(path.join(dir, 'config.json'), `${JSON.stringify(config, null, 2)}\n`);
   if (opts.generationConfig) await writeFileAtomic(path.join(dir, 'generation_config.json'), `${JSON.stringify(opts.generationConfig, null, 2)}\n`);

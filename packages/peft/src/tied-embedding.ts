@@ -25,9 +25,11 @@ export class TiedEmbeddingCopy extends Module {
   get weight(): Tensor {
     return this.headWeight;
   }
+  /** Rows of the table (the vocabulary size), as the wrapped Embedding's. */
   get numEmbeddings(): number {
     return this.embedding.numEmbeddings;
   }
+  /** Width of each row (the hidden size), as the wrapped Embedding's. */
   get embeddingDim(): number {
     return this.embedding.embeddingDim;
   }

@@ -6,6 +6,7 @@ import { Embedding, Linear, Module } from '@tessera/nn';
 import { AdamW } from '@tessera/optim';
 import { LoraEmbedding, LoraLinear, PeftModel, TiedEmbeddingCopy, adapterFiles, fromPeftJson, loadAdapterFiles, loraConfig, toPeftJson } from '../src/index.js';
 import { readSafetensors } from '@tessera/safetensors';
+import { LlamaForCausalLM, llamaConfig } from '@tessera/models';
 
 beforeAll(() => {
   registerBackend(createCpuBackend());
@@ -413,6 +414,23 @@ describe('modules_to_save (review item 4)', () => {
     model.forward(ids()).dataSync().forEach((v, i) => expect(v).toBeCloseTo(base[i]!, 6));
     peft.setAdapter('default');
     model.forward(ids()).dataSync().forEach((v, i) => expect(v).toBeCloseTo(trained[i]!, 6));
+  });
+});
+
+describe('a tied embedding in modules_to_save with a pad token', () => {
+  it('the trained copy gets no gradient in the pad row (torch Embedding padding_idx), the other rows do', () => {
+    const config = llamaConfig({ vocabSize: 12, hiddenSize: 8, intermediateSize: 12, numHiddenLayers: 1, numAttentionHeads: 2, numKeyValueHeads: 1, tieWordEmbeddings: true, padTokenId: 0, initializerRange: 0.2 });
+    const model = new LlamaForCausalLM(config, { generator: new Generator(36) });
+    const peft = new PeftModel(model, { r: 2, targetModules: ['q_proj'], modulesToSave: ['embed_tokens'] });
+    expect(model.model.embed_tokens).toBeInstanceOf(TiedEmbeddingCopy);
+    const [[name, table]] = model.trainableParameters().filter(([p]) => p.endsWith('embed_tokens.weight'));
+    expect(name).toBe('model.embed_tokens.weight');
+    const ids = tensor([[0, 0, 3, 4, 5]], { dtype: 'i32' });
+    tidy(() => backward(model.forward(ids, { labels: ids }).loss!));
+    const g = table!.grad!.dataSync();
+    expect(Array.from(g.slice(0, 8)).every((v) => v === 0)).toBe(true);
+    expect(Array.from(g.slice(3 * 8, 4 * 8)).some((v) => v !== 0)).toBe(true);
+    peft.dispose();
   });
 });
 

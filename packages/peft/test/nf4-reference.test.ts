@@ -3,6 +3,7 @@
 // bitsandbytes' CUDA source, and wrote fixtures/nf4-bitsandbytes/reference.safetensors. Every code,
 // absmax code, second-level scale, offset and dequantised value must be equal bit for bit.
 import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -72,8 +73,9 @@ describe('nf4_reference.py (PyTorch)', () => {
     try {
       const out = join(dir, 'reference.safetensors');
       const run = spawnSync(PYTHON, [script, '--out', out], { encoding: 'utf8' });
-      expect(run.stderr).toBe('');
-      expect(run.status).toBe(0);
+      // Torch may print harmless warnings (NumPy missing, ...) on stderr: the exit code and the file decide.
+      expect(run.status, run.stderr).toBe(0);
+      expect(existsSync(out), `${out} not written; stderr: ${run.stderr}`).toBe(true);
       expect((await readFile(out)).equals(await readFile(fixture))).toBe(true);
     } finally {
       await rm(dir, { recursive: true, force: true });
