@@ -124,6 +124,13 @@ describe('truncation', () => {
     expect(formatTruncationReport(t.report, firstAnswer)).toBe(`2 examples: 0 truncated, 1 dropped (over maxLength ${firstAnswer})`);
   });
 
+  it('counts only records that became examples: one toMessages refuses is not in report.examples', () => {
+    const t = new ChatExampleTokenizer(tok(), { maxLength: 1000 });
+    expect(() => t.tokenize({ neither: 'prompt nor messages' })).toThrow();
+    expect(t.tokenize(conversation)).not.toBeNull();
+    expect(t.report).toMatchObject({ examples: 1, truncated: 0, dropped: 0 });
+  });
+
   it("'start' keeps the end; 'drop' drops anything too long", () => {
     const s = new ChatExampleTokenizer(tok(), { maxLength: 10, truncation: 'start' });
     expect(s.tokenize(conversation)!.inputIds).toEqual(full.inputIds.slice(n - 10));

@@ -71,10 +71,12 @@ export class ChatExampleTokenizer {
   /** Tokenises one record (any supported chat format) or message list; null when truncation dropped it (counted in `report`). */
   tokenize(record: unknown): TokenizedExample | null {
     const o = this.options;
-    const index = this.report.examples++;
     const messages = Array.isArray(record) ? toMessages({ messages: record }, 'messages') : toMessages(record, o.recordFormat ?? detectFormat(record));
     const named = typeof o.template === 'string' && o.template !== 'model';
     const r = render(this.tokenizer, messages, o);
+    // Counted once the record became a conversation and the template accepted it: a refused record
+    // (toMessages or render threw) is the caller's bad line, not an example.
+    const index = this.report.examples++;
     const enc = this.tokenizer.encode(r.text, { addSpecialTokens: o.addSpecialTokens ?? named, offsetUnit: 'utf16' });
     if (named && (o.addSpecialTokens ?? true)) this.ensureBos(enc);
     const lastTurn = Math.max(...r.assistantSpans.map((s) => s.messageIndex));

@@ -1,12 +1,12 @@
 /** What truncation did to a stream of examples; nothing is dropped or cut without being counted here. */
 export interface TruncationReport {
-  /** Examples seen. */
+  /** Examples tokenised; a record refused before tokenising (not a conversation, or the chat template threw) is not counted. */
   examples: number;
   /** Examples cut to maxLength that kept part of their answer. */
   truncated: number;
   /** Examples left out: over maxLength with truncation 'drop', or with no answer token left after cutting. */
   dropped: number;
-  /** Indexes (in input order) of the first 1000 dropped examples. */
+  /** Indexes (in input order, among the counted examples) of the first 1000 dropped examples. */
   droppedIndexes: number[];
 }
 
