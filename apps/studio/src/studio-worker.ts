@@ -15,7 +15,6 @@ import { instructionTasks } from '@tessera/trainer/instruction-tasks';
 import { renderLossMask } from '@tessera/datasets';
 import { trainLoop, validationLoss, type LoopCursor, type StepRecord } from '@tessera/trainer/train-loop';
 import { fetchDefaultModel } from './default-model.js';
-import { ModuleOriginals } from './module-originals.js';
 import { clearStoredRun, readRunFile, readStoredRun, removeRunEntry, staleCheckpointDirs, writeRunFile, writeStoredRun, type StoredRun } from './run-store.js';
 import type { BackendChoice, DataInfo, DataSource, MemoryInfo, ModelInfo, ModelSource, RunSettings, RunView, StudioRequests, WorkerEvent, WorkerReply, WorkerRequest } from './studio-protocol.js';
 
@@ -36,7 +35,6 @@ let dataSource: DataSource | null = null;
 let records: unknown[] = [];
 let evalExamples: EvalExample[] = [];
 let peft: PeftModel | null = null;
-let originals: ModuleOriginals | null = null;
 let run: StoredRun | null = null;
 let stopRequested = false;
 /** The base model's evaluation, kept for the next run's before/after table. */
@@ -114,7 +112,6 @@ async function loadModelRequest(source: ModelSource): Promise<ModelInfo> {
   loaded = await loadFromSource(source);
   modelSource = source;
   peft = null;
-  originals = null;
   const c = loaded.config;
   return { name: loaded.name, backend: backendLine, layers: c.numHiddenLayers, hidden: c.hiddenSize, vocab: c.vocabSize, parameters: loaded.model.numParameters() };
 }
@@ -204,15 +201,19 @@ async function evaluateRequest(phase: 'before' | 'after', maxLength: number): Pr
   return e;
 }
 
-/** Runs `fn` on the base model: LoRA layers off and trained modules (embeddings) back to their loaded weights. */
+/**
+ * Runs `fn` on the base model: LoRA layers off and saved modules (embeddings) at their loaded values,
+ * PEFT's disable_adapter(). PeftModel.withAdaptersDisabled takes a synchronous function (it would turn
+ * the adapter back on when `fn`'s promise is returned, not settled), so its two halves are awaited around `fn`.
+ */
 async function withoutAdapter<T>(fn: () => Promise<T>): Promise<T> {
   if (!peft) return fn();
-  const layers = peft.loraLayers();
-  for (const [, l] of layers) l.disabled = true;
+  const p = peft;
+  p.disableAdapterLayers();
   try {
-    return await (originals ? originals.during(fn) : fn());
+    return await fn();
   } finally {
-    for (const [, l] of layers) l.disabled = false;
+    p.enableAdapterLayers();
   }
 }
 
@@ -234,8 +235,7 @@ async function storeSources(): Promise<Pick<StoredRun, 'model' | 'data'>> {
 function attachAdapter(s: RunSettings): { optimizer: AdamW } {
   const m = needModel('train');
   const modulesToSave = s.trainEmbeddings ? ['embed_tokens'] : [];
-  originals = modulesToSave.length ? new ModuleOriginals(m.model, modulesToSave) : null;
-  peft = new PeftModel(m.model, { r: s.r, loraAlpha: s.alpha, loraDropout: 0, targetModules: s.targets, useDora: s.useDora, modulesToSave }, 'default', { generator: new Generator(s.seed) });
+  peft = new PeftModel(m.model, { r: s.r, loraAlpha: s.alpha, loraDropout: 0, targetModules: s.targets, useDora: s.useDora, modulesToSave, ensureWeightTying: true }, 'default', { generator: new Generator(s.seed) });
   return { optimizer: new AdamW(m.model.trainableParameters(), { lr: s.lr, weightDecay: 0 }) };
 }
 

@@ -20,7 +20,7 @@ export async function cpuLosses(settings: RunSettings): Promise<number[]> {
   const chat = new ChatExampleTokenizer(tokenizer!, { maxLength: settings.maxLength, keepText: true });
   // The studio's built-in data: instructionTasks(0, 80, 4), the first 5% of nothing held out (the test split is).
   const train = instructionTasks(0, 80, 4).train.map((e) => chat.tokenize({ messages: e.messages })).filter((t): t is TokenizedExample => t !== null);
-  new PeftModel(model, { r: settings.r, loraAlpha: settings.alpha, loraDropout: 0, targetModules: settings.targets, modulesToSave: ['embed_tokens'] }, 'default', { generator: new Generator(settings.seed) });
+  new PeftModel(model, { r: settings.r, loraAlpha: settings.alpha, loraDropout: 0, targetModules: settings.targets, modulesToSave: ['embed_tokens'], ensureWeightTying: true }, 'default', { generator: new Generator(settings.seed) });
   const optimizer = new AdamW(model.trainableParameters(), { lr: settings.lr, weightDecay: 0 });
   const { records } = await trainLoop(model, train, config.padTokenId ?? 0, { lr: settings.lr, schedule: settings.schedule, warmupSteps: settings.warmup, steps: settings.steps, batchSize: settings.batch, gradAccumulation: 1, maxGradNorm: 1, weightDecay: 0, seed: settings.seed }, { optimizer });
   return records.map((r) => r.loss);

@@ -81,7 +81,7 @@ describe.skipIf(!haveBrowser)('Tessera Studio in headless Chromium (CPU backend)
     expect(await readFile(saved['report.html']!, 'utf8')).toContain('Learning rate');
 
     const adapter = { config: await readFile(saved['adapter_config.json']!, 'utf8'), weights: new Uint8Array(await readFile(saved['adapter_model.safetensors']!)) };
-    expect(JSON.parse(adapter.config)).toMatchObject({ peft_type: 'LORA', r: 8, lora_alpha: 16, modules_to_save: ['embed_tokens'] });
+    expect(JSON.parse(adapter.config)).toMatchObject({ peft_type: 'LORA', r: 8, lora_alpha: 16, modules_to_save: ['embed_tokens'], ensure_weight_tying: true });
     registerBackend(createCpuBackend());
     setBackend('cpu');
     expect(await nodeReply(null)).toBe(baseReply);
