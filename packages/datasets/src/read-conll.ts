@@ -41,7 +41,10 @@ export async function* readConll(source: DataSource, options: ConllOptions = {})
     const gi = tagCol < 0 ? cols.length + tagCol : tagCol;
     // ti === gi: a one-column line under the default tagColumn -1 would make the token its own tag.
     if (ti < 0 || ti >= cols.length || gi < 0 || gi >= cols.length || ti === gi) {
-      throw new Error(`${sourceName(source)}:${lineNumber}: line has ${cols.length} column(s) (${JSON.stringify(line.slice(0, 60))}); tokenColumn ${tokenCol} and tagColumn ${tagCol} need more; set them to the file's layout`);
+      const where = `${sourceName(source)}:${lineNumber}: line has ${cols.length} column(s) (${JSON.stringify(line.slice(0, 60))})`;
+      // No column setting reads a token-only line: the tag is missing from the file itself.
+      if (cols.length === 1) throw new Error(`${where}; every line needs a token and its tag separated by whitespace (e.g. "EU B-ORG"): add the line's tag, or make it a blank line between sentences`);
+      throw new Error(`${where}; tokenColumn ${tokenCol} and tagColumn ${tagCol} ${ti === gi ? 'name the same column' : 'need more'}; set them to the file's layout (0 to ${cols.length - 1}, or negative from the end)`);
     }
     cur.tokens.push(cols[ti]!);
     cur.tags.push(cols[gi]!);

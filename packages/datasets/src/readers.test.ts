@@ -135,7 +135,8 @@ describe('readConll', () => {
   });
 
   it('refuses a one-column line with the default tag column instead of using the token as its own tag', async () => {
-    await expect(collect(readConll({ text: 'EU B-ORG\nlonely\n', name: 'n.conll' }))).rejects.toThrow(/^n\.conll:2: line has 1 column\(s\) \("lonely"\); tokenColumn 0 and tagColumn -1 need more; set them to the file's layout$/);
+    await expect(collect(readConll({ text: 'EU B-ORG\nlonely\n', name: 'n.conll' }))).rejects.toThrow(/^n\.conll:2: line has 1 column\(s\) \("lonely"\); every line needs a token and its tag separated by whitespace \(e\.g\. "EU B-ORG"\): add the line's tag, or make it a blank line between sentences$/);
+    await expect(collect(readConll({ text: 'EU NNP B-ORG\n', name: 'n.conll' }, { tagColumn: 3 }))).rejects.toThrow(/^n\.conll:1: line has 3 column\(s\) \("EU NNP B-ORG"\); tokenColumn 0 and tagColumn 3 need more; set them to the file's layout \(0 to 2, or negative from the end\)$/);
     await expect(collect(readConll({ text: 'EU\n', name: 'one.conll' }))).rejects.toThrow(/one\.conll:1: line has 1 column/);
   });
 });
