@@ -4,6 +4,7 @@ import path from 'node:path';
 import { readModelFolder, saveModel, tensorFromRaw, type LlamaForCausalLM } from '@tessera/models';
 import type { AdamW } from '@tessera/optim';
 import { PeftModel } from '@tessera/peft';
+import { writeFileAtomic } from '@tessera/safetensors/node';
 import { isTensor } from '@tessera/tensor';
 import { checkpointFiles, parseTrainerState, restoreCheckpointFiles, restoreTrainerFiles, trainerFiles, type CheckpointState } from './checkpoint-files.js';
 
@@ -12,18 +13,10 @@ export type { CheckpointState, ValidationState } from './checkpoint-files.js';
 /** What a checkpoint saves: a PEFT adapter, or (method "full") the whole model. */
 export type Trained = PeftModel | LlamaForCausalLM;
 
-/** Writes `bytes` to `file` and fsyncs it, so a rename of its folder never publishes unwritten data. */
-async function writeSynced(file: string, bytes: Uint8Array): Promise<void> {
-  const handle = await open(file, 'w');
-  try {
-    await handle.writeFile(bytes);
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-}
-
-/** fsyncs a folder so renames in it survive a crash; some platforms (Windows) cannot, which is fine. */
+/**
+ * fsyncs a folder so renames in it survive a crash; some platforms (Windows) cannot, which is fine.
+ * writeFileAtomic does this for the files it writes; the checkpoint folder's own renames need it too.
+ */
 async function syncFolder(dir: string): Promise<void> {
   const handle = await open(dir, 'r').catch(() => null);
   if (!handle) return;
@@ -46,8 +39,8 @@ export async function saveCheckpoint(dir: string, trained: Trained, optimizer: A
     await mkdir(tmp, { recursive: true });
     // trainer_state.json is written last: a folder that has it is complete.
     const files = trained instanceof PeftModel ? await checkpointFiles(trained, optimizer, state) : (await saveModel(trained, tmp), await trainerFiles(optimizer, state));
-    for (const [name, bytes] of files) await writeSynced(path.join(tmp, name), bytes);
-    await syncFolder(tmp);
+    // Each file fsynced (and its folder), so the rename below never publishes unwritten data.
+    for (const [name, bytes] of files) await writeFileAtomic(path.join(tmp, name), (h) => h.writeFile(bytes));
   } catch (err) {
     await rm(tmp, { recursive: true, force: true });
     throw new Error(`saveCheckpoint ${dir}: ${(err as Error).message}; the previous checkpoint (if any) is unchanged`);
@@ -95,7 +88,9 @@ async function restoreModelWeights(dir: string, model: LlamaForCausalLM): Promis
       if (!entry) throw new Error(`--resume ${dir}: the checkpoint has no weight "${name}"; it was saved from another model`);
       const value = await entry.read();
       const t = isTensor(value) ? value : tensorFromRaw(name, value, { dtype: target.dtype, device: target.device });
+      // assign shares t's storage, so t itself is ours to dispose (as loadModel does).
       target.assign(t);
+      t.dispose();
     }
   } finally {
     await files.close();

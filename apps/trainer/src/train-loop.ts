@@ -35,6 +35,7 @@ export interface StepReporter {
 /** One logged optimizer step. */
 export interface StepRecord {
   step: number;
+  /** NaN for a step skipped because its batch had no loss token (tokens 0). */
   loss: number;
   lr: number;
   /** Loss tokens (labels other than -100): what the summaries' tokens per second count. */
@@ -148,9 +149,13 @@ export async function trainLoop(
     // (transformers >= 4.46). One micro-batch is left exactly as it is.
     const counts = micros.map(lossTokenCount);
     const total = counts.reduce((a, b) => a + b, 0);
-    let lossSum = 0;
+    // A step with no loss token at all (every label -100) has nothing to learn, and its weights would
+    // be 0/0 and its loss NaN, which would reach every weight: it is skipped (no forward, no update),
+    // but still counts, so --steps bounds the run and a checkpoint's cursor stays exact.
+    const learn = total > 0;
+    let lossSum = learn ? 0 : NaN;
     let tokenSum = 0;
-    for (const [m, rows] of micros.entries()) {
+    for (const [m, rows] of learn ? micros.entries() : []) {
       const weight = o.gradAccumulation === 1 ? 1 : counts[m]! / total;
       if (weight === 0) continue; // no loss token: nothing to learn, and its loss would be NaN
       const loss = tidy(() => {
@@ -165,9 +170,9 @@ export async function trainLoop(
       lossSum += weight === 1 ? (await loss.data())[0]! : (await loss.data())[0]! * weight;
       loss.dispose();
     }
-    if (o.maxGradNorm > 0) tidy(() => void clipGradNorm(params.map(([, p]) => p), o.maxGradNorm));
+    if (learn && o.maxGradNorm > 0) tidy(() => void clipGradNorm(params.map(([, p]) => p), o.maxGradNorm));
     const lr = optimizer.lr;
-    optimizer.step();
+    if (learn) optimizer.step();
     scheduler.step();
     cursor.step++;
     const seconds = (performance.now() - t0) / 1000;

@@ -1,7 +1,7 @@
 import { cp } from 'node:fs/promises';
 import type * as Checkpoint from '../src/checkpoint.js';
 
-/** The steps of every checkpoint saved through `copyingEverySave`, in order. */
+/** The steps of every checkpoint saved through `copyingEverySave`, in order; a test file empties it before each test that reads it. */
 export const savedSteps: number[] = [];
 
 /**

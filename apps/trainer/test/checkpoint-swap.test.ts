@@ -46,6 +46,8 @@ async function lora(): Promise<{ peft: PeftModel; optimizer: AdamW }> {
 }
 
 const state = (step: number) => ({ cursor: { step, epoch: 0, index: 2 * step }, records: [] });
+// writeFileAtomic (@tessera/safetensors/node) writes each file as .<name>.<pid>.<random>.tmp, then renames it.
+const finalName = (file: string): string => path.basename(file).replace(/^\.(.+)\.\d+\.[0-9a-f]+\.tmp$/, '$1');
 const loadable = (ckpt: string): boolean => existsSync(path.join(ckpt, 'trainer_state.json')) || existsSync(path.join(`${ckpt}.previous`, 'trainer_state.json'));
 
 describe('checkpoint swap', () => {
@@ -54,7 +56,7 @@ describe('checkpoint swap', () => {
     const { peft, optimizer } = await lora();
     const ckpt = path.join(dir, 'checkpoint');
     await saveCheckpoint(ckpt, peft, optimizer, state(1));
-    expect(fsHooks.synced.filter((f) => f.startsWith(`${ckpt}.tmp-`)).map((f) => path.basename(f)).sort()).toEqual([...CHECKPOINT_FILES, `checkpoint.tmp-${process.pid}`].sort());
+    expect([...new Set(fsHooks.synced.filter((f) => f.startsWith(`${ckpt}.tmp-`)).map(finalName))].sort()).toEqual([...CHECKPOINT_FILES, `checkpoint.tmp-${process.pid}`].sort());
     expect(fsHooks.synced).toContain(dir);
     // A crash between the two renames of a save: only checkpoint.previous is left.
     await rename(ckpt, `${ckpt}.previous`);
@@ -84,9 +86,10 @@ describe('checkpoint swap', () => {
     // The adapter's two files are already in the temporary folder when the optimizer's cannot be written.
     const written: string[] = [];
     fsHooks.failOpen = (file) => {
-      if (!file.startsWith(`${ckpt}.tmp-`)) return false;
-      written.push(path.basename(file));
-      return path.basename(file) === 'optimizer.safetensors';
+      // Files in the temporary folder; the folder itself is opened too, to fsync it.
+      if (!path.dirname(file).startsWith(`${ckpt}.tmp-`)) return false;
+      written.push(finalName(file));
+      return finalName(file) === 'optimizer.safetensors';
     };
     try {
       await expect(saveCheckpoint(ckpt, peft, optimizer, state(8))).rejects.toThrow(`saveCheckpoint ${ckpt}: ENOSPC: no space left on device; the previous checkpoint (if any) is unchanged`);

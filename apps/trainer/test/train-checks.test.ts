@@ -61,12 +61,13 @@ describe('train: input checks', () => {
 
   it('command-line values are validated like the config file, with the same errors', async () => {
     const run = (overrides: object) => trainCommand({ model: base, data, out: path.join(dir, 'never'), overrides, quiet: true });
-    await expect(run({ batch: 0 })).rejects.toThrow('command line: "batch" is 0; expected an integer ≥ 1');
-    await expect(run({ gradAccumulation: 0 })).rejects.toThrow('command line: "gradAccumulation" is 0; expected an integer ≥ 1');
-    await expect(run({ lr: -1 })).rejects.toThrow('command line: "lr" is -1; expected a number ≥ 0');
-    await expect(run({ dropout: 2 })).rejects.toThrow('command line: "dropout" is 2; expected a number ≥ 0 and ≤ 1');
-    await expect(run({ maxLength: 0 })).rejects.toThrow('command line: "maxLength" is 0; expected an integer ≥ 1');
-    await expect(run({ warmup: -3 })).rejects.toThrow('command line: "warmup" is -3; expected an integer ≥ 0');
+    // Errors name the flag the user typed, not the config key.
+    await expect(run({ batch: 0 })).rejects.toThrow('command line: --batch is 0; expected an integer ≥ 1');
+    await expect(run({ gradAccumulation: 0 })).rejects.toThrow('command line: --grad-accumulation is 0; expected an integer ≥ 1');
+    await expect(run({ lr: -1 })).rejects.toThrow('command line: --lr is -1; expected a number ≥ 0');
+    await expect(run({ dropout: 2 })).rejects.toThrow('command line: --dropout is 2; expected a number ≥ 0 and ≤ 1');
+    await expect(run({ maxLength: 0 })).rejects.toThrow('command line: --max-length is 0; expected an integer ≥ 1');
+    await expect(run({ warmup: -3 })).rejects.toThrow('command line: --warmup is -3; expected an integer ≥ 0');
   });
 
   it('reports truncated and dropped examples', async () => {
@@ -81,7 +82,7 @@ describe('train: input checks', () => {
     expect(logs).toContain(`data: ${lines.length} examples: ${counts.truncated} truncated, ${counts.dropped} dropped (over maxLength 24)`);
   });
 
-  it('holds out 5% chosen by the seed (splitArray), whether or not validation runs', async () => {
+  it('holds out 5% chosen by the seed (splitArray) when validation runs, and nothing when it does not', async () => {
     const items = Array.from({ length: 100 }, (_, i) => i);
     const a = splitValidation(items, 0);
     expect(a).toEqual(splitArray(items, { validation: 5, train: 95 }, { seed: 0 }));
@@ -89,12 +90,12 @@ describe('train: input checks', () => {
     expect(splitValidation(items, 1).validation).not.toEqual(a.validation);
     expect([...a.validation, ...a.train].sort((x, y) => x - y)).toEqual(items);
     expect(splitValidation([7], 0)).toEqual({ validation: [], train: [7] });
-    // --eval-every does not change the training set: the same training losses either way.
-    const without = await trainCommand({ model: base, data, out: path.join(dir, 'no-eval'), overrides: { ...common, steps: 3 }, quiet: true });
-    const withEval = await trainCommand({ model: base, data, out: path.join(dir, 'eval'), overrides: { ...common, steps: 3, evalEvery: 1 }, quiet: true });
-    expect(withEval.validation).toHaveLength(3);
-    expect(withEval.losses).toEqual(without.losses);
-    expect((await summaryOf(path.join(dir, 'eval'))).dataCounts).toMatchObject({ train: lines.length - 1, validation: 1 });
+    // Without validation every example trains (as transformers/TRL do with evaluation off).
+    await trainCommand({ model: base, data, out: path.join(dir, 'no-eval'), overrides: { ...common, steps: 1 }, quiet: true });
+    expect((await summaryOf(path.join(dir, 'no-eval'))).dataCounts).toMatchObject({ examples: lines.length, train: lines.length, validation: 0 });
+    const withEval = await trainCommand({ model: base, data, out: path.join(dir, 'eval'), overrides: { ...common, steps: 1, evalEvery: 1 }, quiet: true });
+    expect(withEval.validation).toHaveLength(1);
+    expect((await summaryOf(path.join(dir, 'eval'))).dataCounts).toMatchObject({ examples: lines.length, train: lines.length - 1, validation: 1 });
   });
 
   it('--resume refuses settings that change the run\'s math or data order, naming the key, both values and the fix', async () => {
@@ -105,6 +106,8 @@ describe('train: input checks', () => {
     await expect(resume({ steps: 4, lr: 0.01 })).rejects.toThrow(`--resume ${ckpt}: the checkpoint was trained with lr 0.005, this run has 0.01; a resumed run keeps the settings that fix its math and data order: pass --lr 0.005, or start a new run without --resume`);
     await expect(resume({ steps: 4, batch: 3 })).rejects.toThrow('the checkpoint was trained with batch 2, this run has 3');
     await expect(resume({ steps: 4, targets: ['q_proj'] })).rejects.toThrow('the checkpoint was trained with targets ["q_proj","v_proj"], this run has ["q_proj"]');
+    // Validation on a run trained without it would hold examples out of what it trained on.
+    await expect(resume({ steps: 4, evalEvery: 2 })).rejects.toThrow(`--resume ${ckpt}: the checkpoint was trained on every example (validation off, --eval-every 0), this run holds 1 out (--eval-every > 0), so it would train on other examples; resume with --eval-every 0`);
     await expect(resume({ steps: 4, gradAccumulation: 2 })).rejects.toThrow('pass --grad-accumulation 1');
     const cfg = path.join(dir, 'decay.yaml');
     await writeFile(cfg, 'weight_decay: 0.1\n');
@@ -113,9 +116,9 @@ describe('train: input checks', () => {
     await expect(resume({})).rejects.toThrow(/the checkpoint was trained with steps 4, this run has 10 \(the schedule's horizon; .*\); .*: pass --steps 4,/);
     const other = path.join(dir, 'other.jsonl');
     await writeFile(other, lines.slice(1).join('\n') + '\n');
-    await expect(resume({ steps: 4 }, other)).rejects.toThrow(`--resume ${ckpt}: the checkpoint was trained on other data (${lines.length - 1} training + 1 validation examples`);
-    // What is only watched or saved may change.
-    const r = await resume({ steps: 4, evalEvery: 4 });
+    await expect(resume({ steps: 4 }, other)).rejects.toThrow(`--resume ${ckpt}: the checkpoint was trained on other data (${lines.length} training + 0 validation examples`);
+    // What is only watched or saved may change, and the order of --targets is no change.
+    const r = await resume({ steps: 4, saveEvery: 1, targets: ['v_proj', 'q_proj'] });
     expect(r.losses).toHaveLength(0);
     expect(r.validation).toHaveLength(0);
   });

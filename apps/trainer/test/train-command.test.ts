@@ -1,7 +1,7 @@
 import { mkdtemp, readFile, readdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { beforeAll, describe, expect, it, vi } from 'vitest';
+import { beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createCpuBackend } from '@tessera/kernels-cpu';
 import { registerBackend } from '@tessera/tensor';
 import { pretrain, PRETRAIN_DEFAULTS } from '../src/commands/pretrain.js';
@@ -14,6 +14,11 @@ vi.mock('../src/checkpoint.js', async (original) => (await import('./checkpoint-
 
 beforeAll(() => {
   registerBackend(createCpuBackend());
+});
+
+// savedSteps lives as long as the module: each test sees only its own saves.
+beforeEach(() => {
+  savedSteps.length = 0;
 });
 
 /**
@@ -73,6 +78,8 @@ describe('tessera-train train', () => {
     const summary = JSON.parse(await readFile(path.join(dir, 'resumed', 'summary.json'), 'utf8'));
     const whole = JSON.parse(await readFile(path.join(out, 'summary.json'), 'utf8'));
     expect(summary.bestValidationLoss).toBe(whole.bestValidationLoss);
+    // Resumed into another folder, it has the best adapter too (copied from the checkpoint's run when the best is step 2's).
+    expect(await readFile(path.join(dir, 'resumed', 'best-adapter', 'adapter_model.safetensors'))).toEqual(await readFile(path.join(out, 'best-adapter', 'adapter_model.safetensors')));
     expect(await readFile(path.join(dir, 'resumed', 'adapter', 'adapter_model.safetensors'))).toEqual(await readFile(path.join(out, 'adapter', 'adapter_model.safetensors')));
   });
 

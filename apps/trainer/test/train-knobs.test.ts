@@ -89,8 +89,8 @@ describe('train knobs', () => {
     expect(v.length - 1 - bestAt).toBe(2);
     const bestStep = r.validation[bestAt]![0];
     const bestAdapter = await readFile(path.join(out, 'best-adapter', 'adapter_model.safetensors'));
-    // The best step's adapter: the same settings stopped at that step (the hold-out does not depend on --eval-every).
-    await trainCommand({ model: base, data, out: path.join(dir, 'to-best'), overrides: { ...common, lr: 0.5, schedule: 'constant', steps: bestStep }, quiet: true });
+    // The best step's adapter: the same settings stopped at that step (validating, so the same 5% is held out).
+    await trainCommand({ model: base, data, out: path.join(dir, 'to-best'), overrides: { ...common, lr: 0.5, schedule: 'constant', steps: bestStep, evalEvery: 1 }, quiet: true });
     expect(bestAdapter).toEqual(await readFile(path.join(dir, 'to-best', 'adapter', 'adapter_model.safetensors')));
     expect(existsSync(path.join(out, 'report.html'))).toBe(true);
     const summary = JSON.parse(await readFile(path.join(out, 'summary.json'), 'utf8'));
@@ -106,6 +106,15 @@ describe('train knobs', () => {
     expect(resumed.validation).toEqual(r.validation);
     expect(await readFile(path.join(out, 'best-adapter', 'adapter_model.safetensors'))).toEqual(bestAdapter);
     expect(JSON.parse(await readFile(path.join(out, 'summary.json'), 'utf8')).bestValidationLoss).toBe(v[bestAt]);
+    // The final checkpoint of the early-stopped run, resumed into a new folder (the command line's
+    // default): it stays stopped (no step trains), and the best adapter comes along from the run's folder.
+    const again = path.join(dir, 'early-again');
+    const stopped = await trainCommand({ model: base, data, out: again, resume: path.join(out, 'checkpoint'), overrides: { ...knobs, steps: 30, saveEvery: 1 }, quiet: true });
+    expect(stopped.earlyStopped).toBe(true);
+    expect(stopped.losses).toEqual([]);
+    expect(await readFile(path.join(again, 'best-adapter', 'adapter_model.safetensors'))).toEqual(bestAdapter);
+    expect(JSON.parse(await readFile(path.join(again, 'best.json'), 'utf8'))).toEqual({ step: bestStep, validationLoss: v[bestAt] });
+    expect(JSON.parse(await readFile(path.join(again, 'summary.json'), 'utf8'))).toMatchObject({ earlyStopped: true, bestValidationLoss: v[bestAt], steps: r.losses.length });
     await expect(trainCommand({ model: base, data, out: path.join(dir, 'x'), overrides: { ...common, patience: 2 }, quiet: true })).rejects.toThrow('"patience" is 2 but "evalEvery" is 0');
   });
 

@@ -44,4 +44,20 @@ describe('token counts of the training loop', () => {
     expect(shown.at(-1)! * records.at(-1)!.seconds).toBeCloseTo(inputs(rows), 6);
     expect(inputs(rows)).toBeGreaterThan(labelled(rows));
   });
+
+  it('a step with no loss token (every micro-batch all -100) is skipped: no NaN reaches the weights, the step still counts', async () => {
+    const { model, tokenizer } = await loadModel(MODEL);
+    const chat = new ChatExampleTokenizer(tokenizer!, { maxLength: 96 });
+    const rows = instructionTasks(3, 1, 0).train.map((e) => chat.tokenize(e.messages)).filter((t): t is TokenizedExample => t !== null).slice(0, 2);
+    const silent = rows.map((r) => ({ ...r, labels: r.labels.map(() => -100) }));
+    new PeftModel(model, { r: 4, loraAlpha: 8, targetModules: ['q_proj', 'v_proj'] }, 'default', { generator: new Generator(1) });
+    const before = await Promise.all(model.trainableParameters().map(async ([, p]) => [...(await p.data())]));
+    for (const gradAccumulation of [1, 2]) {
+      const { records, cursor } = await trainLoop(model, silent, 0, { lr: 1e-2, schedule: 'constant', warmupSteps: 0, steps: 2, batchSize: 1, gradAccumulation, maxGradNorm: 1, weightDecay: 0.1, seed: 0 });
+      expect(cursor.step).toBe(2);
+      expect(records.map((r) => [r.tokens, Number.isNaN(r.loss)])).toEqual([[0, true], [0, true]]);
+    }
+    const after = await Promise.all(model.trainableParameters().map(async ([, p]) => [...(await p.data())]));
+    expect(after).toEqual(before);
+  });
 });

@@ -1,4 +1,5 @@
-import { readFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { cp, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { ChatExampleTokenizer, formatTruncationReport, packSequences, splitArray, toMessages, type TokenizedExample } from '@tessera/datasets';
 import { loadModel, saveModel } from '@tessera/models';
@@ -6,7 +7,7 @@ import { AdamW } from '@tessera/optim';
 import { PeftModel, adapterFiles } from '@tessera/peft';
 import { Generator } from '@tessera/tensor';
 import { loadCheckpoint, readCheckpointState, saveCheckpoint, type CheckpointState } from '../checkpoint.js';
-import { RUN_CONFIG_DEFAULTS, parseRunConfig, validateRunConfig, type RunConfig } from '../config/run-config.js';
+import { RUN_CONFIG_DEFAULTS, flagOf, parseRunConfig, validateRunConfig, type RunConfig } from '../config/run-config.js';
 import { dataFiles, readChatRecords } from '../read-chat-records.js';
 import { checkResumeSettings, resumeSettings } from '../resume-settings.js';
 import { RunFolder } from '../run-folder.js';
@@ -35,10 +36,10 @@ export interface TrainCommandOptions {
   quiet?: boolean;
 }
 
-/** The keys a user set: the config file's, then command-line flags over them, each validated by the same rules (errors name the file, or "command line"). */
+/** The keys a user set: the config file's, then command-line flags over them, each validated by the same rules (errors name the file and key, or "command line" and the flag). */
 export async function givenRunConfig(configFile: string | undefined, overrides: Partial<RunConfig>): Promise<Partial<RunConfig>> {
   const fromFile = configFile ? parseRunConfig(await readFile(configFile, 'utf8'), configFile) : {};
-  return { ...fromFile, ...validateRunConfig(overrides, 'command line') };
+  return { ...fromFile, ...validateRunConfig(overrides, 'command line', flagOf) };
 }
 
 /** The run config: defaults, then the config file, then command-line flags. */
@@ -54,13 +55,34 @@ export function splitValidation<T>(examples: readonly T[], seed: number): { vali
   return { validation: parts.validation!, train: parts.train! };
 }
 
+/** Where a run folder notes the step and validation loss of its best-adapter/ (best-model/). */
+const BEST_FILE = 'best.json';
+
+/**
+ * A run resumed into another --out (by default a new folder) starts without the best weights the
+ * checkpoint's run kept: they are copied from that run's folder (the checkpoint's parent) when its
+ * best.json names the checkpoint's best validation loss. A best written after the checkpoint (a newer,
+ * lower loss) is not this run's, and is left there, as is a best folder already in --out.
+ */
+async function carryBest(resume: string, out: string, name: string, best: number, log: (s: string) => void): Promise<void> {
+  const from = path.dirname(path.resolve(resume));
+  if (from === path.resolve(out) || existsSync(path.join(out, name))) return;
+  const noted = existsSync(path.join(from, BEST_FILE)) ? (JSON.parse(await readFile(path.join(from, BEST_FILE), 'utf8')) as { step: number; validationLoss: number }) : null;
+  if (noted?.validationLoss === best && existsSync(path.join(from, name))) {
+    await cp(path.join(from, name), path.join(out, name), { recursive: true });
+    await cp(path.join(from, BEST_FILE), path.join(out, BEST_FILE));
+    log(`copied ${name}/ (step ${noted.step}, validation loss ${best.toFixed(4)}) from ${from}`);
+  } else log(`the checkpoint's best validation loss ${best.toFixed(4)} has no ${name}/ in ${from}${noted ? ` (its ${BEST_FILE} is step ${noted.step}, loss ${noted.validationLoss.toFixed(4)})` : ''}; ${out} gets one when validation improves on it`);
+}
+
 /** Fine-tunes a model folder on a chat data set with LoRA/DoRA/QLoRA or all weights; checkpoints, resume and Ctrl-C saving. */
 export async function trainCommand(o: TrainCommandOptions): Promise<{ losses: number[]; validation: Array<[number, number]>; interrupted: boolean; earlyStopped: boolean; device: string }> {
   const started = performance.now();
   const cfg = await resolveRunConfig(o.configFile, o.overrides);
   const log = (s: string): void => void (o.quiet || console.log(s));
   if (cfg.patience > 0 && cfg.evalEvery === 0) throw new Error(`train: "patience" is ${cfg.patience} but "evalEvery" is 0; early stopping watches the validation loss, so set --eval-every N (e.g. 10)`);
-  // Settings and data are checked against the checkpoint before any weight is loaded.
+  // The checkpoint's state (no tensors) is read first, so a missing or unreadable checkpoint fails before the
+  // model loads; its settings and data are checked once the data is tokenised, before its weights are restored.
   const resumed: CheckpointState | undefined = o.resume ? await readCheckpointState(o.resume) : undefined;
   log(await useComputeBackend(cfg.backend));
   const { model, tokenizer, config, generationConfig } = await loadModel(o.model, { device: cfg.backend });
@@ -84,8 +106,9 @@ export async function trainCommand(o: TrainCommandOptions): Promise<{ losses: nu
   for (const b of bad) log(`skipped ${b.where}: ${b.reason}`);
   log(`data: ${formatTruncationReport(chat.report, cfg.maxLength)}${bad.length ? `; ${bad.length} bad lines skipped` : ''}`);
   if (examples.length === 0) throw new Error(`--data ${o.data}: no usable examples (${bad.length} bad lines, ${chat.report.dropped} dropped by truncation)`);
-  // The hold-out is the same whether or not validation runs, so --eval-every never changes the training set.
-  const { validation: val, train: unpacked } = splitValidation(examples, cfg.seed);
+  // Examples are held out only when validation runs (--eval-every > 0); with it off every example
+  // trains, as transformers/TRL train on the whole train split when evaluation is off.
+  const { validation: val, train: unpacked } = cfg.evalEvery > 0 ? splitValidation(examples, cfg.seed) : { validation: [], train: examples };
   if (cfg.evalEvery > 0 && val.length === 0) throw new Error(`--data ${o.data}: ${examples.length} usable example; validation (--eval-every ${cfg.evalEvery}) needs at least 2 (one is held out); add data or pass --eval-every 0`);
   // Packing lays examples end to end in windows of maxLength (first-fit decreasing); positions restart per example.
   const train: TrainRow[] = cfg.packing ? packSequences(unpacked, { maxLength: cfg.maxLength }) : unpacked;
@@ -108,8 +131,7 @@ export async function trainCommand(o: TrainCommandOptions): Promise<{ losses: nu
   }
   const trained = peft ?? model;
   const run = await new RunFolder(o.out).create();
-  await run.write('run-config.json', `${JSON.stringify({ model: o.model, data: o.data, ...cfg, steps }, null, 2)}
-`);
+  await run.write('run-config.json', `${JSON.stringify({ model: o.model, data: o.data, ...cfg, steps }, null, 2)}\n`);
   const optimizer = new AdamW(model.trainableParameters(), { lr: cfg.lr, weightDecay: cfg.weightDecay });
   const checkpointDir = path.join(o.out, 'checkpoint');
   // Records and validations of the whole run, the resumed part included: checkpoints and the report carry them.
@@ -118,7 +140,9 @@ export async function trainCommand(o: TrainCommandOptions): Promise<{ losses: nu
   // Early stopping: the best validation loss so far, and validations since it improved.
   let best = Infinity;
   let sinceBest = 0;
+  let earlyStopped = false;
   let cursor;
+  const bestName = peft ? 'best-adapter' : 'best-model';
   if (o.resume) {
     const state = await loadCheckpoint(o.resume, trained, optimizer);
     cursor = state.cursor;
@@ -130,6 +154,12 @@ export async function trainCommand(o: TrainCommandOptions): Promise<{ losses: nu
     }
     if (state.dropoutGenerator) dropoutGenerator.setState(state.dropoutGenerator);
     log(`resumed from ${o.resume} at step ${cursor.step}`);
+    if (Number.isFinite(best)) await carryBest(o.resume, o.out, bestName, best, log);
+    // A checkpoint saved when early stopping fired stays stopped (unless --patience is raised).
+    if (cfg.patience > 0 && sinceBest >= cfg.patience) {
+      earlyStopped = true;
+      log(`early stopped: the checkpoint's validation loss had not improved on ${best.toFixed(4)} for ${sinceBest} validations (--patience ${cfg.patience}); raise --patience to train on`);
+    }
   }
   const stateAt = (at: CheckpointState['cursor']): CheckpointState => ({
     cursor: at,
@@ -147,7 +177,6 @@ export async function trainCommand(o: TrainCommandOptions): Promise<{ losses: nu
   process.on('SIGINT', onSigint);
   const pad = config.padTokenId ?? 0;
   let lastSaved = -1;
-  let earlyStopped = false;
   const result = await trainLoop(model, train, pad, { lr: cfg.lr, schedule: cfg.schedule, warmupSteps: cfg.warmup, steps, batchSize: cfg.batch, gradAccumulation: cfg.gradAccumulation, maxGradNorm: cfg.maxGradNorm, weightDecay: cfg.weightDecay, seed: cfg.seed }, {
     optimizer,
     cursor,
@@ -165,8 +194,9 @@ export async function trainCommand(o: TrainCommandOptions): Promise<{ losses: nu
           best = loss;
           sinceBest = 0;
           // The best weights so far, as load_best_model_at_end keeps them.
-          if (peft) await writeAdapter(run, 'best-adapter', peft);
-          else await saveModel(model, path.join(o.out, 'best-model'), { tokenizer, generationConfig });
+          if (peft) await writeAdapter(run, bestName, peft);
+          else await saveModel(model, path.join(o.out, bestName), { tokenizer, generationConfig });
+          await run.write(BEST_FILE, `${JSON.stringify({ step: r.step, validationLoss: loss })}\n`);
         } else if (cfg.patience > 0 && ++sinceBest >= cfg.patience) {
           earlyStopped = true;
           log(`\nearly stopping at step ${r.step}: validation loss ${loss.toFixed(4)} has not improved on ${best.toFixed(4)} for ${cfg.patience} validations`);

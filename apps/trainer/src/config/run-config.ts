@@ -87,9 +87,12 @@ const RULES: Record<keyof RunConfig, Rule> = {
 // Config files may use kebab-case or snake_case keys as well (grad-accumulation, max_length).
 const camel = (k: string): string => k.replace(/[-_]([a-z])/g, (_, c: string) => c.toUpperCase());
 
+/** The command-line flag that sets a run config key: gradAccumulation -> --grad-accumulation. */
+export const flagOf = (key: string): string => `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+
 function check(where: string, key: string, value: unknown, rule: Rule): unknown {
   const bad = (want: string): never => {
-    throw new Error(`${where}: "${key}" is ${JSON.stringify(value)}; expected ${want}`);
+    throw new Error(`${where}: ${key} is ${JSON.stringify(value)}; expected ${want}`);
   };
   switch (rule.kind) {
     case 'enum':
@@ -111,8 +114,8 @@ function check(where: string, key: string, value: unknown, rule: Rule): unknown 
   }
 }
 
-/** Validates an object against the schema: unknown keys and bad values are errors naming the key and what is allowed. */
-export function validateRunConfig(raw: unknown, where = 'config'): Partial<RunConfig> {
+/** Validates an object against the schema: unknown keys and bad values are errors naming the key (as `name` words it: the command line names the flag) and what is allowed. */
+export function validateRunConfig(raw: unknown, where = 'config', name: (key: string) => string = (k) => `"${k}"`): Partial<RunConfig> {
   if (raw === null || raw === undefined) return {};
   if (typeof raw !== 'object' || Array.isArray(raw)) throw new Error(`${where}: expected a mapping of keys to values, got ${Array.isArray(raw) ? 'a list' : typeof raw}`);
   const out: Record<string, unknown> = {};
@@ -120,7 +123,7 @@ export function validateRunConfig(raw: unknown, where = 'config'): Partial<RunCo
     const key = camel(k);
     const rule = RULES[key as keyof RunConfig];
     if (!rule) throw new Error(`${where}: unknown key "${k}"; allowed keys: ${Object.keys(RULES).join(', ')}`);
-    out[key] = check(where, k, v, rule);
+    out[key] = check(where, name(k), v, rule);
   }
   return out as Partial<RunConfig>;
 }
