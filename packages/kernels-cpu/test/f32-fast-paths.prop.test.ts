@@ -9,6 +9,7 @@ import { BINARY_FUNCTIONS, BINARY_KERNELS, binaryKernel } from '../src/kernels/b
 import { F32_ROW_LOOPS } from '../src/kernels/binary-f32.js';
 import { F32_UNARY_LOOPS } from '../src/kernels/unary-f32.js';
 import { UNARY_FUNCTIONS, UNARY_KERNELS_TS, unaryKernel } from '../src/kernels/unary.js';
+import { expectIdentical } from './identical-arrays.js';
 import { broadcastableArb, layoutArb, makeView, numRuns, seedArb, type Layout, type ValueKind } from './views.js';
 
 /** Shapes of rank 0-4 with sizes 0-11 (odd sizes, size 1 and empty dims included). */
@@ -17,13 +18,6 @@ const pairArb = shapeArb.chain((out) => fc.tuple(broadcastableArb(out), broadcas
 const operandArb = fc.tuple(layoutArb, seedArb);
 
 /** Same elements, NaN equal to NaN and -0 distinct from 0. */
-function expectIdentical(actual: ArrayLike<number>, expected: ArrayLike<number>, what: string): void {
-  expect(actual.length, what).toBe(expected.length);
-  for (let i = 0; i < expected.length; i++) {
-    if (!Object.is(actual[i], expected[i])) throw new Error(`${what}: element ${i} is ${actual[i]} but the plain kernel gives ${expected[i]}`);
-  }
-}
-
 const nameOf = (op: OpDef): string => op.name;
 // Values that exercise the edges of each formula: signed zeros, infinities, NaN, subnormals, f32 extremes.
 const EDGES = [NaN, Infinity, -Infinity, 0, -0, 1e-45, -1e-40, 3.4e38, -3.4e38, 1, -1, 0.5, 88.7, -103.9, 20.5, -37.5];
@@ -41,7 +35,7 @@ describe('f32 binary loops equal the table kernel', () => {
           const out = { shape: T.broadcastShapes(sa, sb), dtype: 'f32' as const };
           const got = fast([a, b], undefined, out);
           expect(got).toBeInstanceOf(Float32Array);
-          expectIdentical(got, plain([a, b], undefined, out), `${nameOf(op)} ${la}[${sa}] ${lb}[${sb}]`);
+          expectIdentical(got, plain([a, b], undefined, out), `${nameOf(op)} ${la}[${sa}] ${lb}[${sb}]`, 'the plain kernel');
         }),
         { numRuns: numRuns() },
       );
@@ -58,7 +52,7 @@ describe('f32 binary loops equal the table kernel', () => {
       ];
       for (const [a, b] of cases) {
         const out = { shape: T.broadcastShapes(a.shape, b.shape), dtype: 'f32' as const };
-        expectIdentical(fast([a, b], undefined, out), plain([a, b], undefined, out), `${nameOf(op)} [${a.shape}] [${b.shape}]`);
+        expectIdentical(fast([a, b], undefined, out), plain([a, b], undefined, out), `${nameOf(op)} [${a.shape}] [${b.shape}]`, 'the plain kernel');
       }
     });
   }
@@ -86,13 +80,13 @@ describe('f32 unary loops equal the table kernel', () => {
           const out = { shape, dtype: 'f32' as const };
           const got = fast([x], undefined, out);
           expect(got).toBeInstanceOf(Float32Array);
-          expectIdentical(got, plain([x], undefined, out), `${nameOf(op)} ${layout}[${shape}]`);
+          expectIdentical(got, plain([x], undefined, out), `${nameOf(op)} ${layout}[${shape}]`, 'the plain kernel');
         }),
         { numRuns: numRuns() },
       );
       const edges = T.tensor(EDGES, { dtype: 'f32' }).reshape([4, 4]).permute([1, 0]);
       const out = { shape: [4, 4], dtype: 'f32' as const };
-      expectIdentical(fast([edges], undefined, out), plain([edges], undefined, out), `${nameOf(op)} edges`);
+      expectIdentical(fast([edges], undefined, out), plain([edges], undefined, out), `${nameOf(op)} edges`, 'the plain kernel');
     });
   }
 });

@@ -11,9 +11,11 @@ import { rowTaskKernels } from '../src/kernels/row-tasks-threaded.js';
 import { rmsNormBackwardKernel, rmsNormKernel } from '../src/kernels/rms-norm.js';
 import { CPU_KERNELS } from '../src/registry.js';
 import { WasmGemm } from '../src/wasm/wasm-gemm.js';
-import { ARENA_MIN_ELEMENTS, agentMemory, arenaBlock, arenaTake, configureArena } from '../src/wasm/f32-arena.js';
+import { ARENA_MIN_ELEMENTS, agentMemory, arenaBlock, configureArena } from '../src/wasm/f32-arena.js';
 import { configureInPlace, inPlaceRowRuns } from '../src/wasm/wasm-elementwise.js';
-import { numRuns, rng, seedArb } from './views.js';
+import { arenaOperand, operandView } from './arena-operands.js';
+import { expectIdentical } from './identical-arrays.js';
+import { numRuns, seedArb } from './views.js';
 
 beforeAll(() => {
   agentMemory();
@@ -45,26 +47,11 @@ afterAll(() => {
   configureInPlace({ enabled: true });
 });
 
-/** `count` values from `seed` after `offset` leading elements, in an arena block or a plain array, spread over `scale` binades. */
-function operand(count: number, offset: number, arena: boolean, seed: number, scale: number): Float32Array {
-  const next = rng(seed);
-  const data = arena ? arenaTake(offset + count) : new Float32Array(offset + count);
-  if (data === null) throw new Error('the test expects the arena to hand out a block');
-  for (let i = 0; i < data.length; i++) data[i] = (next() * 8 - 4) * 2 ** Math.floor((next() - 0.5) * scale);
-  return data;
-}
-
-const view = (data: Float32Array, shape: number[], offset: number): TensorView => {
-  const strides = shape.map((_, i) => shape.slice(i + 1).reduce((p, q) => p * q, 1));
-  return { storage: { data } as TensorView['storage'], shape, strides, offset, dtype: 'f32' };
-};
-
-function expectIdentical(actual: ArrayLike<number>, expected: ArrayLike<number>, what: string): void {
-  expect(actual.length, what).toBe(expected.length);
-  for (let i = 0; i < expected.length; i++) {
-    if (!Object.is(actual[i], expected[i])) throw new Error(`${what}: element ${i} is ${actual[i]} but rms-norm.ts gives ${expected[i]}`);
-  }
-}
+/** Values in [-4, 4) spread over `scale` binades. */
+const binades =
+  (scale: number) =>
+  (next: () => number): number =>
+    (next() * 8 - 4) * 2 ** Math.floor((next() - 0.5) * scale);
 
 describe('rmsNorm on the SIMD module gives the TypeScript kernel bit for bit', () => {
   test('forward and input gradient (arena and plain operands mixed, offsets, odd row lengths, weight or not, 1 and 2 threads, in place or copied)', () => {
@@ -79,9 +66,9 @@ describe('rmsNorm on the SIMD module gives the TypeScript kernel bit for bit', (
         (backward, [lead, rows, cols], [xo, yo, wo], [xArena, yArena, dArena], [hasW, threads, inPlace, eps, scale], seed) => {
           const shape = lead === 1 ? [rows, cols] : [lead, rows, cols];
           const n = lead * rows * cols;
-          const x = view(operand(n, xo, xArena, seed, scale), shape, xo);
-          const dy = view(operand(n, yo, yArena, seed + 1, scale), shape, yo);
-          const w = view(operand(cols, wo, false, seed + 2, 4), [cols], wo);
+          const x = operandView(arenaOperand(n, xo, xArena, seed, binades(scale)), shape, xo);
+          const dy = operandView(arenaOperand(n, yo, yArena, seed + 1, binades(scale)), shape, yo);
+          const w = operandView(arenaOperand(cols, wo, false, seed + 2, binades(4)), [cols], wo);
           const attrs = { eps, hasWeight: hasW };
           const inputs = backward ? [x, dy, ...(hasW ? [w] : [])] : [x, ...(hasW ? [w] : [])];
           const out = { shape, dtype: 'f32' as const };
@@ -97,7 +84,7 @@ describe('rmsNorm on the SIMD module gives the TypeScript kernel bit for bit', (
           }
           const what = `${backward ? 'rmsNormBackward' : 'rmsNorm'} [${shape}] offsets ${xo}/${yo}/${wo} arena ${xArena}/${yArena}/${dArena} weight ${hasW} eps ${eps} threads ${threads + 1} in place ${inPlace}`;
           expect(arenaBlock(got) !== null || !dArena || n < 1024, what).toBe(true);
-          expectIdentical(got, (backward ? rmsNormBackwardKernel : rmsNormKernel)(inputs, attrs, out) as Float32Array, what);
+          expectIdentical(got, (backward ? rmsNormBackwardKernel : rmsNormKernel)(inputs, attrs, out) as Float32Array, what, 'rms-norm.ts');
         },
       ),
       { numRuns: numRuns() },
@@ -108,9 +95,9 @@ describe('rmsNorm on the SIMD module gives the TypeScript kernel bit for bit', (
     for (const backward of [false, true]) {
       const shape = [64, 130];
       const n = 64 * 130;
-      const x = view(operand(n, 0, true, 11, 8), shape, 0);
-      const dy = view(operand(n, 3, true, 12, 8), shape, 3);
-      const w = view(operand(130, 0, false, 13, 4), [130], 0);
+      const x = operandView(arenaOperand(n, 0, true, 11, binades(8)), shape, 0);
+      const dy = operandView(arenaOperand(n, 3, true, 12, binades(8)), shape, 3);
+      const w = operandView(arenaOperand(130, 0, false, 13, binades(4)), [130], 0);
       const inputs = backward ? [x, dy, w] : [x, w];
       const attrs = { eps: 1e-5, hasWeight: true };
       const out = { shape, dtype: 'f32' as const };
@@ -120,7 +107,7 @@ describe('rmsNorm on the SIMD module gives the TypeScript kernel bit for bit', (
       const what = backward ? 'rmsNormBackward' : 'rmsNorm';
       expect(gemm.jobsPerThread()[1] ?? 0, `${what}: the worker ran a share`).toBeGreaterThan(jobs);
       expect(inPlaceRowRuns(), `${what}: the calling thread ran in place`).toBeGreaterThan(shared);
-      expectIdentical(got, (backward ? rmsNormBackwardKernel : rmsNormKernel)(inputs, attrs, out) as Float32Array, what);
+      expectIdentical(got, (backward ? rmsNormBackwardKernel : rmsNormKernel)(inputs, attrs, out) as Float32Array, what, 'rms-norm.ts');
     }
   });
 
@@ -131,7 +118,7 @@ describe('rmsNorm on the SIMD module gives the TypeScript kernel bit for bit', (
       return (CPU_KERNELS.get(op) as CpuKernel)(inputs, attrs, out);
     };
     const kernels = new Map(rowTaskKernels({ gemm: null, minElements: 0, adaptive: false, fallback: counting }));
-    const x = view(operand(12, 0, false, 7, 8), [3, 4], 0);
+    const x = operandView(arenaOperand(12, 0, false, 7, binades(8)), [3, 4], 0);
     const transposed: TensorView = { ...x, shape: [4, 3], strides: [1, 4] };
     const f64: TensorView = { ...x, storage: { data: Float64Array.from(x.storage.data as Float32Array) } as TensorView['storage'], dtype: 'f64' };
     kernels.get(OPS.rmsNorm)!([transposed], { eps: 1e-5, hasWeight: false }, { shape: [4, 3], dtype: 'f32' });

@@ -14,10 +14,12 @@ import { CPU_KERNELS } from '../src/registry.js';
 import { WasmGemm } from '../src/wasm/wasm-gemm.js';
 import { adamwUpdateArrays } from '../src/adamw-update.js';
 import { BINARY_KERNELS_TS, WASM_BINARY_OPS } from '../src/kernels/binary.js';
-import { ARENA_BASE, ARENA_MIN_ELEMENTS, SCRATCH_END, SHARED_ROW_SLOTS, agentMemory, arenaBlock, arenaTake, configureArena } from '../src/wasm/f32-arena.js';
+import { ARENA_BASE, ARENA_MIN_ELEMENTS, SCRATCH_END, SHARED_ROW_SLOTS, agentMemory, arenaBlock, configureArena } from '../src/wasm/f32-arena.js';
 import { WASM_MIN_ELEMENTS, configureInPlace, inPlaceRowRuns, inPlaceRuns, wasmBinaryF32 } from '../src/wasm/wasm-elementwise.js';
 import { SIMD_TASK_LAYOUT } from '../src/wasm/row-tasks.js';
 import { SHARED_CONST_BYTES, elementwiseWat } from '../wasm/elementwise-wat.js';
+import { arenaOperand, operandView, uniformValue } from './arena-operands.js';
+import { expectIdentical } from './identical-arrays.js';
 import { numRuns, rng, seedArb } from './views.js';
 
 beforeAll(() => {
@@ -33,19 +35,8 @@ afterAll(() => {
   configureInPlace({ enabled: true });
 });
 
-/** `count` values from `seed` after `offset` leading elements, in an arena block or a plain array. */
-function operand(count: number, offset: number, arena: boolean, seed: number, positive = false): Float32Array {
-  const next = rng(seed);
-  const data = arena ? arenaTake(offset + count) : new Float32Array(offset + count);
-  if (data === null) throw new Error('the test expects the arena to hand out a block');
-  for (let i = 0; i < data.length; i++) data[i] = positive ? 0.01 + next() * 4 : next() * 8 - 4;
-  return data;
-}
-
-const view = (data: Float32Array, shape: number[], offset: number): TensorView => {
-  const strides = shape.map((_, i) => shape.slice(i + 1).reduce((p, q) => p * q, 1));
-  return { storage: { data } as TensorView['storage'], shape, strides, offset, dtype: 'f32' };
-};
+/** Values in [0.01, 4.01): divisors and AdamW's v. */
+const positiveValue = (next: () => number): number => 0.01 + next() * 4;
 
 /** `fn()` with the in-place instance on or off, and result arrays from the arena or plain. */
 function run<R>(inPlace: boolean, arenaResult: boolean, fn: () => R): R {
@@ -56,13 +47,6 @@ function run<R>(inPlace: boolean, arenaResult: boolean, fn: () => R): R {
   } finally {
     configureInPlace({ enabled: true });
     configureArena({ enabled: true });
-  }
-}
-
-function expectIdentical(actual: ArrayLike<number>, expected: ArrayLike<number>, what: string): void {
-  expect(actual.length, what).toBe(expected.length);
-  for (let i = 0; i < expected.length; i++) {
-    if (!Object.is(actual[i], expected[i])) throw new Error(`${what}: element ${i} is ${actual[i]} but the reference gives ${expected[i]}`);
   }
 }
 
@@ -96,8 +80,8 @@ describe('the elementwise module in place on the shared memory', () => {
           const aShape = pattern === 'sv' ? [] : shape;
           const bShape = pattern === 'vs' ? [] : pattern === 'row' ? [cols] : shape;
           const count = (s: number[]) => s.reduce((p, q) => p * q, 1);
-          const a = view(operand(count(aShape), xo, xArena, seed), aShape, xo);
-          const b = view(operand(count(bShape), yo, yArena, seed + 1, name === 'div'), bShape, yo);
+          const a = operandView(arenaOperand(count(aShape), xo, xArena, seed), aShape, xo);
+          const b = operandView(arenaOperand(count(bShape), yo, yArena, seed + 1, name === 'div' ? positiveValue : uniformValue), bShape, yo);
           const before = inPlaceRuns();
           const inPlace = run(true, dArena, () => wasmBinaryF32(name, a, b, shape))!;
           const what = `${name} ${pattern} [${shape}] offsets ${xo}/${yo} arena ${xArena}/${yArena}/${dArena}`;
@@ -123,7 +107,7 @@ describe('the elementwise module in place on the shared memory', () => {
         fc.record({ lr: fc.double({ min: 1e-5, max: 0.1, noNaN: true }), weightDecay: fc.constantFrom(0, 0.01), step: fc.integer({ min: 1, max: 100 }) }),
         seedArb,
         (n, operands, dArena, { lr, weightDecay, step }, seed) => {
-          const [p, g, m, v] = operands.map(([arena, offset], k) => view(operand(n, offset, arena, seed + k, k === 3), [n], offset)) as [TensorView, TensorView, TensorView, TensorView];
+          const [p, g, m, v] = operands.map(([arena, offset], k) => operandView(arenaOperand(n, offset, arena, seed + k, k === 3 ? positiveValue : uniformValue), [n], offset)) as [TensorView, TensorView, TensorView, TensorView];
           const h: AdamWResolved = { lr, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay, bc1: 1 - 0.9 ** step, bc2: 1 - 0.999 ** step } as AdamWResolved;
           const before = inPlaceRuns();
           const got = run(true, dArena, () => adamwUpdateArrays(p, g, m, v, h, true))!;
@@ -183,13 +167,13 @@ const ROW_KERNELS = ['gelu', 'geluBackward', 'layerNorm', 'layerNormBackward', '
 function rowCase(name: (typeof ROW_KERNELS)[number], rows: number, cols: number, xo: number, yo: number, xArena: boolean, yArena: boolean, hasW: boolean, hasB: boolean, threads: number, seed: number): { kernel: CpuKernel; inputs: TensorView[]; attrs: unknown; out: { shape: number[]; dtype: 'f32' } } {
   const shape = [rows, cols];
   const n = rows * cols;
-  const x = view(operand(n, xo, xArena, seed), shape, xo);
-  const y = view(operand(n, yo, yArena, seed + 1), shape, yo);
-  const w = view(operand(cols, 1, false, seed + 2), [cols], 1);
-  const b = view(operand(cols, 0, false, seed + 3), [cols], 0);
+  const x = operandView(arenaOperand(n, xo, xArena, seed), shape, xo);
+  const y = operandView(arenaOperand(n, yo, yArena, seed + 1), shape, yo);
+  const w = operandView(arenaOperand(cols, 1, false, seed + 2), [cols], 1);
+  const b = operandView(arenaOperand(cols, 0, false, seed + 3), [cols], 0);
   const next = rng(seed + 4);
   const targets: TensorView = { storage: { data: Int32Array.from({ length: rows }, () => (next() < 0.1 ? -100 : Math.floor(next() * cols))) } as TensorView['storage'], shape: [rows], strides: [1], offset: 0, dtype: 'i32' };
-  const g = view(operand(rows, 0, false, seed + 5), [rows], 0);
+  const g = operandView(arenaOperand(rows, 0, false, seed + 5), [rows], 0);
   const ce = { ignoreIndex: -100, labelSmoothing: hasB ? 0.1 : 0 };
   const [inputs, attrs, out] = ({
     gelu: [[x], { approximate: 'tanh' }, shape],

@@ -13,14 +13,8 @@ import { REGIONS, WASM_MIN_ELEMENTS, elementwiseEngine, wasmBinaryF32 } from '..
 import { decodeBase64, relaxedSimdAvailable } from '../src/wasm/gemm-module.js';
 import { assembleElementwise } from '../wasm/assemble.js';
 import { CONST_BYTES, ELEMENTWISE_PAGES } from '../wasm/elementwise-wat.js';
+import { expectIdentical } from './identical-arrays.js';
 import { layoutArb, makeView, numRuns, seedArb, type Layout } from './views.js';
-
-function expectIdentical(actual: ArrayLike<number>, expected: ArrayLike<number>, what: string): void {
-  expect(actual.length, what).toBe(expected.length);
-  for (let i = 0; i < expected.length; i++) {
-    if (!Object.is(actual[i], expected[i])) throw new Error(`${what}: element ${i} is ${actual[i]} but the plain kernel gives ${expected[i]}`);
-  }
-}
 
 /** (rows, cols) with rows * cols around the WebAssembly threshold and beyond one 16384-float chunk. */
 const matrixArb = fc.tuple(fc.integer({ min: 1, max: 90 }), fc.integer({ min: 60, max: 420 }));
@@ -54,8 +48,8 @@ describe('WebAssembly SIMD f32 add/sub/mul/div', () => {
           const out = { shape: [r, c], dtype: 'f32' as const };
           const got = BINARY_KERNELS.get(op)!([a, b], undefined, out);
           const what = `${name} ${pattern} ${la}[${shapeA}] ${lb}[${shapeB}]`;
-          expectIdentical(got, plain([a, b], undefined, out), what);
-          expectIdentical(BINARY_KERNELS_TS.get(op)!([a, b], undefined, out), got, `${what} (TypeScript kernels)`);
+          expectIdentical(got, plain([a, b], undefined, out), what, 'the plain kernel');
+          expectIdentical(BINARY_KERNELS_TS.get(op)!([a, b], undefined, out), got, `${what} (TypeScript kernels)`, 'the plain kernel');
           // The dense/offset layouts of these patterns take the module (rows of >= 64 for a row vector).
           const dense = (l: string, s: number[]) => s.length === 0 || l === 'dense' || l === 'offset';
           const takes = r * c >= WASM_MIN_ELEMENTS && dense(la, shapeA) && dense(lb, shapeB) &&
@@ -79,7 +73,7 @@ describe('WebAssembly SIMD f32 add/sub/mul/div', () => {
         for (const [x, y] of [[a, b], [a, st], [st, b]] as const) {
           const out = { shape: [n], dtype: 'f32' as const };
           expect(wasmBinaryF32(name, x, y, out.shape)).not.toBeNull();
-          expectIdentical(BINARY_KERNELS.get(op)!([x, y], undefined, out), plain([x, y], undefined, out), `${name} edges`);
+          expectIdentical(BINARY_KERNELS.get(op)!([x, y], undefined, out), plain([x, y], undefined, out), `${name} edges`, 'the plain kernel');
         }
       }
     }

@@ -8,14 +8,8 @@ import { sumKernel, sumKernelTs } from '../src/kernels/reduce.js';
 import { REDUCE_WASM_BASE64 } from '../src/wasm/reduce-bytes.js';
 import { WASM_REDUCE_MAX_COLS, WASM_REDUCE_MIN_ELEMENTS, WASM_REDUCE_MIN_RUN, wasmReduceCalls, wasmSumRowsF32, wasmSumRunsF32 } from '../src/wasm/wasm-reduce.js';
 import { assembleReduce } from '../wasm/assemble.js';
+import { expectIdentical } from './identical-arrays.js';
 import { makeView, numRuns, rng, seedArb } from './views.js';
-
-function expectIdentical(actual: ArrayLike<number>, expected: ArrayLike<number>, what: string): void {
-  expect(actual.length, what).toBe(expected.length);
-  for (let i = 0; i < expected.length; i++) {
-    if (!Object.is(actual[i], expected[i])) throw new Error(`${what}: element ${i} is ${actual[i]} but the TypeScript fold gives ${expected[i]}`);
-  }
-}
 
 /** An f32 (a, b, c) input: dense, dense at an offset, or the first c columns of an (a, b, c + 5) tensor. */
 function input(shape: [number, number, number], layout: 'dense' | 'offset' | 'rows', seed: number): T.Tensor {
@@ -39,13 +33,13 @@ describe('WebAssembly SIMD f32 sums over leading axes', () => {
         const what = `${layout} [${a},${b},${c}]`;
         const calls = wasmReduceCalls();
         const ts = sumKernelTs([x], attrs, out);
-        expectIdentical(sumKernel([x], attrs, out), ts, what);
+        expectIdentical(sumKernel([x], attrs, out), ts, what, 'the TypeScript fold');
         expect(wasmReduceCalls(), `${what}: the kernel took the module`).toBeGreaterThan(calls);
         // The module's own accumulators, rounded to f32, are the TypeScript fold's result too.
         const acc = new Float64Array(c);
         const data = x.storage.data as Float32Array;
         expect(wasmSumRowsF32(acc, data, x.offset, a * b, x.strides[1]!, c), what).toBe(true);
-        expectIdentical(Float32Array.from(acc), ts, `${what}, the module alone`);
+        expectIdentical(Float32Array.from(acc), ts, `${what}, the module alone`, 'the TypeScript fold');
       }),
       { numRuns: numRuns() },
     );
@@ -62,12 +56,12 @@ describe('WebAssembly SIMD f32 sums over leading axes', () => {
         const what = `${layout} [${a},${b},${n}] along the last axis`;
         const calls = wasmReduceCalls();
         const ts = sumKernelTs([x], attrs, out);
-        expectIdentical(sumKernel([x], attrs, out), ts, what);
+        expectIdentical(sumKernel([x], attrs, out), ts, what, 'the TypeScript fold');
         expect(wasmReduceCalls(), `${what}: the kernel took the module`).toBeGreaterThan(calls);
         const acc = new Float64Array(a * b);
         const data = x.storage.data as Float32Array;
         expect(wasmSumRunsF32(acc, data, x.offset, a * b, x.strides[1]!, n), what).toBe(true);
-        expectIdentical(Float32Array.from(acc), ts, `${what}, the module alone`);
+        expectIdentical(Float32Array.from(acc), ts, `${what}, the module alone`, 'the TypeScript fold');
       }),
       { numRuns: numRuns() },
     );
@@ -81,10 +75,10 @@ describe('WebAssembly SIMD f32 sums over leading axes', () => {
     const x = T.tensor(Array.from({ length: rows * cols }, (_, i) => (i % 5 === 0 ? edges[Math.floor(next() * edges.length)]! : next() - 0.5)), { shape: [rows, cols], dtype: 'f32' });
     const attrs = { axes: [0], keepDims: false };
     const out = { shape: [cols], dtype: 'f32' as const };
-    expectIdentical(sumKernel([x], attrs, out), sumKernelTs([x], attrs, out), 'edge values');
+    expectIdentical(sumKernel([x], attrs, out), sumKernelTs([x], attrs, out), 'edge values', 'the TypeScript fold');
     const rowAttrs = { axes: [1], keepDims: false };
     const rowOut = { shape: [rows], dtype: 'f32' as const };
-    expectIdentical(sumKernel([x], rowAttrs, rowOut), sumKernelTs([x], rowAttrs, rowOut), 'edge values along rows');
+    expectIdentical(sumKernel([x], rowAttrs, rowOut), sumKernelTs([x], rowAttrs, rowOut), 'edge values along rows', 'the TypeScript fold');
   });
 
   test(`rows wider than ${WASM_REDUCE_MAX_COLS} columns go in blocks of columns`, () => {
@@ -93,13 +87,13 @@ describe('WebAssembly SIMD f32 sums over leading axes', () => {
       const attrs = { axes: [0], keepDims: false };
       const out = { shape: [cols], dtype: 'f32' as const };
       const calls = wasmReduceCalls();
-      expectIdentical(sumKernel([x], attrs, out), sumKernelTs([x], attrs, out), `wide rows, strides [${x.strides}]`);
+      expectIdentical(sumKernel([x], attrs, out), sumKernelTs([x], attrs, out), `wide rows, strides [${x.strides}]`, 'the TypeScript fold');
       expect(wasmReduceCalls(), 'the kernel took the module').toBeGreaterThan(calls);
     }
     // The module alone, on random rows: its column blocks give the TypeScript fold's sums.
     const x = makeView([2, cols], 'dense', 'f32', 5);
     const acc = new Float64Array(cols);
     expect(wasmSumRowsF32(acc, x.storage.data as Float32Array, x.offset, 2, cols, cols)).toBe(true);
-    expectIdentical(Float32Array.from(acc), sumKernelTs([x], { axes: [0], keepDims: false }, { shape: [cols], dtype: 'f32' }), 'wide rows, the module alone');
+    expectIdentical(Float32Array.from(acc), sumKernelTs([x], { axes: [0], keepDims: false }, { shape: [cols], dtype: 'f32' }), 'wide rows, the module alone', 'the TypeScript fold');
   });
 });

@@ -8,6 +8,7 @@ import { describe, expect, test } from 'vitest';
 import * as T from '@tessera/tensor';
 import { UNARY_FUNCTIONS, UNARY_KERNELS, UNARY_KERNELS_TS, WASM_UNARY_OPS, unaryKernel } from '../src/kernels/unary.js';
 import { WASM_MIN_ELEMENTS, wasmUnaryF32 } from '../src/wasm/wasm-elementwise.js';
+import { expectIdentical } from './identical-arrays.js';
 import { makeView, numRuns, seedArb, type Layout } from './views.js';
 
 /** Within 3 ulp of the f32-rounded reference (absolute 2^-149 where it is subnormal or zero); NaN for NaN. */
@@ -18,10 +19,6 @@ function expectWithinUlps(actual: ArrayLike<number>, expected: ArrayLike<number>
     if (Number.isNaN(r) ? Number.isNaN(x) : x === r || Math.abs(x - r) <= 3 * 2 ** -23 * Math.abs(r) + 2 ** -149) continue;
     throw new Error(`${what}: element ${i} is ${x} but the plain kernel gives ${r} (${(Math.abs(x - r) / (2 ** -23 * Math.abs(r))).toFixed(1)} ulp)`);
   }
-}
-
-function expectIdentical(actual: ArrayLike<number>, expected: ArrayLike<number>, what: string): void {
-  for (let i = 0; i < expected.length; i++) if (!Object.is(actual[i], expected[i])) throw new Error(`${what}: element ${i} is ${actual[i]}, the plain kernel gives ${expected[i]}`);
 }
 
 /** Sizes around the threshold and past one 16384-float chunk, and the scale of the values. */
@@ -46,9 +43,9 @@ describe('WebAssembly SIMD exp, tanh and sigmoid', () => {
           const takes = n >= WASM_MIN_ELEMENTS && (layout === 'dense' || layout === 'offset');
           expect(wasmUnaryF32(name, x, shape) !== null, what).toBe(takes);
           if (takes) expectWithinUlps(got, reference, what);
-          else expectIdentical(got, reference, what);
+          else expectIdentical(got, reference, what, 'the plain kernel', false);
           // Without WebAssembly (createCpuBackend({ wasm: false })): the TypeScript loop, exactly the table.
-          expectIdentical(UNARY_KERNELS_TS.get(op)!([x], undefined, out), reference, `${what} (TypeScript kernels)`);
+          expectIdentical(UNARY_KERNELS_TS.get(op)!([x], undefined, out), reference, `${what} (TypeScript kernels)`, 'the plain kernel', false);
         }),
         { numRuns: numRuns() },
       );
