@@ -143,7 +143,8 @@ export function attentionHeads(engine: WasmGemm, op: HeadsOp, lseColumn: 0 | 1, 
   const out = dstBlock !== null ? dstBlock.byte : at;
   if (dstBlock === null) at = align(at + 4 * outFloats);
   const scratch = at;
-  const bytes = scratch + engine.threads * scratchBytes;
+  // An unthreaded call runs every head on the calling thread, in scratch 0 (WasmGemm.runAttention).
+  const bytes = scratch + (threaded ? engine.threads : 1) * scratchBytes;
   if (bytes > MAX_LAYOUT_BYTES) {
     recycleF32(dst);
     return null;
