@@ -5,8 +5,8 @@ import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { createCpuBackend } from '@tessera/kernels-cpu';
 import { registerBackend } from '@tessera/tensor';
 import { loadModel } from '@tessera/models';
-import { pretrain, PRETRAIN_DEFAULTS } from '../src/commands/pretrain.js';
 import { defaultRun, DEFAULT_RUN } from '../src/commands/default-run.js';
+import { pretrainTinyBase } from './tiny-base.js';
 
 beforeAll(() => {
   registerBackend(createCpuBackend());
@@ -16,7 +16,7 @@ describe('the default run, reduced', () => {
   it('pretrains a tiny base, then evaluates, fine-tunes with LoRA, evaluates again and writes the run folder', async () => {
     const dir = await mkdtemp(path.join(tmpdir(), 'tessera-train-'));
     const modelDir = path.join(dir, 'base');
-    const pre = await pretrain({ ...PRETRAIN_DEFAULTS, out: modelDir, hiddenSize: 32, layers: 1, heads: 2, vocabSize: 400, seqLen: 32, batch: 4, steps: 4, paragraphs: 300, quiet: true });
+    const pre = await pretrainTinyBase(modelDir, { steps: 4 });
     expect(pre.losses).toHaveLength(4);
     const loaded = await loadModel(modelDir);
     expect(loaded.tokenizer?.config.chat_template).toContain('<|assistant|>');
@@ -24,10 +24,10 @@ describe('the default run, reduced', () => {
 
     // A continuation (stages 3 and 4 of the committed base) keeps the tokenizer and mixes in the drills.
     const contDir = path.join(dir, 'cont');
-    const cont = await pretrain({ ...PRETRAIN_DEFAULTS, out: contDir, init: modelDir, hiddenSize: 32, layers: 1, heads: 2, vocabSize: 400, seqLen: 32, batch: 8, steps: 2, paragraphs: 50, arithMix: 0.5, namesMix: 0.25, quiet: true });
+    const cont = await pretrainTinyBase(contDir, { init: modelDir, batch: 8, steps: 2, paragraphs: 50, arithMix: 0.5, namesMix: 0.25 });
     expect(cont.losses.every(Number.isFinite)).toBe(true);
     expect(await readFile(path.join(contDir, 'tokenizer.json'), 'utf8')).toBe(await readFile(path.join(modelDir, 'tokenizer.json'), 'utf8'));
-    await expect(pretrain({ ...PRETRAIN_DEFAULTS, out: contDir, init: modelDir, hiddenSize: 32, layers: 1, heads: 2, vocabSize: 400, seqLen: 32, batch: 8, steps: 1, paragraphs: 50, arithMix: 0.75, namesMix: 0.25, quiet: true })).rejects.toThrow(/keep their sum at most 1/);
+    await expect(pretrainTinyBase(contDir, { init: modelDir, batch: 8, steps: 1, paragraphs: 50, arithMix: 0.75, namesMix: 0.25 })).rejects.toThrow(/keep their sum at most 1/);
 
     const out = path.join(dir, 'run');
     // Not quiet, off a terminal: progress comes as plain lines (always one at the end of a bar).

@@ -9,11 +9,11 @@ import { createCpuBackend } from '@tessera/kernels-cpu';
 import { loadModel } from '@tessera/models';
 import { PeftModel } from '@tessera/peft';
 import { Generator, registerBackend } from '@tessera/tensor';
-import { pretrain, PRETRAIN_DEFAULTS } from '../src/commands/pretrain.js';
 import { instructionTasks } from '../src/data/instruction-tasks.js';
 import { evaluate } from '../src/evaluate.js';
 import { htmlReport } from '../src/report/html-report.js';
 import { trainLoop } from '../src/train-loop.js';
+import { pretrainTinyBase } from './tiny-base.js';
 
 // Debian's chromium (CI installs it in .ci/run); the test fails rather than skips without it. Playwright
 // gives each launch a fresh temporary profile, which TOOLCHAIN.md asks for.
@@ -29,7 +29,7 @@ describe('report.html in headless Chromium', () => {
     expect(existsSync(CHROMIUM), `no browser at ${CHROMIUM}: install Debian's chromium (apt-get install -y chromium) or set CHROMIUM_PATH`).toBe(true);
     const dir = await mkdtemp(path.join(tmpdir(), 'tessera-report-'));
     const base = path.join(dir, 'base');
-    await pretrain({ ...PRETRAIN_DEFAULTS, out: base, hiddenSize: 32, layers: 1, heads: 2, vocabSize: 400, seqLen: 32, batch: 4, steps: 2, paragraphs: 300, quiet: true });
+    await pretrainTinyBase(base);
     const { model, tokenizer, config } = await loadModel(base);
     const chat = new ChatExampleTokenizer(tokenizer!, { maxLength: 64 });
     const tasks = instructionTasks(0, 3, 1);

@@ -8,10 +8,10 @@ import { loadModel } from '@tessera/models';
 import { PeftModel } from '@tessera/peft';
 import { AdamW } from '@tessera/optim';
 import { ChatExampleTokenizer, type TokenizedExample } from '@tessera/datasets';
-import { pretrain, PRETRAIN_DEFAULTS } from '../src/commands/pretrain.js';
 import { instructionTasks } from '../src/data/instruction-tasks.js';
 import { trainLoop, type TrainLoopOptions } from '../src/train-loop.js';
 import { loadCheckpoint, saveCheckpoint } from '../src/checkpoint.js';
+import { pretrainTinyBase } from './tiny-base.js';
 
 beforeAll(() => {
   registerBackend(createCpuBackend());
@@ -21,7 +21,7 @@ describe('checkpoint and --resume', () => {
   it('a run stopped after 3 steps and resumed from its checkpoint reaches the same losses as an uninterrupted run', async () => {
     const dir = await mkdtemp(path.join(tmpdir(), 'tessera-resume-'));
     const base = path.join(dir, 'base');
-    await pretrain({ ...PRETRAIN_DEFAULTS, out: base, hiddenSize: 32, layers: 1, heads: 2, vocabSize: 400, seqLen: 32, batch: 4, steps: 2, paragraphs: 300, quiet: true });
+    await pretrainTinyBase(base);
     const opts: TrainLoopOptions = { lr: 5e-3, schedule: 'cosine', warmupSteps: 2, steps: 6, batchSize: 3, gradAccumulation: 1, maxGradNorm: 1, weightDecay: 0, seed: 3 };
     const fresh = async () => {
       const { model, tokenizer, config } = await loadModel(base);

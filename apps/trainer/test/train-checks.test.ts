@@ -1,27 +1,21 @@
-import { cp, mkdtemp, readFile, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { cp, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { splitArray } from '@tessera/datasets';
 import { createCpuBackend } from '@tessera/kernels-cpu';
 import { registerBackend } from '@tessera/tensor';
-import { pretrain, PRETRAIN_DEFAULTS } from '../src/commands/pretrain.js';
 import { splitValidation, trainCommand } from '../src/commands/train.js';
-import { instructionTasks } from '../src/data/instruction-tasks.js';
+import { tinyBaseAndData, trainingLines } from './tiny-base.js';
 
 let dir: string;
 let base: string;
 let data: string;
-const lines = instructionTasks(5, 4, 0).train.map((e) => JSON.stringify({ messages: e.messages }));
+const lines = trainingLines(5, 4);
 const common = { r: 4, alpha: 8, targets: ['q_proj', 'v_proj'], lr: 5e-3, warmup: 0, batch: 2, maxLength: 96, seed: 1 };
 
 beforeAll(async () => {
   registerBackend(createCpuBackend());
-  dir = await mkdtemp(path.join(tmpdir(), 'tessera-checks-'));
-  base = path.join(dir, 'base');
-  await pretrain({ ...PRETRAIN_DEFAULTS, out: base, hiddenSize: 32, layers: 1, heads: 2, vocabSize: 400, seqLen: 32, batch: 4, steps: 2, paragraphs: 300, quiet: true });
-  data = path.join(dir, 'train.jsonl');
-  await writeFile(data, lines.join('\n') + '\n');
+  ({ dir, base, data } = await tinyBaseAndData('tessera-checks-', { seed: 5, perFamily: 4 }));
 });
 
 afterEach(() => {

@@ -4,10 +4,9 @@ import path from 'node:path';
 import { beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createCpuBackend } from '@tessera/kernels-cpu';
 import { registerBackend } from '@tessera/tensor';
-import { pretrain, PRETRAIN_DEFAULTS } from '../src/commands/pretrain.js';
 import { trainCommand } from '../src/commands/train.js';
-import { instructionTasks } from '../src/data/instruction-tasks.js';
 import { savedSteps } from './checkpoint-copies.js';
+import { tinyBaseAndData } from './tiny-base.js';
 
 // Every checkpoint the command saves is also copied aside as <dir>-step<N> (checkpoint-copies.ts).
 vi.mock('../src/checkpoint.js', async (original) => (await import('./checkpoint-copies.js')).copyingEverySave(await original()));
@@ -43,11 +42,7 @@ async function onTerminal<T>(fn: () => Promise<T>): Promise<{ result: T; drawn: 
 
 describe('tessera-train train', () => {
   it('trains from a JSONL file with a YAML config and flags, checkpointing every N steps (each save resumes to the same losses, validation and best) and writing the adapter', async () => {
-    const dir = await mkdtemp(path.join(tmpdir(), 'tessera-traincmd-'));
-    const base = path.join(dir, 'base');
-    await pretrain({ ...PRETRAIN_DEFAULTS, out: base, hiddenSize: 32, layers: 1, heads: 2, vocabSize: 400, seqLen: 32, batch: 4, steps: 2, paragraphs: 300, quiet: true });
-    const data = path.join(dir, 'train.jsonl');
-    await writeFile(data, instructionTasks(0, 4, 0).train.map((e) => JSON.stringify({ messages: e.messages })).join('\n') + '\n');
+    const { dir, base, data } = await tinyBaseAndData('tessera-traincmd-', { seed: 0, perFamily: 4 });
     const config = path.join(dir, 'run.yaml');
     await writeFile(config, 'method: dora\nr: 4\nalpha: 8\ntargets: [q_proj, v_proj]\nlr: 0.005\nbatch: 2\nsave_every: 2\neval-every: 2\n');
     const out = path.join(dir, 'run');

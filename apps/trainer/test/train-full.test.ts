@@ -1,6 +1,5 @@
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, readdir, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createCpuBackend } from '@tessera/kernels-cpu';
@@ -9,9 +8,8 @@ import { readSafetensors } from '@tessera/safetensors';
 import { AdamW } from '@tessera/optim';
 import { memory, registerBackend } from '@tessera/tensor';
 import { loadCheckpoint, saveCheckpoint } from '../src/checkpoint.js';
-import { pretrain, PRETRAIN_DEFAULTS } from '../src/commands/pretrain.js';
 import { trainCommand } from '../src/commands/train.js';
-import { instructionTasks } from '../src/data/instruction-tasks.js';
+import { tinyBaseAndData } from './tiny-base.js';
 
 let dir: string;
 let base: string;
@@ -20,11 +18,7 @@ const full = { method: 'full', lr: 2e-3, warmup: 0, batch: 2, maxLength: 96, see
 
 beforeAll(async () => {
   registerBackend(createCpuBackend());
-  dir = await mkdtemp(path.join(tmpdir(), 'tessera-full-'));
-  base = path.join(dir, 'base');
-  await pretrain({ ...PRETRAIN_DEFAULTS, out: base, hiddenSize: 32, layers: 1, heads: 2, vocabSize: 400, seqLen: 32, batch: 4, steps: 2, paragraphs: 300, quiet: true });
-  data = path.join(dir, 'train.jsonl');
-  await writeFile(data, instructionTasks(3, 4, 0).train.map((e) => JSON.stringify({ messages: e.messages })).join('\n') + '\n');
+  ({ dir, base, data } = await tinyBaseAndData('tessera-full-', { seed: 3, perFamily: 4 }));
 });
 
 afterEach(() => {

@@ -1,17 +1,16 @@
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { ChatExampleTokenizer, packSequences, type TokenizedExample } from '@tessera/datasets';
 import { createCpuBackend } from '@tessera/kernels-cpu';
 import { loadModel } from '@tessera/models';
 import { registerBackend } from '@tessera/tensor';
-import { pretrain, PRETRAIN_DEFAULTS } from '../src/commands/pretrain.js';
 import { trainCommand } from '../src/commands/train.js';
 import { validateRunConfig } from '../src/config/run-config.js';
 import { instructionTasks } from '../src/data/instruction-tasks.js';
 import { batchTensors } from '../src/train-loop.js';
+import { tinyBaseAndData } from './tiny-base.js';
 
 // Every checkpoint the command saves is also copied aside as <dir>-step<N> (checkpoint-copies.ts).
 vi.mock('../src/checkpoint.js', async (original) => (await import('./checkpoint-copies.js')).copyingEverySave(await original()));
@@ -23,11 +22,7 @@ const common = { r: 4, alpha: 8, targets: ['q_proj', 'v_proj'], lr: 5e-3, warmup
 
 beforeAll(async () => {
   registerBackend(createCpuBackend());
-  dir = await mkdtemp(path.join(tmpdir(), 'tessera-knobs-'));
-  base = path.join(dir, 'base');
-  await pretrain({ ...PRETRAIN_DEFAULTS, out: base, hiddenSize: 64, layers: 1, heads: 2, vocabSize: 400, seqLen: 32, batch: 4, steps: 2, paragraphs: 300, quiet: true });
-  data = path.join(dir, 'train.jsonl');
-  await writeFile(data, instructionTasks(2, 8, 0).train.map((e) => JSON.stringify({ messages: e.messages })).join('\n') + '\n');
+  ({ dir, base, data } = await tinyBaseAndData('tessera-knobs-', { seed: 2, perFamily: 8 }, { hiddenSize: 64 }));
 });
 
 describe('train knobs', () => {

@@ -1,12 +1,9 @@
-import { mkdtemp, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { setBackend } from '@tessera/tensor';
-import { pretrain, PRETRAIN_DEFAULTS } from '../src/commands/pretrain.js';
 import { trainCommand } from '../src/commands/train.js';
 import { useComputeBackend } from '../src/compute-backend.js';
-import { instructionTasks } from '../src/data/instruction-tasks.js';
+import { tinyBaseAndData } from './tiny-base.js';
 
 // Without an adapter, useComputeBackend('webgpu') throws: this test fails, never skips, on a machine
 // without WebGPU (CI installs Mesa's lavapipe so it has one).
@@ -15,11 +12,7 @@ describe('train --backend webgpu', () => {
     const line = await useComputeBackend('webgpu');
     expect(line).toMatch(/^backend: webgpu \(adapter: .+\)$/);
     setBackend('cpu');
-    const dir = await mkdtemp(path.join(tmpdir(), 'tessera-gpu-train-'));
-    const base = path.join(dir, 'base');
-    await pretrain({ ...PRETRAIN_DEFAULTS, out: base, hiddenSize: 32, layers: 1, heads: 2, vocabSize: 300, seqLen: 32, batch: 4, steps: 2, paragraphs: 200, quiet: true });
-    const data = path.join(dir, 'train.jsonl');
-    await writeFile(data, instructionTasks(3, 2, 0).train.map((e) => JSON.stringify({ messages: e.messages })).join('\n') + '\n');
+    const { dir, base, data } = await tinyBaseAndData('tessera-gpu-train-', { seed: 3, perFamily: 2 }, { vocabSize: 300, paragraphs: 200 });
     const o = { r: 4, alpha: 8, targets: ['q_proj', 'v_proj'], lr: 1e-2, warmup: 0, steps: 4, batch: 2, maxLength: 48, seed: 2 };
     const cpu = await trainCommand({ model: base, data, out: path.join(dir, 'cpu'), overrides: { ...o, backend: 'cpu' }, quiet: true });
     setBackend('cpu');
