@@ -12,6 +12,7 @@ import type { TensorView, TypedArray } from '@tessera/tensor';
 import { dataOf } from '../cpu-kernel.js';
 import { recycleF32, resultArray } from '../f32-array-pool.js';
 import { broadcastStrides } from '../strided.js';
+import { copyStrided } from './copy.js';
 import { ATTENTION_HEADER_BYTES } from '../wasm/attention-task.js';
 import { SCRATCH_END, arenaBlock } from '../wasm/f32-arena.js';
 import type { WasmGemm } from '../wasm/wasm-gemm.js';
@@ -71,7 +72,9 @@ function placement(view: TensorView, shape: readonly number[], strides: readonly
 
 /**
  * Copies a placement to float index `at`; returns the strides to read it with there. A gather keeps
- * broadcast dims at stride 0 (they are stored once).
+ * broadcast dims at stride 0 (they are stored once). copyStrided gathers in runs: a q sliced from a
+ * fused (B, T, 3, H, D) qkv in 0.30 ms against 0.59 for a four-deep element loop, a reversed last dim in
+ * 0.51 against 0.56 (B 8, H 4, T 128, D 64).
  */
 function place(p: Placement, mem: Float32Array, at: number): number[] {
   if (p.inPlace >= 0) return [...p.strides];
@@ -81,15 +84,18 @@ function place(p: Placement, mem: Float32Array, at: number): number[] {
     mem.set(data.subarray(offset, offset + p.floats), at);
     return [...p.strides];
   }
-  const [n0, n1, n2, n3] = p.shape.map((n, i) => (p.strides[i] === 0 ? 1 : n)) as [number, number, number, number];
-  const [s0, s1, s2, s3] = p.strides as [number, number, number, number];
-  const dense = [n1 * n2 * n3, n2 * n3, n3, 1].map((s, i) => (p.strides[i] === 0 ? 0 : s));
-  let d = at;
-  for (let a = 0; a < n0; a++) for (let b = 0; b < n1; b++) for (let c = 0; c < n2; c++) for (let e = 0, s = offset + a * s0 + b * s1 + c * s2; e < n3; e++, s += s3) mem[d++] = data[s]!;
-  return dense;
+  const shape = p.shape.map((n, i) => (p.strides[i] === 0 ? 1 : n));
+  const [, n1, n2, n3] = shape as [number, number, number, number];
+  const dense = [n1 * n2 * n3, n2 * n3, n3, 1];
+  copyStrided({ storage: p.view.storage, dtype: p.view.dtype, offset, shape, strides: p.strides }, mem, dense, at);
+  return dense.map((s, i) => (p.strides[i] === 0 ? 0 : s));
 }
 
-/** A (B, H, T) row statistic gathered dense to float `at`. */
+/**
+ * A (B, H, T) row statistic gathered dense to float `at`. Its own loop rather than copyStrided: lse
+ * arrives as attentionForward's last column (stride D + 1), which this loop gathers in 7.0 µs and
+ * copyStrided's row walker in 9.0 (B 8, H 4, T 128, D 64; 14 against 7 for a (B, T, H) permute).
+ */
 function placeRowStat(view: TensorView, dims: AttentionDims, mem: Float32Array, at: number): void {
   const data = dataOf(view);
   const [s0, s1, s2] = view.strides as [number, number, number];
